@@ -1,0 +1,160 @@
+package dev.bastion.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * JSON for Bastion: one mapper with explicit parser limits, and a canonical form.
+ *
+ * <p>Canonical JSON here means: UTF-8, no insignificant whitespace, object members sorted by key
+ * (UTF-16 code unit order, as RFC 8785), duplicate keys rejected on input. Whatever is signed or
+ * hashed is written in this form, so the same value always has the same digest.
+ */
+public final class Json {
+  /** Default limits for documents Bastion reads: attestations, requests, configuration. */
+  public static final int MAX_DEPTH = 64;
+
+  public static final int MAX_STRING_LENGTH = 16 << 20;
+  public static final long MAX_DOCUMENT_LENGTH = 64L << 20;
+
+  private static final ObjectMapper MAPPER = newMapper(MAX_DEPTH, MAX_DOCUMENT_LENGTH);
+
+  private Json() {}
+
+  /** A mapper with the given limits; non-finite numbers and duplicate keys are refused. */
+  public static ObjectMapper newMapper(int maxDepth, long maxDocumentLength) {
+    JsonMapper mapper =
+        JsonMapper.builder()
+            .disable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+            .build();
+    mapper
+        .getFactory()
+        .setStreamReadConstraints(
+            StreamReadConstraints.builder()
+                .maxNestingDepth(maxDepth)
+                .maxStringLength(MAX_STRING_LENGTH)
+                .maxDocumentLength(maxDocumentLength)
+                .maxNumberLength(100)
+                .build());
+    return mapper;
+  }
+
+  public static ObjectMapper mapper() {
+    return MAPPER;
+  }
+
+  public static ObjectNode object() {
+    return JsonNodeFactory.instance.objectNode();
+  }
+
+  public static ArrayNode array() {
+    return JsonNodeFactory.instance.arrayNode();
+  }
+
+  /**
+   * Parses a JSON document.
+   *
+   * @param what names the document in the error message (a file name, "request body")
+   * @throws BadInputException if it is not JSON within the limits
+   */
+  public static JsonNode parse(byte[] data, String what) throws BadInputException {
+    try {
+      JsonNode node = MAPPER.readTree(data);
+      if (node == null || node.isMissingNode()) {
+        throw new BadInputException(what + ": empty document");
+      }
+      return node;
+    } catch (JsonProcessingException e) {
+      throw new BadInputException(what + ": not valid JSON: " + e.getOriginalMessage(), e);
+    } catch (IOException e) {
+      throw new BadInputException(what + ": cannot read: " + e.getMessage(), e);
+    }
+  }
+
+  /** Converts any value Jackson can map to a tree. */
+  public static JsonNode toTree(Object value) {
+    return MAPPER.valueToTree(value);
+  }
+
+  /** The canonical UTF-8 bytes of {@code node}. */
+  public static byte[] canonical(JsonNode node) {
+    return canonicalString(node).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The canonical text of {@code node}. */
+  public static String canonicalString(JsonNode node) {
+    try {
+      return MAPPER.writeValueAsString(sorted(node));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("a JSON tree always serialises", e);
+    }
+  }
+
+  /** Indented, sorted text for people. */
+  public static String pretty(JsonNode node) {
+    try {
+      return MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(sorted(node));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("a JSON tree always serialises", e);
+    }
+  }
+
+  private static JsonNode sorted(JsonNode node) {
+    if (node.isObject()) {
+      List<String> names = new ArrayList<>();
+      for (Map.Entry<String, JsonNode> e : node.properties()) {
+        names.add(e.getKey());
+      }
+      names.sort(null);
+      ObjectNode out = object();
+      for (String name : names) {
+        out.set(name, sorted(node.get(name)));
+      }
+      return out;
+    }
+    if (node.isArray()) {
+      ArrayNode out = array();
+      for (JsonNode element : node) {
+        out.add(sorted(element));
+      }
+      return out;
+    }
+    return node;
+  }
+
+  /** A string field that must be present. */
+  public static String requireText(JsonNode node, String field, String where)
+      throws BadInputException {
+    JsonNode value = node.get(field);
+    if (value == null || !value.isTextual()) {
+      throw new BadInputException(where + ": field '" + field + "' must be a string");
+    }
+    return value.asText();
+  }
+
+  /** Converts a JSON object of string values to a map, for messages and metadata. */
+  public static Map<String, String> textMap(JsonNode node) {
+    Map<String, String> out = new java.util.TreeMap<>();
+    node.properties().forEach(e -> out.put(e.getKey(), e.getValue().asText()));
+    return out;
+  }
+}

@@ -1,0 +1,52 @@
+package dev.bastion.crypto;
+
+import dev.bastion.core.Digest;
+import java.security.cert.X509Certificate;
+import java.util.Objects;
+import javax.security.auth.x500.X500Principal;
+import org.bouncycastle.asn1.x500.RDN;
+import org.bouncycastle.asn1.x500.X500Name;
+import org.bouncycastle.asn1.x500.style.BCStyle;
+import org.bouncycastle.asn1.x500.style.IETFUtils;
+
+/**
+ * A named holder of a certificate from the deployment's CA: a component (ingest, trainer, gate,
+ * registry, gateway, ledger) or a client. The certificate's CN is the name and its OU the role.
+ *
+ * @param name the common name
+ * @param role the organisational unit, for example {@code component} or {@code predict}
+ * @param certificate the certificate the local CA issued
+ */
+public record Identity(String name, String role, X509Certificate certificate) {
+  public Identity {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(role, "role");
+    Objects.requireNonNull(certificate, "certificate");
+  }
+
+  /** Reads name and role from a certificate's subject. */
+  public static Identity of(X509Certificate certificate) {
+    X500Name subject = X500Name.getInstance(certificate.getSubjectX500Principal().getEncoded());
+    return new Identity(
+        attribute(subject, BCStyle.CN), attribute(subject, BCStyle.OU), certificate);
+  }
+
+  private static String attribute(X500Name name, org.bouncycastle.asn1.ASN1ObjectIdentifier oid) {
+    RDN[] rdns = name.getRDNs(oid);
+    return rdns.length == 0 ? "" : IETFUtils.valueToString(rdns[0].getFirst().getValue());
+  }
+
+  /** The key ID: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo. */
+  public String keyId() {
+    return keyIdOf(certificate);
+  }
+
+  static String keyIdOf(X509Certificate certificate) {
+    return Digest.of(certificate.getPublicKey().getEncoded()).hex();
+  }
+
+  /** The subject as text, for messages. */
+  public String subject() {
+    return certificate.getSubjectX500Principal().getName(X500Principal.RFC2253);
+  }
+}

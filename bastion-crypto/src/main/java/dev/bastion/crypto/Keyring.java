@@ -1,0 +1,387 @@
+package dev.bastion.crypto;
+
+import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.DeterministicAead;
+import com.google.crypto.tink.InsecureSecretKeyAccess;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
+import com.google.crypto.tink.aead.AeadConfig;
+import com.google.crypto.tink.aead.KmsEnvelopeAead;
+import com.google.crypto.tink.aead.PredefinedAeadParameters;
+import com.google.crypto.tink.daead.DeterministicAeadConfig;
+import com.google.crypto.tink.daead.PredefinedDeterministicAeadParameters;
+import dev.bastion.core.AtomicFiles;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
+import dev.bastion.core.VerificationException;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * The deployment's keys, under {@code BASTION_HOME/keys}.
+ *
+ * <ul>
+ *   <li>{@code master.json}: the local root key-encryption key, a Tink AES-256-GCM keyset readable
+ *       by the owner only. It stands where a KMS or an HSM stands in production, and encrypts
+ *       everything else here.
+ *   <li>{@code kek.json}: the key-encryption key for artifacts (Tink keyset, encrypted). Every
+ *       artifact gets a fresh data key, wrapped by this one (envelope encryption).
+ *   <li>{@code tokenizer.json}: AES-256-SIV for deterministic field tokenisation (encrypted).
+ *   <li>{@code ca.crt}, {@code ca.key.enc}: the local CA.
+ *   <li>{@code identities/NAME.crt}, {@code identities/NAME.key.enc}: one EC P-256 key pair and
+ *       certificate per component and client; private keys encrypted under the master key.
+ * </ul>
+ *
+ * <p>Security guarantees: private keys and keysets are never written in clear except the master
+ * keyset; every file is written atomically; a file that does not decrypt or parse is an error,
+ * never regenerated silently.
+ */
+public final class Keyring {
+  /** The components that sign what they produce. */
+  public static final List<String> COMPONENTS =
+      List.of("ingest", "trainer", "gate", "registry", "gateway", "ledger");
+
+  /** Role written in the certificates of components. */
+  public static final String COMPONENT_ROLE = "component";
+
+  /** The client the demo uses; it may call predict. */
+  public static final String DEMO_CLIENT = "demo-client";
+
+  private static final byte[] KEYSET_AD = "bastion:keyset".getBytes(StandardCharsets.UTF_8);
+
+  static {
+    try {
+      AeadConfig.register();
+      DeterministicAeadConfig.register();
+    } catch (GeneralSecurityException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final Path dir;
+  private final Aead master;
+  private final Aead artifactAead;
+  private final DeterministicAead tokenizer;
+  private final LocalCa ca;
+  private final List<String> created;
+
+  private Keyring(
+      Path dir,
+      Aead master,
+      Aead artifactAead,
+      DeterministicAead tokenizer,
+      LocalCa ca,
+      List<String> created) {
+    this.dir = dir;
+    this.master = master;
+    this.artifactAead = artifactAead;
+    this.tokenizer = tokenizer;
+    this.ca = ca;
+    this.created = List.copyOf(created);
+  }
+
+  /**
+   * Creates whatever is missing under {@code dir} and opens the result. Running it again changes
+   * nothing; {@link #created()} lists what this call made.
+   */
+  public static Keyring initialise(Path dir) throws BastionException, IOException {
+    Files.createDirectories(dir.resolve("identities"));
+    try (FileChannel ch =
+            FileChannel.open(
+                dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock lock = ch.lock();
+      try {
+        return load(dir, true);
+      } finally {
+        lock.release();
+      }
+    }
+  }
+
+  /**
+   * Opens an initialised key directory.
+   *
+   * @throws BadInputException if it was never initialised
+   * @throws VerificationException if a key file does not decrypt or parse
+   */
+  public static Keyring open(Path dir) throws BastionException, IOException {
+    if (!Files.exists(dir.resolve("master.json"))) {
+      throw new BadInputException(dir + ": no keys here; run 'bastion init' first");
+    }
+    return load(dir, false);
+  }
+
+  private static Keyring load(Path dir, boolean create) throws BastionException, IOException {
+    List<String> created = new ArrayList<>();
+    try {
+      Path masterFile = dir.resolve("master.json");
+      if (!Files.exists(masterFile) && create) {
+        KeysetHandle h = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config());
+        AtomicFiles.writePrivate(
+            masterFile,
+            TinkJsonProtoKeysetFormat.serializeKeyset(h, config(), InsecureSecretKeyAccess.get())
+                .getBytes(StandardCharsets.UTF_8));
+        created.add("master key (keys/master.json)");
+      }
+      KeysetHandle masterHandle =
+          parse(masterFile, () -> TinkJsonProtoKeysetFormat.parseKeyset(
+              Files.readString(masterFile), config(), InsecureSecretKeyAccess.get()));
+      Aead master = masterHandle.getPrimitive(RegistryConfiguration.get(), Aead.class);
+
+      KeysetHandle kek =
+          encryptedKeyset(dir.resolve("kek.json"), master, create, created, "artifact KEK",
+              () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
+      Aead kekAead = kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
+      Aead artifactAead = KmsEnvelopeAead.create(PredefinedAeadParameters.AES256_GCM, kekAead);
+
+      KeysetHandle tok =
+          encryptedKeyset(dir.resolve("tokenizer.json"), master, create, created,
+              "tokenisation key",
+              () -> KeysetHandle.generateNew(PredefinedDeterministicAeadParameters.AES256_SIV, config()));
+      DeterministicAead tokenizer =
+          tok.getPrimitive(RegistryConfiguration.get(), DeterministicAead.class);
+
+      LocalCa ca = loadCa(dir, master, create, created);
+      Keyring keyring = new Keyring(dir, master, artifactAead, tokenizer, ca, created);
+      if (create) {
+        for (String component : COMPONENTS) {
+          LocalCa.Usage usage =
+              component.equals("gateway") ? LocalCa.Usage.TLS_SERVER : LocalCa.Usage.SIGNING;
+          if (keyring.ensureIdentity(component, COMPONENT_ROLE, usage)) {
+            created.add("identity " + component + " (" + COMPONENT_ROLE + ")");
+          }
+        }
+        if (keyring.ensureIdentity(DEMO_CLIENT, "predict", LocalCa.Usage.TLS_CLIENT)) {
+          created.add("identity " + DEMO_CLIENT + " (predict)");
+        }
+      }
+      return new Keyring(dir, master, artifactAead, tokenizer, ca, created);
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException("keys in " + dir + " are unusable: " + e.getMessage(), e);
+    }
+  }
+
+  private static com.google.crypto.tink.Configuration config() throws GeneralSecurityException {
+    return RegistryConfiguration.get();
+  }
+
+  private interface KeysetSupplier {
+    KeysetHandle get() throws GeneralSecurityException, IOException;
+  }
+
+  private static KeysetHandle parse(Path file, KeysetSupplier parser)
+      throws VerificationException, IOException {
+    try {
+      return parser.get();
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(file + ": keyset does not decrypt or parse", e);
+    }
+  }
+
+  private static KeysetHandle encryptedKeyset(
+      Path file,
+      Aead master,
+      boolean create,
+      List<String> created,
+      String what,
+      KeysetSupplier generator)
+      throws GeneralSecurityException, IOException, BastionException {
+    if (!Files.exists(file)) {
+      if (!create) {
+        throw new BadInputException(file + ": missing; run 'bastion init'");
+      }
+      KeysetHandle h = generator.get();
+      AtomicFiles.writePrivate(
+          file,
+          TinkJsonProtoKeysetFormat.serializeEncryptedKeyset(h, master, KEYSET_AD, config())
+              .getBytes(StandardCharsets.UTF_8));
+      created.add(what + " (keys/" + file.getFileName() + ", encrypted)");
+    }
+    return parse(
+        file,
+        () -> TinkJsonProtoKeysetFormat.parseEncryptedKeyset(
+            Files.readString(file), master, KEYSET_AD, config()));
+  }
+
+  private static LocalCa loadCa(Path dir, Aead master, boolean create, List<String> created)
+      throws GeneralSecurityException, IOException, BastionException {
+    Path crt = dir.resolve("ca.crt");
+    Path key = dir.resolve("ca.key.enc");
+    if (!Files.exists(crt) && !Files.exists(key)) {
+      if (!create) {
+        throw new BadInputException(crt + ": missing; run 'bastion init'");
+      }
+      LocalCa fresh = LocalCa.create(UUID.randomUUID().toString().substring(0, 8));
+      AtomicFiles.writePrivate(key, master.encrypt(fresh.privateKeyDer(), keyAd("ca")));
+      AtomicFiles.write(crt, Pem.utf8(Pem.encode(fresh.certificate())));
+      created.add("local CA (keys/ca.crt)");
+    }
+    X509Certificate cert = Pem.certificate(Files.readAllBytes(crt), crt.toString());
+    PrivateKey pk = decryptKey(key, master, "ca");
+    return new LocalCa(pk, cert);
+  }
+
+  private static byte[] keyAd(String name) {
+    return ("bastion:private-key:" + name).getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static PrivateKey decryptKey(Path file, Aead master, String name)
+      throws IOException, BastionException {
+    if (!Files.exists(file)) {
+      throw new BadInputException(file + ": missing private key");
+    }
+    try {
+      byte[] der = master.decrypt(Files.readAllBytes(file), keyAd(name));
+      return KeyFactory.getInstance("EC").generatePrivate(new PKCS8EncodedKeySpec(der));
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(file + ": private key does not decrypt", e);
+    }
+  }
+
+  private Path certFile(String name) {
+    return dir.resolve("identities").resolve(name + ".crt");
+  }
+
+  private Path keyFile(String name) {
+    return dir.resolve("identities").resolve(name + ".key.enc");
+  }
+
+  private static void checkName(String name) throws BadInputException {
+    if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+      throw new BadInputException(
+          "identity name '" + name + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
+    }
+  }
+
+  private boolean ensureIdentity(String name, String role, LocalCa.Usage usage)
+      throws GeneralSecurityException, IOException, BastionException {
+    if (Files.exists(certFile(name))) {
+      return false;
+    }
+    issue(name, role, usage);
+    return true;
+  }
+
+  private Identity issue(String name, String role, LocalCa.Usage usage)
+      throws GeneralSecurityException, IOException, BastionException {
+    checkName(name);
+    KeyPair kp = LocalCa.newKeyPair();
+    X509Certificate cert = ca.issue(name, role, kp.getPublic(), usage);
+    // Key first, then certificate: a certificate on disk always has its key beside it.
+    AtomicFiles.writePrivate(keyFile(name), master.encrypt(kp.getPrivate().getEncoded(), keyAd(name)));
+    AtomicFiles.write(certFile(name), Pem.utf8(Pem.encode(cert)));
+    return Identity.of(cert);
+  }
+
+  /**
+   * Issues (or re-issues) a client identity with the given role.
+   *
+   * @throws BadInputException if the name is not a valid identity name or is a component's
+   */
+  public Identity issueClient(String name, String role) throws BastionException, IOException {
+    checkName(name);
+    if (COMPONENTS.contains(name)) {
+      throw new BadInputException("identity name '" + name + "' is reserved for a component");
+    }
+    try {
+      return issue(name, role, LocalCa.Usage.TLS_CLIENT);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("issuing a certificate with a fresh key cannot fail", e);
+    }
+  }
+
+  /** What the call that opened this keyring created, for the user and the ledger. */
+  public List<String> created() {
+    return created;
+  }
+
+  /**
+   * Envelope encryption for artifacts: each call to {@code encrypt} draws a fresh AES-256-GCM data
+   * key and stores it wrapped by the artifact KEK in front of the ciphertext.
+   */
+  public Aead artifactAead() {
+    return artifactAead;
+  }
+
+  /** Deterministic tokenisation of sensitive field values. */
+  public FieldTokenizer tokenizer() {
+    return new FieldTokenizer(tokenizer);
+  }
+
+  /** The certificate of the identity {@code name}. */
+  public Identity identity(String name) throws BastionException, IOException {
+    checkName(name);
+    Path crt = certFile(name);
+    if (!Files.exists(crt)) {
+      throw new BadInputException("no identity named '" + name + "' in " + dir);
+    }
+    return Identity.of(Pem.certificate(Files.readAllBytes(crt), crt.toString()));
+  }
+
+  /** The signer of the identity {@code name}. */
+  public Signer signer(String name) throws BastionException, IOException {
+    Identity id = identity(name);
+    return new Signer(id, decryptKey(keyFile(name), master, name));
+  }
+
+  /** The CA and every identity it issued here. */
+  public Trust trust() throws BastionException, IOException {
+    Map<String, Identity> byKeyId = new HashMap<>();
+    try (Stream<Path> files = Files.list(dir.resolve("identities"))) {
+      for (Path p : files.filter(f -> f.toString().endsWith(".crt")).sorted().toList()) {
+        Identity id = Identity.of(Pem.certificate(Files.readAllBytes(p), p.toString()));
+        byKeyId.put(id.keyId(), id);
+      }
+    }
+    return new Trust(ca.certificate(), byKeyId);
+  }
+
+  /** An in-memory PKCS#12 key store holding {@code name}'s key and certificate chain. */
+  public KeyStore keyStore(String name, char[] password) throws BastionException, IOException {
+    Signer signer = signer(name);
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setKeyEntry(
+          name,
+          signer.privateKey(),
+          password,
+          new Certificate[] {signer.identity().certificate(), ca.certificate()});
+      return ks;
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("an in-memory PKCS#12 store always accepts an EC key", e);
+    }
+  }
+
+  /** An in-memory trust store holding the CA certificate only. */
+  public KeyStore trustStore() {
+    try {
+      KeyStore ks = KeyStore.getInstance("PKCS12");
+      ks.load(null, null);
+      ks.setCertificateEntry("bastion-ca", ca.certificate());
+      return ks;
+    } catch (GeneralSecurityException | IOException e) {
+      throw new IllegalStateException("an in-memory PKCS#12 store always accepts a certificate", e);
+    }
+  }
+}
