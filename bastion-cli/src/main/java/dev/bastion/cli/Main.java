@@ -1,0 +1,80 @@
+package dev.bastion.cli;
+
+import dev.bastion.core.BastionException;
+import java.io.PrintWriter;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code bastion} command. Exit codes: 0 success; 1 a check failed (validation, gate,
+ * signature, ledger); 2 bad usage or bad input; 70 an internal error (a bug).
+ */
+@Command(
+    name = "bastion",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "A secure AI pipeline engine: gated, signed, encrypted, logged.",
+    subcommands = {
+      InitCommand.class,
+      DemoCommand.class,
+      RunCommand.class,
+      ServeCommand.class,
+      AuditCommand.class,
+      RegistryCommand.class,
+      CommandLine.HelpCommand.class
+    })
+public final class Main implements Runnable {
+  /** Exit code for an error that is a bug in Bastion. */
+  public static final int INTERNAL_ERROR = 70;
+
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
+  }
+
+  /** The command line, with Bastion's error handling. */
+  public static CommandLine commandLine() {
+    CommandLine cl = new CommandLine(new Main());
+    cl.setExecutionExceptionHandler(
+        (ex, line, parseResult) -> {
+          PrintWriter err = line.getErr();
+          if (ex instanceof BastionException b) {
+            err.println("bastion: " + b.getMessage());
+            err.flush();
+            return b.exitCode();
+          }
+          err.println("bastion: internal error: " + ex);
+          if (System.getenv("BASTION_DEBUG") != null) {
+            ex.printStackTrace(err);
+          } else {
+            err.println("bastion: set BASTION_DEBUG=1 for details; this is a bug");
+          }
+          err.flush();
+          return INTERNAL_ERROR;
+        });
+    return cl;
+  }
+
+  // Held here: java.util.logging keeps loggers weakly, and a collected one forgets its level.
+  private static final Logger TRIBUO_LOG = Logger.getLogger("org.tribuo");
+  private static final Logger OLCUT_LOG = Logger.getLogger("com.oracle.labs");
+
+  public static void main(String[] args) {
+    // Library progress messages would drown the command's own output.
+    TRIBUO_LOG.setLevel(Level.WARNING);
+    OLCUT_LOG.setLevel(Level.WARNING);
+    System.exit(commandLine().execute(args));
+  }
+
+  /** Prints the version. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      return new String[] {"bastion " + dev.bastion.attest.BastionVersion.get()};
+    }
+  }
+}

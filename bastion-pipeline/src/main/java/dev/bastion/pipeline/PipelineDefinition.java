@@ -1,0 +1,104 @@
+package dev.bastion.pipeline;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
+import dev.bastion.train.TrainParams;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A pipeline definition (YAML): the data, its schema, the columns to protect, the training
+ * parameters and the model's registered name. Paths are relative to the definition file.
+ *
+ * @param file the definition file
+ * @param digest SHA-256 of its bytes (recorded in every provenance)
+ * @param name the pipeline's name
+ * @param data the CSV file
+ * @param schema the schema file
+ * @param protect columns tokenised at ingestion
+ * @param train training parameters
+ * @param modelName the name the model is registered under
+ */
+public record PipelineDefinition(
+    Path file,
+    Digest digest,
+    String name,
+    Path data,
+    Path schema,
+    List<String> protect,
+    TrainParams train,
+    String modelName) {
+
+  /** Largest definition file accepted. */
+  public static final long MAX_BYTES = 1 << 20;
+
+  public PipelineDefinition {
+    protect = List.copyOf(protect);
+  }
+
+  /**
+   * Reads a definition.
+   *
+   * @throws BadInputException naming the file and field that is missing or wrong
+   */
+  public static PipelineDefinition load(Path file) throws BadInputException, IOException {
+    String where = file.toString();
+    byte[] bytes;
+    try {
+      if (Files.size(file) > MAX_BYTES) {
+        throw new BadInputException(where + ": larger than " + MAX_BYTES + " bytes");
+      }
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new BadInputException(where + ": no such pipeline definition", e);
+    }
+    JsonNode root;
+    try {
+      root = new ObjectMapper(new YAMLFactory()).readTree(bytes);
+    } catch (JsonProcessingException e) {
+      throw new BadInputException(where + ": not valid YAML: " + e.getOriginalMessage(), e);
+    }
+    if (root == null || !root.isObject()) {
+      throw new BadInputException(where + ": expected a YAML mapping");
+    }
+    Path base = file.toAbsolutePath().getParent();
+    String name = text(root, "name", where);
+    Path data = base.resolve(text(root, "data", where)).normalize();
+    Path schema = base.resolve(text(root, "schema", where)).normalize();
+    List<String> protect = new ArrayList<>();
+    JsonNode p = root.path("protect");
+    if (!p.isMissingNode()) {
+      if (!p.isArray()) {
+        throw new BadInputException(where + ": 'protect' must be a list of column names");
+      }
+      p.forEach(x -> protect.add(x.asText()));
+    }
+    JsonNode train = root.path("train");
+    if (!train.isObject()) {
+      throw new BadInputException(where + ": 'train' section is missing");
+    }
+    TrainParams params = TrainParams.fromJson(train, where);
+    String model = root.path("register").path("model").asText("");
+    if (model.isEmpty()) {
+      throw new BadInputException(where + ": 'register.model' is missing");
+    }
+    return new PipelineDefinition(
+        file, Digest.of(bytes), name, data, schema, protect, params, model);
+  }
+
+  private static String text(JsonNode root, String field, String where) throws BadInputException {
+    JsonNode v = root.get(field);
+    if (v == null || !v.isTextual() || v.asText().isBlank()) {
+      throw new BadInputException(where + ": '" + field + "' is missing or not a string");
+    }
+    return v.asText();
+  }
+}

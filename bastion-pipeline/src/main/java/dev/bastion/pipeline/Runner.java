@@ -1,0 +1,279 @@
+package dev.bastion.pipeline;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.attest.BastionVersion;
+import dev.bastion.attest.Envelope;
+import dev.bastion.attest.Provenance;
+import dev.bastion.attest.Statement;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
+import dev.bastion.core.CheckFailedException;
+import dev.bastion.core.Digest;
+import dev.bastion.core.Json;
+import dev.bastion.crypto.FieldTokenizer;
+import dev.bastion.data.CsvReader;
+import dev.bastion.data.Schema;
+import dev.bastion.data.Table;
+import dev.bastion.data.Validator;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import dev.bastion.policy.GateDecision;
+import dev.bastion.policy.GateEngine;
+import dev.bastion.policy.GatePolicies;
+import dev.bastion.registry.ModelChain;
+import dev.bastion.registry.ModelRegistry;
+import dev.bastion.train.TabularModel;
+import dev.bastion.train.Trainer;
+import java.io.IOException;
+import java.io.StringReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.Consumer;
+
+/**
+ * Runs a pipeline definition: ingest, gate, train, gate, evaluate, gate, register. Each stage
+ * signs what it produced, each gate signs its decision, each consumer checks the decision before it
+ * reads its input, and everything lands on the ledger. Bad input is refused before anything is
+ * stored.
+ */
+public final class Runner {
+  private final Home home;
+  private final Consumer<String> out;
+
+  /**
+   * @param out receives one line per step, for people (digests and decisions)
+   */
+  public Runner(Home home, Consumer<String> out) {
+    this.home = home;
+    this.out = out;
+  }
+
+  /**
+   * What a run produced.
+   *
+   * @param runId the run
+   * @param chain every link from snapshot to model
+   * @param metrics the holdout metrics
+   * @param registration the registered version
+   */
+  public record Result(
+      String runId,
+      ModelChain chain,
+      Trainer.Metrics metrics,
+      ModelRegistry.Registration registration) {}
+
+  /**
+   * Runs {@code def} to registration.
+   *
+   * @throws BadInputException if the data or definition cannot be read (nothing is stored)
+   * @throws CheckFailedException if validation or a gate fails (the run stops there)
+   */
+  public Result run(PipelineDefinition def) throws BastionException, IOException {
+    GatePolicies policies = home.policies();
+    String runId = "run-" + UUID.randomUUID();
+    GateEngine engine = new GateEngine();
+    GateEnforcer enforcer = new GateEnforcer(home.store(), home.trust());
+    FieldTokenizer tokenizer = home.keyring().tokenizer();
+
+    // ---- ingest: read, validate, tokenise; nothing is stored until the data is valid.
+    Schema schema = Schema.load(def.schema());
+    Table raw = new CsvReader().read(def.data());
+    byte[] rawBytes = Files.readAllBytes(def.data());
+    for (String col : def.protect()) {
+      Schema.Column c = schema.column(col).orElseThrow(() -> new BadInputException(
+          def.file() + ": protect: column '" + col + "' is not in the schema"));
+      if (c.numeric() || col.equals(schema.label())) {
+        throw new BadInputException(
+            def.file() + ": protect: column '" + col
+                + "' must be a categorical input column to be tokenised");
+      }
+    }
+    stageEvent(EventKind.STAGE_START, "ingest", "ingest", def.data().getFileName().toString(),
+        "ok", runId);
+    Validator.Result validation = Validator.validate(raw, schema);
+    if (!validation.ok()) {
+      stageEvent(EventKind.STAGE_END, "ingest", "ingest", Digest.of(rawBytes).toString(),
+          "invalid", runId);
+      String first = validation.issues().get(0).describe();
+      throw new CheckFailedException(
+          validation.issueCount() == 1
+              ? first
+              : first + " (and " + (validation.issueCount() - 1) + " more issues)");
+    }
+    Table snapshot = raw;
+    for (String col : def.protect()) {
+      snapshot = snapshot.mapColumn(col, v -> tokenizer.tokenize(col, v));
+    }
+    Instant t0 = Instant.now();
+    Digest schemaDigest = home.store().put(
+        Files.readAllBytes(def.schema()), "schema", "ingest", runId);
+    Digest s = home.store().put(snapshot.toCsv(), "snapshot", "ingest", runId);
+    ArrayNode protectedCols = Json.array();
+    def.protect().forEach(protectedCols::add);
+    Digest ingestAtt =
+        attest(
+            "ingest", "ingest", runId, "snapshot", s,
+            Provenance.stage("ingest", runId)
+                .input("data", Digest.of(rawBytes))
+                .input("schema", schemaDigest)
+                .input("pipeline", def.digest())
+                .parameter("protect", protectedCols)
+                .parameter("tokenisation", "AES-256-SIV deterministic AEAD, per-column")
+                .started(t0));
+    stageEvent(EventKind.STAGE_END, "ingest", "ingest", s.toString(), "ok", runId);
+    out.accept(String.format(Locale.ROOT,
+        "ingest    %d rows valid against schema %s; tokenised %s", validation.rows(),
+        schema.name(), String.join(", ", def.protect())));
+    out.accept("          snapshot " + s + " (encrypted, content-addressed)");
+    out.accept("          provenance " + ingestAtt.shortHex() + " signed by ingest");
+
+    // ---- gate: train
+    ObjectNode dataEvidence = Json.object();
+    ObjectNode data = dataEvidence.putObject("data");
+    data.put("rows", validation.rows());
+    data.put("invalid_rows", validation.invalidRows());
+    data.put("columns", raw.columns().size());
+    data.put("schema", schema.digest().toString());
+    data.set("tokenised_fields", protectedCols);
+    Digest gTrain = gate(engine, policies, "train", Map.of("snapshot", s), dataEvidence, runId);
+
+    // ---- train (the consumer checks the gate's decision first)
+    t0 = Instant.now();
+    enforcer.requirePass(gTrain, "train", Map.of("snapshot", s), "trainer", runId);
+    stageEvent(EventKind.STAGE_START, "trainer", "train", s.toString(), "ok", runId);
+    Table trainInput = readSnapshot(home.store().get(s, "trainer", runId), s);
+    TabularModel model = Trainer.train(trainInput, schema, def.train(), def.protect());
+    Digest m = home.store().put(model.toBytes(), "model", "trainer", runId);
+    Digest trainAtt =
+        attest(
+            "trainer", "train", runId, "model", m,
+            Provenance.stage("train", runId)
+                .input("snapshot", s)
+                .input("schema", schemaDigest)
+                .input("pipeline", def.digest())
+                .parameter("hyperparameters", def.train().toJson())
+                .parameter("library", "Tribuo " + org.tribuo.Tribuo.VERSION)
+                .parameter("code", "bastion " + BastionVersion.get())
+                .started(t0));
+    stageEvent(EventKind.STAGE_END, "trainer", "train", m.toString(), "ok", runId);
+    out.accept(String.format(Locale.ROOT,
+        "train     logistic regression (Tribuo), %d epochs, seed %d, holdout %.0f%%",
+        def.train().epochs(), def.train().seed(), 100 * def.train().holdout()));
+    out.accept("          model " + m + " (encrypted)");
+    out.accept("          SLSA provenance " + trainAtt.shortHex() + " signed by trainer");
+
+    // ---- gate: evaluate (bounds on hyper-parameters)
+    ObjectNode trainEvidence = Json.object();
+    trainEvidence.set("train", def.train().toJson());
+    trainEvidence.putObject("model").put("digest", m.toString());
+    Map<String, Digest> evalInputs = new LinkedHashMap<>();
+    evalInputs.put("model", m);
+    evalInputs.put("snapshot", s);
+    Digest gEval = gate(engine, policies, "evaluate", evalInputs, trainEvidence, runId);
+
+    // ---- evaluate
+    t0 = Instant.now();
+    enforcer.requirePass(gEval, "evaluate", evalInputs, "trainer", runId);
+    stageEvent(EventKind.STAGE_START, "trainer", "evaluate", m.toString(), "ok", runId);
+    TabularModel loaded =
+        TabularModel.fromBytes(home.store().get(m, "trainer", runId), "model " + m);
+    Table evalInput = readSnapshot(home.store().get(s, "trainer", runId), s);
+    Trainer.Metrics metrics = Trainer.evaluate(loaded, evalInput, def.train());
+    ObjectNode report = Json.object();
+    report.put("model", m.toString());
+    report.put("snapshot", s.toString());
+    ObjectNode mj = report.putObject("metrics");
+    mj.put("auc", round(metrics.auc()));
+    mj.put("accuracy", round(metrics.accuracy()));
+    mj.put("holdout_rows", metrics.holdoutRows());
+    Digest r = home.store().put(Json.canonical(report), "evaluation-report", "trainer", runId);
+    Digest evalAtt =
+        attest(
+            "trainer", "evaluate", runId, "report", r,
+            Provenance.stage("evaluate", runId)
+                .input("model", m)
+                .input("snapshot", s)
+                .parameter("split", def.train().toJson())
+                .started(t0));
+    stageEvent(EventKind.STAGE_END, "trainer", "evaluate", r.toString(), "ok", runId);
+    out.accept(String.format(Locale.ROOT,
+        "evaluate  AUC %.4f, accuracy %.4f on %d holdout rows", metrics.auc(),
+        metrics.accuracy(), metrics.holdoutRows()));
+    out.accept("          report " + r.shortHex() + ", provenance " + evalAtt.shortHex()
+        + " signed by trainer");
+
+    // ---- gate: register
+    ObjectNode metricEvidence = Json.object();
+    metricEvidence.set("metrics", mj);
+    Map<String, Digest> regInputs = new LinkedHashMap<>();
+    regInputs.put("model", m);
+    regInputs.put("report", r);
+    Digest gReg = gate(engine, policies, "register", regInputs, metricEvidence, runId);
+
+    // ---- register: the registry verifies the whole chain itself
+    ModelChain chain = new ModelChain(s, m, r, ingestAtt, gTrain, trainAtt, gEval, evalAtt, gReg);
+    ModelRegistry.Registration reg =
+        home.registry().register(def.modelName(), chain, home.chainVerifier(),
+            home.keyring().signer("registry"), runId);
+    out.accept("register  " + reg.name() + " v" + reg.version() + " -> " + m.shortHex()
+        + "; chain of 6 attestations verified; registration " + reg.registration().shortHex()
+        + " signed by registry");
+    return new Result(runId, chain, metrics, reg);
+  }
+
+  private static double round(double v) {
+    return Math.round(v * 1e6) / 1e6;
+  }
+
+  private Table readSnapshot(byte[] bytes, Digest d) throws BadInputException, IOException {
+    return new CsvReader().read(
+        new StringReader(new String(bytes, StandardCharsets.UTF_8)), "snapshot " + d.shortHex());
+  }
+
+  private Digest attest(
+      String signer, String stage, String runId, String subjectName, Digest subject,
+      Provenance provenance) throws BastionException, IOException {
+    Statement st =
+        Statement.of(subjectName, subject, Provenance.PREDICATE_TYPE,
+            provenance.finished(Instant.now()).toPredicate());
+    Envelope env = st.sign(home.keyring().signer(signer));
+    return home.store().put(env.toJson(), "attestation", signer, runId);
+  }
+
+  private Digest gate(
+      GateEngine engine,
+      GatePolicies policies,
+      String gate,
+      Map<String, Digest> inputs,
+      ObjectNode evidence,
+      String runId) throws BastionException, IOException {
+    GateDecision d = engine.decide(policies, gate, inputs, evidence, runId);
+    Statement st = new Statement(inputs, GateDecision.PREDICATE_TYPE, d.toPredicate());
+    Envelope env = st.sign(home.keyring().signer("gate"));
+    Digest dd = home.store().put(env.toJson(), "gate-decision", "gate", runId);
+    home.ledger().append(
+        Event.now(EventKind.GATE_DECISION, "gate", gate, dd.toString(),
+            d.passed() ? "pass" : "fail", runId,
+            Map.of("rule", d.rule(), "policy", d.policyDigest().toString(),
+                "inputs", inputs.toString())));
+    out.accept(String.format(Locale.ROOT, "gate      %-9s %s  %s  (decision %s signed by gate)",
+        gate, d.passed() ? "PASS" : "FAIL", d.rule(), dd.shortHex()));
+    if (!d.passed()) {
+      throw new GateFailedException(d);
+    }
+    return dd;
+  }
+
+  private void stageEvent(
+      EventKind kind, String actor, String stage, String object, String outcome, String runId) {
+    home.ledger().append(
+        Event.now(kind, actor, stage, object, outcome, runId, Map.of()));
+  }
+}

@@ -1,0 +1,101 @@
+package dev.bastion.policy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
+import dev.bastion.core.Json;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The gate policies of a deployment, read from one JSON file ({@code policies/gates.json}); its
+ * digest goes into every decision, so a decision names the exact policy it applied.
+ *
+ * @param gates gate name to policy
+ * @param digest SHA-256 of the policy file's bytes
+ */
+public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
+  /** The policies {@code bastion init} writes. */
+  public static final String DEFAULTS =
+      """
+      {
+        "gates": [
+          {
+            "name": "train",
+            "description": "the snapshot passed schema validation and is large enough to train on",
+            "rule": "data.rows >= 500 && data.invalid_rows == 0 && data.tokenised_fields.size() >= 1"
+          },
+          {
+            "name": "evaluate",
+            "description": "hyper-parameters stay inside the approved bounds",
+            "rule": "train.epochs >= 1 && train.epochs <= 100 && train.learning_rate > 0.0 && train.learning_rate <= 1.0"
+          },
+          {
+            "name": "register",
+            "description": "the model is good enough on the holdout to be registered",
+            "rule": "metrics.auc >= 0.70 && metrics.accuracy >= 0.65"
+          }
+        ]
+      }
+      """;
+
+  public GatePolicies {
+    gates = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(gates));
+  }
+
+  /** The policy of the named gate, if there is one. */
+  public Optional<GatePolicy> gate(String name) {
+    return Optional.ofNullable(gates.get(name));
+  }
+
+  /**
+   * Reads a policy file.
+   *
+   * @throws BadInputException if it is missing or malformed
+   */
+  public static GatePolicies load(Path file) throws BadInputException, IOException {
+    byte[] bytes;
+    try {
+      bytes = Files.readAllBytes(file);
+    } catch (NoSuchFileException e) {
+      throw new BadInputException(file + ": no such policy file", e);
+    }
+    return parse(bytes, file.toString());
+  }
+
+  /** Parses policy JSON. */
+  public static GatePolicies parse(byte[] bytes, String where) throws BadInputException {
+    JsonNode root = Json.parse(bytes, where);
+    JsonNode list = root.get("gates");
+    if (list == null || !list.isArray()) {
+      throw new BadInputException(where + ": 'gates' must be an array");
+    }
+    Map<String, GatePolicy> gates = new LinkedHashMap<>();
+    int i = 0;
+    for (JsonNode g : list) {
+      String at = where + ": gates[" + i++ + "]";
+      String name = Json.requireText(g, "name", at);
+      String rule = Json.requireText(g, "rule", at);
+      String description = g.path("description").asText("");
+      if (gates.put(name, new GatePolicy(name, rule, description)) != null) {
+        throw new BadInputException(at + ": gate '" + name + "' is defined twice");
+      }
+    }
+    return new GatePolicies(gates, Digest.of(bytes));
+  }
+
+  /** The default policies, parsed. */
+  public static GatePolicies defaults() {
+    try {
+      return parse(DEFAULTS.getBytes(StandardCharsets.UTF_8), "default policies");
+    } catch (BadInputException e) {
+      throw new IllegalStateException("the default policies parse", e);
+    }
+  }
+}

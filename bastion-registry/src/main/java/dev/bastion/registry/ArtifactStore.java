@@ -1,0 +1,115 @@
+package dev.bastion.registry;
+
+import com.google.crypto.tink.Aead;
+import dev.bastion.core.AtomicFiles;
+import dev.bastion.core.Digest;
+import dev.bastion.core.VerificationException;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import dev.bastion.ledger.Ledger;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.util.Map;
+
+/**
+ * Immutable, content-addressed, encrypted blobs under {@code BASTION_HOME/store}.
+ *
+ * <p>Each artifact is named by the SHA-256 of its plaintext and stored as envelope ciphertext (a
+ * fresh data key per artifact, wrapped by the KEK) bound to that name as associated data. Reading
+ * decrypts and re-hashes: a blob that was changed, swapped with another or encrypted under another
+ * key is refused with its digest. Every put and get, refused or not, goes on the ledger.
+ */
+public final class ArtifactStore {
+  private final Path dir;
+  private final Aead aead;
+  private final Ledger ledger;
+
+  public ArtifactStore(Path dir, Aead aead, Ledger ledger) {
+    this.dir = dir;
+    this.aead = aead;
+    this.ledger = ledger;
+  }
+
+  /** Where the blob of {@code d} lives. */
+  public Path pathOf(Digest d) {
+    String hex = d.hex();
+    return dir.resolve(Digest.ALGORITHM).resolve(hex.substring(0, 2)).resolve(hex);
+  }
+
+  public boolean contains(Digest d) {
+    return Files.exists(pathOf(d));
+  }
+
+  /**
+   * Stores {@code data} and returns its digest. Storing the same bytes again writes nothing.
+   *
+   * @param kind what it is ({@code snapshot}, {@code model}, {@code attestation}, ...)
+   */
+  public Digest put(byte[] data, String kind, String actor, String runId) throws IOException {
+    Digest d = Digest.of(data);
+    Path p = pathOf(d);
+    if (!Files.exists(p)) {
+      byte[] ct;
+      try {
+        ct = aead.encrypt(data, ad(d));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("envelope encryption does not fail on valid input", e);
+      }
+      AtomicFiles.write(p, ct);
+    }
+    ledger.append(
+        Event.now(
+            EventKind.ARTIFACT_PUT,
+            actor,
+            "put",
+            d.toString(),
+            "ok",
+            runId,
+            Map.of("kind", kind, "bytes", Integer.toString(data.length))));
+    return d;
+  }
+
+  /**
+   * Reads and checks the artifact {@code d}.
+   *
+   * @throws VerificationException if it is missing, does not decrypt, or its digest differs
+   */
+  public byte[] get(Digest d, String actor, String runId)
+      throws IOException, VerificationException {
+    Path p = pathOf(d);
+    String failure = null;
+    byte[] data = null;
+    if (!Files.exists(p)) {
+      failure = "artifact " + d + " is not in the store";
+    } else {
+      try {
+        data = aead.decrypt(Files.readAllBytes(p), ad(d));
+        if (!Digest.of(data).equals(d)) {
+          failure = "artifact " + d + " (" + p + "): content does not match its digest";
+        }
+      } catch (GeneralSecurityException e) {
+        failure = "artifact " + d + " (" + p + "): does not decrypt; it was modified or replaced";
+      }
+    }
+    ledger.append(
+        Event.now(
+            EventKind.ARTIFACT_GET,
+            actor,
+            "get",
+            d.toString(),
+            failure == null ? "ok" : "refused",
+            runId,
+            Map.of()));
+    if (failure != null) {
+      throw new VerificationException(failure);
+    }
+    return data;
+  }
+
+  private static byte[] ad(Digest d) {
+    return ("bastion:artifact:" + d).getBytes(StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,427 @@
+package dev.bastion.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
+import dev.bastion.core.Digest;
+import dev.bastion.core.Json;
+import dev.bastion.core.VerificationException;
+import dev.bastion.crypto.FieldTokenizer;
+import dev.bastion.crypto.Identity;
+import dev.bastion.crypto.Keyring;
+import dev.bastion.crypto.Trust;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import dev.bastion.ledger.Ledger;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.io.ssl.SslHandshakeListener;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.server.SecureRequestCustomizer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.SslConnectionFactory;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The inference gateway: HTTPS (TLS 1.3 only) on loopback, a client certificate from the
+ * deployment's CA required for every connection, the caller's role checked, a per-identity rate
+ * limit, and one model loaded after its whole chain verified.
+ *
+ * <p>Endpoints (TF Serving / KServe v1): {@code POST /v1/models/NAME:predict} with {@code
+ * {"instances":[{...}]}} answering {@code {"predictions":[...]}}; {@code GET /v1/models/NAME};
+ * {@code GET /healthz}. Errors are {@code {"error":CODE,"message":TEXT}}. Every request, refused
+ * or not, goes on the ledger with digests of its input and output (never the values).
+ */
+public final class Gateway implements AutoCloseable {
+  /** The role a client certificate needs to call predict. */
+  public static final String PREDICT_ROLE = "predict";
+
+  /**
+   * Listener and limits.
+   *
+   * @param host the address to bind (loopback by default)
+   * @param port the port, 0 for any free one
+   * @param ratePerSecond requests each identity may make per second, sustained
+   * @param burst requests each identity may make at once
+   * @param maxBodyBytes largest request body accepted
+   * @param maxInstances most instances in one request
+   */
+  public record Config(
+      String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances) {
+    public static Config defaults() {
+      return new Config("127.0.0.1", 8443, 20, 40, 1 << 20, 1000);
+    }
+
+    public Config withPort(int p) {
+      return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances);
+    }
+
+    public Config withRate(long rate, long b) {
+      return new Config(host, port, rate, b, maxBodyBytes, maxInstances);
+    }
+  }
+
+  private final Server server;
+  private final ServerConnector connector;
+  private final ServedModel served;
+  private final AtomicLong modelCalls = new AtomicLong();
+
+  private Gateway(Server server, ServerConnector connector, ServedModel served) {
+    this.server = server;
+    this.connector = connector;
+    this.served = served;
+  }
+
+  /**
+   * Starts the gateway serving {@code served}, which the caller loaded with {@link
+   * ServedModel#load}.
+   */
+  public static Gateway start(
+      Config config, ServedModel served, Keyring keyring, Trust trust, Ledger ledger)
+      throws BastionException, IOException {
+    char[] password = new char[24];
+    SecureRandom rnd = new SecureRandom();
+    for (int i = 0; i < password.length; i++) {
+      password[i] = (char) ('a' + rnd.nextInt(26));
+    }
+    SslContextFactory.Server ssl = new SslContextFactory.Server();
+    ssl.setKeyStore(keyring.keyStore("gateway", password));
+    ssl.setKeyStorePassword(new String(password));
+    ssl.setTrustStore(keyring.trustStore());
+    ssl.setNeedClientAuth(true);
+    ssl.setIncludeProtocols("TLSv1.3");
+    ssl.setEndpointIdentificationAlgorithm(null);
+
+    QueuedThreadPool pool = new QueuedThreadPool(32, 4);
+    pool.setName("bastion-gateway");
+    Server server = new Server(pool);
+    HttpConfiguration http = new HttpConfiguration();
+    http.setSendServerVersion(false);
+    http.setSendXPoweredBy(false);
+    SecureRequestCustomizer src = new SecureRequestCustomizer();
+    src.setSniHostCheck(false);
+    http.addCustomizer(src);
+    SslConnectionFactory tls = new SslConnectionFactory(ssl, "http/1.1");
+    tls.addBean(
+        new SslHandshakeListener() {
+          @Override
+          public void handshakeFailed(Event event, Throwable failure) {
+            String peer = String.valueOf(event.getEndPoint().getRemoteSocketAddress());
+            ledger.append(
+                dev.bastion.ledger.Event.now(
+                    EventKind.ACCESS_DENIED, "unauthenticated", "tls-handshake", peer, "denied",
+                    "conn-" + UUID.randomUUID(),
+                    Map.of("reason", String.valueOf(failure.getMessage()))));
+          }
+        });
+    ServerConnector connector =
+        new ServerConnector(server, tls, new HttpConnectionFactory(http));
+    connector.setHost(config.host());
+    connector.setPort(config.port());
+    server.addConnector(connector);
+    Gateway g = new Gateway(server, connector, served);
+    server.setHandler(g.new Api(config, trust, ledger, keyring.tokenizer()));
+    try {
+      server.start();
+    } catch (Exception e) {
+      try {
+        server.stop();
+      } catch (Exception stop) {
+        e.addSuppressed(stop);
+      }
+      throw new IOException(
+          "cannot start the gateway on " + config.host() + ":" + config.port() + ": "
+              + e.getMessage(), e);
+    }
+    return g;
+  }
+
+  /** The port it listens on. */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  public ServedModel served() {
+    return served;
+  }
+
+  /** How many times the model was called (for tests and metrics). */
+  public long modelCalls() {
+    return modelCalls.get();
+  }
+
+  /** Blocks until the server stops. */
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      server.stop();
+    } catch (Exception e) {
+      throw new IOException("cannot stop the gateway: " + e.getMessage(), e);
+    }
+  }
+
+  /** An HTTP error, sent as JSON. */
+  private static final class ApiError extends Exception {
+    final int status;
+    final String code;
+    final long retryAfter;
+
+    ApiError(int status, String code, String message) {
+      this(status, code, message, 0);
+    }
+
+    ApiError(int status, String code, String message, long retryAfter) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  private final class Api extends Handler.Abstract {
+    private final Config config;
+    private final Trust trust;
+    private final Ledger ledger;
+    private final FieldTokenizer tokenizer;
+    private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final String predictPath;
+    private final String modelPath;
+
+    Api(Config config, Trust trust, Ledger ledger, FieldTokenizer tokenizer) {
+      this.config = config;
+      this.trust = trust;
+      this.ledger = ledger;
+      this.tokenizer = tokenizer;
+      this.modelPath = "/v1/models/" + served.name();
+      this.predictPath = modelPath + ":predict";
+    }
+
+    @Override
+    public boolean handle(Request request, Response response, Callback callback) {
+      long start = System.nanoTime();
+      String requestId = "req-" + UUID.randomUUID();
+      String path = Request.getPathInContext(request);
+      String actor = "unauthenticated";
+      Map<String, String> details = new LinkedHashMap<>();
+      details.put("path", path.length() > 200 ? path.substring(0, 200) : path);
+      try {
+        Identity id = authenticate(request);
+        actor = id.name();
+        details.put("role", id.role());
+        byte[] body = route(request, path, id, details);
+        details.put("output", Digest.of(body).toString());
+        details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
+        // The request is on the ledger before the answer leaves.
+        ledger.append(
+            Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
+                served.digest().toString(), "ok", requestId, details));
+        send(response, callback, HttpStatus.OK_200, body, 0);
+      } catch (ApiError e) {
+        details.put("error", e.code);
+        EventKind kind =
+            e.status == 401 || e.status == 403 ? EventKind.ACCESS_DENIED : EventKind.INFERENCE;
+        ledger.append(
+            Event.now(kind, actor, request.getMethod() + " " + path, served.digest().toString(),
+                e.status == 401 || e.status == 403 ? "denied" : "refused", requestId, details));
+        ObjectNode err = Json.object();
+        err.put("error", e.code);
+        err.put("message", e.getMessage());
+        send(response, callback, e.status, Json.canonical(err), e.retryAfter);
+      }
+      return true;
+    }
+
+    private Identity authenticate(Request request) throws ApiError {
+      Object attr = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+      X509Certificate[] chain =
+          attr instanceof EndPoint.SslSessionData data ? data.peerCertificates() : null;
+      if (chain == null || chain.length == 0) {
+        throw new ApiError(401, "unauthenticated", "a client certificate is required");
+      }
+      try {
+        trust.checkIssued(chain[0]);
+      } catch (VerificationException e) {
+        throw new ApiError(401, "unauthenticated", "client certificate is not valid");
+      }
+      return Identity.of(chain[0]);
+    }
+
+    private byte[] route(Request request, String path, Identity id, Map<String, String> details)
+        throws ApiError {
+      String method = request.getMethod();
+      if (path.equals("/healthz")) {
+        requireMethod(method, HttpMethod.GET);
+        return "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+      }
+      if (path.equals(modelPath)) {
+        requireMethod(method, HttpMethod.GET);
+        ObjectNode o = Json.object();
+        ArrayNode versions = o.putArray("model_version_status");
+        ObjectNode v = versions.addObject();
+        v.put("version", Integer.toString(served.version()));
+        v.put("state", "AVAILABLE");
+        v.put("digest", served.digest().toString());
+        return Json.canonical(o);
+      }
+      if (path.equals(predictPath)) {
+        requireMethod(method, HttpMethod.POST);
+        if (!id.role().equals(PREDICT_ROLE)) {
+          throw new ApiError(403, "forbidden",
+              "identity '" + id.name() + "' has role '" + id.role() + "', predict needs '"
+                  + PREDICT_ROLE + "'");
+        }
+        rateLimit(id);
+        byte[] body = readBody(request);
+        details.put("input", Digest.of(body).toString());
+        return predict(body);
+      }
+      if (path.startsWith("/v1/models/")) {
+        throw new ApiError(404, "not_found", "no such model or endpoint");
+      }
+      throw new ApiError(404, "not_found", "no such endpoint");
+    }
+
+    private void requireMethod(String method, HttpMethod expected) throws ApiError {
+      if (!expected.is(method)) {
+        throw new ApiError(405, "method_not_allowed", "use " + expected.asString());
+      }
+    }
+
+    private void rateLimit(Identity id) throws ApiError {
+      Bucket bucket =
+          buckets.computeIfAbsent(
+              id.name(),
+              k ->
+                  Bucket.builder()
+                      .addLimit(
+                          l ->
+                              l.capacity(config.burst())
+                                  .refillGreedy(config.ratePerSecond(), Duration.ofSeconds(1)))
+                      .build());
+      ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+      if (!probe.isConsumed()) {
+        long seconds = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999) / 1_000_000_000);
+        throw new ApiError(429, "rate_limited",
+            "rate limit of " + config.ratePerSecond() + "/s exceeded for '" + id.name() + "'",
+            seconds);
+      }
+    }
+
+    private byte[] readBody(Request request) throws ApiError {
+      long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
+      if (declared > config.maxBodyBytes()) {
+        throw new ApiError(413, "payload_too_large",
+            "body of " + declared + " bytes exceeds " + config.maxBodyBytes());
+      }
+      try (InputStream in = Request.asInputStream(request)) {
+        byte[] body = in.readNBytes(config.maxBodyBytes() + 1);
+        if (body.length > config.maxBodyBytes()) {
+          throw new ApiError(413, "payload_too_large",
+              "body exceeds " + config.maxBodyBytes() + " bytes");
+        }
+        return body;
+      } catch (IOException e) {
+        throw new ApiError(400, "bad_request", "cannot read the request body");
+      }
+    }
+
+    private byte[] predict(byte[] body) throws ApiError {
+      JsonNode root;
+      try {
+        root = Json.parse(body, "request body");
+      } catch (BadInputException e) {
+        throw new ApiError(400, "bad_request", e.getMessage());
+      }
+      JsonNode instances = root.get("instances");
+      if (instances == null || !instances.isArray() || instances.isEmpty()) {
+        throw new ApiError(400, "bad_request", "'instances' must be a non-empty array");
+      }
+      if (instances.size() > config.maxInstances()) {
+        throw new ApiError(400, "bad_request",
+            "at most " + config.maxInstances() + " instances per request");
+      }
+      ObjectNode out = Json.object();
+      ArrayNode predictions = out.putArray("predictions");
+      int i = 0;
+      for (JsonNode inst : instances) {
+        String where = "instances[" + i++ + "]";
+        Map<String, String> values = instance(inst, where);
+        try {
+          modelCalls.incrementAndGet();
+          var result = served.model().predict(values, where);
+          ObjectNode p = predictions.addObject();
+          p.put("label", result.label());
+          ObjectNode scores = p.putObject("probabilities");
+          result.scores().forEach((k, v) -> scores.put(k, Math.round(v * 1e6) / 1e6));
+        } catch (BadInputException e) {
+          throw new ApiError(400, "bad_request", e.getMessage());
+        }
+      }
+      return Json.canonical(out);
+    }
+
+    private Map<String, String> instance(JsonNode inst, String where) throws ApiError {
+      if (!inst.isObject()) {
+        throw new ApiError(400, "bad_request", where + ": each instance is a JSON object");
+      }
+      Map<String, String> values = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonNode> e : inst.properties()) {
+        JsonNode v = e.getValue();
+        if (!v.isTextual() && !v.isNumber()) {
+          throw new ApiError(400, "bad_request",
+              where + ": field '" + e.getKey() + "' must be a string or a number");
+        }
+        String text = v.isNumber() ? v.decimalValue().toPlainString() : v.asText();
+        if (served.model().spec().protectedColumns().contains(e.getKey())) {
+          text = tokenizer.tokenize(e.getKey(), text);
+        }
+        values.put(e.getKey(), text);
+      }
+      return values;
+    }
+
+    private void send(Response response, Callback callback, int status, byte[] body,
+        long retryAfter) {
+      response.setStatus(status);
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      response.getHeaders().put("Cache-Control", "no-store");
+      if (retryAfter > 0) {
+        response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(retryAfter));
+      }
+      response.write(true, java.nio.ByteBuffer.wrap(body), callback);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Gateway[" + served.name() + " v" + served.version() + " on port " + port() + "]";
+  }
+}
