@@ -20,10 +20,13 @@ public final class LedgerVerifier {
   /**
    * What a successful verification established.
    *
-   * @param size the number of entries
+   * @param size the number of entries the signed head covers, all verified
    * @param root the RFC 9162 root over them, base64
+   * @param uncovered well-chained entries appended after the head was signed (an append in
+   *     progress, or one cut short by a crash before its head was written); the next append's head
+   *     covers them
    */
-  public record Result(long size, String root) {}
+  public record Result(long size, String root, long uncovered) {}
 
   private LedgerVerifier() {}
 
@@ -58,6 +61,9 @@ public final class LedgerVerifier {
     } catch (RuntimeException e) {
       throw new VerificationException(headFile + ": malformed head", e);
     }
+    if (size < 0 || chain.length != 32 || root.length != 32) {
+      throw new VerificationException(headFile + ": malformed head");
+    }
     ObjectNode body = Ledger.headBody(size, chain, root, time);
     if (!"bastion-ledger/v1".equals(head.path("origin").asText())) {
       throw new VerificationException(headFile + ": unknown origin");
@@ -70,6 +76,8 @@ public final class LedgerVerifier {
 
     MerkleHasher tree = new MerkleHasher();
     byte[][] prev = {new byte[32]};
+    byte[][] atHead = {size == 0 ? new byte[32] : null};
+    byte[][] rootAtHead = {size == 0 ? MerkleHasher.emptyRoot() : null};
     LedgerReader.scan(
         dir.resolve(Ledger.ENTRIES),
         (index, line, event, leaf, h) -> {
@@ -79,26 +87,25 @@ public final class LedgerVerifier {
                 "ledger entry " + index + " (line " + (index + 1)
                     + "): content does not match its chain hash");
           }
-          if (index >= size) {
-            throw new VerificationException(
-                "ledger entry " + index + " (line " + (index + 1)
-                    + "): not covered by the signed head (size " + size + ")");
-          }
           tree.append(leaf);
           prev[0] = h;
+          if (tree.size() == size) {
+            atHead[0] = h;
+            rootAtHead[0] = tree.root();
+          }
         });
     if (tree.size() < size) {
       throw new VerificationException(
           "ledger entry " + tree.size() + ": missing; the signed head covers " + size
               + " entries but only " + tree.size() + " are present");
     }
-    if (!MessageDigest.isEqual(prev[0], chain)) {
+    if (!MessageDigest.isEqual(atHead[0], chain)) {
       throw new VerificationException("ledger head: chain hash does not match the entries");
     }
-    if (!MessageDigest.isEqual(tree.root(), root)) {
+    if (!MessageDigest.isEqual(rootAtHead[0], root)) {
       throw new VerificationException("ledger head: Merkle root does not match the entries");
     }
-    return new Result(size, Base64.getEncoder().encodeToString(root));
+    return new Result(size, Base64.getEncoder().encodeToString(root), tree.size() - size);
   }
 
   /** Every event in the ledger, in order, after checking the file's shape. */

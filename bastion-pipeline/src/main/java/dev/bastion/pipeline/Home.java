@@ -60,9 +60,12 @@ public final class Home implements AutoCloseable {
     this.created = List.copyOf(created);
   }
 
+  /** The system property that, when set, overrides {@link #ENV} (for embedding and tests). */
+  public static final String PROPERTY = "bastion.home";
+
   /** {@code $BASTION_HOME}, or {@code .bastion} under the working directory. */
   public static Path defaultDir() {
-    String env = System.getenv(ENV);
+    String env = System.getProperty(PROPERTY, System.getenv(ENV));
     return Path.of(env == null || env.isBlank() ? ".bastion" : env).toAbsolutePath().normalize();
   }
 

@@ -23,7 +23,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -368,12 +370,24 @@ public final class Gateway implements AutoCloseable {
         throw new ApiError(400, "bad_request",
             "at most " + config.maxInstances() + " instances per request");
       }
-      ObjectNode out = Json.object();
-      ArrayNode predictions = out.putArray("predictions");
+      // Every instance is checked against the model's inputs before the model sees any of them.
+      List<Map<String, String>> checked = new ArrayList<>();
       int i = 0;
       for (JsonNode inst : instances) {
         String where = "instances[" + i++ + "]";
         Map<String, String> values = instance(inst, where);
+        try {
+          served.model().spec().encode(values, where);
+        } catch (BadInputException e) {
+          throw new ApiError(400, "bad_request", e.getMessage());
+        }
+        checked.add(values);
+      }
+      ObjectNode out = Json.object();
+      ArrayNode predictions = out.putArray("predictions");
+      i = 0;
+      for (Map<String, String> values : checked) {
+        String where = "instances[" + i++ + "]";
         try {
           modelCalls.incrementAndGet();
           var result = served.model().predict(values, where);

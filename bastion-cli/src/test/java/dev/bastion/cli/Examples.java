@@ -1,0 +1,22 @@
+package dev.bastion.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/** Copies of the shipped example, so tests can change them. */
+final class Examples {
+  static final Path CREDIT = Path.of("..", "examples", "credit");
+
+  private Examples() {}
+
+  /** Copies examples/credit into {@code dir}; returns the copied pipeline.yaml. */
+  static Path copyCredit(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    for (String f : new String[] {"pipeline.yaml", "schema.json", "credit-g.csv"}) {
+      Files.copy(CREDIT.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+    }
+    return dir.resolve("pipeline.yaml");
+  }
+}
