@@ -26,8 +26,13 @@ public final class GatewayClient {
    *
    * @param status the HTTP status
    * @param body the body as text
+   * @param retryAfter the Retry-After header, or empty
    */
-  public record Reply(int status, String body) {}
+  public record Reply(int status, String body, String retryAfter) {
+    static Reply of(HttpResponse<String> r) {
+      return new Reply(r.statusCode(), r.body(), r.headers().firstValue("Retry-After").orElse(""));
+    }
+  }
 
   private final HttpClient http;
 
@@ -83,8 +88,7 @@ public final class GatewayClient {
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8))
             .build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    return new Reply(r.statusCode(), r.body());
+    return Reply.of(http.send(req, HttpResponse.BodyHandlers.ofString()));
   }
 
   /** GETs {@code https://localhost:PORT/PATH}. */
@@ -94,7 +98,6 @@ public final class GatewayClient {
             .timeout(Duration.ofSeconds(10))
             .GET()
             .build();
-    HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
-    return new Reply(r.statusCode(), r.body());
+    return Reply.of(http.send(req, HttpResponse.BodyHandlers.ofString()));
   }
 }

@@ -1,0 +1,121 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bastion.crypto.Keyring;
+import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.PipelineDefinition;
+import dev.bastion.pipeline.Runner;
+import dev.bastion.serve.Gateway;
+import dev.bastion.serve.GatewayClient;
+import dev.bastion.serve.ServedModel;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** The gateway's answers to bad requests: JSON errors with the right status, never the model. */
+class GatewayLimitsTest {
+  @TempDir static Path tmp;
+  static Home home;
+  static Gateway gateway;
+  static GatewayClient client;
+  static ServedModel served;
+
+  @BeforeAll
+  static void start() throws Exception {
+    Path pipeline = Examples.copyCredit(tmp.resolve("credit"));
+    home = Home.init(tmp.resolve("home"));
+    new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline));
+    served =
+        ServedModel.load("credit-risk", home.registry(), home.chainVerifier(), home.trust(), "t");
+    gateway =
+        Gateway.start(
+            new Gateway.Config("127.0.0.1", 0, 1000, 1000, 4096, 5), served, home.keyring(),
+            home.trust(), home.ledger());
+    client = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    gateway.close();
+    home.close();
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "not JSON | {instances: | 400 | bad_request",
+        "not an object | [1,2] | 400 | bad_request",
+        "no instances | {\"x\":1} | 400 | bad_request",
+        "empty instances | {\"instances\":[]} | 400 | bad_request",
+        "too many instances | {\"instances\":[{},{},{},{},{},{}]} | 400 | bad_request",
+        "instance not an object | {\"instances\":[1]} | 400 | bad_request",
+        "NaN literal | {\"instances\":[{\"duration\":NaN}]} | 400 | bad_request",
+        "nested value | {\"instances\":[{\"duration\":{\"a\":1}}]} | 400 | bad_request",
+        "missing fields | {\"instances\":[{\"duration\":6}]} | 400 | bad_request",
+        "duplicate keys | {\"instances\":[],\"instances\":[]} | 400 | bad_request",
+      })
+  void malformedRequestsAreRefusedWithAJsonError(
+      String what, String body, int status, String code) throws Exception {
+    long calls = gateway.modelCalls();
+    GatewayClient.Reply r = client.post(gateway.port(), EndToEndTest.PREDICT, body);
+    assertThat(r.status()).as(what).isEqualTo(status);
+    assertThat(r.body()).contains("\"error\":\"" + code + "\"").contains("\"message\":");
+    assertThat(gateway.modelCalls()).isEqualTo(calls);
+  }
+
+  @Test
+  void deepNestingIsRefused() throws Exception {
+    String deep = "{\"instances\":" + "[".repeat(200) + "]".repeat(200) + "}";
+    GatewayClient.Reply r = client.post(gateway.port(), EndToEndTest.PREDICT, deep);
+    assertThat(r.status()).isEqualTo(400);
+  }
+
+  @Test
+  void aBodyOverTheLimitIs413() throws Exception {
+    String big = "{\"instances\":[{\"pad\":\"" + "x".repeat(5000) + "\"}]}";
+    GatewayClient.Reply r = client.post(gateway.port(), EndToEndTest.PREDICT, big);
+    assertThat(r.status()).isEqualTo(413);
+    assertThat(r.body()).contains("payload_too_large");
+  }
+
+  @Test
+  void unknownPathsAndMethods() throws Exception {
+    assertThat(client.get(gateway.port(), "/nope").status()).isEqualTo(404);
+    assertThat(client.get(gateway.port(), EndToEndTest.PREDICT).status()).isEqualTo(405);
+    assertThat(client.get(gateway.port(), "/v1/models/other:predict").status()).isEqualTo(404);
+    GatewayClient.Reply status = client.get(gateway.port(), "/v1/models/credit-risk");
+    assertThat(status.status()).isEqualTo(200);
+    assertThat(status.body()).contains("AVAILABLE");
+    assertThat(client.get(gateway.port(), "/healthz").body()).contains("ok");
+  }
+
+  @Test
+  void aBurstOverTheRateLimitGets429WithRetryAfter() throws Exception {
+    home.keyring().issueClient("burst-client", "predict");
+    GatewayClient burst = GatewayClient.as(home.keyring(), "burst-client");
+    int limited = 0;
+    String retryAfter = "";
+    try (Gateway slow =
+        Gateway.start(new Gateway.Config("127.0.0.1", 0, 1, 3, 4096, 5), served, home.keyring(),
+            home.trust(), home.ledger())) {
+      for (int i = 0; i < 6; i++) {
+        GatewayClient.Reply r = burst.post(slow.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+        if (r.status() == 429) {
+          limited++;
+          retryAfter = r.retryAfter();
+          assertThat(r.body()).contains("rate_limited");
+        } else {
+          assertThat(r.status()).isEqualTo(200);
+        }
+      }
+    }
+    assertThat(limited).isGreaterThanOrEqualTo(2); // burst of 3, refill 1/s
+    assertThat(Integer.parseInt(retryAfter)).isPositive();
+  }
+}
