@@ -11,8 +11,10 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.util.RawValue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,7 +24,8 @@ import java.util.Map;
  * JSON for Bastion: one mapper with explicit parser limits, and a canonical form.
  *
  * <p>Canonical JSON here means: UTF-8, no insignificant whitespace, object members sorted by key
- * (UTF-16 code unit order, as RFC 8785), duplicate keys rejected on input. Whatever is signed or
+ * (UTF-16 code unit order, as RFC 8785), one spelling per number (see {@code canonicalNumber}),
+ * duplicate keys rejected on input. Whatever is signed or
  * hashed is written in this form, so the same value always has the same digest.
  */
 public final class Json {
@@ -138,7 +141,39 @@ public final class Json {
       }
       return out;
     }
+    if (node.isNumber() && !node.isIntegralNumber()) {
+      return canonicalNumber(node);
+    }
     return node;
+  }
+
+  /** Integral digits beyond which a number is written in exponent form. */
+  private static final int MAX_PLAIN_DIGITS = 400;
+
+  /**
+   * One spelling per value, stable under parsing: an integral value as its digits ({@code 1.0} is
+   * {@code 1}), a fraction in plain decimal without trailing zeros ({@code 1.50} is {@code 1.5},
+   * {@code 1e-7} is {@code 0.0000001}), and extreme magnitudes in exponent form so that a short
+   * input never becomes a huge output.
+   */
+  private static JsonNode canonicalNumber(JsonNode node) {
+    BigDecimal d;
+    try {
+      d = node.decimalValue().stripTrailingZeros();
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("a non-finite number has no JSON form", e);
+    }
+    JsonNodeFactory f = JsonNodeFactory.instance;
+    if (d.signum() == 0) {
+      return f.numberNode(0);
+    }
+    if (d.scale() <= 0 && d.precision() - d.scale() <= MAX_PLAIN_DIGITS) {
+      return f.numberNode(d.toBigIntegerExact());
+    }
+    if (d.scale() > 0 && d.scale() <= MAX_PLAIN_DIGITS) {
+      return f.rawValueNode(new RawValue(d.toPlainString()));
+    }
+    return f.rawValueNode(new RawValue(d.toString()));
   }
 
   /** A string field that must be present. */

@@ -41,11 +41,17 @@ public final class FieldTokenizer {
     if (!token.startsWith(PREFIX)) {
       throw new GeneralSecurityException("not a token");
     }
+    String body = token.substring(PREFIX.length());
     byte[] ct;
     try {
-      ct = Base64.getUrlDecoder().decode(token.substring(PREFIX.length()));
+      ct = Base64.getUrlDecoder().decode(body);
     } catch (IllegalArgumentException e) {
       throw new GeneralSecurityException("not a token", e);
+    }
+    // One spelling per token: base64 ignores the unused bits of a last character, so a second
+    // spelling would decode to the same ciphertext and slip past lists keyed by token.
+    if (!Base64.getUrlEncoder().withoutPadding().encodeToString(ct).equals(body)) {
+      throw new GeneralSecurityException("not a token");
     }
     return new String(
         daead.decryptDeterministically(ct, field.getBytes(StandardCharsets.UTF_8)),

@@ -1,7 +1,6 @@
 package dev.bastion.ledger;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
@@ -11,15 +10,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.time.Instant;
-import java.util.Base64;
-import java.util.HexFormat;
+import java.security.Signature;
 
 /**
  * The append-only event log under {@code BASTION_HOME/ledger}.
@@ -28,9 +24,15 @@ import java.util.HexFormat;
  * "i":N}}, where {@code h} chains the entries: {@code h[N] = SHA-256(h[N-1] || leaf[N])} and {@code
  * leaf[N]} is the RFC 9162 leaf hash of the event's canonical JSON. {@code head.json} is a
  * checkpoint signed by the ledger's identity: the size, the last chain hash and the RFC 9162 Merkle
- * root of all leaves. An append returns only after the entry and the new head are on disk (fsync).
+ * root of all leaves.
  *
- * <p>Thread-safe; appends from several processes are serialised by a file lock.
+ * <p>An append is acknowledged (returns) only after the entry and the new signed head are on disk
+ * (fsync). Opening checks the entries against the signed head and refuses a ledger whose signed
+ * entries were changed or removed; an entry the head does not cover was never acknowledged (a crash
+ * between the entry and its head, or something written without the key) and is dropped, as is a
+ * line a crash cut short.
+ *
+ * <p>Thread-safe; appends from several threads, ledger objects and processes are serialised.
  */
 public final class Ledger implements AutoCloseable {
   static final String ENTRIES = "entries.jsonl";
@@ -40,28 +42,28 @@ public final class Ledger implements AutoCloseable {
   private final Path dir;
   private final Signer signer;
   private final FileChannel channel;
-  private final FileChannel lockChannel;
-  private MerkleHasher tree = new MerkleHasher();
-  private byte[] chain = new byte[32];
+  private MerkleHasher tree;
+  private byte[] chain;
   private long knownLength;
+  private byte[] lastHead;
 
-  private Ledger(Path dir, Signer signer, FileChannel channel, FileChannel lockChannel) {
+  private Ledger(Path dir, Signer signer, FileChannel channel) {
     this.dir = dir;
     this.signer = signer;
     this.channel = channel;
-    this.lockChannel = lockChannel;
   }
 
   /**
    * Opens (creating if needed) the ledger in {@code dir}; appends are signed by {@code signer},
    * which must be the {@code ledger} identity.
    *
-   * @throws VerificationException if the existing entries are not a well-formed chain
+   * @throws VerificationException if the entries or the head were changed: the ledger is not
+   *     appended to until someone looks ({@code bastion audit verify} names the entry)
    */
   public static Ledger open(Path dir, Signer signer) throws IOException, VerificationException {
     if (!signer.identity().name().equals(SIGNER)) {
-      throw new IllegalArgumentException("the ledger is signed by its own identity, not "
-          + signer.identity().name());
+      throw new IllegalArgumentException(
+          "the ledger is signed by its own identity, not " + signer.identity().name());
     }
     Files.createDirectories(dir);
     FileChannel ch =
@@ -70,47 +72,79 @@ public final class Ledger implements AutoCloseable {
             StandardOpenOption.CREATE,
             StandardOpenOption.READ,
             StandardOpenOption.WRITE);
-    FileChannel lockCh =
-        FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    Ledger l = new Ledger(dir, signer, ch, lockCh);
-    try (FileLock lock = lockCh.lock()) {
-      l.reload();
-      if (!Files.exists(dir.resolve(HEAD))) {
-        l.writeHead();
-      }
+    Ledger l = new Ledger(dir, signer, ch);
+    try (LedgerLocks.Held lock = LedgerLocks.lock(dir, true)) {
+      l.recover();
     } catch (IOException | VerificationException | RuntimeException e) {
-      l.close();
+      ch.close();
       throw e;
     }
     return l;
   }
 
-  /** Re-reads the entries written so far (by this or another process) to rebuild the tree. */
-  private void reload() throws IOException, VerificationException {
+  /**
+   * Brings the in-memory state to what the signed head covers, after checking the entries against
+   * it. Called with the lock held, at open and whenever another writer changed the file.
+   */
+  private void recover() throws IOException, VerificationException {
+    Path headFile = dir.resolve(HEAD);
     long length = channel.size();
-    // An entry that a crash cut short was never acknowledged: drop it.
-    long complete = LedgerReader.completeLength(channel, length);
-    if (complete < length) {
-      channel.truncate(complete);
-      channel.force(true);
-      length = complete;
+    if (!Files.exists(headFile)) {
+      if (length != 0) {
+        throw new VerificationException(
+            dir.resolve(ENTRIES) + ": entries without a signed head; run 'bastion audit verify'");
+      }
+      tree = new MerkleHasher();
+      chain = new byte[32];
+      knownLength = 0;
+      writeHead();
+      return;
     }
-    MerkleHasher t = new MerkleHasher();
-    byte[][] chainBox = {new byte[32]};
-    LedgerReader.scan(
-        dir.resolve(ENTRIES),
-        (index, line, event, leaf, h) -> {
-          byte[] expect = chainHash(chainBox[0], leaf);
-          if (!MessageDigest.isEqual(expect, h)) {
-            throw new VerificationException(
-                "ledger entry " + index + ": chain hash does not match its content");
-          }
-          t.append(leaf);
-          chainBox[0] = h;
-        });
-    tree = t;
-    chain = chainBox[0];
-    knownLength = length;
+    SignedHead head = SignedHead.parse(Files.readAllBytes(headFile), headFile.toString());
+    checkSignature(head);
+    long complete = LedgerReader.completeLength(channel, length);
+    LedgerReader.Scan scan =
+        LedgerReader.scan(dir.resolve(ENTRIES), complete, head.size(), null);
+    if (scan.entries() < head.size()) {
+      throw new VerificationException(
+          "ledger entry " + scan.entries() + ": missing or cut short; the signed head covers "
+              + head.size() + " entries");
+    }
+    if (!MessageDigest.isEqual(scan.chainAtHead(), head.chain())
+        || !MessageDigest.isEqual(scan.atHead().root(), head.root())) {
+      throw new VerificationException(
+          "ledger head: does not match the first " + head.size() + " entries");
+    }
+    if (scan.entries() > head.size() + 1) {
+      throw new VerificationException(
+          "ledger entry " + (head.size() + 1) + ": entries beyond the signed head; only one can"
+              + " come from a crash");
+    }
+    if (length != scan.offsetAtHead()) {
+      // An entry whose head never reached the disk, or a line a crash cut short: never
+      // acknowledged, so dropping it loses nothing that was promised.
+      channel.truncate(scan.offsetAtHead());
+      channel.force(true);
+    }
+    tree = scan.atHead();
+    chain = scan.chainAtHead();
+    knownLength = scan.offsetAtHead();
+  }
+
+  private void checkSignature(SignedHead head) throws VerificationException {
+    if (!head.keyId().equals(signer.identity().keyId())) {
+      throw new VerificationException("ledger head: signed by another key");
+    }
+    try {
+      Signature s = Signature.getInstance("SHA256withECDSA");
+      s.initVerify(signer.identity().certificate().getPublicKey());
+      s.update(head.signedBytes());
+      if (!s.verify(head.sig())) {
+        throw new VerificationException("ledger head: signature does not verify");
+      }
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException("ledger head: signature does not verify", e);
+    }
   }
 
   static byte[] chainHash(byte[] previous, byte[] leaf) {
@@ -125,22 +159,19 @@ public final class Ledger implements AutoCloseable {
    *
    * @throws UncheckedIOException if the disk refuses the write: the caller must not go on as if the
    *     event were recorded
+   * @throws IllegalStateException if the ledger was tampered with since it was opened
    */
   public synchronized long append(Event event) {
-    try (FileLock lock = lockChannel.lock()) {
-      if (channel.size() != knownLength) {
-        reload();
+    try (LedgerLocks.Held lock = LedgerLocks.lock(dir, true)) {
+      if (channel.size() != knownLength || !headIsOurs()) {
+        recover();
       }
       long index = tree.size();
       byte[] eventBytes = Json.canonical(event.toJson());
       byte[] leaf = MerkleHasher.leafHash(eventBytes);
       byte[] h = chainHash(chain, leaf);
-      ObjectNode line = Json.object();
-      line.put("i", index);
-      line.set("event", event.toJson());
-      line.put("h", HexFormat.of().formatHex(h));
-      byte[] bytes = (Json.canonicalString(line) + "\n").getBytes(StandardCharsets.UTF_8);
-      ByteBuffer buf = ByteBuffer.wrap(bytes);
+      byte[] line = LedgerReader.line(index, event.toJson(), h);
+      ByteBuffer buf = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
       long pos = knownLength;
       while (buf.hasRemaining()) {
         pos += channel.write(buf, pos);
@@ -154,28 +185,22 @@ public final class Ledger implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot append to the ledger in " + dir, e);
     } catch (VerificationException e) {
-      throw new IllegalStateException("the ledger in " + dir + " changed under us: "
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "the ledger in " + dir + " was changed outside Bastion: " + e.getMessage(), e);
     }
   }
 
-  private void writeHead() throws IOException {
-    ObjectNode body = headBody(tree.size(), chain, tree.root(), Instant.now());
-    byte[] sig = signer.sign(Json.canonical(body));
-    ObjectNode head = body.deepCopy();
-    head.put("keyid", signer.identity().keyId());
-    head.put("signature", Base64.getEncoder().encodeToString(sig));
-    AtomicFiles.write(dir.resolve(HEAD), Json.canonical(head));
+  /** Whether head.json is still the one this object wrote last (another writer may have moved). */
+  private boolean headIsOurs() throws IOException {
+    Path f = dir.resolve(HEAD);
+    return lastHead != null && Files.exists(f)
+        && MessageDigest.isEqual(Files.readAllBytes(f), lastHead);
   }
 
-  static ObjectNode headBody(long size, byte[] chain, byte[] root, Instant time) {
-    ObjectNode body = Json.object();
-    body.put("origin", "bastion-ledger/v1");
-    body.put("size", size);
-    body.put("chain", HexFormat.of().formatHex(chain));
-    body.put("root", Base64.getEncoder().encodeToString(root));
-    body.put("time", time.toString());
-    return body;
+  private void writeHead() throws IOException {
+    byte[] bytes = SignedHead.sign(tree.size(), chain, tree.root(), signer).toBytes();
+    AtomicFiles.write(dir.resolve(HEAD), bytes);
+    lastHead = bytes;
   }
 
   /** The number of entries. */
@@ -199,10 +224,6 @@ public final class Ledger implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    try {
-      channel.close();
-    } finally {
-      lockChannel.close();
-    }
+    channel.close();
   }
 }

@@ -15,6 +15,15 @@ final class MerkleHasher {
   private final List<Long> sizes = new ArrayList<>();
   private long size;
 
+  /** An independent copy of this state. */
+  MerkleHasher copy() {
+    MerkleHasher c = new MerkleHasher();
+    c.stack.addAll(stack);
+    c.sizes.addAll(sizes);
+    c.size = size;
+    return c;
+  }
+
   static byte[] leafHash(byte[] entry) {
     MessageDigest md = sha256();
     md.update((byte) 0x00);

@@ -82,8 +82,10 @@ class LedgerTest {
   void anEmptyLedgerHasTheEmptyRoot() throws Exception {
     Ledger.open(dir, signer).close();
 
-    assertThat(LedgerVerifier.verify(dir, trust))
-        .isEqualTo(new LedgerVerifier.Result(0, "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="));
+    LedgerVerifier.Result result = LedgerVerifier.verify(dir, trust);
+
+    assertThat(result.size()).isZero();
+    assertThat(result.root()).isEqualTo("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
   }
 
   @Test
@@ -170,6 +172,40 @@ class LedgerTest {
         .containsExactlyInAnyOrderElementsOf(submitted);
   }
 
+  /**
+   * Two Ledger objects on one directory in one JVM (two Home.open calls, say): file locks are per
+   * process, so the ledger also serialises the threads of one JVM, and nothing is lost.
+   */
+  @Test
+  void twoInstancesInOneJvmLoseNothing() throws Exception {
+    try (Ledger a = Ledger.open(dir, signer);
+        Ledger b = Ledger.open(dir, signer)) {
+      ExecutorService pool = Executors.newFixedThreadPool(2);
+      try {
+        List<Future<?>> done = new ArrayList<>();
+        for (Ledger l : List.of(a, b)) {
+          int seed = done.size();
+          done.add(
+              pool.submit(
+                  () -> {
+                    Random r = new Random(seed);
+                    for (int i = 0; i < 30; i++) {
+                      l.append(LedgerFixtures.event(r, seed * 1000 + i));
+                    }
+                    return null;
+                  }));
+        }
+        for (Future<?> f : done) {
+          f.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+
+    assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(60);
+  }
+
   @Test
   void onlyTheLedgerIdentityMayOpenIt() throws Exception {
     Signer gate = keyring.signer("gate");
@@ -209,6 +245,37 @@ class LedgerTest {
     }
 
     assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(4);
+  }
+
+  @Test
+  void anEntryWhoseHeadNeverReachedTheDiskIsDroppedAtOpen() throws Exception {
+    List<Event> events = events(8, 4);
+    try (Ledger ledger = Ledger.open(dir, signer)) {
+      events.subList(0, 3).forEach(ledger::append);
+    }
+    byte[] headAt3 = Files.readAllBytes(head(dir));
+    try (Ledger ledger = Ledger.open(dir, signer)) {
+      ledger.append(events.get(3));
+    }
+    // The crash: entry 3 reached the disk, its head did not. The append never returned, so
+    // the entry was never acknowledged: verify reports it, open drops it.
+    Files.write(head(dir), headAt3);
+
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, trust))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("ledger entry 3")
+        .hasMessageContaining("not covered by the signed head");
+
+    Event next = events(9, 1).get(0);
+    try (Ledger ledger = Ledger.open(dir, signer)) {
+      assertThat(ledger.size()).isEqualTo(3);
+      assertThat(ledger.append(next)).isEqualTo(3);
+    }
+    LedgerVerifier.Result healed = LedgerVerifier.verify(dir, trust);
+    assertThat(healed.size()).isEqualTo(4);
+    List<Event> all = new ArrayList<>(events.subList(0, 3));
+    all.add(next);
+    assertThat(healed.root()).isEqualTo(expectedRoot(all));
   }
 
   @Test

@@ -1,6 +1,5 @@
 package dev.bastion.serve;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
@@ -23,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -228,6 +226,19 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+      try {
+        serve(request, response, callback);
+      } catch (RuntimeException e) {
+        // Fail closed: an answer leaves only after its ledger entry is written. The caller sees no
+        // detail of what went wrong inside.
+        send(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
+            "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
+                .getBytes(StandardCharsets.UTF_8), 0);
+      }
+      return true;
+    }
+
+    private void serve(Request request, Response response, Callback callback) {
       long start = System.nanoTime();
       String requestId = "req-" + UUID.randomUUID();
       String path = Request.getPathInContext(request);
@@ -248,17 +259,16 @@ public final class Gateway implements AutoCloseable {
         send(response, callback, HttpStatus.OK_200, body, 0);
       } catch (ApiError e) {
         details.put("error", e.code);
-        EventKind kind =
-            e.status == 401 || e.status == 403 ? EventKind.ACCESS_DENIED : EventKind.INFERENCE;
+        boolean denied = e.status == 401 || e.status == 403;
         ledger.append(
-            Event.now(kind, actor, request.getMethod() + " " + path, served.digest().toString(),
-                e.status == 401 || e.status == 403 ? "denied" : "refused", requestId, details));
+            Event.now(denied ? EventKind.ACCESS_DENIED : EventKind.INFERENCE, actor,
+                request.getMethod() + " " + path, served.digest().toString(),
+                denied ? "denied" : "refused", requestId, details));
         ObjectNode err = Json.object();
         err.put("error", e.code);
         err.put("message", e.getMessage());
         send(response, callback, e.status, Json.canonical(err), e.retryAfter);
       }
-      return true;
     }
 
     private Identity authenticate(Request request) throws ApiError {
@@ -356,36 +366,17 @@ public final class Gateway implements AutoCloseable {
     }
 
     private byte[] predict(byte[] body) throws ApiError {
-      JsonNode root;
+      List<Map<String, String>> checked;
       try {
-        root = Json.parse(body, "request body");
+        checked =
+            PredictRequest.parse(
+                body, served.model().spec(), config.maxInstances(), tokenizer::tokenize);
       } catch (BadInputException e) {
         throw new ApiError(400, "bad_request", e.getMessage());
       }
-      JsonNode instances = root.get("instances");
-      if (instances == null || !instances.isArray() || instances.isEmpty()) {
-        throw new ApiError(400, "bad_request", "'instances' must be a non-empty array");
-      }
-      if (instances.size() > config.maxInstances()) {
-        throw new ApiError(400, "bad_request",
-            "at most " + config.maxInstances() + " instances per request");
-      }
-      // Every instance is checked against the model's inputs before the model sees any of them.
-      List<Map<String, String>> checked = new ArrayList<>();
-      int i = 0;
-      for (JsonNode inst : instances) {
-        String where = "instances[" + i++ + "]";
-        Map<String, String> values = instance(inst, where);
-        try {
-          served.model().spec().encode(values, where);
-        } catch (BadInputException e) {
-          throw new ApiError(400, "bad_request", e.getMessage());
-        }
-        checked.add(values);
-      }
       ObjectNode out = Json.object();
       ArrayNode predictions = out.putArray("predictions");
-      i = 0;
+      int i = 0;
       for (Map<String, String> values : checked) {
         String where = "instances[" + i++ + "]";
         try {
@@ -400,26 +391,6 @@ public final class Gateway implements AutoCloseable {
         }
       }
       return Json.canonical(out);
-    }
-
-    private Map<String, String> instance(JsonNode inst, String where) throws ApiError {
-      if (!inst.isObject()) {
-        throw new ApiError(400, "bad_request", where + ": each instance is a JSON object");
-      }
-      Map<String, String> values = new LinkedHashMap<>();
-      for (Map.Entry<String, JsonNode> e : inst.properties()) {
-        JsonNode v = e.getValue();
-        if (!v.isTextual() && !v.isNumber()) {
-          throw new ApiError(400, "bad_request",
-              where + ": field '" + e.getKey() + "' must be a string or a number");
-        }
-        String text = v.isNumber() ? v.decimalValue().toPlainString() : v.asText();
-        if (served.model().spec().protectedColumns().contains(e.getKey())) {
-          text = tokenizer.tokenize(e.getKey(), text);
-        }
-        values.put(e.getKey(), text);
-      }
-      return values;
     }
 
     private void send(Response response, Callback callback, int status, byte[] body,

@@ -1,0 +1,66 @@
+package dev.bastion.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Json;
+import dev.bastion.train.FeatureSpec;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BinaryOperator;
+
+/**
+ * Parses a predict request body ({@code {"instances":[{...}, ...]}}, TF Serving / KServe v1) and
+ * checks every instance against the model's inputs, before the model sees any of them. The JSON
+ * parser's limits (depth, sizes, no NaN, no duplicate keys) apply.
+ */
+public final class PredictRequest {
+  private PredictRequest() {}
+
+  /**
+   * The instances of {@code body}, each a column-to-value map with protected columns already
+   * tokenised by {@code tokenize} (column, raw value) to token.
+   *
+   * @throws BadInputException with a message for the caller when anything is wrong
+   */
+  public static List<Map<String, String>> parse(
+      byte[] body, FeatureSpec spec, int maxInstances, BinaryOperator<String> tokenize)
+      throws BadInputException {
+    JsonNode root = Json.parse(body, "request body");
+    if (!root.isObject()) {
+      throw new BadInputException("request body must be a JSON object");
+    }
+    JsonNode instances = root.get("instances");
+    if (instances == null || !instances.isArray() || instances.isEmpty()) {
+      throw new BadInputException("'instances' must be a non-empty array");
+    }
+    if (instances.size() > maxInstances) {
+      throw new BadInputException("at most " + maxInstances + " instances per request");
+    }
+    List<Map<String, String>> out = new ArrayList<>();
+    int i = 0;
+    for (JsonNode inst : instances) {
+      String where = "instances[" + i++ + "]";
+      if (!inst.isObject()) {
+        throw new BadInputException(where + ": each instance is a JSON object");
+      }
+      Map<String, String> values = new LinkedHashMap<>();
+      for (Map.Entry<String, JsonNode> e : inst.properties()) {
+        JsonNode v = e.getValue();
+        if (!v.isTextual() && !v.isNumber()) {
+          throw new BadInputException(
+              where + ": field '" + e.getKey() + "' must be a string or a number");
+        }
+        String text = v.isNumber() ? v.decimalValue().toPlainString() : v.asText();
+        if (spec.protectedColumns().contains(e.getKey())) {
+          text = tokenize.apply(e.getKey(), text);
+        }
+        values.put(e.getKey(), text);
+      }
+      spec.encode(values, where);
+      out.add(values);
+    }
+    return out;
+  }
+}
