@@ -3,10 +3,9 @@ package dev.bastion.data;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -69,13 +68,8 @@ public record Schema(
    * @throws BadInputException if it is missing or malformed
    */
   public static Schema load(Path file) throws BadInputException, IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(file + ": no such schema file", e);
-    }
-    return parse(bytes, file.toString());
+    return parse(
+        InputFiles.read(file, "schema file", InputFiles.MAX_DOCUMENT_BYTES), file.toString());
   }
 
   /** Parses schema JSON. */

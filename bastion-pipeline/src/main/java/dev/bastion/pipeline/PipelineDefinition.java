@@ -6,10 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
 import dev.bastion.train.TrainParams;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,9 +36,6 @@ public record PipelineDefinition(
     TrainParams train,
     String modelName) {
 
-  /** Largest definition file accepted. */
-  public static final long MAX_BYTES = 1 << 20;
-
   public PipelineDefinition {
     protect = List.copyOf(protect);
   }
@@ -51,15 +47,7 @@ public record PipelineDefinition(
    */
   public static PipelineDefinition load(Path file) throws BadInputException, IOException {
     String where = file.toString();
-    byte[] bytes;
-    try {
-      if (Files.size(file) > MAX_BYTES) {
-        throw new BadInputException(where + ": larger than " + MAX_BYTES + " bytes");
-      }
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(where + ": no such pipeline definition", e);
-    }
+    byte[] bytes = InputFiles.read(file, "pipeline definition", InputFiles.MAX_DOCUMENT_BYTES);
     JsonNode root;
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(bytes);

@@ -3,11 +3,10 @@ package dev.bastion.policy;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -60,13 +59,8 @@ public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
    * @throws BadInputException if it is missing or malformed
    */
   public static GatePolicies load(Path file) throws BadInputException, IOException {
-    byte[] bytes;
-    try {
-      bytes = Files.readAllBytes(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(file + ": no such policy file", e);
-    }
-    return parse(bytes, file.toString());
+    return parse(
+        InputFiles.read(file, "policy file", InputFiles.MAX_DOCUMENT_BYTES), file.toString());
   }
 
   /** Parses policy JSON. */
