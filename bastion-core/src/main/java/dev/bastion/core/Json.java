@@ -90,6 +90,9 @@ public final class Json {
       throw new BadInputException(what + ": not valid JSON: " + e.getOriginalMessage(), e);
     } catch (IOException e) {
       throw new BadInputException(what + ": cannot read: " + e.getMessage(), e);
+    } catch (NumberFormatException | ArithmeticException e) {
+      // A number whose exponent does not fit (1e9999999999): not a value Bastion can hold.
+      throw new BadInputException(what + ": a number is out of range", e);
     }
   }
 

@@ -79,14 +79,23 @@ public final class CsvReader {
                   .onMalformedInput(CodingErrorAction.REPORT)
                   .onUnmappableCharacter(CodingErrorAction.REPORT));
       return read(reader, name);
-    } catch (CharacterCodingException e) {
-      throw new BadInputException(name + ": not UTF-8 text", e);
     }
   }
 
   /** Reads CSV from {@code reader}; {@code name} is used in messages. */
   public Table read(Reader reader, String name) throws BadInputException, IOException {
     Parser p = new Parser(reader, name);
+    try {
+      return read(p, name);
+    } catch (CharacterCodingException e) {
+      throw new BadInputException(name + ": line " + p.line + ": not UTF-8 text", e);
+    }
+  }
+
+  private Table read(Parser p, String name) throws BadInputException, IOException {
+    if (p.peek() == '\uFEFF') {
+      p.read(); // a byte order mark is not part of the first column's name
+    }
     Parser.Record header = p.next();
     if (header == null) {
       throw new BadInputException(name + ": empty file, expected a CSV header");
@@ -124,7 +133,8 @@ public final class CsvReader {
       }
       if (rows.size() >= options.maxRows()) {
         throw new BadInputException(
-            name + ": more than the limit of " + options.maxRows() + " rows");
+            name + ": line " + r.line + ": more than the limit of " + options.maxRows()
+                + " rows");
       }
       rows.add(new Table.Row(r.line, r.cells));
     }
@@ -188,6 +198,9 @@ public final class CsvReader {
           } else {
             if (c == '\n') {
               line++;
+            } else if (c == 0) {
+              throw new BadInputException(
+                  name + ": line " + line + ": NUL byte; this is not a text CSV file");
             }
             append(field, (char) c, start);
           }

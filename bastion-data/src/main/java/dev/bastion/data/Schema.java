@@ -78,8 +78,11 @@ public record Schema(
     String name = Json.requireText(root, "name", where);
     String label = Json.requireText(root, "label", where);
     JsonNode rows = root.path("rows");
-    long minRows = rows.path("min").asLong(1);
-    long maxRows = rows.path("max").asLong(Long.MAX_VALUE);
+    if (!rows.isMissingNode() && !rows.isObject()) {
+      throw new BadInputException(where + ": 'rows' must be an object with min and max");
+    }
+    long minRows = rowBound(rows, "min", 1, where);
+    long maxRows = rowBound(rows, "max", Long.MAX_VALUE, where);
     if (minRows < 0 || maxRows < minRows) {
       throw new BadInputException(where + ": rows.min and rows.max must satisfy 0 <= min <= max");
     }
@@ -115,8 +118,8 @@ public record Schema(
         }
         v.forEach(x -> values.add(x.asText()));
       }
-      double min = c.path("min").asDouble(Double.NEGATIVE_INFINITY);
-      double max = c.path("max").asDouble(Double.POSITIVE_INFINITY);
+      double min = bound(c, "min", Double.NEGATIVE_INFINITY, at + " ('" + cname + "')");
+      double max = bound(c, "max", Double.POSITIVE_INFINITY, at + " ('" + cname + "')");
       if (min > max) {
         throw new BadInputException(at + " ('" + cname + "'): min is above max");
       }
@@ -126,5 +129,29 @@ public record Schema(
       throw new BadInputException(where + ": label column '" + label + "' is not declared");
     }
     return new Schema(name, label, minRows, maxRows, columns, Digest.of(bytes));
+  }
+
+  private static long rowBound(JsonNode rows, String field, long dflt, String where)
+      throws BadInputException {
+    JsonNode v = rows.get(field);
+    if (v == null) {
+      return dflt;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new BadInputException(where + ": rows." + field + " must be an integer");
+    }
+    return v.asLong();
+  }
+
+  private static double bound(JsonNode column, String field, double dflt, String where)
+      throws BadInputException {
+    JsonNode v = column.get(field);
+    if (v == null) {
+      return dflt;
+    }
+    if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+      throw new BadInputException(where + ": " + field + " must be a finite number");
+    }
+    return v.asDouble();
   }
 }

@@ -72,8 +72,10 @@ public record Table(String source, List<String> columns, List<Row> rows) {
         sb.append(',');
       }
       String c = cells.get(i);
+      // A leading U+FEFF is quoted too: unquoted at the start of a file it reads as a byte order
+      // mark and would be dropped.
       if (c.indexOf(',') >= 0 || c.indexOf('"') >= 0 || c.indexOf('\n') >= 0
-          || c.indexOf('\r') >= 0) {
+          || c.indexOf('\r') >= 0 || c.startsWith("\uFEFF")) {
         sb.append('"').append(c.replace("\"", "\"\"")).append('"');
       } else {
         sb.append(c);

@@ -130,21 +130,22 @@ public final class Validator {
       }
       case INTEGER, NUMBER -> {
         double d;
-        try {
-          if (c.type() == Schema.Type.INTEGER) {
-            d = Long.parseLong(v);
-          } else {
-            d = Double.parseDouble(v);
-            if (!Double.isFinite(d)) {
-              return "'" + clip(v) + "' is not a finite number";
-            }
+        if (c.type() == Schema.Type.INTEGER) {
+          var i = Numbers.parseInteger(v);
+          if (i.isEmpty()) {
+            return "'" + clip(v) + "' is not an integer";
           }
-        } catch (NumberFormatException e) {
-          return "'" + clip(v) + "' is not " + (c.type() == Schema.Type.INTEGER
-              ? "an integer" : "a number");
+          d = i.getAsLong();
+        } else {
+          var n = Numbers.parseDecimal(v);
+          if (n.isEmpty()) {
+            return "'" + clip(v) + "' is not " + (Numbers.isNonFinite(v) ? "a finite number"
+                : "a number");
+          }
+          d = n.getAsDouble();
         }
         if (d < c.min() || d > c.max()) {
-          return v + " is outside the range " + fmt(c.min()) + ".." + fmt(c.max());
+          return clip(v) + " is outside the range " + fmt(c.min()) + ".." + fmt(c.max());
         }
         return null;
       }

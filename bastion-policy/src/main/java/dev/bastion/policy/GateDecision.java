@@ -87,6 +87,9 @@ public record GateDecision(
    */
   public static GateDecision fromPredicate(JsonNode p) throws VerificationException {
     try {
+      if (!p.path("inputs").isObject() || !p.has("evidence") || p.get("evidence").isNull()) {
+        throw new IllegalArgumentException("'inputs' must be an object and 'evidence' present");
+      }
       Map<String, Digest> inputs = new LinkedHashMap<>();
       for (Map.Entry<String, JsonNode> e : p.path("inputs").properties()) {
         inputs.put(e.getKey(), Digest.parse(e.getValue().asText()));

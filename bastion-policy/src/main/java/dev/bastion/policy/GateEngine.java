@@ -110,6 +110,9 @@ public final class GateEngine {
           pass ? "rule holds" : "rule does not hold: " + policy.rule());
     } catch (BadInputException e) {
       return decision(gate, policy.rule(), policies, inputs, evidence, runId, false, e.getMessage());
+    } catch (IllegalArgumentException e) {
+      return decision(gate, policy.rule(), policies, inputs, evidence, runId, false,
+          "evidence cannot be evaluated: " + e.getMessage());
     } catch (CelEvaluationException e) {
       return decision(
           gate,
@@ -161,10 +164,18 @@ public final class GateEngine {
       return l;
     }
     if (n.isIntegralNumber()) {
+      if (!n.canConvertToLong()) {
+        // CEL integers are 64-bit; wrapping would turn 2^64 into 0 and let a rule pass.
+        throw new IllegalArgumentException("evidence integer " + n + " is beyond 64 bits");
+      }
       return n.asLong();
     }
     if (n.isNumber()) {
-      return n.asDouble();
+      double d = n.asDouble();
+      if (!Double.isFinite(d)) {
+        throw new IllegalArgumentException("evidence number " + n + " is beyond a double");
+      }
+      return d;
     }
     if (n.isBoolean()) {
       return n.asBoolean();

@@ -9,6 +9,8 @@ import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Trust;
 import dev.bastion.policy.GateDecision;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -27,19 +29,62 @@ public final class ChainVerifier {
   }
 
   /**
+   * One verified link, for people and for machines.
+   *
+   * @param link what it is ("source data", "snapshot", "gate train", ...)
+   * @param digest the artifact or attestation
+   * @param signer who signed it (empty for plain artifacts)
+   * @param detail a short description: stage, gate rule and outcome, metrics
+   */
+  public record Link(String link, Digest digest, String signer, String detail) {}
+
+  /**
+   * A chain that verified.
+   *
+   * @param links from the source data to the model, in order
+   * @param model the model's bytes, read from the store and digest-checked
+   */
+  public record Verified(List<Link> links, byte[] model) {
+    public Verified {
+      links = List.copyOf(links);
+    }
+  }
+
+  /**
    * Verifies every link of {@code chain}; returns the model's bytes, read and checked.
    *
    * @throws VerificationException naming the first link that does not verify
    */
   public byte[] verify(ModelChain chain, String actor, String runId)
       throws IOException, VerificationException {
+    return verifyAll(chain, actor, runId).model();
+  }
+
+  /**
+   * Verifies every link of {@code chain}, walking from the source data to the model.
+   *
+   * @throws VerificationException naming the first link that does not verify
+   */
+  public Verified verifyAll(ModelChain chain, String actor, String runId)
+      throws IOException, VerificationException {
+    List<Link> links = new ArrayList<>();
     Statement ingest = statement(chain.ingest(), "ingest", Provenance.PREDICATE_TYPE, "ingest",
         actor, runId);
     expectStage(ingest, "ingest", "ingest provenance");
     expectSubject(ingest, chain.snapshot(), "ingest provenance");
+    Map<String, Digest> ingestInputs = Provenance.inputsOf(ingest.predicate());
+    Digest source = ingestInputs.get("data");
+    if (source == null) {
+      throw new VerificationException("ingest provenance: names no source data");
+    }
+    links.add(new Link("source data", source, "", "raw input, as read by ingest"));
+    links.add(new Link("ingest provenance", chain.ingest(), "ingest",
+        "SLSA v1, schema " + shortOf(ingestInputs.get("schema"))));
+    links.add(new Link("snapshot", chain.snapshot(), "", "validated, tokenised, encrypted"));
 
     GateDecision gTrain = decision(chain.gateTrain(), "train", actor, runId);
     expectInput(gTrain.inputs(), "snapshot", chain.snapshot(), "gate 'train' decision");
+    links.add(gateLink(gTrain, chain.gateTrain()));
 
     Statement train = statement(chain.train(), "trainer", Provenance.PREDICATE_TYPE, "train",
         actor, runId);
@@ -47,9 +92,13 @@ public final class ChainVerifier {
     expectSubject(train, chain.model(), "train provenance");
     expectInput(Provenance.inputsOf(train.predicate()), "snapshot", chain.snapshot(),
         "train provenance");
+    links.add(new Link("train provenance", chain.train(), "trainer", "SLSA v1, hyper-parameters "
+        + train.predicate().path("buildDefinition").path("externalParameters").path("parameters")
+            .path("hyperparameters")));
 
     GateDecision gEval = decision(chain.gateEvaluate(), "evaluate", actor, runId);
     expectInput(gEval.inputs(), "model", chain.model(), "gate 'evaluate' decision");
+    links.add(gateLink(gEval, chain.gateEvaluate()));
 
     Statement eval = statement(chain.evaluate(), "trainer", Provenance.PREDICATE_TYPE,
         "evaluate", actor, runId);
@@ -58,12 +107,26 @@ public final class ChainVerifier {
     Map<String, Digest> evalInputs = Provenance.inputsOf(eval.predicate());
     expectInput(evalInputs, "model", chain.model(), "evaluate provenance");
     expectInput(evalInputs, "snapshot", chain.snapshot(), "evaluate provenance");
+    links.add(new Link("evaluate provenance", chain.evaluate(), "trainer", "SLSA v1"));
+    links.add(new Link("evaluation report", chain.report(), "", "holdout metrics"));
 
     GateDecision gReg = decision(chain.gateRegister(), "register", actor, runId);
     expectInput(gReg.inputs(), "model", chain.model(), "gate 'register' decision");
     expectInput(gReg.inputs(), "report", chain.report(), "gate 'register' decision");
+    links.add(gateLink(gReg, chain.gateRegister()));
 
-    return store.get(chain.model(), actor, runId);
+    byte[] model = store.get(chain.model(), actor, runId);
+    links.add(new Link("model", chain.model(), "", model.length + " bytes, digest checked"));
+    return new Verified(links, model);
+  }
+
+  private static Link gateLink(GateDecision d, Digest digest) {
+    return new Link("gate " + d.gate(), digest, "gate",
+        "PASS " + d.rule() + " on " + d.evidence());
+  }
+
+  private static String shortOf(Digest d) {
+    return d == null ? "(none)" : d.shortHex();
   }
 
   private Statement statement(

@@ -182,6 +182,52 @@ public final class ModelRegistry implements AutoCloseable {
     }
   }
 
+  /**
+   * The registration a reference names: {@code NAME} (the newest version), {@code NAME@VERSION},
+   * or a model digest {@code sha256:...} (its newest registration).
+   *
+   * @throws BadInputException if the reference is malformed or names nothing registered
+   */
+  public Registration resolve(String ref) throws IOException, BadInputException {
+    if (ref.startsWith(dev.bastion.core.Digest.ALGORITHM + ":")) {
+      Digest d;
+      try {
+        d = Digest.parse(ref);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException("'" + ref + "' is not a model digest");
+      }
+      Registration found = null;
+      for (Registration r : list()) {
+        if (r.model().equals(d)) {
+          found = r;
+        }
+      }
+      if (found == null) {
+        throw new BadInputException("no registered model has digest " + d);
+      }
+      return found;
+    }
+    int at = ref.lastIndexOf('@');
+    String name = at < 0 ? ref : ref.substring(0, at);
+    checkName(name);
+    if (at < 0) {
+      return latest(name).orElseThrow(
+          () -> new BadInputException("no registered model named '" + name + "'"));
+    }
+    int version;
+    try {
+      version = Integer.parseInt(ref.substring(at + 1));
+    } catch (NumberFormatException e) {
+      throw new BadInputException("'" + ref + "': the version after @ must be a number");
+    }
+    for (Registration r : list()) {
+      if (r.name().equals(name) && r.version() == version) {
+        return r;
+      }
+    }
+    throw new BadInputException("no version " + version + " of model '" + name + "'");
+  }
+
   /** Every version of every model. */
   public List<Registration> list() throws IOException {
     List<Registration> out = new ArrayList<>();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
+import dev.bastion.data.Numbers;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -55,15 +56,13 @@ public record FeatureSpec(
       if (raw == null) {
         throw new BadInputException(where + ": field '" + e.getKey() + "' is missing");
       }
-      double v;
-      try {
-        v = Double.parseDouble(raw);
-      } catch (NumberFormatException ex) {
-        throw new BadInputException(where + ": field '" + e.getKey() + "' is not a number");
+      var parsed = Numbers.parseDecimal(raw);
+      if (parsed.isEmpty()) {
+        throw new BadInputException(
+            where + ": field '" + e.getKey() + "' is not "
+                + (Numbers.isNonFinite(raw) ? "finite" : "a number"));
       }
-      if (!Double.isFinite(v)) {
-        throw new BadInputException(where + ": field '" + e.getKey() + "' is not finite");
-      }
+      double v = parsed.getAsDouble();
       double[] ms = e.getValue();
       names.add(e.getKey());
       values.add((v - ms[0]) / ms[1]);

@@ -84,11 +84,18 @@ public final class TabularModel {
       throw new BadInputException(where + ": not a " + FORMAT + " model");
     }
     FeatureSpec spec = FeatureSpec.fromJson(o.path("spec"));
+    byte[] proto;
+    try {
+      proto = Base64.getDecoder().decode(o.path("tribuo").asText());
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(where + ": the Tribuo model is not base64", e);
+    }
+    ProtoClassNames.check(proto, where);
     Model<?> m;
     try {
-      byte[] proto = Base64.getDecoder().decode(o.path("tribuo").asText());
       m = Model.deserialize(ModelProto.parseFrom(proto));
-    } catch (InvalidProtocolBufferException | IllegalArgumentException | IllegalStateException e) {
+    } catch (InvalidProtocolBufferException | RuntimeException e) {
+      // Tribuo's readers throw whatever their casts and checks throw on a crafted message.
       throw new BadInputException(where + ": the Tribuo model does not parse", e);
     }
     if (!m.validate(Label.class)) {

@@ -31,27 +31,63 @@ public record TrainParams(
    * @throws BadInputException if a value is missing, of the wrong type or out of its domain
    */
   public static TrainParams fromJson(JsonNode t, String where) throws BadInputException {
-    String algorithm = t.path("algorithm").asText(LOGISTIC_REGRESSION);
+    String algorithm = text(t, "algorithm", LOGISTIC_REGRESSION, where);
     if (!algorithm.equals(LOGISTIC_REGRESSION)) {
       throw new BadInputException(
           where + ": train.algorithm '" + algorithm + "' is not supported; use "
               + LOGISTIC_REGRESSION);
     }
     int epochs = intField(t, "epochs", 50, where);
-    double lr = t.path("learning_rate").asDouble(0.1);
-    long seed = t.path("seed").asLong(42);
-    double holdout = t.path("holdout").asDouble(0.3);
+    double lr = number(t, "learning_rate", 0.1, where);
+    long seed = longField(t, "seed", 42, where);
+    double holdout = number(t, "holdout", 0.3, where);
     if (!(holdout > 0.05 && holdout < 0.95)) {
       throw new BadInputException(where + ": train.holdout must be between 0.05 and 0.95");
     }
-    if (!(lr > 0) || !Double.isFinite(lr)) {
+    if (!(lr > 0)) {
       throw new BadInputException(where + ": train.learning_rate must be a positive number");
     }
-    String positive = t.path("positive_class").asText("");
+    String positive = text(t, "positive_class", "", where);
     if (positive.isEmpty()) {
       throw new BadInputException(where + ": train.positive_class is required");
     }
     return new TrainParams(algorithm, epochs, lr, seed, holdout, positive);
+  }
+
+  private static String text(JsonNode t, String name, String dflt, String where)
+      throws BadInputException {
+    JsonNode v = t.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    if (!v.isTextual()) {
+      throw new BadInputException(where + ": train." + name + " must be a string");
+    }
+    return v.asText();
+  }
+
+  private static double number(JsonNode t, String name, double dflt, String where)
+      throws BadInputException {
+    JsonNode v = t.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+      throw new BadInputException(where + ": train." + name + " must be a finite number");
+    }
+    return v.asDouble();
+  }
+
+  private static long longField(JsonNode t, String name, long dflt, String where)
+      throws BadInputException {
+    JsonNode v = t.get(name);
+    if (v == null) {
+      return dflt;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new BadInputException(where + ": train." + name + " must be an integer");
+    }
+    return v.asLong();
   }
 
   private static int intField(JsonNode t, String name, int dflt, String where)
@@ -60,7 +96,7 @@ public record TrainParams(
     if (v == null) {
       return dflt;
     }
-    if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 1) {
+    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
       throw new BadInputException(where + ": train." + name + " must be a positive integer");
     }
     return v.asInt();

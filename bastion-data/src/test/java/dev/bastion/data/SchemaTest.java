@@ -1,0 +1,227 @@
+package dev.bastion.data;
+
+import static dev.bastion.data.CsvFixtures.utf8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class SchemaTest {
+  private static final String VALID =
+      """
+      {
+        "name": "loans",
+        "label": "class",
+        "rows": {"min": 2, "max": 10},
+        "columns": [
+          {"name": "age", "type": "integer", "min": 18, "max": 100},
+          {"name": "ratio", "type": "number", "min": 0.5},
+          {"name": "class", "type": "categorical", "values": ["good", "bad", "good"]}
+        ]
+      }
+      """;
+
+  static Schema parse(String json) throws BadInputException {
+    return Schema.parse(utf8(json), "schema.json");
+  }
+
+  @Test
+  void parsesAValidSchema() throws BadInputException {
+    Schema s = parse(VALID);
+
+    assertThat(s.name()).isEqualTo("loans");
+    assertThat(s.label()).isEqualTo("class");
+    assertThat(s.minRows()).isEqualTo(2);
+    assertThat(s.maxRows()).isEqualTo(10);
+    assertThat(s.digest()).isEqualTo(Digest.of(utf8(VALID)));
+    assertThat(s.columns())
+        .containsExactly(
+            new Schema.Column("age", Schema.Type.INTEGER, java.util.Set.of(), 18, 100),
+            new Schema.Column(
+                "ratio", Schema.Type.NUMBER, java.util.Set.of(), 0.5, Double.POSITIVE_INFINITY),
+            new Schema.Column(
+                "class",
+                Schema.Type.CATEGORICAL,
+                java.util.Set.of("good", "bad"),
+                Double.NEGATIVE_INFINITY,
+                Double.POSITIVE_INFINITY));
+    assertThat(s.column("class").orElseThrow().values()).containsExactly("good", "bad");
+    assertThat(s.column("age").orElseThrow().numeric()).isTrue();
+    assertThat(s.column("class").orElseThrow().numeric()).isFalse();
+    assertThat(s.column("nope")).isEmpty();
+  }
+
+  @Test
+  void rowBoundsDefaultToOneAndUnbounded() throws BadInputException {
+    Schema s =
+        parse(
+            """
+            {"name": "n", "label": "y", "columns": [{"name": "y", "type": "categorical", "values": ["0", "1"]}]}
+            """);
+
+    assertThat(s.minRows()).isEqualTo(1);
+    assertThat(s.maxRows()).isEqualTo(Long.MAX_VALUE);
+  }
+
+  @Test
+  void theDigestIsOfTheExactBytes() throws BadInputException {
+    assertThat(parse(VALID).digest()).isNotEqualTo(parse(VALID + " ").digest());
+  }
+
+  @Test
+  void loadsTheCreditExample() throws Exception {
+    Schema s = Schema.load(CsvFixtures.CREDIT.resolve("schema.json"));
+
+    assertThat(s.name()).isEqualTo("german-credit");
+    assertThat(s.label()).isEqualTo("class");
+    assertThat(s.columns()).hasSize(21);
+    assertThat(s.minRows()).isEqualTo(500);
+  }
+
+  @Test
+  void loadNamesAMissingFile(@TempDir Path dir) {
+    Path f = dir.resolve("none.json");
+
+    assertThatThrownBy(() -> Schema.load(f))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage(f + ": no such schema file")
+        .hasCauseInstanceOf(NoSuchFileException.class);
+  }
+
+  @Test
+  void loadNamesTheFileOfAMalformedSchema(@TempDir Path dir) throws IOException {
+    Path f = Files.writeString(dir.resolve("bad.json"), "{\"name\": 1}");
+
+    assertThatThrownBy(() -> Schema.load(f))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage(f + ": field 'name' must be a string");
+  }
+
+  @Test
+  void loadRefusesADirectory(@TempDir Path dir) {
+    assertThatThrownBy(() -> Schema.load(dir))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith(dir + ": ")
+        .hasMessageContaining("directory");
+  }
+
+  @Test
+  void loadRefusesAFileOverTheDocumentLimit(@TempDir Path dir) throws IOException {
+    Path f = dir.resolve("huge.json");
+    Files.write(f, new byte[(1 << 20) + 1]);
+
+    assertThatThrownBy(() -> Schema.load(f))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith(f + ": " + ((1 << 20) + 1) + " bytes is more than the limit");
+  }
+
+  /**
+   * Bounds that are not numbers are ignored or coerced today (JsonNode.asDouble/asLong with a
+   * default): "min": "abc" means no bound at all, "min": "NaN" disables the range check, and
+   * integers beyond a long wrap around.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        "{\"name\": \"x\", \"type\": \"number\", \"min\": \"abc\"}",
+        "{\"name\": \"x\", \"type\": \"number\", \"min\": \"NaN\"}",
+        "{\"name\": \"x\", \"type\": \"number\", \"max\": true}",
+        "{\"name\": \"x\", \"type\": \"number\", \"max\": [1]}",
+      })
+  void refusesABoundThatIsNotANumber(String column) {
+    String json = "{\"name\": \"n\", \"label\": \"x\", \"columns\": [" + column + "]}";
+
+    assertThatThrownBy(() -> parse(json)).isInstanceOf(BadInputException.class);
+  }
+
+  @ParameterizedTest(name = "rows {0}")
+  @ValueSource(strings = {"{\"min\": \"ten\"}", "{\"max\": 18446744073709551617}", "{\"min\": 2.5}", "[1]"})
+  void refusesRowBoundsThatAreNotLongs(String rows) {
+    String json =
+        "{\"name\": \"n\", \"label\": \"y\", \"rows\": " + rows
+            + ", \"columns\": [{\"name\": \"y\", \"type\": \"integer\"}]}";
+
+    assertThatThrownBy(() -> parse(json)).isInstanceOf(BadInputException.class);
+  }
+
+  static Stream<Arguments> malformed() {
+    String col = "{\"name\": \"y\", \"type\": \"categorical\", \"values\": [\"a\"]}";
+    return Stream.of(
+        Arguments.of("not JSON", "{", "schema.json: not valid JSON"),
+        Arguments.of("empty", "", "schema.json: empty document"),
+        Arguments.of("an array", "[]", "schema.json: field 'name' must be a string"),
+        Arguments.of("missing name", "{\"label\": \"y\", \"columns\": [" + col + "]}",
+            "schema.json: field 'name' must be a string"),
+        Arguments.of("numeric name", "{\"name\": 5, \"label\": \"y\", \"columns\": [" + col + "]}",
+            "schema.json: field 'name' must be a string"),
+        Arguments.of("missing label", "{\"name\": \"n\", \"columns\": [" + col + "]}",
+            "schema.json: field 'label' must be a string"),
+        Arguments.of("duplicate key", "{\"name\": \"n\", \"name\": \"m\"}", "schema.json: not valid JSON"),
+        Arguments.of("no columns", "{\"name\": \"n\", \"label\": \"y\"}",
+            "schema.json: 'columns' must be a non-empty array"),
+        Arguments.of("empty columns", "{\"name\": \"n\", \"label\": \"y\", \"columns\": []}",
+            "schema.json: 'columns' must be a non-empty array"),
+        Arguments.of("columns an object", "{\"name\": \"n\", \"label\": \"y\", \"columns\": {\"y\": 1}}",
+            "schema.json: 'columns' must be a non-empty array"),
+        Arguments.of("negative min rows",
+            "{\"name\": \"n\", \"label\": \"y\", \"rows\": {\"min\": -1}, \"columns\": [" + col + "]}",
+            "schema.json: rows.min and rows.max must satisfy 0 <= min <= max"),
+        Arguments.of("min rows above max rows",
+            "{\"name\": \"n\", \"label\": \"y\", \"rows\": {\"min\": 5, \"max\": 4}, \"columns\": [" + col + "]}",
+            "schema.json: rows.min and rows.max must satisfy 0 <= min <= max"),
+        Arguments.of("column without name",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"type\": \"integer\"}]}",
+            "schema.json: column 1: field 'name' must be a string"),
+        Arguments.of("column not an object",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col + ", 7]}",
+            "schema.json: column 2: field 'name' must be a string"),
+        Arguments.of("column without type",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\"}]}",
+            "schema.json: column 1: field 'type' must be a string"),
+        Arguments.of("unknown type",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"float\"}]}",
+            "schema.json: column 1 ('y'): type 'float' is not integer, number or categorical"),
+        Arguments.of("type in capitals",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"INTEGER\"}]}",
+            "schema.json: column 1 ('y'): type 'INTEGER' is not integer, number or categorical"),
+        Arguments.of("categorical without values",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"categorical\"}]}",
+            "schema.json: column 1 ('y'): a categorical column lists its 'values'"),
+        Arguments.of("categorical with empty values",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"categorical\", \"values\": []}]}",
+            "schema.json: column 1 ('y'): a categorical column lists its 'values'"),
+        Arguments.of("categorical with values not an array",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"categorical\", \"values\": \"a\"}]}",
+            "schema.json: column 1 ('y'): a categorical column lists its 'values'"),
+        Arguments.of("min above max",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"x\", \"type\": \"number\", \"min\": 2, \"max\": 1.5}]}",
+            "schema.json: column 2 ('x'): min is above max"),
+        Arguments.of("label not declared",
+            "{\"name\": \"n\", \"label\": \"z\", \"columns\": [" + col + "]}",
+            "schema.json: label column 'z' is not declared"),
+        Arguments.of("duplicate column",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col + ", " + col + "]}",
+            "schema.json: column 2: 'y' declared twice"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("malformed")
+  void refusesAMalformedSchemaNamingTheFile(String name, String json, String message) {
+    assertThatThrownBy(() -> parse(json))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith(message);
+  }
+}
