@@ -23,6 +23,8 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       AuditCommand.class,
       RegistryCommand.class,
+      VerifyChainCommand.class,
+      ModelCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
