@@ -12,8 +12,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * An SLSA provenance v1 predicate for a stage output: which stage made it, from which inputs (by
- * digest), with which parameters, on which builder (Bastion version and JVM).
+ * An SLSA provenance v1 predicate for a stage output: {@code buildDefinition.buildType} the
+ * Bastion stage build type, {@code externalParameters} the stage and the pipeline's inputs, {@code
+ * internalParameters} the stage's own settings (hyper-parameters, tokenisation) and the JVM,
+ * {@code resolvedDependencies} the input artifacts by digest, {@code runDetails.builder.id} the
+ * component identity that signed it, {@code metadata} the run and its times.
  */
 public final class Provenance {
   public static final String PREDICATE_TYPE = "https://slsa.dev/provenance/v1";
@@ -25,12 +28,32 @@ public final class Provenance {
   private final String runId;
   private final Map<String, Digest> inputs = new LinkedHashMap<>();
   private final ObjectNode parameters = Json.object();
+  private final ObjectNode internal = Json.object();
+  private String builder;
   private Instant startedOn = Instant.now();
   private Instant finishedOn = Instant.now();
 
   private Provenance(String stage, String runId) {
     this.stage = Objects.requireNonNull(stage);
     this.runId = Objects.requireNonNull(runId);
+    this.builder = stage;
+  }
+
+  /** The component identity that runs the stage and signs its output. */
+  public Provenance builder(String component) {
+    builder = Objects.requireNonNull(component);
+    return this;
+  }
+
+  /** Adds an internal parameter: a setting of the stage itself, such as a hyper-parameter. */
+  public Provenance internal(String name, JsonNode value) {
+    internal.set(name, value);
+    return this;
+  }
+
+  public Provenance internal(String name, String value) {
+    internal.put(name, value);
+    return this;
   }
 
   public static Provenance stage(String stage, String runId) {
@@ -43,7 +66,7 @@ public final class Provenance {
     return this;
   }
 
-  /** Adds an external parameter (hyper-parameters, options, file names). */
+  /** Adds an external parameter: an input of the pipeline (its definition, file names). */
   public Provenance parameter(String name, JsonNode value) {
     parameters.set(name, value);
     return this;
@@ -72,9 +95,10 @@ public final class Provenance {
     ObjectNode ext = def.putObject("externalParameters");
     ext.put("stage", stage);
     ext.set("parameters", parameters.deepCopy());
-    ObjectNode internal = def.putObject("internalParameters");
-    internal.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
-    internal.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+    ObjectNode in = def.putObject("internalParameters");
+    in.setAll(internal.deepCopy());
+    in.put("jvm", System.getProperty("java.vm.name") + " " + Runtime.version());
+    in.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
     ArrayNode deps = def.putArray("resolvedDependencies");
     inputs.forEach(
         (name, d) -> {
@@ -83,9 +107,9 @@ public final class Provenance {
           o.putObject("digest").put(Digest.ALGORITHM, d.hex());
         });
     ObjectNode run = p.putObject("runDetails");
-    ObjectNode builder = run.putObject("builder");
-    builder.put("id", "urn:bastion:builder:" + stage);
-    builder.putObject("version").put("bastion", BastionVersion.get());
+    ObjectNode builderNode = run.putObject("builder");
+    builderNode.put("id", "urn:bastion:component:" + builder);
+    builderNode.putObject("version").put("bastion", BastionVersion.get());
     ObjectNode meta = run.putObject("metadata");
     meta.put("invocationId", runId);
     meta.put("startedOn", startedOn.toString());
@@ -112,6 +136,14 @@ public final class Provenance {
       }
     }
     return out;
+  }
+
+  /** The component named as builder in a provenance predicate. */
+  public static String builderOf(JsonNode predicate) {
+    String id = predicate.path("runDetails").path("builder").path("id").asText();
+    return id.startsWith("urn:bastion:component:")
+        ? id.substring("urn:bastion:component:".length())
+        : "";
   }
 
   /** The stage named in a provenance predicate. */

@@ -82,7 +82,15 @@ class ProvenanceTest {
     assertThat(Provenance.stageOf(p)).isEqualTo("train");
     assertThat(p.path("buildDefinition").path("externalParameters").path("parameters").path("epochs").asText())
         .isEqualTo("5");
-    assertThat(p.path("runDetails").path("builder").path("id").asText()).isEqualTo("urn:bastion:builder:train");
+    assertThat(p.path("runDetails").path("builder").path("id").asText())
+        .isEqualTo("urn:bastion:component:train");
+    assertThat(Provenance.builderOf(p)).isEqualTo("train");
+    JsonNode trainer = provenance(Map.of()).builder("trainer").internal("epochs", "7").toPredicate();
+    assertThat(Provenance.builderOf(trainer)).isEqualTo("trainer");
+    assertThat(trainer.path("buildDefinition").path("internalParameters").path("epochs").asText())
+        .isEqualTo("7");
+    assertThat(trainer.path("buildDefinition").path("internalParameters").path("jvm").asText())
+        .isNotBlank();
     assertThat(p.path("runDetails").path("builder").path("version").path("bastion").asText()).isNotBlank();
     assertThat(p.path("runDetails").path("metadata").path("invocationId").asText()).isEqualTo("run-42");
     assertThat(p.path("runDetails").path("metadata").path("startedOn").asText()).isEqualTo("2026-01-02T03:04:05Z");

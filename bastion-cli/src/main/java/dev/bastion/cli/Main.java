@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       RegistryCommand.class,
       VerifyChainCommand.class,
       ModelCommand.class,
+      EvidenceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

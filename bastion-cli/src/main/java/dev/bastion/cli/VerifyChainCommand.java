@@ -2,11 +2,20 @@ package dev.bastion.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
+import dev.bastion.core.VerificationException;
+import dev.bastion.crypto.Pem;
 import dev.bastion.pipeline.Home;
 import dev.bastion.registry.ChainVerifier;
+import dev.bastion.registry.Evidence;
 import dev.bastion.registry.ModelChain;
 import dev.bastion.registry.ModelRegistry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -17,46 +26,121 @@ import picocli.CommandLine.Parameters;
     name = "verify-chain",
     description = "Walk back from a registered model to its source data, checking every signature,"
         + " digest and gate decision. Exit 0 when the whole chain holds, 1 at the first broken"
-        + " link, naming it.")
+        + " link, naming it. With --evidence, check an export from 'bastion evidence export'"
+        + " against a trust root, with no BASTION_HOME.")
 final class VerifyChainCommand implements Callable<Integer> {
-  @Parameters(index = "0", paramLabel = "MODEL", description = "NAME, NAME@VERSION or sha256:...")
+  @Parameters(
+      index = "0",
+      arity = "0..1",
+      paramLabel = "MODEL",
+      description = "NAME, NAME@VERSION or sha256:...; optional with --evidence, where it must"
+          + " name the exported model")
   String model;
 
   @Option(names = "--json", description = "print the chain as JSON")
   boolean json;
 
+  @Option(names = "--evidence", paramLabel = "DIR",
+      description = "verify exported evidence instead of a BASTION_HOME")
+  Path evidence;
+
+  @Option(names = "--trust-root", paramLabel = "ROOT.pem",
+      description = "the deployment's CA certificate, obtained separately; with --evidence")
+  Path trustRoot;
+
+  /** Largest trust root file read. */
+  private static final int MAX_ROOT_BYTES = 64 << 10;
+
   @Override
   public Integer call() throws Exception {
+    if (evidence != null) {
+      return verifyEvidence();
+    }
+    if (trustRoot != null) {
+      throw new BadInputException("--trust-root is used with --evidence DIR");
+    }
+    if (model == null) {
+      throw new BadInputException("name the model to verify (NAME, NAME@VERSION or sha256:...),"
+          + " or give --evidence DIR --trust-root ROOT.pem");
+    }
     try (Home home = Home.open(Home.defaultDir())) {
       String run = "verify-" + UUID.randomUUID();
       ModelRegistry.Registration reg = home.registry().resolve(model);
       ModelChain chain = home.registry().chainOf(reg, home.trust(), "auditor", run);
       ChainVerifier.Verified v = home.chainVerifier().verifyAll(chain, "auditor", run);
-      if (json) {
-        ObjectNode o = Json.object();
-        o.put("name", reg.name());
-        o.put("version", reg.version());
-        o.put("model", reg.model().toString());
-        o.put("registration", reg.registration().toString());
-        o.put("verified", true);
-        ArrayNode links = o.putArray("links");
-        for (ChainVerifier.Link l : v.links()) {
-          ObjectNode lo = links.addObject();
-          lo.put("link", l.link());
-          lo.put("digest", l.digest().toString());
-          lo.put("signer", l.signer());
-          lo.put("detail", l.detail());
-        }
-        System.out.println(Json.canonicalString(o));
-      } else {
-        System.out.println("chain of " + reg.name() + " v" + reg.version() + " (" + reg.model()
-            + ") verified: registration signed by registry, " + v.links().size() + " links");
-        for (ChainVerifier.Link l : v.links()) {
-          System.out.printf("  %-20s %s  %-8s %s%n", l.link(), l.digest().shortHex(),
-              l.signer().isEmpty() ? "-" : l.signer(), l.detail());
-        }
-      }
+      print(reg, v);
     }
     return 0;
+  }
+
+  private int verifyEvidence() throws Exception {
+    if (trustRoot == null) {
+      throw new BadInputException("--evidence needs --trust-root ROOT.pem: the deployment's CA"
+          + " certificate, obtained separately");
+    }
+    if (!Files.isRegularFile(trustRoot)) {
+      throw new BadInputException(trustRoot + ": trust root not found");
+    }
+    if (Files.size(trustRoot) > MAX_ROOT_BYTES) {
+      throw new BadInputException(trustRoot + ": larger than " + MAX_ROOT_BYTES + " bytes");
+    }
+    X509Certificate root = Pem.certificate(Files.readAllBytes(trustRoot), trustRoot.toString());
+    Evidence.Checked c =
+        Evidence.verify(evidence, root, "auditor", "verify-" + UUID.randomUUID());
+    ModelRegistry.Registration reg = c.registration();
+    if (model != null && !names(reg, model)) {
+      throw new VerificationException("the evidence in " + evidence + " is of " + reg.name() + " v"
+          + reg.version() + " (" + reg.model() + "), not " + model);
+    }
+    print(reg, c.verified());
+    return 0;
+  }
+
+  private static boolean names(ModelRegistry.Registration reg, String ref) {
+    if (ref.startsWith(Digest.ALGORITHM + ":")) {
+      return ref.equals(reg.model().toString());
+    }
+    return ref.equals(reg.name()) || ref.equals(reg.name() + "@" + reg.version());
+  }
+
+  private void print(ModelRegistry.Registration reg, ChainVerifier.Verified v) {
+    if (json) {
+      ObjectNode o = Json.object();
+      o.put("name", reg.name());
+      o.put("version", reg.version());
+      o.put("model", reg.model().toString());
+      o.put("registration", reg.registration().toString());
+      o.put("verified", true);
+      if (evidence != null) {
+        o.put("evidence", evidence.toString());
+        o.put("contents_checked", v.notChecked().isEmpty());
+        ObjectNode nc = o.putObject("not_checked");
+        for (Map.Entry<String, Digest> e : v.notChecked().entrySet()) {
+          nc.put(e.getKey(), e.getValue().toString());
+        }
+      }
+      ArrayNode links = o.putArray("links");
+      for (ChainVerifier.Link l : v.links()) {
+        ObjectNode lo = links.addObject();
+        lo.put("link", l.link());
+        lo.put("digest", l.digest().toString());
+        lo.put("signer", l.signer());
+        lo.put("detail", l.detail());
+      }
+      System.out.println(Json.canonicalString(o));
+    } else {
+      System.out.println("chain of " + reg.name() + " v" + reg.version() + " (" + reg.model()
+          + ") verified: registration signed by registry, " + v.links().size() + " links"
+          + (evidence == null ? "" : ", from the evidence in " + evidence));
+      for (ChainVerifier.Link l : v.links()) {
+        System.out.printf("  %-20s %s  %-8s %s%n", l.link(), l.digest().shortHex(),
+            l.signer().isEmpty() ? "-" : l.signer(), l.detail());
+      }
+      if (!v.notChecked().isEmpty()) {
+        System.out.println("not checked: the contents of the " + String.join(" and the ",
+            v.notChecked().keySet()) + " (exported --without-data); their digests are checked"
+            + " in every signed link");
+      }
+    }
   }
 }

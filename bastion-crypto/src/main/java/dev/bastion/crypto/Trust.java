@@ -5,7 +5,9 @@ import java.security.GeneralSecurityException;
 import java.security.Signature;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
+import java.util.Collection;
 import java.util.Date;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.Optional;
 
@@ -21,6 +23,55 @@ public final class Trust {
   Trust(X509Certificate ca, Map<String, Identity> byKeyId) {
     this.ca = ca;
     this.byKeyId = Map.copyOf(byKeyId);
+  }
+
+  /**
+   * Trust built from files rather than a key directory: a trust root given by the verifier and
+   * identity certificates that came with the evidence. Every identity certificate must have been
+   * issued by {@code ca} and be valid now; one that is not is refused, never skipped, so evidence
+   * carrying a foreign certificate does not verify.
+   *
+   * @param ca the trust root: a CA certificate, valid now
+   * @param identities certificates issued by {@code ca}
+   * @throws VerificationException if {@code ca} is not a valid CA certificate, if it did not issue
+   *     one of {@code identities}, or if two certificates hold the same key under different names
+   */
+  public static Trust of(X509Certificate ca, Collection<X509Certificate> identities)
+      throws VerificationException {
+    String root = ca.getSubjectX500Principal().getName();
+    if (ca.getBasicConstraints() < 0) {
+      throw new VerificationException("trust root " + root + " is not a CA certificate");
+    }
+    try {
+      ca.checkValidity(Date.from(Instant.now()));
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException("trust root " + root + " is not valid now: "
+          + e.getMessage(), e);
+    }
+    Trust issuer = new Trust(ca, Map.of());
+    Map<String, Identity> byKeyId = new HashMap<>();
+    for (X509Certificate cert : identities) {
+      String subject = cert.getSubjectX500Principal().getName();
+      if (!cert.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
+        throw new VerificationException("certificate " + subject
+            + " was not issued by the trust root " + root + " (its issuer is "
+            + cert.getIssuerX500Principal().getName() + ")");
+      }
+      try {
+        cert.verify(ca.getPublicKey());
+      } catch (GeneralSecurityException e) {
+        throw new VerificationException("certificate " + subject
+            + " was not issued by the trust root " + root + ": its signature does not verify", e);
+      }
+      issuer.checkIssued(cert);
+      Identity id = Identity.of(cert);
+      Identity other = byKeyId.putIfAbsent(id.keyId(), id);
+      if (other != null && !other.name().equals(id.name())) {
+        throw new VerificationException("certificates " + other.subject() + " and " + subject
+            + " hold the same key");
+      }
+    }
+    return new Trust(ca, byKeyId);
   }
 
   public X509Certificate ca() {

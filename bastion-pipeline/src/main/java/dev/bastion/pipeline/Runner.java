@@ -121,11 +121,15 @@ public final class Runner {
         attest(
             "ingest", "ingest", runId, "snapshot", s,
             Provenance.stage("ingest", runId)
+                .builder("ingest")
                 .input("data", Digest.of(rawBytes))
                 .input("schema", schemaDigest)
                 .input("pipeline", def.digest())
-                .parameter("protect", protectedCols)
-                .parameter("tokenisation", "AES-256-SIV deterministic AEAD, per-column")
+                .parameter("pipeline", def.name())
+                .parameter("data", def.data().getFileName().toString())
+                .parameter("schema", def.schema().getFileName().toString())
+                .internal("protect", protectedCols)
+                .internal("tokenisation", "AES-256-SIV deterministic AEAD, per-column")
                 .started(t0));
     stageEvent(EventKind.STAGE_END, "ingest", "ingest", s.toString(), "ok", runId);
     out.accept(String.format(Locale.ROOT,
@@ -155,12 +159,14 @@ public final class Runner {
         attest(
             "trainer", "train", runId, "model", m,
             Provenance.stage("train", runId)
+                .builder("trainer")
                 .input("snapshot", s)
                 .input("schema", schemaDigest)
                 .input("pipeline", def.digest())
-                .parameter("hyperparameters", def.train().toJson())
-                .parameter("library", "Tribuo " + org.tribuo.Tribuo.VERSION)
-                .parameter("code", "bastion " + BastionVersion.get())
+                .parameter("pipeline", def.name())
+                .internal("hyperparameters", def.train().toJson())
+                .internal("library", "Tribuo " + org.tribuo.Tribuo.VERSION)
+                .internal("code", "bastion " + BastionVersion.get())
                 .started(t0));
     stageEvent(EventKind.STAGE_END, "trainer", "train", m.toString(), "ok", runId);
     out.accept(String.format(Locale.ROOT,
@@ -198,9 +204,11 @@ public final class Runner {
         attest(
             "trainer", "evaluate", runId, "report", r,
             Provenance.stage("evaluate", runId)
+                .builder("trainer")
                 .input("model", m)
                 .input("snapshot", s)
-                .parameter("split", def.train().toJson())
+                .parameter("pipeline", def.name())
+                .internal("split", def.train().toJson())
                 .started(t0));
     stageEvent(EventKind.STAGE_END, "trainer", "evaluate", r.toString(), "ok", runId);
     out.accept(String.format(Locale.ROOT,

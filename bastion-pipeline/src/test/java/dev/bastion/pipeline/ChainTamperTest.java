@@ -148,4 +148,21 @@ class ChainTamperTest {
         home.chainVerifier(), home.keyring().signer("registry"), "t"))
         .isInstanceOf(VerificationException.class);
   }
+
+  @Test
+  void aProvenanceNamingAnotherBuilderThanItsSignerIsRefused() throws Exception {
+    ModelChain c = result.chain();
+    var predicate = dev.bastion.attest.Provenance.stage("train", "t")
+        .builder("ingest")
+        .input("snapshot", c.snapshot())
+        .toPredicate();
+    var env = dev.bastion.attest.Statement.of("model", c.model(),
+        dev.bastion.attest.Provenance.PREDICATE_TYPE, predicate)
+        .sign(home.keyring().signer("trainer"));
+    Digest forged = home.store().put(env.toJson(), "attestation", "test", "t");
+    assertThatThrownBy(() -> home.registry().register("builder", with(c, "train", forged),
+        home.chainVerifier(), home.keyring().signer("registry"), "t"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("names builder 'ingest', but 'trainer' signed it");
+  }
 }

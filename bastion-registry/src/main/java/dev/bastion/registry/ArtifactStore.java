@@ -22,7 +22,7 @@ import java.util.Map;
  * decrypts and re-hashes: a blob that was changed, swapped with another or encrypted under another
  * key is refused with its digest. Every put and get, refused or not, goes on the ledger.
  */
-public final class ArtifactStore {
+public final class ArtifactStore implements ArtifactSource {
   private final Path dir;
   private final Aead aead;
   private final Ledger ledger;
@@ -77,6 +77,7 @@ public final class ArtifactStore {
    *
    * @throws VerificationException if it is missing, does not decrypt, or its digest differs
    */
+  @Override
   public byte[] get(Digest d, String actor, String runId)
       throws IOException, VerificationException {
     Path p = pathOf(d);

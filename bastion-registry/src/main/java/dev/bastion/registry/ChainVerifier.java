@@ -10,22 +10,54 @@ import dev.bastion.crypto.Trust;
 import dev.bastion.policy.GateDecision;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
- * Verifies a {@link ModelChain} link by link: each attestation is read from the store (digest
- * checked), its DSSE signature verified against the identity that alone may make it, and its
+ * Verifies a {@link ModelChain} link by link: each attestation is read from an {@link
+ * ArtifactSource} (digest checked), its DSSE signature verified against the identity that alone may make it, and its
  * subjects and inputs matched to the neighbouring links. Any gap or mismatch throws; nothing is
  * skipped.
  */
 public final class ChainVerifier {
-  private final ArtifactStore store;
+  private final ArtifactSource store;
   private final Trust trust;
 
-  public ChainVerifier(ArtifactStore store, Trust trust) {
+  /**
+   * @param store where artifacts are read from, each digest-checked on read: the encrypted store
+   *     of a home, or an exported evidence directory
+   * @param trust the CA and the identities that may sign the links
+   */
+  public ChainVerifier(ArtifactSource store, Trust trust) {
     this.store = store;
     this.trust = trust;
+  }
+
+  /**
+   * Which plain artifacts are read and digest-checked besides the attestations, which are always
+   * all read and verified.
+   */
+  public enum Contents {
+    /** The model only: what every load reads anyway. */
+    MODEL(false, true),
+    /** The snapshot, the evaluation report and the model: everything an evidence export holds. */
+    ALL(true, true),
+    /**
+     * The evaluation report only: evidence exported without the data and the model, whose
+     * contents are then not checked (their digests still are, in every signed link).
+     */
+    WITHOUT_DATA(false, false);
+
+    private final boolean snapshot;
+    private final boolean model;
+
+    Contents(boolean snapshot, boolean model) {
+      this.snapshot = snapshot;
+      this.model = model;
+    }
   }
 
   /**
@@ -42,11 +74,15 @@ public final class ChainVerifier {
    * A chain that verified.
    *
    * @param links from the source data to the model, in order
-   * @param model the model's bytes, read from the store and digest-checked
+   * @param model the model's bytes, read and digest-checked; empty when the model's content was
+   *     not checked ({@link Contents#WITHOUT_DATA})
+   * @param notChecked the artifacts whose content was not read (only their digests were matched
+   *     across the signed links), by link name: empty unless {@link Contents#WITHOUT_DATA}
    */
-  public record Verified(List<Link> links, byte[] model) {
+  public record Verified(List<Link> links, Optional<byte[]> model, Map<String, Digest> notChecked) {
     public Verified {
       links = List.copyOf(links);
+      notChecked = Collections.unmodifiableMap(new LinkedHashMap<>(notChecked));
     }
   }
 
@@ -57,7 +93,7 @@ public final class ChainVerifier {
    */
   public byte[] verify(ModelChain chain, String actor, String runId)
       throws IOException, VerificationException {
-    return verifyAll(chain, actor, runId).model();
+    return verifyAll(chain, Contents.MODEL, actor, runId).model().orElseThrow();
   }
 
   /**
@@ -67,10 +103,22 @@ public final class ChainVerifier {
    */
   public Verified verifyAll(ModelChain chain, String actor, String runId)
       throws IOException, VerificationException {
+    return verifyAll(chain, Contents.MODEL, actor, runId);
+  }
+
+  /**
+   * Verifies every link of {@code chain}, walking from the source data to the model, and reads
+   * and digest-checks the plain artifacts that {@code contents} names.
+   *
+   * @throws VerificationException naming the first link that does not verify
+   */
+  public Verified verifyAll(ModelChain chain, Contents contents, String actor, String runId)
+      throws IOException, VerificationException {
+    Map<String, Digest> notChecked = new LinkedHashMap<>();
     List<Link> links = new ArrayList<>();
     Statement ingest = statement(chain.ingest(), "ingest", Provenance.PREDICATE_TYPE, "ingest",
         actor, runId);
-    expectStage(ingest, "ingest", "ingest provenance");
+    expectStage(ingest, "ingest", "ingest", "ingest provenance");
     expectSubject(ingest, chain.snapshot(), "ingest provenance");
     Map<String, Digest> ingestInputs = Provenance.inputsOf(ingest.predicate());
     Digest source = ingestInputs.get("data");
@@ -80,7 +128,17 @@ public final class ChainVerifier {
     links.add(new Link("source data", source, "", "raw input, as read by ingest"));
     links.add(new Link("ingest provenance", chain.ingest(), "ingest",
         "SLSA v1, schema " + shortOf(ingestInputs.get("schema"))));
-    links.add(new Link("snapshot", chain.snapshot(), "", "validated, tokenised, encrypted"));
+    if (contents.snapshot) {
+      byte[] snapshot = store.get(chain.snapshot(), actor, runId);
+      links.add(new Link("snapshot", chain.snapshot(), "",
+          "validated, tokenised; " + snapshot.length + " bytes, digest checked"));
+    } else if (contents == Contents.WITHOUT_DATA) {
+      notChecked.put("snapshot", chain.snapshot());
+      links.add(new Link("snapshot", chain.snapshot(), "",
+          "validated, tokenised; content not exported, not checked"));
+    } else {
+      links.add(new Link("snapshot", chain.snapshot(), "", "validated, tokenised, encrypted"));
+    }
 
     GateDecision gTrain = decision(chain.gateTrain(), "train", actor, runId);
     expectInput(gTrain.inputs(), "snapshot", chain.snapshot(), "gate 'train' decision");
@@ -88,12 +146,12 @@ public final class ChainVerifier {
 
     Statement train = statement(chain.train(), "trainer", Provenance.PREDICATE_TYPE, "train",
         actor, runId);
-    expectStage(train, "train", "train provenance");
+    expectStage(train, "train", "trainer", "train provenance");
     expectSubject(train, chain.model(), "train provenance");
     expectInput(Provenance.inputsOf(train.predicate()), "snapshot", chain.snapshot(),
         "train provenance");
     links.add(new Link("train provenance", chain.train(), "trainer", "SLSA v1, hyper-parameters "
-        + train.predicate().path("buildDefinition").path("externalParameters").path("parameters")
+        + train.predicate().path("buildDefinition").path("internalParameters")
             .path("hyperparameters")));
 
     GateDecision gEval = decision(chain.gateEvaluate(), "evaluate", actor, runId);
@@ -102,22 +160,33 @@ public final class ChainVerifier {
 
     Statement eval = statement(chain.evaluate(), "trainer", Provenance.PREDICATE_TYPE,
         "evaluate", actor, runId);
-    expectStage(eval, "evaluate", "evaluate provenance");
+    expectStage(eval, "evaluate", "trainer", "evaluate provenance");
     expectSubject(eval, chain.report(), "evaluate provenance");
     Map<String, Digest> evalInputs = Provenance.inputsOf(eval.predicate());
     expectInput(evalInputs, "model", chain.model(), "evaluate provenance");
     expectInput(evalInputs, "snapshot", chain.snapshot(), "evaluate provenance");
     links.add(new Link("evaluate provenance", chain.evaluate(), "trainer", "SLSA v1"));
-    links.add(new Link("evaluation report", chain.report(), "", "holdout metrics"));
+    if (contents == Contents.MODEL) {
+      links.add(new Link("evaluation report", chain.report(), "", "holdout metrics"));
+    } else {
+      byte[] report = store.get(chain.report(), actor, runId);
+      links.add(new Link("evaluation report", chain.report(), "",
+          "holdout metrics; " + report.length + " bytes, digest checked"));
+    }
 
     GateDecision gReg = decision(chain.gateRegister(), "register", actor, runId);
     expectInput(gReg.inputs(), "model", chain.model(), "gate 'register' decision");
     expectInput(gReg.inputs(), "report", chain.report(), "gate 'register' decision");
     links.add(gateLink(gReg, chain.gateRegister()));
 
+    if (!contents.model) {
+      notChecked.put("model", chain.model());
+      links.add(new Link("model", chain.model(), "", "content not exported, not checked"));
+      return new Verified(links, Optional.empty(), notChecked);
+    }
     byte[] model = store.get(chain.model(), actor, runId);
     links.add(new Link("model", chain.model(), "", model.length + " bytes, digest checked"));
-    return new Verified(links, model);
+    return new Verified(links, Optional.of(model), notChecked);
   }
 
   private static Link gateLink(GateDecision d, Digest digest) {
@@ -168,12 +237,18 @@ public final class ChainVerifier {
     return decision;
   }
 
-  private static void expectStage(Statement st, String stage, String what)
+  private static void expectStage(Statement st, String stage, String builder, String what)
       throws VerificationException {
     String actual = Provenance.stageOf(st.predicate());
     if (!actual.equals(stage)) {
       throw new VerificationException(what + ": made by stage '" + actual + "', expected '"
           + stage + "'");
+    }
+    // The builder it names is the identity whose signature was just checked.
+    String named = Provenance.builderOf(st.predicate());
+    if (!named.equals(builder)) {
+      throw new VerificationException(what + ": names builder '" + named + "', but '" + builder
+          + "' signed it");
     }
   }
 

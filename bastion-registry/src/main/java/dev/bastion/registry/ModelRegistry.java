@@ -262,7 +262,22 @@ public final class ModelRegistry implements AutoCloseable {
    */
   public ModelChain chainOf(Registration r, Trust trust, String actor, String runId)
       throws IOException, VerificationException {
-    byte[] bytes = store.get(r.registration(), actor, runId);
+    return verifyRegistration(store, r, trust, actor, runId);
+  }
+
+  /**
+   * Reads the registration {@code r.registration()} from {@code source} and verifies it: signed by
+   * {@code registry}, naming model {@code r.model()}, name {@code r.name()} and version {@code
+   * r.version()}. Returns the chain it signs; the caller verifies that. Needs no database, so an
+   * exported evidence directory is checked with the same rules as a home.
+   *
+   * @throws VerificationException if the registration is missing, altered, not signed by {@code
+   *     registry} or names another model or version
+   */
+  public static ModelChain verifyRegistration(
+      ArtifactSource source, Registration r, Trust trust, String actor, String runId)
+      throws IOException, VerificationException {
+    byte[] bytes = source.get(r.registration(), actor, runId);
     Envelope env;
     try {
       env = Envelope.parse(bytes, "registration " + r.registration());
