@@ -24,8 +24,9 @@ import picocli.CommandLine.Command;
       AuditCommand.class,
       RegistryCommand.class,
       VerifyChainCommand.class,
-      ModelCommand.class,
       EvidenceCommand.class,
+      ModelCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {
