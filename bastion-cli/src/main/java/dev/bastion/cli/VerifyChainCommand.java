@@ -67,7 +67,9 @@ final class VerifyChainCommand implements Callable<Integer> {
       String run = "verify-" + UUID.randomUUID();
       ModelRegistry.Registration reg = home.registry().resolve(model);
       ModelChain chain = home.registry().chainOf(reg, home.trust(), "auditor", run);
-      ChainVerifier.Verified v = home.chainVerifier().verifyAll(chain, "auditor", run);
+      // An auditor checks every content too, not only what serving needs.
+      ChainVerifier.Verified v =
+          home.chainVerifier().verifyAll(chain, ChainVerifier.Contents.ALL, "auditor", run);
       print(reg, v);
     }
     return 0;
