@@ -41,9 +41,10 @@ import java.util.stream.Stream;
  * The deployment's keys, under {@code BASTION_HOME/keys}.
  *
  * <ul>
- *   <li>{@code master.json}: the local root key-encryption key, a Tink AES-256-GCM keyset readable
- *       by the owner only. It stands where a KMS or an HSM stands in production, and encrypts
- *       everything else here.
+ *   <li>the master key: the local root key-encryption key, a Tink AES-256-GCM keyset that
+ *       encrypts everything else here. It is never stored in this directory: see {@link
+ *       MasterKey} for where it comes from. It stands where a KMS or an HSM stands in production.
+ *   <li>{@code home.id}: a random id that names this home's master key file.
  *   <li>{@code kek.json}: the key-encryption key for artifacts (Tink keyset, encrypted). Every
  *       artifact gets a fresh data key, wrapped by this one (envelope encryption).
  *   <li>{@code tokenizer.json}: AES-256-SIV for deterministic field tokenisation (encrypted).
@@ -52,9 +53,9 @@ import java.util.stream.Stream;
  *       certificate per component and client; private keys encrypted under the master key.
  * </ul>
  *
- * <p>Security guarantees: private keys and keysets are never written in clear except the master
- * keyset; every file is written atomically; a file that does not decrypt or parse is an error,
- * never regenerated silently.
+ * <p>Security guarantees: private keys and keysets are never written in clear, and the master
+ * keyset that encrypts them never beside them; every file is written atomically; a file that does
+ * not decrypt or parse is an error, never regenerated silently.
  */
 public final class Keyring {
   /** The components that sign what they produce. */
@@ -125,7 +126,7 @@ public final class Keyring {
    * @throws VerificationException if a key file does not decrypt or parse
    */
   public static Keyring open(Path dir) throws BastionException, IOException {
-    if (!Files.exists(dir.resolve("master.json"))) {
+    if (isFresh(dir)) {
       throw new BadInputException(dir + ": no keys here; run 'bastion init' first");
     }
     return load(dir, false);
@@ -134,18 +135,12 @@ public final class Keyring {
   private static Keyring load(Path dir, boolean create) throws BastionException, IOException {
     List<String> created = new ArrayList<>();
     try {
-      Path masterFile = dir.resolve("master.json");
-      if (!Files.exists(masterFile) && create) {
-        KeysetHandle h = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config());
-        AtomicFiles.writePrivate(
-            masterFile,
-            TinkJsonProtoKeysetFormat.serializeKeyset(h, config(), InsecureSecretKeyAccess.get())
-                .getBytes(StandardCharsets.UTF_8));
-        created.add("master key (keys/master.json)");
+      if (Files.exists(dir.resolve("master.json"))) {
+        throw new BadInputException(
+            dir.resolve("master.json") + ": a master key beside the keysets it protects; move it"
+                + " out of BASTION_HOME and name it with " + MasterKey.ENV_FILE);
       }
-      KeysetHandle masterHandle =
-          parse(masterFile, () -> TinkJsonProtoKeysetFormat.parseKeyset(
-              Files.readString(masterFile), config(), InsecureSecretKeyAccess.get()));
+      KeysetHandle masterHandle = masterKeyset(dir, create, created);
       Aead master = masterHandle.getPrimitive(RegistryConfiguration.get(), Aead.class);
 
       KeysetHandle kek =
@@ -179,6 +174,44 @@ public final class Keyring {
     } catch (GeneralSecurityException e) {
       throw new VerificationException("keys in " + dir + " are unusable: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The master keyset: from the environment, or from its file outside BASTION_HOME, created only
+   * for a key directory that has no keysets yet (a missing master key for existing keysets is an
+   * error, never a reason to make a new one).
+   */
+  private static KeysetHandle masterKeyset(Path dir, boolean create, List<String> created)
+      throws GeneralSecurityException, IOException, BastionException {
+    var inline = MasterKey.inline();
+    if (inline.isPresent()) {
+      return parse(Path.of("$" + MasterKey.ENV_KEY), () -> TinkJsonProtoKeysetFormat.parseKeyset(
+          inline.get(), config(), InsecureSecretKeyAccess.get()));
+    }
+    boolean fresh = isFresh(dir);
+    Path file = MasterKey.file(dir, create && fresh);
+    if (!Files.exists(file)) {
+      if (!(create && fresh)) {
+        throw new BadInputException(
+            file + ": the master key of " + dir + " is not there; set " + MasterKey.ENV_FILE
+                + " or " + MasterKey.ENV_KEY);
+      }
+      KeysetHandle h = KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config());
+      MasterKey.prepareDirectory(file);
+      AtomicFiles.writePrivate(
+          file,
+          TinkJsonProtoKeysetFormat.serializeKeyset(h, config(), InsecureSecretKeyAccess.get())
+              .getBytes(StandardCharsets.UTF_8));
+      created.add("master key (" + file + ", outside BASTION_HOME)");
+    }
+    return parse(file, () -> TinkJsonProtoKeysetFormat.parseKeyset(
+        Files.readString(file), config(), InsecureSecretKeyAccess.get()));
+  }
+
+  /** Whether no key of this directory exists yet, so a new master key may be made for it. */
+  private static boolean isFresh(Path dir) {
+    return Stream.of("kek.json", "tokenizer.json", "ca.key.enc", "ca.crt")
+        .noneMatch(f -> Files.exists(dir.resolve(f)));
   }
 
   private static com.google.crypto.tink.Configuration config() throws GeneralSecurityException {
@@ -342,6 +375,30 @@ public final class Keyring {
   public Signer signer(String name) throws BastionException, IOException {
     Identity id = identity(name);
     return new Signer(id, decryptKey(keyFile(name), master, name));
+  }
+
+  /**
+   * The CA and the identities it issued in {@code dir}, from public certificates alone: what an
+   * auditor needs to verify signatures, without the master key.
+   *
+   * @throws BadInputException if the directory holds no CA certificate
+   * @throws VerificationException if a certificate there was not issued by that CA
+   */
+  public static Trust publicTrust(Path dir) throws BastionException, IOException {
+    Path ca = dir.resolve("ca.crt");
+    if (!Files.exists(ca)) {
+      throw new BadInputException(ca + ": missing; run 'bastion init' first");
+    }
+    List<X509Certificate> certs = new ArrayList<>();
+    Path ids = dir.resolve("identities");
+    if (Files.isDirectory(ids)) {
+      try (Stream<Path> files = Files.list(ids)) {
+        for (Path p : files.filter(f -> f.toString().endsWith(".crt")).sorted().toList()) {
+          certs.add(Pem.certificate(Files.readAllBytes(p), p.toString()));
+        }
+      }
+    }
+    return Trust.of(Pem.certificate(Files.readAllBytes(ca), ca.toString()), certs);
   }
 
   /** The CA and every identity it issued here. */

@@ -63,7 +63,7 @@ class KeyringTest {
 
     assertThat(fresh.created())
         .hasSize(3 + 1 + Keyring.COMPONENTS.size() + 1)
-        .anySatisfy(s -> assertThat(s).contains("master.json"))
+        .anySatisfy(s -> assertThat(s).contains("master key").contains("outside BASTION_HOME"))
         .anySatisfy(s -> assertThat(s).contains("kek.json"))
         .anySatisfy(s -> assertThat(s).contains("tokenizer.json"))
         .anySatisfy(s -> assertThat(s).contains("ca.crt"))
@@ -148,7 +148,7 @@ class KeyringTest {
   void secretFilesAreOwnerOnly() throws Exception {
     assumeTrue(FileSystems.getDefault().supportedFileAttributeViews().contains("posix"));
     List<Path> secrets = new ArrayList<>();
-    secrets.add(keys.resolve("master.json"));
+    secrets.add(MasterKey.file(keys, false));
     secrets.add(keys.resolve("kek.json"));
     secrets.add(keys.resolve("tokenizer.json"));
     secrets.add(keys.resolve("ca.key.enc"));
@@ -160,18 +160,18 @@ class KeyringTest {
     for (Path p : secrets) {
       String perms = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
       if (!perms.equals("rw-------")) {
-        tooOpen.add(keys.relativize(p) + " " + perms);
+        tooOpen.add(p + " " + perms);
       }
     }
     assertThat(secrets).hasSizeGreaterThanOrEqualTo(4 + Keyring.COMPONENTS.size() + 1);
     assertThat(tooOpen).isEmpty();
   }
 
-  /** Reads master.json as Bastion does, to decrypt the others in the test. */
+  /** Reads the master key as Bastion does, to decrypt the others in the test. */
   private static Aead master(Path dir) throws Exception {
     KeysetHandle h =
         TinkJsonProtoKeysetFormat.parseKeyset(
-            Files.readString(dir.resolve("master.json")),
+            Files.readString(MasterKey.file(dir, false)),
             RegistryConfiguration.get(),
             InsecureSecretKeyAccess.get());
     return h.getPrimitive(RegistryConfiguration.get(), Aead.class);
@@ -285,7 +285,7 @@ class KeyringTest {
   }
 
   private interface Tamper {
-    void apply(Path dir, Path otherKeyring) throws IOException;
+    void apply(Path dir, Path otherKeyring) throws Exception;
   }
 
   /** Replaces one character of kek.json's encryptedKeyset with another base64 character. */
@@ -361,16 +361,16 @@ class KeyringTest {
                         dir.resolve("tokenizer.json"),
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING)),
         Arguments.of(
-            "master.json: replaced by another keyring's",
+            "master key: replaced by another keyring's",
             (Tamper)
                 (dir, other) ->
                     Files.copy(
-                        other.resolve("master.json"),
-                        dir.resolve("master.json"),
+                        MasterKey.file(other, false),
+                        MasterKey.file(dir, false),
                         java.nio.file.StandardCopyOption.REPLACE_EXISTING)),
         Arguments.of(
-            "master.json: not JSON",
-            (Tamper) (dir, other) -> Files.writeString(dir.resolve("master.json"), "garbage")),
+            "master key: not JSON",
+            (Tamper) (dir, other) -> Files.writeString(MasterKey.file(dir, false), "garbage")),
         Arguments.of(
             "ca.key.enc: one byte flipped",
             (Tamper)
@@ -511,5 +511,61 @@ class KeyringTest {
     assertThat(ks.getCertificateChain("gateway")[1]).isEqualTo(keyring.trust().ca());
     assertThat(ks.getKey("gateway", pw)).isNotNull();
     assertThat(keyring.trustStore().getCertificate("bastion-ca")).isEqualTo(keyring.trust().ca());
+  }
+
+  // ---- the master key lives outside BASTION_HOME ----
+
+  @Test
+  void theMasterKeyIsNeverInsideTheHome(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("home").resolve("keys");
+    Keyring.initialise(dir);
+    Path file = MasterKey.file(dir, false);
+    assertThat(file).exists();
+    assertThat(file.startsWith(tmp.resolve("home"))).isFalse();
+    try (Stream<Path> all = Files.walk(tmp.resolve("home"))) {
+      assertThat(all.map(p -> p.getFileName().toString())).doesNotContain("master.json");
+    }
+  }
+
+  @Test
+  void aHomeWithoutItsMasterKeyDecryptsNothingAndIsNotRekeyed(@TempDir Path tmp)
+      throws Exception {
+    Path dir = tmp.resolve("home").resolve("keys");
+    Keyring.initialise(dir);
+    Path file = MasterKey.file(dir, false);
+    Path away = tmp.resolve("elsewhere.json");
+    Files.move(file, away);
+
+    assertThatThrownBy(() -> Keyring.open(dir))
+        .isInstanceOf(dev.bastion.core.BadInputException.class)
+        .hasMessageContaining("master key");
+    assertThatThrownBy(() -> Keyring.initialise(dir))
+        .isInstanceOf(dev.bastion.core.BadInputException.class);
+    assertThat(file).doesNotExist(); // no new master key was made for the old keysets
+
+    System.setProperty(MasterKey.PROPERTY_FILE, away.toString());
+    try {
+      assertThat(Keyring.open(dir).signer("gate").identity().name()).isEqualTo("gate");
+    } finally {
+      System.clearProperty(MasterKey.PROPERTY_FILE);
+    }
+  }
+
+  @Test
+  void aMasterKeyBesideTheKeysetsIsRefused(@TempDir Path tmp) throws Exception {
+    Path dir = tmp.resolve("home").resolve("keys");
+    Keyring.initialise(dir);
+    Files.copy(MasterKey.file(dir, false), dir.resolve("master.json"));
+    assertThatThrownBy(() -> Keyring.open(dir))
+        .isInstanceOf(dev.bastion.core.BadInputException.class)
+        .hasMessageContaining("beside the keysets");
+    System.setProperty(MasterKey.PROPERTY_FILE, tmp.resolve("home").resolve("m.json").toString());
+    try {
+      assertThatThrownBy(() -> MasterKey.file(dir, false))
+          .isInstanceOf(dev.bastion.core.BadInputException.class)
+          .hasMessageContaining("inside BASTION_HOME");
+    } finally {
+      System.clearProperty(MasterKey.PROPERTY_FILE);
+    }
   }
 }
