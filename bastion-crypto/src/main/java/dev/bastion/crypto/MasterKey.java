@@ -41,7 +41,8 @@ public final class MasterKey {
    * The file that holds (or will hold) the master key of the key directory {@code keysDir}.
    *
    * @param create whether to create the home id if it is missing
-   * @throws BadInputException if the configured file lies inside {@code BASTION_HOME}
+   * @throws BadInputException if the configured file lies in the key directory; {@code Home} also
+   *     refuses one anywhere inside {@code BASTION_HOME}
    */
   public static Path file(Path keysDir, boolean create) throws BadInputException, IOException {
     String configured = System.getProperty(PROPERTY_FILE, System.getenv(ENV_FILE));
@@ -51,12 +52,18 @@ public final class MasterKey {
     } else {
       file = directory().resolve(homeId(keysDir, create) + ".json");
     }
-    Path home = keysDir.toAbsolutePath().normalize().getParent();
-    if (home != null && file.startsWith(home)) {
-      throw new BadInputException(
-          file + ": the master key must not be stored inside BASTION_HOME (" + home + ")");
-    }
+    requireOutside(file, keysDir.toAbsolutePath().normalize());
     return file;
+  }
+
+  /**
+   * @throws BadInputException if {@code file} lies inside {@code dir}
+   */
+  public static void requireOutside(Path file, Path dir) throws BadInputException {
+    if (file.toAbsolutePath().normalize().startsWith(dir.toAbsolutePath().normalize())) {
+      throw new BadInputException(
+          file + ": the master key must not be stored inside BASTION_HOME (" + dir + ")");
+    }
   }
 
   private static Path directory() {

@@ -559,7 +559,7 @@ class KeyringTest {
     assertThatThrownBy(() -> Keyring.open(dir))
         .isInstanceOf(dev.bastion.core.BadInputException.class)
         .hasMessageContaining("beside the keysets");
-    System.setProperty(MasterKey.PROPERTY_FILE, tmp.resolve("home").resolve("m.json").toString());
+    System.setProperty(MasterKey.PROPERTY_FILE, dir.resolve("m.json").toString());
     try {
       assertThatThrownBy(() -> MasterKey.file(dir, false))
           .isInstanceOf(dev.bastion.core.BadInputException.class)

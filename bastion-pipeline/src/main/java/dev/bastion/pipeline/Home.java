@@ -5,6 +5,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
 import dev.bastion.crypto.Keyring;
+import dev.bastion.crypto.MasterKey;
 import dev.bastion.crypto.Trust;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
@@ -78,6 +79,7 @@ public final class Home implements AutoCloseable {
       throw new BadInputException(dir + ": exists and is not a directory");
     }
     Files.createDirectories(dir);
+    checkMasterKeyOutside(dir, true);
     Keyring keyring = Keyring.initialise(dir.resolve("keys"));
     List<String> created = new ArrayList<>(keyring.created());
     Path policies = policiesFile(dir);
@@ -109,7 +111,16 @@ public final class Home implements AutoCloseable {
     if (!Files.isDirectory(dir.resolve("keys"))) {
       throw new BadInputException(dir + ": not a Bastion home; run 'bastion init' first");
     }
+    checkMasterKeyOutside(dir, false);
     return open(dir, Keyring.open(dir.resolve("keys")), List.of());
+  }
+
+  /** A master key file configured inside the home would sit beside what it protects. */
+  private static void checkMasterKeyOutside(Path dir, boolean create)
+      throws BastionException, IOException {
+    if (System.getenv(MasterKey.ENV_KEY) == null) {
+      MasterKey.requireOutside(MasterKey.file(dir.resolve("keys"), create), dir);
+    }
   }
 
   private static Home open(Path dir, Keyring keyring, List<String> created)
