@@ -25,6 +25,7 @@ import picocli.CommandLine.Command;
       RegistryCommand.class,
       VerifyChainCommand.class,
       EvidenceCommand.class,
+      KeysCommand.class,
       ModelCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

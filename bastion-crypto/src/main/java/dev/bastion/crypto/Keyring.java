@@ -343,6 +343,59 @@ public final class Keyring {
     }
   }
 
+  /**
+   * Starts a rotation of the artifact KEK: a new key is generated and made primary beside the old
+   * ones, and the keyset is written. New artifacts are wrapped by the new key at once; existing
+   * ones by the old keys until they are re-wrapped. This keyring's own {@link #artifactAead()}
+   * still uses the keyset it was opened with: reopen the keyring after the rotation.
+   */
+  public KekRotation beginKekRotation() throws BastionException, IOException {
+    Path file = dir.resolve("kek.json");
+    try {
+      KeysetHandle current = parse(file, () -> TinkJsonProtoKeysetFormat.parseEncryptedKeyset(
+          Files.readString(file), master, KEYSET_AD, config()));
+      KeysetHandle.Builder b = KeysetHandle.newBuilder(current);
+      b.addEntry(
+          KeysetHandle.generateEntryFromParameters(PredefinedAeadParameters.AES256_GCM)
+              .withRandomId()
+              .makePrimary());
+      KeysetHandle next = b.build();
+      writeKek(next);
+      return new KekRotation(next, next.getPrimitive(RegistryConfiguration.get(), Aead.class));
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(file + ": cannot rotate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Ends a rotation once every artifact is re-wrapped: destroys every key but the new primary.
+   *
+   * @return how many keys were destroyed
+   */
+  public int retire(KekRotation rotation) throws BastionException, IOException {
+    try {
+      KeysetHandle.Builder b = KeysetHandle.newBuilder(rotation.keyset());
+      int removed = 0;
+      for (int i = b.size() - 1; i >= 0; i--) {
+        if (!b.getAt(i).isPrimary()) {
+          b.deleteAt(i);
+          removed++;
+        }
+      }
+      writeKek(b.build());
+      return removed;
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException("kek.json: cannot retire the old keys: " + e.getMessage(), e);
+    }
+  }
+
+  private void writeKek(KeysetHandle h) throws GeneralSecurityException, IOException {
+    AtomicFiles.writePrivate(
+        dir.resolve("kek.json"),
+        TinkJsonProtoKeysetFormat.serializeEncryptedKeyset(h, master, KEYSET_AD, config())
+            .getBytes(StandardCharsets.UTF_8));
+  }
+
   /** What the call that opened this keyring created, for the user and the ledger. */
   public List<String> created() {
     return created;

@@ -12,7 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * Immutable, content-addressed, encrypted blobs under {@code BASTION_HOME/store}.
@@ -108,6 +110,41 @@ public final class ArtifactStore implements ArtifactSource {
       throw new VerificationException(failure);
     }
     return data;
+  }
+
+  /**
+   * Re-wraps every artifact's data key under the rotation's new KEK, each blob rewritten
+   * atomically with its encrypted content unchanged. Recorded on the ledger.
+   *
+   * @return how many artifacts were re-wrapped
+   * @throws VerificationException naming the first blob that cannot be unwrapped
+   */
+  public long rewrapAll(dev.bastion.crypto.KekRotation rotation, String actor, String runId)
+      throws IOException, VerificationException {
+    Path root = dir.resolve(Digest.ALGORITHM);
+    long n = 0;
+    if (Files.isDirectory(root)) {
+      List<Path> blobs;
+      try (Stream<Path> s = Files.walk(root)) {
+        blobs = s.filter(Files::isRegularFile)
+            .filter(p -> !p.getFileName().toString().startsWith("."))
+            .sorted()
+            .toList();
+      }
+      for (Path p : blobs) {
+        try {
+          AtomicFiles.write(p, rotation.rewrap(Files.readAllBytes(p)));
+        } catch (GeneralSecurityException e) {
+          throw new VerificationException(
+              "artifact " + p.getFileName() + " (" + p + "): its data key does not unwrap", e);
+        }
+        n++;
+      }
+    }
+    ledger.append(
+        Event.now(EventKind.KEY_OPERATION, actor, "rewrap", "kek:" + rotation.newKeyId(), "ok",
+            runId, Map.of("artifacts", Long.toString(n))));
+    return n;
   }
 
   private static byte[] ad(Digest d) {

@@ -1,0 +1,39 @@
+package dev.bastion.cli;
+
+import dev.bastion.crypto.KekRotation;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import dev.bastion.pipeline.Home;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+
+@Command(name = "keys", description = "Key management.", subcommands = {
+    KeysCommand.Rotate.class})
+final class KeysCommand {
+  @Command(
+      name = "rotate",
+      description = "A new artifact key-encryption key: every data key re-wrapped under it without"
+          + " re-encrypting the blobs, then the old key destroyed; all on the ledger.")
+  static final class Rotate implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      String run = "rotate-" + UUID.randomUUID();
+      try (Home home = Home.open(Home.defaultDir())) {
+        KekRotation rotation = home.keyring().beginKekRotation();
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "kek-rotate-begin",
+            "kek:" + rotation.newKeyId(), "ok", run, Map.of()));
+        long n = home.store().rewrapAll(rotation, "operator", run);
+        int retired = home.keyring().retire(rotation);
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "kek-retire",
+            "kek:" + rotation.newKeyId(), "ok", run,
+            Map.of("destroyed_keys", Integer.toString(retired), "artifacts", Long.toString(n))));
+        System.out.println("new key-encryption key " + rotation.newKeyId() + "; " + n
+            + " data keys re-wrapped (blobs not re-encrypted); " + retired
+            + " old key(s) destroyed");
+      }
+      return 0;
+    }
+  }
+}

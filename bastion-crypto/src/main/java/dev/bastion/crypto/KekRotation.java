@@ -1,0 +1,62 @@
+package dev.bastion.crypto;
+
+import com.google.crypto.tink.Aead;
+import com.google.crypto.tink.KeysetHandle;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
+
+/**
+ * A rotation of the artifact key-encryption key in progress: the keyset holds the old keys and a
+ * new primary. {@link #rewrap} moves one artifact's data key to the new KEK without touching its
+ * encrypted content; {@link Keyring#retire} then destroys the old keys, after which nothing wrapped
+ * under them (a backup copy included) can be read again.
+ *
+ * <p>Blobs are in Tink's envelope format: a 4-byte big-endian length, the wrapped data key, then
+ * the content encrypted under that data key.
+ */
+public final class KekRotation {
+  private static final byte[] NO_AD = new byte[0];
+
+  private final KeysetHandle keyset;
+  private final Aead kek;
+
+  KekRotation(KeysetHandle keyset, Aead kek) {
+    this.keyset = keyset;
+    this.kek = kek;
+  }
+
+  KeysetHandle keyset() {
+    return keyset;
+  }
+
+  /** The Tink id of the new primary key, as 8 hex digits, for the ledger and the user. */
+  public String newKeyId() {
+    return String.format("%08x", keyset.getPrimary().getId());
+  }
+
+  /**
+   * The same blob with its data key wrapped by the new KEK; the content bytes are unchanged.
+   *
+   * @throws GeneralSecurityException if the blob is not an envelope this keyset can unwrap
+   */
+  public byte[] rewrap(byte[] blob) throws GeneralSecurityException {
+    if (blob.length < 4) {
+      throw new GeneralSecurityException("not an envelope");
+    }
+    int n = ByteBuffer.wrap(blob, 0, 4).getInt();
+    if (n <= 0 || n > blob.length - 4) {
+      throw new GeneralSecurityException("not an envelope");
+    }
+    byte[] wrapped = new byte[n];
+    System.arraycopy(blob, 4, wrapped, 0, n);
+    byte[] dek = kek.decrypt(wrapped, NO_AD);
+    byte[] rewrapped = kek.encrypt(dek, NO_AD);
+    java.util.Arrays.fill(dek, (byte) 0);
+    int rest = blob.length - 4 - n;
+    return ByteBuffer.allocate(4 + rewrapped.length + rest)
+        .putInt(rewrapped.length)
+        .put(rewrapped)
+        .put(blob, 4 + n, rest)
+        .array();
+  }
+}
