@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       VerifyChainCommand.class,
       EvidenceCommand.class,
       KeysCommand.class,
+      DataCommand.class,
       ModelCommand.class,
       BenchCommand.class,
       CommandLine.HelpCommand.class

@@ -147,6 +147,38 @@ public final class ArtifactStore implements ArtifactSource {
     return n;
   }
 
+  /**
+   * Destroys the artifact {@code d}: its wrapped data key is overwritten on disk (fsync), then the
+   * blob is removed. Copies made before (backups) still hold the data key wrapped by the current
+   * KEK, so crypto-shredding completes with a KEK rotation that destroys that key (the {@code data
+   * erase} command does both). Recorded on the ledger with who and why.
+   *
+   * @throws VerificationException if the artifact is not in the store
+   */
+  public void erase(Digest d, String actor, String runId, String reason)
+      throws IOException, VerificationException {
+    Path p = pathOf(d);
+    if (!Files.exists(p)) {
+      throw new VerificationException("artifact " + d + " is not in the store");
+    }
+    byte[] blob = Files.readAllBytes(p);
+    int n = blob.length >= 4 ? java.nio.ByteBuffer.wrap(blob, 0, 4).getInt() : 0;
+    int wipe = n > 0 && n <= blob.length - 4 ? 4 + n : blob.length;
+    try (java.nio.channels.FileChannel ch =
+        java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
+      java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(wipe);
+      while (zeros.hasRemaining()) {
+        ch.write(zeros, zeros.position());
+      }
+      ch.force(true);
+    }
+    Files.delete(p);
+    AtomicFiles.fsyncDirectory(p.getParent());
+    ledger.append(
+        Event.now(EventKind.ARTIFACT_ERASE, actor, "erase", d.toString(), "ok", runId,
+            Map.of("reason", reason)));
+  }
+
   private static byte[] ad(Digest d) {
     return ("bastion:artifact:" + d).getBytes(StandardCharsets.UTF_8);
   }

@@ -1,0 +1,79 @@
+package dev.bastion.cli;
+
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
+import dev.bastion.crypto.KekRotation;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import dev.bastion.pipeline.Home;
+import dev.bastion.registry.ModelRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+@Command(name = "data", description = "Data snapshots.", subcommands = {DataCommand.Erase.class})
+final class DataCommand {
+  @Command(
+      name = "erase",
+      description = "Crypto-shred a snapshot (GDPR erasure): its data key is destroyed and the"
+          + " key-encryption key rotated, so no copy of the blob can be read again; the ledger"
+          + " records who, when and why; every model trained on it is listed as affected.")
+  static final class Erase implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "the snapshot's sha256:...")
+    String snapshot;
+
+    @Option(names = "--reason", required = true, description = "why (recorded on the ledger)")
+    String reason;
+
+    @Option(names = "--actor", defaultValue = "operator", description = "who asks (ledger)")
+    String actor;
+
+    @Override
+    public Integer call() throws Exception {
+      if (reason.isBlank()) {
+        throw new BadInputException("--reason must say why the data is erased");
+      }
+      Digest d;
+      try {
+        d = Digest.parse(snapshot);
+      } catch (IllegalArgumentException e) {
+        throw new BadInputException("'" + snapshot + "' is not a sha256 digest");
+      }
+      String run = "erase-" + UUID.randomUUID();
+      try (Home home = Home.open(Home.defaultDir())) {
+        if (!home.store().contains(d)) {
+          throw new BadInputException("no artifact " + d + " in the store");
+        }
+        // Which models came from it, found while their evidence can still be read.
+        List<String> affected = new ArrayList<>();
+        for (ModelRegistry.Registration r : home.registry().list()) {
+          if (home.registry().chainOf(r, home.trust(), actor, run).snapshot().equals(d)) {
+            affected.add(r.name() + " v" + r.version() + " (" + r.model() + ")");
+          }
+        }
+        home.store().erase(d, actor, run, reason);
+        KekRotation rotation = home.keyring().beginKekRotation();
+        long n = home.store().rewrapAll(rotation, actor, run);
+        int retired = home.keyring().retire(rotation);
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, actor, "kek-retire",
+            "kek:" + rotation.newKeyId(), "ok", run,
+            Map.of("destroyed_keys", Integer.toString(retired), "artifacts", Long.toString(n),
+                "after", "erase " + d)));
+        System.out.println("erased " + d + ": data key destroyed, key-encryption key rotated ("
+            + n + " other data keys re-wrapped, " + retired + " old key(s) destroyed)");
+        if (affected.isEmpty()) {
+          System.out.println("no registered model was trained on it");
+        } else {
+          System.out.println("affected models (their chains can no longer be fully verified):");
+          affected.forEach(a -> System.out.println("  " + a));
+        }
+      }
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,103 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.VerificationException;
+import dev.bastion.ledger.LedgerVerifier;
+import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.PipelineDefinition;
+import dev.bastion.pipeline.Runner;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bastion data erase}: GDPR erasure by destroying the snapshot's keys. */
+class CryptoShredTest {
+  @TempDir Path tmp;
+  Path home;
+  Runner.Result result;
+  final PrintStream originalOut = System.out;
+  final ByteArrayOutputStream out = new ByteArrayOutputStream();
+
+  @BeforeEach
+  void run() throws Exception {
+    home = tmp.resolve("home");
+    System.setProperty(Home.PROPERTY, home.toString());
+    try (Home h = Home.init(home)) {
+      result =
+          new Runner(h, line -> {})
+              .run(PipelineDefinition.load(Examples.copyCredit(tmp.resolve("credit"))));
+    }
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+  }
+
+  @AfterEach
+  void restore() {
+    System.setOut(originalOut);
+    System.clearProperty(Home.PROPERTY);
+  }
+
+  private static int execute(StringWriter err, String... args) {
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    return cl.execute(args);
+  }
+
+  @Test
+  void anErasedSnapshotCanNeverBeReadAgainAndItsModelsAreListed() throws Exception {
+    String snapshot = result.chain().snapshot().toString();
+    byte[] backup;
+    try (Home h = Home.open(home)) {
+      backup = Files.readAllBytes(h.store().pathOf(result.chain().snapshot()));
+    }
+    StringWriter err = new StringWriter();
+    int code = execute(err, "data", "erase", snapshot, "--reason", "GDPR Art. 17 request 42");
+    assertThat(code).as(err.toString()).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("erased " + snapshot)
+        .contains("credit-risk v1");
+
+    try (Home h = Home.open(home)) {
+      Path blob = h.store().pathOf(result.chain().snapshot());
+      assertThat(blob).doesNotExist();
+      // A backup copy of the blob is no use: its data key was wrapped by a destroyed KEK.
+      Files.createDirectories(blob.getParent());
+      Files.write(blob, backup);
+      assertThatThrownBy(() -> h.store().get(result.chain().snapshot(), "test", "t"))
+          .isInstanceOf(VerificationException.class)
+          .hasMessageContaining(snapshot);
+      Files.delete(blob);
+      // Everything else is still readable under the new KEK.
+      assertThat(h.store().get(result.chain().model(), "test", "t")).isNotEmpty();
+      LedgerVerifier.verify(home.resolve("ledger"), h.trust());
+      assertThat(LedgerVerifier.events(home.resolve("ledger")))
+          .anyMatch(e -> e.kind().wireName().equals("artifact_erase")
+              && e.object().equals(snapshot)
+              && e.details().get("reason").equals("GDPR Art. 17 request 42"));
+    }
+    // The model's full chain can no longer be proved: the evidence is gone, and it says which.
+    StringWriter verifyErr = new StringWriter();
+    assertThat(execute(verifyErr, "verify-chain", "credit-risk")).isEqualTo(1);
+    assertThat(verifyErr.toString()).contains(snapshot);
+  }
+
+  @Test
+  void badRequestsChangeNothing() {
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "data", "erase", result.chain().snapshot().toString())).isEqualTo(2);
+    assertThat(execute(err, "data", "erase", "sha256:" + "0".repeat(64), "--reason", "x"))
+        .isEqualTo(2);
+    assertThat(execute(err, "data", "erase", "nonsense", "--reason", "x")).isEqualTo(2);
+    assertThat(execute(err, "data", "erase", result.chain().snapshot().toString(), "--reason",
+        " ")).isEqualTo(2);
+  }
+}
