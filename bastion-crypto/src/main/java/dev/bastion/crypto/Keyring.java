@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -140,8 +141,13 @@ public final class Keyring {
             dir.resolve("master.json") + ": a master key beside the keysets it protects; move it"
                 + " out of BASTION_HOME and name it with " + MasterKey.ENV_FILE);
       }
-      KeysetHandle masterHandle = masterKeyset(dir, create, created);
-      Aead master = masterHandle.getPrimitive(RegistryConfiguration.get(), Aead.class);
+      // An HSM when one is configured; otherwise the local master keyset.
+      Optional<Pkcs11MasterKey> hsm = Pkcs11MasterKey.open(create && isFresh(dir), created);
+      Aead master =
+          hsm.isPresent()
+              ? hsm.get()
+              : masterKeyset(dir, create, created)
+                  .getPrimitive(RegistryConfiguration.get(), Aead.class);
 
       KeysetHandle kek =
           encryptedKeyset(dir.resolve("kek.json"), master, create, created, "artifact KEK",
