@@ -143,11 +143,20 @@ public final class Keyring {
       }
       // An HSM when one is configured; otherwise the local master keyset.
       Optional<Pkcs11MasterKey> hsm = Pkcs11MasterKey.open(create && isFresh(dir), created);
-      Aead master =
-          hsm.isPresent()
-              ? hsm.get()
-              : masterKeyset(dir, create, created)
-                  .getPrimitive(RegistryConfiguration.get(), Aead.class);
+      Optional<Aead> kms = KmsMasterKey.open();
+      if (hsm.isPresent() && kms.isPresent()) {
+        throw new BadInputException(
+            "both a PKCS#11 token and a KMS key are configured as master key; choose one");
+      }
+      Aead master;
+      if (hsm.isPresent()) {
+        master = hsm.get();
+      } else if (kms.isPresent()) {
+        master = kms.get();
+      } else {
+        master = masterKeyset(dir, create, created)
+            .getPrimitive(RegistryConfiguration.get(), Aead.class);
+      }
 
       KeysetHandle kek =
           encryptedKeyset(dir.resolve("kek.json"), master, create, created, "artifact KEK",
