@@ -31,6 +31,15 @@ public final class MasterKey {
 
   private MasterKey() {}
 
+  /**
+   * Whether the master key is a local file (no keyset in the environment, no PKCS#11 token, no KMS
+   * key configured): only then is there a file whose place must be checked.
+   */
+  public static boolean isLocalFile() {
+    return inline().isEmpty() && !Pkcs11MasterKey.configured()
+        && KmsMasterKey.configuredUri().isEmpty();
+  }
+
   /** The keyset text given in the environment, if any. */
   static Optional<String> inline() {
     String v = System.getenv(ENV_KEY);

@@ -47,6 +47,11 @@ final class Pkcs11MasterKey implements Aead {
     return v == null || v.isBlank() ? null : v;
   }
 
+  /** Whether a token is configured. */
+  static boolean configured() {
+    return setting("bastion.pkcs11.config", "BASTION_PKCS11_CONFIG") != null;
+  }
+
   /**
    * Opens the configured token and its master key; creates the key (inside the token) when
    * {@code create} is set and the token has none under that label.

@@ -45,7 +45,6 @@ public final class Ledger implements AutoCloseable {
   private MerkleHasher tree;
   private byte[] chain;
   private long knownLength;
-  private byte[] lastHead;
 
   private Ledger(Path dir, Signer signer, FileChannel channel) {
     this.dir = dir;
@@ -163,7 +162,8 @@ public final class Ledger implements AutoCloseable {
    */
   public synchronized long append(Event event) {
     try (LedgerLocks.Held lock = LedgerLocks.lock(dir, true)) {
-      if (channel.size() != knownLength || !headIsOurs()) {
+      // Every other writer's append changes the size: only then is the state re-read.
+      if (channel.size() != knownLength) {
         recover();
       }
       long index = tree.size();
@@ -190,17 +190,9 @@ public final class Ledger implements AutoCloseable {
     }
   }
 
-  /** Whether head.json is still the one this object wrote last (another writer may have moved). */
-  private boolean headIsOurs() throws IOException {
-    Path f = dir.resolve(HEAD);
-    return lastHead != null && Files.exists(f)
-        && MessageDigest.isEqual(Files.readAllBytes(f), lastHead);
-  }
-
   private void writeHead() throws IOException {
     byte[] bytes = SignedHead.sign(tree.size(), chain, tree.root(), signer).toBytes();
     AtomicFiles.write(dir.resolve(HEAD), bytes);
-    lastHead = bytes;
   }
 
   /** The number of entries. */

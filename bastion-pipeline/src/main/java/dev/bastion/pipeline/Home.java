@@ -118,7 +118,7 @@ public final class Home implements AutoCloseable {
   /** A master key file configured inside the home would sit beside what it protects. */
   private static void checkMasterKeyOutside(Path dir, boolean create)
       throws BastionException, IOException {
-    if (System.getenv(MasterKey.ENV_KEY) == null) {
+    if (MasterKey.isLocalFile()) {
       MasterKey.requireOutside(MasterKey.file(dir.resolve("keys"), create), dir);
     }
   }

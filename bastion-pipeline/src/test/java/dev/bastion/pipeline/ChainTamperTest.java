@@ -9,7 +9,6 @@ import dev.bastion.registry.ModelChain;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Map;
 import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
@@ -32,15 +31,9 @@ class ChainTamperTest {
 
   @BeforeAll
   static void runOnce() throws Exception {
-    Path credit = tmp.resolve("credit");
-    Files.createDirectories(credit);
-    for (String f : new String[] {"pipeline.yaml", "schema.json", "credit-g.csv"}) {
-      Files.copy(Path.of("..", "examples", "credit", f), credit.resolve(f),
-          StandardCopyOption.REPLACE_EXISTING);
-    }
+    Path pipeline = CreditExample.copyTo(tmp.resolve("credit"));
     home = Home.init(tmp.resolve("home"));
-    result = new Runner(home, line -> {}).run(PipelineDefinition.load(credit.resolve(
-        "pipeline.yaml")));
+    result = new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline));
   }
 
   @AfterAll

@@ -11,7 +11,6 @@ import dev.bastion.registry.ModelChain;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,18 +26,12 @@ class KekRotationTest {
 
   @Test
   void everyArtifactStaysReadableAndABackupUnderTheOldKeyDoesNot() throws Exception {
-    Path credit = tmp.resolve("credit");
-    Files.createDirectories(credit);
-    for (String f : new String[] {"pipeline.yaml", "schema.json", "credit-g.csv"}) {
-      Files.copy(Path.of("..", "examples", "credit", f), credit.resolve(f),
-          StandardCopyOption.REPLACE_EXISTING);
-    }
+    Path pipeline = CreditExample.copyTo(tmp.resolve("credit"));
     Path homeDir = tmp.resolve("home");
     ModelChain chain;
     byte[] before;
     try (Home home = Home.init(homeDir)) {
-      chain = new Runner(home, line -> {}).run(PipelineDefinition.load(
-          credit.resolve("pipeline.yaml"))).chain();
+      chain = new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline)).chain();
       before = Files.readAllBytes(home.store().pathOf(chain.model()));
 
       KekRotation rotation = home.keyring().beginKekRotation();

@@ -11,7 +11,6 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -36,15 +35,9 @@ class TamperMatrixTest {
 
   @BeforeAll
   static void runOnce() throws Exception {
-    Path credit = tmp.resolve("credit");
-    Files.createDirectories(credit);
-    for (String f : new String[] {"pipeline.yaml", "schema.json", "credit-g.csv"}) {
-      Files.copy(Path.of("..", "examples", "credit", f), credit.resolve(f),
-          StandardCopyOption.REPLACE_EXISTING);
-    }
+    Path pipeline = CreditExample.copyTo(tmp.resolve("credit"));
     home = Home.init(tmp.resolve("home"));
-    chain = new Runner(home, line -> {}).run(PipelineDefinition.load(credit.resolve(
-        "pipeline.yaml"))).chain();
+    chain = new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline)).chain();
   }
 
   @AfterAll

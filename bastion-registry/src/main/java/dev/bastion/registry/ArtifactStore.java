@@ -4,13 +4,17 @@ import com.google.crypto.tink.Aead;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.Digest;
 import dev.bastion.core.VerificationException;
+import dev.bastion.crypto.KekRotation;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.Ledger;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.util.List;
 import java.util.Map;
@@ -119,7 +123,7 @@ public final class ArtifactStore implements ArtifactSource {
    * @return how many artifacts were re-wrapped
    * @throws VerificationException naming the first blob that cannot be unwrapped
    */
-  public long rewrapAll(dev.bastion.crypto.KekRotation rotation, String actor, String runId)
+  public long rewrapAll(KekRotation rotation, String actor, String runId)
       throws IOException, VerificationException {
     Path root = dir.resolve(Digest.ALGORITHM);
     long n = 0;
@@ -162,11 +166,10 @@ public final class ArtifactStore implements ArtifactSource {
       throw new VerificationException("artifact " + d + " is not in the store");
     }
     byte[] blob = Files.readAllBytes(p);
-    int n = blob.length >= 4 ? java.nio.ByteBuffer.wrap(blob, 0, 4).getInt() : 0;
+    int n = blob.length >= 4 ? ByteBuffer.wrap(blob, 0, 4).getInt() : 0;
     int wipe = n > 0 && n <= blob.length - 4 ? 4 + n : blob.length;
-    try (java.nio.channels.FileChannel ch =
-        java.nio.channels.FileChannel.open(p, java.nio.file.StandardOpenOption.WRITE)) {
-      java.nio.ByteBuffer zeros = java.nio.ByteBuffer.allocate(wipe);
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.WRITE)) {
+      ByteBuffer zeros = ByteBuffer.allocate(wipe);
       while (zeros.hasRemaining()) {
         ch.write(zeros, zeros.position());
       }
