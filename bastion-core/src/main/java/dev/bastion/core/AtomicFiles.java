@@ -62,6 +62,32 @@ public final class AtomicFiles {
     }
   }
 
+  /**
+   * A new empty temporary file beside {@code target}, for content too large to hold in memory:
+   * write it, then {@link #commit} it (or delete it).
+   */
+  public static Path temporary(Path target) throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    return Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+  }
+
+  /**
+   * Makes the written file {@code tmp} durable and moves it over {@code target} atomically; the
+   * rename is durable too when this returns.
+   */
+  public static void commit(Path tmp, Path target) throws IOException {
+    try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+    try {
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+    fsyncDirectory(target.toAbsolutePath().getParent());
+  }
+
   /** Makes a rename or a new file in {@code dir} durable. */
   public static void fsyncDirectory(Path dir) throws IOException {
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {

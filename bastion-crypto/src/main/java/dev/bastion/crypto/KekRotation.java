@@ -2,8 +2,11 @@ package dev.bastion.crypto;
 
 import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
+import java.util.Arrays;
 
 /**
  * A rotation of the artifact key-encryption key in progress: the keyset holds the old keys and a
@@ -11,8 +14,9 @@ import java.security.GeneralSecurityException;
  * encrypted content; {@link Keyring#retire} then destroys the old keys, after which nothing wrapped
  * under them (a backup copy included) can be read again.
  *
- * <p>Blobs are in Tink's envelope format: a 4-byte big-endian length, the wrapped data key, then
- * the content encrypted under that data key.
+ * <p>Small blobs are in Tink's envelope format: a 4-byte big-endian length, the wrapped data key,
+ * then the content encrypted under that data key ({@link #rewrap}). Large blobs keep their
+ * streaming data key in a file of its own ({@link #rewrapStreamingKey}).
  */
 public final class KekRotation {
   private static final byte[] NO_AD = new byte[0];
@@ -51,12 +55,23 @@ public final class KekRotation {
     System.arraycopy(blob, 4, wrapped, 0, n);
     byte[] dek = kek.decrypt(wrapped, NO_AD);
     byte[] rewrapped = kek.encrypt(dek, NO_AD);
-    java.util.Arrays.fill(dek, (byte) 0);
+    Arrays.fill(dek, (byte) 0);
     int rest = blob.length - 4 - n;
     return ByteBuffer.allocate(4 + rewrapped.length + rest)
         .putInt(rewrapped.length)
         .put(rewrapped)
         .put(blob, 4 + n, rest)
         .array();
+  }
+
+  /**
+   * A streaming data key (see {@link ArtifactKeys}) wrapped by the new KEK, still bound to {@code
+   * ad}; the blob it encrypts is untouched.
+   *
+   * @throws GeneralSecurityException if it is not a data key this keyset can unwrap under {@code ad}
+   */
+  public byte[] rewrapStreamingKey(byte[] wrapped, byte[] ad) throws GeneralSecurityException {
+    return TinkProtoKeysetFormat.serializeEncryptedKeyset(
+        ArtifactKeys.unwrap(wrapped, kek, ad), kek, ad, RegistryConfiguration.get());
   }
 }

@@ -7,7 +7,6 @@ import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
 import com.google.crypto.tink.TinkJsonProtoKeysetFormat;
 import com.google.crypto.tink.aead.AeadConfig;
-import com.google.crypto.tink.aead.KmsEnvelopeAead;
 import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import com.google.crypto.tink.daead.DeterministicAeadConfig;
 import com.google.crypto.tink.daead.PredefinedDeterministicAeadParameters;
@@ -82,7 +81,7 @@ public final class Keyring {
 
   private final Path dir;
   private final Aead master;
-  private final Aead artifactAead;
+  private final ArtifactKeys artifactKeys;
   private final DeterministicAead tokenizer;
   private final LocalCa ca;
   private final List<String> created;
@@ -90,13 +89,13 @@ public final class Keyring {
   private Keyring(
       Path dir,
       Aead master,
-      Aead artifactAead,
+      ArtifactKeys artifactKeys,
       DeterministicAead tokenizer,
       LocalCa ca,
       List<String> created) {
     this.dir = dir;
     this.master = master;
-    this.artifactAead = artifactAead;
+    this.artifactKeys = artifactKeys;
     this.tokenizer = tokenizer;
     this.ca = ca;
     this.created = List.copyOf(created);
@@ -162,7 +161,7 @@ public final class Keyring {
           encryptedKeyset(dir.resolve("kek.json"), master, create, created, "artifact KEK",
               () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
       Aead kekAead = kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
-      Aead artifactAead = KmsEnvelopeAead.create(PredefinedAeadParameters.AES256_GCM, kekAead);
+      ArtifactKeys artifactKeys = new ArtifactKeys(kekAead);
 
       KeysetHandle tok =
           encryptedKeyset(dir.resolve("tokenizer.json"), master, create, created,
@@ -172,7 +171,7 @@ public final class Keyring {
           tok.getPrimitive(RegistryConfiguration.get(), DeterministicAead.class);
 
       LocalCa ca = loadCa(dir, master, create, created);
-      Keyring keyring = new Keyring(dir, master, artifactAead, tokenizer, ca, created);
+      Keyring keyring = new Keyring(dir, master, artifactKeys, tokenizer, ca, created);
       if (create) {
         for (String component : COMPONENTS) {
           LocalCa.Usage usage =
@@ -185,7 +184,7 @@ public final class Keyring {
           created.add("identity " + DEMO_CLIENT + " (predict)");
         }
       }
-      return new Keyring(dir, master, artifactAead, tokenizer, ca, created);
+      return new Keyring(dir, master, artifactKeys, tokenizer, ca, created);
     } catch (GeneralSecurityException e) {
       throw new VerificationException("keys in " + dir + " are unusable: " + e.getMessage(), e);
     }
@@ -421,7 +420,12 @@ public final class Keyring {
    * key and stores it wrapped by the artifact KEK in front of the ciphertext.
    */
   public Aead artifactAead() {
-    return artifactAead;
+    return artifactKeys.envelope();
+  }
+
+  /** The data keys of artifacts, small (envelope) and large (streaming), under the artifact KEK. */
+  public ArtifactKeys artifactKeys() {
+    return artifactKeys;
   }
 
   /** Deterministic tokenisation of sensitive field values. */

@@ -3,6 +3,7 @@ package dev.bastion.ledger;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.DirectoryLock;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Signer;
@@ -72,7 +73,7 @@ public final class Ledger implements AutoCloseable {
             StandardOpenOption.READ,
             StandardOpenOption.WRITE);
     Ledger l = new Ledger(dir, signer, ch);
-    try (LedgerLocks.Held lock = LedgerLocks.lock(dir, true)) {
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       l.recover();
     } catch (IOException | VerificationException | RuntimeException e) {
       ch.close();
@@ -161,7 +162,7 @@ public final class Ledger implements AutoCloseable {
    * @throws IllegalStateException if the ledger was tampered with since it was opened
    */
   public synchronized long append(Event event) {
-    try (LedgerLocks.Held lock = LedgerLocks.lock(dir, true)) {
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       // Every other writer's append changes the size: only then is the state re-read.
       if (channel.size() != knownLength) {
         recover();

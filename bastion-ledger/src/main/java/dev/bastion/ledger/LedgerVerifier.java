@@ -1,5 +1,6 @@
 package dev.bastion.ledger;
 
+import dev.bastion.core.DirectoryLock;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Trust;
 import java.io.IOException;
@@ -31,7 +32,7 @@ public final class LedgerVerifier {
    * @throws VerificationException naming the first bad entry, or the head
    */
   public static Result verify(Path dir, Trust trust) throws IOException, VerificationException {
-    try (LedgerLocks.Held lock = LedgerLocks.lock(dir, false)) {
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
       Path headFile = dir.resolve(Ledger.HEAD);
       if (!Files.exists(headFile)) {
         throw new VerificationException(headFile + ": no signed head; the ledger is missing");

@@ -126,7 +126,7 @@ public final class Home implements AutoCloseable {
   private static Home open(Path dir, Keyring keyring, List<String> created)
       throws BastionException, IOException {
     Ledger ledger = Ledger.open(dir.resolve("ledger"), keyring.signer("ledger"));
-    ArtifactStore store = new ArtifactStore(dir.resolve("store"), keyring.artifactAead(), ledger);
+    ArtifactStore store = new ArtifactStore(dir.resolve("store"), keyring.artifactKeys(), ledger);
     ModelRegistry registry = ModelRegistry.open(dir.resolve("bastion.db"), store, ledger);
     return new Home(dir, keyring, ledger, store, registry, created);
   }

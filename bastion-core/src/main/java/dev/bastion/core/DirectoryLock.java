@@ -1,4 +1,4 @@
-package dev.bastion.ledger;
+package dev.bastion.core;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
@@ -10,17 +10,17 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * Serialises access to one ledger directory: a lock per directory inside this JVM (file locks are
+ * Serialises access to one directory (a ledger, the artifact store): a lock per directory inside this JVM (file locks are
  * held per process, so two threads of one JVM cannot use them against each other), then an
  * exclusive file lock on {@code .lock} against other processes.
  */
-final class LedgerLocks {
+public final class DirectoryLock {
   private static final ConcurrentHashMap<Path, ReentrantLock> IN_JVM = new ConcurrentHashMap<>();
 
-  private LedgerLocks() {}
+  private DirectoryLock() {}
 
   /** A held lock; closing it releases both levels. */
-  interface Held extends AutoCloseable {
+  public interface Held extends AutoCloseable {
     @Override
     void close() throws IOException;
   }
@@ -28,10 +28,10 @@ final class LedgerLocks {
   /**
    * Takes the lock of {@code dir}.
    *
-   * @param create whether to create the lock file (a writer may; a verifier only locks a ledger
+   * @param create whether to create the lock file (a writer may; a verifier only locks a directory
    *     that has one)
    */
-  static Held lock(Path dir, boolean create) throws IOException {
+  public static Held lock(Path dir, boolean create) throws IOException {
     Path key = dir.toAbsolutePath().normalize();
     ReentrantLock jvm = IN_JVM.computeIfAbsent(key, k -> new ReentrantLock());
     jvm.lock();

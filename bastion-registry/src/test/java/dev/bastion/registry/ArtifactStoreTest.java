@@ -1,0 +1,266 @@
+package dev.bastion.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.Digest;
+import dev.bastion.core.VerificationException;
+import dev.bastion.crypto.KekRotation;
+import dev.bastion.crypto.Keyring;
+import dev.bastion.ledger.Ledger;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The encrypted store: both envelope forms, streaming in bounded memory, tampering, rotation. */
+class ArtifactStoreTest {
+  /** Small enough that tests reach the streamed form without large buffers. */
+  private static final int THRESHOLD = 4096;
+
+  @TempDir Path tmp;
+  private Keyring keyring;
+  private Ledger ledger;
+  private ArtifactStore store;
+
+  @BeforeEach
+  void open() throws Exception {
+    keyring = Keyring.initialise(tmp.resolve("keys"));
+    ledger = Ledger.open(tmp.resolve("ledger"), keyring.signer("ledger"));
+    store = new ArtifactStore(tmp.resolve("store"), keyring.artifactKeys(), ledger, THRESHOLD);
+  }
+
+  @AfterEach
+  void close() throws IOException {
+    ledger.close();
+  }
+
+  private void reopen() throws Exception {
+    ledger.close();
+    keyring = Keyring.open(tmp.resolve("keys"));
+    ledger = Ledger.open(tmp.resolve("ledger"), keyring.signer("ledger"));
+    store = new ArtifactStore(tmp.resolve("store"), keyring.artifactKeys(), ledger, THRESHOLD);
+  }
+
+  private static byte[] random(long seed, int size) {
+    byte[] b = new byte[size];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static void flip(Path file, long at) throws IOException {
+    byte[] b = Files.readAllBytes(file);
+    int i = (int) Math.min(at, b.length - 1);
+    b[i] ^= 0x01;
+    Files.write(file, b);
+  }
+
+  private long refusals() throws IOException {
+    try (Stream<String> lines = Files.lines(tmp.resolve("ledger").resolve("entries.jsonl"))) {
+      return lines.filter(l -> l.contains("\"refused\"")).count();
+    }
+  }
+
+  /** Sizes around the threshold and around Tink's 1 MiB segments (first one shorter). */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 4095, 4096, 4097, 65536, 1048535, 1048536, 1048576, 1048577,
+      2097152, 3145745})
+  void roundTripsEverySize(int size) throws Exception {
+    byte[] data = random(size, size);
+    Digest d = store.put(data, "test", "t", "r");
+    assertThat(d).isEqualTo(Digest.of(data));
+    assertThat(store.isStreamed(d)).isEqualTo(size >= THRESHOLD);
+    assertThat(store.get(d, "t", "r")).isEqualTo(data);
+
+    Path out = tmp.resolve("out.bin");
+    store.export(d, out, "t", "r");
+    assertThat(Files.readAllBytes(out)).isEqualTo(data);
+
+    // The same content from a file names the same artifact and writes nothing new.
+    Path in = tmp.resolve("in.bin");
+    Files.write(in, data);
+    byte[] blob = Files.readAllBytes(store.pathOf(d));
+    assertThat(store.put(in, "test", "t", "r")).isEqualTo(d);
+    assertThat(Files.readAllBytes(store.pathOf(d))).isEqualTo(blob);
+  }
+
+  @Test
+  void aFileIsStoredStreamedAndNeverInClear() throws Exception {
+    byte[] data = ("secret row\n".repeat(50_000)).getBytes(StandardCharsets.UTF_8);
+    Path in = tmp.resolve("data.csv");
+    Files.write(in, data);
+    Digest d = store.put(in, "snapshot", "t", "r");
+    assertThat(d).isEqualTo(Digest.of(data));
+    assertThat(store.isStreamed(d)).isTrue();
+    byte[] blob = Files.readAllBytes(store.pathOf(d));
+    assertThat(new String(blob, StandardCharsets.ISO_8859_1)).doesNotContain("secret row");
+    assertThat(store.get(d, "t", "r")).isEqualTo(data);
+    // Nothing but the blob and its key is left behind.
+    try (Stream<Path> s = Files.walk(tmp.resolve("store"))) {
+      assertThat(s.filter(Files::isRegularFile).map(p -> p.getFileName().toString()))
+          .containsExactlyInAnyOrder(d.hex(), d.hex() + ".key", ".lock");
+    }
+  }
+
+  /** Every way of damaging a streamed artifact is refused, naming it, and logged as refused. */
+  @ParameterizedTest
+  @ValueSource(strings = {"blob-first-byte", "blob-middle", "blob-last-byte", "key-byte",
+      "key-deleted", "truncated-segment", "truncated-tail", "extended", "blob-swapped",
+      "blob-and-key-swapped", "emptied"})
+  void aDamagedStreamedArtifactIsRefused(String damage) throws Exception {
+    byte[] data = random(7, 2 * 1048576 + 100);
+    Digest d = store.put(data, "test", "t", "r");
+    Digest other = store.put(random(8, 2 * 1048576 + 100), "test", "t", "r");
+    Path blob = store.pathOf(d);
+    Path key = store.keyPathOf(d);
+    long size = Files.size(blob);
+    switch (damage) {
+      case "blob-first-byte" -> flip(blob, 0);
+      case "blob-middle" -> flip(blob, size / 2);
+      case "blob-last-byte" -> flip(blob, size - 1);
+      case "key-byte" -> flip(key, Files.size(key) / 2);
+      case "key-deleted" -> Files.delete(key);
+      case "truncated-segment" -> truncate(blob, size - 1048576);
+      case "truncated-tail" -> truncate(blob, size - 1);
+      case "extended" -> Files.write(blob, new byte[] {0}, StandardOpenOption.APPEND);
+      case "blob-swapped" -> Files.copy(store.pathOf(other), blob,
+          StandardCopyOption.REPLACE_EXISTING);
+      case "blob-and-key-swapped" -> {
+        Files.copy(store.pathOf(other), blob, StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(store.keyPathOf(other), key, StandardCopyOption.REPLACE_EXISTING);
+      }
+      case "emptied" -> Files.write(blob, new byte[0]);
+      default -> throw new AssertionError(damage);
+    }
+    long before = refusals();
+    assertThatThrownBy(() -> store.get(d, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(d.toString());
+    Path out = tmp.resolve("out.bin");
+    assertThatThrownBy(() -> store.export(d, out, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(d.toString());
+    assertThat(out).doesNotExist();
+    try (Stream<Path> s = Files.list(tmp)) {
+      assertThat(s.map(p -> p.getFileName().toString())).noneMatch(n -> n.endsWith(".tmp"));
+    }
+    assertThat(refusals()).isEqualTo(before + 2);
+    // The other artifact is untouched.
+    assertThat(Digest.of(store.get(other, "t", "r"))).isEqualTo(other);
+  }
+
+  private static void truncate(Path file, long size) throws IOException {
+    byte[] b = Files.readAllBytes(file);
+    Files.write(file, Arrays.copyOf(b, (int) size));
+  }
+
+  @Test
+  void aStreamedBlobUnderAnotherStoresKeysIsRefused() throws Exception {
+    byte[] data = random(9, 100_000);
+    Digest d = store.put(data, "test", "t", "r");
+    Keyring foreign = Keyring.initialise(tmp.resolve("other-keys"));
+    try (Ledger l2 = Ledger.open(tmp.resolve("other-ledger"), foreign.signer("ledger"))) {
+      ArtifactStore theirs =
+          new ArtifactStore(tmp.resolve("other-store"), foreign.artifactKeys(), l2, THRESHOLD);
+      assertThat(theirs.put(data, "test", "t", "r")).isEqualTo(d);
+      Files.copy(theirs.pathOf(d), store.pathOf(d),
+          StandardCopyOption.REPLACE_EXISTING);
+      Files.copy(theirs.keyPathOf(d), store.keyPathOf(d),
+          StandardCopyOption.REPLACE_EXISTING);
+    }
+    assertThatThrownBy(() -> store.get(d, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("does not decrypt");
+  }
+
+  @Test
+  void rotationRewrapsOnlyTheKeyOfAStreamedBlob() throws Exception {
+    byte[] big = random(10, 300_000);
+    byte[] small = random(11, 100);
+    Digest b = store.put(big, "test", "t", "r");
+    Digest s = store.put(small, "test", "t", "r");
+    byte[] blobBefore = Files.readAllBytes(store.pathOf(b));
+    byte[] keyBefore = Files.readAllBytes(store.keyPathOf(b));
+    // A key left by a put that died before publishing its blob.
+    Path orphan = store.keyPathOf(Digest.of(new byte[] {1, 2, 3}));
+    Files.createDirectories(orphan.getParent());
+    Files.write(orphan, keyBefore);
+
+    KekRotation rotation = keyring.beginKekRotation();
+    assertThat(store.rewrapAll(rotation, "t", "rotate")).isEqualTo(2);
+    assertThat(keyring.retire(rotation)).isEqualTo(1);
+    assertThat(orphan).doesNotExist();
+    assertThat(Files.readAllBytes(store.pathOf(b))).isEqualTo(blobBefore); // not re-encrypted
+    assertThat(Files.readAllBytes(store.keyPathOf(b))).isNotEqualTo(keyBefore);
+
+    reopen();
+    assertThat(store.get(b, "t", "r")).isEqualTo(big);
+    assertThat(store.get(s, "t", "r")).isEqualTo(small);
+    // A backup of the key from before the rotation was wrapped by a destroyed KEK.
+    Files.write(store.keyPathOf(b), keyBefore);
+    assertThatThrownBy(() -> store.get(b, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(b.toString());
+  }
+
+  @Test
+  void eraseDestroysTheKeyAndTheBlob() throws Exception {
+    byte[] data = random(12, 200_000);
+    Digest d = store.put(data, "snapshot", "t", "r");
+    byte[] blob = Files.readAllBytes(store.pathOf(d));
+    byte[] key = Files.readAllBytes(store.keyPathOf(d));
+    store.erase(d, "t", "r", "subject request");
+    assertThat(store.pathOf(d)).doesNotExist();
+    assertThat(store.keyPathOf(d)).doesNotExist();
+    assertThat(store.contains(d)).isFalse();
+    assertThatThrownBy(() -> store.get(d, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("not in the store");
+
+    // Backups restored after the erase and a rotation that destroyed the old KEK: dead.
+    KekRotation rotation = keyring.beginKekRotation();
+    store.rewrapAll(rotation, "t", "rotate");
+    keyring.retire(rotation);
+    reopen();
+    Files.write(store.pathOf(d), blob);
+    Files.write(store.keyPathOf(d), key);
+    assertThatThrownBy(() -> store.get(d, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("does not decrypt");
+  }
+
+  @Test
+  void exportNeverLeavesAHalfWrittenTarget() throws Exception {
+    byte[] data = random(13, 3 * 1048576);
+    Digest d = store.put(data, "test", "t", "r");
+    Path out = tmp.resolve("model.bin");
+    Files.write(out, "previous".getBytes(StandardCharsets.UTF_8));
+    flip(store.pathOf(d), Files.size(store.pathOf(d)) - 10); // the last segment
+    assertThatThrownBy(() -> store.export(d, out, "t", "r"))
+        .isInstanceOf(VerificationException.class);
+    assertThat(Files.readString(out)).isEqualTo("previous");
+  }
+
+  @Test
+  void missingArtifactIsOneClearError() {
+    Digest d = Digest.of(new byte[] {42});
+    assertThatThrownBy(() -> store.get(d, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("artifact " + d + " is not in the store");
+    assertThatThrownBy(() -> store.export(d, tmp.resolve("x"), "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("artifact " + d + " is not in the store");
+    assertThat(tmp.resolve("x")).doesNotExist();
+  }
+}
