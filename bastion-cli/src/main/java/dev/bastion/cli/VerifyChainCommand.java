@@ -48,6 +48,11 @@ final class VerifyChainCommand implements Callable<Integer> {
       description = "the deployment's CA certificate, obtained separately; with --evidence")
   Path trustRoot;
 
+  @Option(names = "--require-data",
+      description = "with --evidence: fail unless the export includes the data snapshot and the"
+          + " model, so that their contents are checked too")
+  boolean requireData;
+
   /** Largest trust root file read. */
   private static final int MAX_ROOT_BYTES = 64 << 10;
 
@@ -56,8 +61,9 @@ final class VerifyChainCommand implements Callable<Integer> {
     if (evidence != null) {
       return verifyEvidence();
     }
-    if (trustRoot != null) {
-      throw new BadInputException("--trust-root is used with --evidence DIR");
+    if (trustRoot != null || requireData) {
+      throw new BadInputException(
+          (requireData ? "--require-data" : "--trust-root") + " is used with --evidence DIR");
     }
     if (model == null) {
       throw new BadInputException("name the model to verify (NAME, NAME@VERSION or sha256:...),"
@@ -93,6 +99,11 @@ final class VerifyChainCommand implements Callable<Integer> {
     if (model != null && !names(reg, model)) {
       throw new VerificationException("the evidence in " + evidence + " is of " + reg.name() + " v"
           + reg.version() + " (" + reg.model() + "), not " + model);
+    }
+    if (requireData && !c.verified().notChecked().isEmpty()) {
+      throw new VerificationException("the evidence in " + evidence + " was exported without the "
+          + String.join(" and the ", c.verified().notChecked().keySet())
+          + ", and --require-data asks for their contents to be checked");
     }
     print(reg, c.verified());
     return 0;

@@ -232,6 +232,22 @@ class EvidenceTest {
             dir -> other.resolve("keys/ca.crt"), "not issued by the trust root"),
         new Tamper("a certificate missing", onDir(dir -> Files.delete(
             dir.resolve("certs/trainer.crt"))), "train"),
+        new Tamper("relabelled as an export without data, data removed", onDir(dir -> {
+          Path f = dir.resolve("chain.json");
+          Files.writeString(f, Files.readString(f).replace("\"all\"", "\"without-data\""));
+          Files.delete(artifact(dir, chain.model()));
+          Files.delete(artifact(dir, chain.snapshot()));
+        }), "signed index"),
+        new Tamper("the signed index of the export without data", onDir(dir -> Files.copy(
+            exportedWithoutData.resolve("export.json"), dir.resolve("export.json"),
+            StandardCopyOption.REPLACE_EXISTING)), "signed index"),
+        new Tamper("a byte of the signed index flipped", onDir(dir -> EndToEndTest.flipByte(
+            dir.resolve("export.json"), 200)), "export.json"),
+        new Tamper("the signed index deleted", onDir(dir -> Files.delete(
+            dir.resolve("export.json"))), "signed index is missing"),
+        new Tamper("a file added", onDir(dir -> Files.writeString(
+            dir.resolve("artifacts").resolve("sha256-" + "0".repeat(64)), "x")),
+            "not in the signed index"),
         new Tamper("chain.json pointing at another chain", onDir(dir -> {
           Path f = dir.resolve("chain.json");
           Files.writeString(f, Files.readString(f).replace(chain.gateTrain().toString(),
@@ -257,6 +273,19 @@ class EvidenceTest {
     };
     assertThat(err.toString()).contains(expected).doesNotContain("internal error");
     assertThat(err.toString().lines().count()).isEqualTo(1);
+  }
+
+  @Test
+  void requireDataRefusesAnExportWithoutData() throws Exception {
+    StringWriter err = new StringWriter();
+    assertThat(verify(err, exported, ourRoot(), "--require-data")).as(err.toString()).isZero();
+    err = new StringWriter();
+    assertThat(verify(err, exportedWithoutData, ourRoot(), "--require-data")).isEqualTo(1);
+    assertThat(err.toString()).contains("exported without the snapshot and the model",
+        "--require-data");
+    assertThat(err.toString().lines().count()).isEqualTo(1);
+    err = new StringWriter();
+    assertThat(execute(err, "verify-chain", "credit-risk", "--require-data")).isEqualTo(2);
   }
 
   @Test

@@ -1,7 +1,10 @@
 package dev.bastion.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.attest.Envelope;
+import dev.bastion.attest.Statement;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
@@ -41,19 +44,32 @@ import java.util.stream.Stream;
  * <pre>
  * README.txt               what this is, how to verify it, how to protect it
  * chain.json               name, version, model, registration digest, the chain, what is included
+ * export.json              the export's signed index: a DSSE envelope, signed by {@code registry},
+ *                          of an in-toto statement naming the model, the registration, whether
+ *                          the data is included and every artifact file of the export
  * artifacts/sha256-HEX     every artifact and attestation of the chain and the signed
  *                          registration, in plain, each named by the SHA-256 of its content
  * certs/NAME.crt           the certificates of the identities that signed (PEM); never the CA
  * </pre>
  *
  * <p>Nothing in the directory is trusted by itself: {@link #verify} takes the trust root from the
- * caller, refuses certificates it did not issue, re-hashes every artifact, verifies the signed
- * registration and then every link of the chain it signs. {@code chain.json} only says where to
- * start; it must agree with the signed registration.
+ * caller, refuses certificates it did not issue, checks the signed index (so that an export cannot
+ * be relabelled as one without data, or lose or gain a file), re-hashes every artifact, verifies
+ * the signed registration and then every link of the chain it signs. {@code chain.json} only says
+ * where to start; it must agree with the signed index and the signed registration.
  */
 public final class Evidence {
   /** The index file of an export. */
   public static final String CHAIN = "chain.json";
+
+  /** The signed index of an export. */
+  public static final String INDEX = "export.json";
+
+  /** The predicate type of the signed index. */
+  public static final String INDEX_PREDICATE = "urn:bastion:predicate:evidence-export:v1";
+
+  /** The identity that signs the index, as it signs registrations. */
+  private static final String INDEX_SIGNER = "registry";
 
   /** The directory of identity certificates in an export. */
   public static final String CERTS = "certs";
@@ -163,6 +179,17 @@ public final class Evidence {
       o.set("chain", chain.toJson());
       AtomicFiles.write(staging.resolve(CHAIN), (Json.pretty(o) + "\n").getBytes(
           StandardCharsets.UTF_8));
+      ObjectNode index = Json.object();
+      index.put("name", reg.name());
+      index.put("version", reg.version());
+      index.put("registration", reg.registration().toString());
+      index.put("contents", withData ? ALL : WITHOUT_DATA);
+      index.put("exported_at", Instant.now().toString());
+      ArrayNode listed = index.putArray("artifacts");
+      read.keySet().stream().map(Digest::toString).sorted().forEach(listed::add);
+      AtomicFiles.write(staging.resolve(INDEX),
+          Statement.of(reg.name(), reg.model(), INDEX_PREDICATE, index)
+              .sign(keyring.signer(INDEX_SIGNER)).toJson());
       AtomicFiles.write(staging.resolve("README.txt"),
           readme(reg, withData).getBytes(StandardCharsets.UTF_8));
       publish(staging, abs);
@@ -221,6 +248,7 @@ public final class Evidence {
       throw new VerificationException("evidence " + dir.resolve(CERTS) + ": " + e.getMessage(),
           e);
     }
+    contents = checkIndex(dir, reg, contents, trust);
     EvidenceDirectory source = new EvidenceDirectory(dir);
     String what = "registration of " + reg.name() + " v" + reg.version() + ": ";
     ArtifactSource registration = (d, a, r) -> {
@@ -238,6 +266,68 @@ public final class Evidence {
     ChainVerifier.Verified v =
         new ChainVerifier(source, trust).verifyAll(chain, contents, actor, runId);
     return new Checked(reg, v);
+  }
+
+  /**
+   * Checks the signed index against {@code chain.json} and the files present, and returns what it
+   * says is included.
+   */
+  private static ChainVerifier.Contents checkIndex(
+      Path dir, ModelRegistry.Registration reg, ChainVerifier.Contents claimed, Trust trust)
+      throws BastionException, IOException {
+    Path file = dir.resolve(INDEX);
+    String what = "evidence " + file;
+    if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+      throw new VerificationException(what + ": the export's signed index is missing");
+    }
+    Statement st;
+    try {
+      st = Statement.verify(Envelope.parse(readLimited(file, MAX_CHAIN_BYTES), file.toString()),
+          trust, INDEX_SIGNER, INDEX_PREDICATE, what);
+    } catch (BadInputException e) {
+      throw new VerificationException(e.getMessage(), e);
+    }
+    JsonNode p = st.predicate();
+    ChainVerifier.Contents signed = switch (p.path("contents").asText()) {
+      case ALL -> ChainVerifier.Contents.ALL;
+      case WITHOUT_DATA -> ChainVerifier.Contents.WITHOUT_DATA;
+      default -> throw new VerificationException(what + ": 'contents' is not known");
+    };
+    if (!st.onlySubject().equals(reg.model())
+        || !p.path("name").asText().equals(reg.name())
+        || !p.path("version").isIntegralNumber()
+        || p.path("version").asInt() != reg.version()
+        || !p.path("registration").asText().equals(reg.registration().toString())
+        || signed != claimed) {
+      throw new VerificationException(dir.resolve(CHAIN) + ": differs from the export's signed"
+          + " index (" + INDEX + "): model, registration or contents changed");
+    }
+    TreeSet<String> listed = new TreeSet<>();
+    for (JsonNode a : p.path("artifacts")) {
+      listed.add(a.asText());
+    }
+    TreeSet<String> present = new TreeSet<>();
+    Path artifacts = dir.resolve(EvidenceDirectory.ARTIFACTS);
+    if (Files.isDirectory(artifacts, LinkOption.NOFOLLOW_LINKS)) {
+      try (Stream<Path> s = Files.list(artifacts)) {
+        s.map(f -> f.getFileName().toString())
+            .map(n -> n.replaceFirst("^" + Digest.ALGORITHM + "-", Digest.ALGORITHM + ":"))
+            .forEach(present::add);
+      }
+    }
+    for (String a : listed) {
+      if (!present.contains(a)) {
+        throw new VerificationException(what + ": artifact " + a
+            + " that the signed index lists is missing");
+      }
+    }
+    for (String a : present) {
+      if (!listed.contains(a)) {
+        throw new VerificationException(what + ": " + EvidenceDirectory.ARTIFACTS + "/"
+            + a.replace(':', '-') + " is not in the signed index");
+      }
+    }
+    return signed;
   }
 
   private static String text(JsonNode o, String field) {
@@ -337,6 +427,8 @@ public final class Evidence {
 
         Layout:
           chain.json            name, version, model, the signed registration's digest, the chain
+          export.json           the export's index, signed by registry: the model, the
+                                registration, whether the data is included, every artifact file
           artifacts/sha256-HEX  every artifact and signed attestation of the chain and the signed
                                 registration, each named by the SHA-256 of its content
           certs/NAME.crt        certificates of the identities that signed (ingest, trainer, gate,
