@@ -53,46 +53,12 @@ final class BenchCommand {
   private BenchCommand() {}
 
   /**
-   * Parses a byte count with an optional binary suffix: {@code 1048576}, {@code 512K}, {@code 64M},
-   * {@code 4G} (K = 1024; case-insensitive; an optional trailing {@code B} or {@code iB}).
+   * Parses the --size value: a byte count with an optional binary suffix, from 1M to 1T.
    *
-   * @throws BadInputException naming the value, if it is not a positive size within the bounds
+   * @throws BadInputException naming the value, if it is not a size within the bounds
    */
   static long parseSize(String text) throws BadInputException {
-    String t = text.strip().toUpperCase(Locale.ROOT);
-    if (t.endsWith("IB")) {
-      t = t.substring(0, t.length() - 2);
-    } else if (t.endsWith("B") && t.length() > 1) {
-      t = t.substring(0, t.length() - 1);
-    }
-    int shift = 0;
-    if (!t.isEmpty()) {
-      switch (t.charAt(t.length() - 1)) {
-        case 'K' -> shift = 10;
-        case 'M' -> shift = 20;
-        case 'G' -> shift = 30;
-        case 'T' -> shift = 40;
-        default -> shift = 0;
-      }
-    }
-    String digits = shift == 0 ? t : t.substring(0, t.length() - 1);
-    if (digits.isEmpty() || digits.length() > 15 || !digits.chars().allMatch(Character::isDigit)) {
-      throw new BadInputException(
-          "--size '" + abbreviate(text) + "': expected a byte count like 512M or 4G");
-    }
-    long n = Long.parseLong(digits);
-    if (n > (MAX_SIZE >> shift)) {
-      throw new BadInputException("--size " + abbreviate(text) + ": at most 1T");
-    }
-    long bytes = n << shift;
-    if (bytes < MIN_SIZE) {
-      throw new BadInputException("--size " + abbreviate(text) + ": at least 1M");
-    }
-    return bytes;
-  }
-
-  private static String abbreviate(String s) {
-    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    return Sizes.parse("--size", text, MIN_SIZE, MAX_SIZE);
   }
 
   /** One file of the generated model: its path relative to the root, and its size. */

@@ -3,6 +3,7 @@ package dev.bastion.cli;
 import dev.bastion.attest.modelsign.Bundle;
 import dev.bastion.attest.modelsign.ModelSigner;
 import dev.bastion.attest.modelsign.ModelVerifier;
+import dev.bastion.attest.modelsign.Serialization;
 import dev.bastion.attest.modelsign.SigningKey;
 import dev.bastion.attest.modelsign.TrustRoot;
 import dev.bastion.attest.modelsign.VerifiedModel;
@@ -41,7 +42,7 @@ final class ModelCommand {
         "Key method: --private-key only. Certificate method: --private-key, --signing-cert and"
             + " the chain above it with --cert-chain (repeatable).",
         "The signature file and top-level .git* entries are never signed; symbolic links are"
-            + " refused."
+            + " refused unless --allow-symlinks, and never followed out of the model."
       })
   static final class Sign implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "PATH", description = "the model file or directory")
@@ -67,10 +68,27 @@ final class ModelCommand {
         description = "a path to leave out, relative to the model (repeatable)")
     List<Path> ignorePaths = new ArrayList<>();
 
+    @Option(names = "--shards", arity = "0..1", paramLabel = "SIZE",
+        fallbackValue = "" + Serialization.DEFAULT_SHARD_SIZE,
+        description = "hash byte ranges of SIZE bytes (the shards method; 1K to 1T, default"
+            + " ${FALLBACK-VALUE}) instead of whole files")
+    String shards;
+
+    @Option(names = "--allow-symlinks",
+        description = "sign through symbolic links that stay inside the model (recorded in the"
+            + " bundle, so verification follows them too)")
+    boolean allowSymlinks;
+
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+      ModelSigner.Options options =
+          (shards == null
+              ? ModelSigner.Options.files()
+              : ModelSigner.Options.shards(Sizes.parse("--shards", shards, 1L << 10, 1L << 40)))
+          .withIgnorePaths(ignorePaths)
+          .withAllowSymlinks(allowSymlinks);
       if (signingCert == null && !certChain.isEmpty()) {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--cert-chain needs --signing-cert (the certificate method)");
@@ -87,7 +105,6 @@ final class ModelCommand {
         key = SigningKey.withCertificates(
             keyPem, read(signingCert, "signing certificate file"), chain, privateKey.toString());
       }
-      ModelSigner.Options options = ModelSigner.Options.files().withIgnorePaths(ignorePaths);
       Bundle bundle;
       try {
         bundle = ModelSigner.signTo(model, key, options, signature);

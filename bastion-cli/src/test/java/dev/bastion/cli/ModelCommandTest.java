@@ -2,6 +2,8 @@ package dev.bastion.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bastion.core.Json;
 import dev.bastion.crypto.Pem;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -17,7 +19,9 @@ import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Base64;
 import java.util.Date;
+import java.util.Random;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -122,6 +126,57 @@ class ModelCommandTest {
         "  added (not signed): extra.bin",
         "  removed (signed, missing): sub/config.json",
         "  modified (digest differs): weights.bin");
+  }
+
+  @Test
+  void shardsAreSignedAndVerified() throws Exception {
+    byte[] big = new byte[5000];
+    new Random(3).nextBytes(big);
+    Files.write(model.resolve("weights.bin"), big);
+    Outcome s = sign("--shards=1K");
+    assertThat(s.code()).as(s.err()).isZero();
+    JsonNode bundle = Json.parse(Files.readAllBytes(Path.of(sig())), "bundle");
+    JsonNode statement = Json.parse(Base64.getDecoder().decode(
+        bundle.path("dsseEnvelope").path("payload").asText()), "statement");
+    JsonNode ser = statement.path("predicate").path("serialization");
+    assertThat(ser.path("method").asText()).isEqualTo("shards");
+    assertThat(ser.path("shard_size").asLong()).isEqualTo(1024);
+    // 5 shards of weights.bin, 1 of sub/config.json.
+    assertThat(statement.path("predicate").path("resources")).hasSize(6);
+    assertThat(verify("--public-key", pub.toString()).code()).isZero();
+
+    big[4500] ^= 1;
+    Files.write(model.resolve("weights.bin"), big);
+    Outcome v = verify("--public-key", pub.toString());
+    assertThat(v.code()).isEqualTo(1);
+    assertThat(v.err()).contains("modified (digest differs): weights.bin");
+
+    assertThat(sign("--shards").code()).isZero(); // the reference default, 1,000,000,000
+    assertThat(verify("--public-key", pub.toString()).code()).isZero();
+    for (String bad : new String[] {"--shards=0", "--shards=512", "--shards=lots"}) {
+      Outcome o = sign(bad);
+      assertThat(o.code()).as(bad).isEqualTo(2);
+      assertThat(o.err().strip().lines()).as(bad).hasSize(1).allMatch(l -> l.contains("--shards"));
+    }
+  }
+
+  @Test
+  void symlinksInsideTheModelOnlyWhenAllowed() throws Exception {
+    Files.createSymbolicLink(model.resolve("link.json"), Path.of("sub/config.json"));
+    Outcome refused = sign();
+    assertThat(refused.code()).isEqualTo(2);
+    assertThat(refused.err()).contains("link.json").doesNotContain("Exception");
+
+    Outcome s = sign("--allow-symlinks");
+    assertThat(s.code()).as(s.err()).isZero();
+    assertThat(verify("--public-key", pub.toString()).code()).isZero();
+
+    // A link that leaves the model is never followed, allowed or not.
+    Files.writeString(tmp.resolve("outside.txt"), "secret");
+    Files.createSymbolicLink(model.resolve("escape"), tmp.resolve("outside.txt"));
+    Outcome escape = sign("--allow-symlinks");
+    assertThat(escape.code()).isEqualTo(2);
+    assertThat(escape.err()).contains("escape");
   }
 
   @Test
