@@ -1,37 +1,156 @@
 package dev.bastion.cli;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
-import dev.bastion.crypto.Keyring;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.LedgerVerifier;
+import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.pipeline.Home;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.List;
+import java.util.ArrayDeque;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 @Command(name = "audit", description = "The tamper-evident ledger.", subcommands = {
-    AuditCommand.Verify.class, AuditCommand.Tail.class})
+    AuditCommand.Verify.class, AuditCommand.Tail.class, AuditCommand.Alerts.class,
+    AuditCommand.Checkpoint.class, AuditCommand.Prove.class, AuditCommand.VerifyProof.class})
 final class AuditCommand {
+  private AuditCommand() {}
+
+  /** The largest checkpoint file read. */
+  static final long MAX_CHECKPOINT_BYTES = 64 << 10;
+
+  /** The verifier key: from --key, or the one the home publishes. */
+  static NoteVerifier key(Path keyFile) throws Exception {
+    if (keyFile == null) {
+      return Home.ledgerVerifier(Home.defaultDir());
+    }
+    byte[] b = InputFiles.read(keyFile, "verifier key file", 4096);
+    return NoteVerifier.parse(new String(b, StandardCharsets.UTF_8).strip());
+  }
+
   @Command(
       name = "verify",
-      description = "Recompute every entry's hash and the Merkle root and check the signed head."
-          + " Exit 0 when the ledger holds, 1 when it does not.")
+      description = {
+        "Recompute the Merkle tree from every entry and check every signed checkpoint (C2SP,"
+            + " Ed25519). Exit 0 when the ledger holds, 1 when it does not, naming the first bad"
+            + " entry.",
+        "With --since, also prove that the log only grew since an earlier exported checkpoint:"
+            + " catches a truncated or rewritten history, even one re-signed with a new key."
+      })
   static final class Verify implements Callable<Integer> {
+    @Option(names = "--since", paramLabel = "CHECKPOINT_FILE",
+        description = "a checkpoint exported earlier (bastion audit checkpoint, or the export"
+            + " directory)")
+    Path since;
+
+    @Option(names = "--key", paramLabel = "VKEY_FILE",
+        description = "the ledger's verifier key (default: keys/ledger.vkey of BASTION_HOME)")
+    Path keyFile;
+
     @Override
     public Integer call() throws Exception {
       Path home = Home.defaultDir();
-      // Only public material is needed: the CA and the identities' certificates.
-      LedgerVerifier.Result r =
-          LedgerVerifier.verify(home.resolve("ledger"), Keyring.publicTrust(home.resolve("keys")));
-      System.out.println("ledger ok: " + r.size() + " entries, root " + r.root()
-          + ", head signed by ledger");
+      NoteVerifier key = key(keyFile);
+      byte[] earlier = since == null ? null
+          : InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
+      // Only public material is needed: the verifier key.
+      LedgerVerifier.Result r = LedgerVerifier.verify(home.resolve("ledger"), key, earlier);
+      System.out.println("ledger ok: " + r.size() + " entries, root " + r.root() + ", "
+          + r.checkpoints() + " checkpoints signed by " + key.name()
+          + (since == null ? "" : "; grew from the " + r.since() + " entries of " + since));
+      return 0;
+    }
+  }
 
+  @Command(name = "checkpoint",
+      description = "Print the latest signed checkpoint (a C2SP signed note), to keep a copy"
+          + " outside this machine.")
+  static final class Checkpoint implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      Path dir = Home.defaultDir().resolve("ledger");
+      byte[] note = LedgerVerifier.latestCheckpoint(dir);
+      if (note == null) {
+        throw new BadInputException(dir + ": no ledger here; run 'bastion init'");
+      }
+      System.out.print(new String(note, StandardCharsets.UTF_8));
+      System.out.flush();
+      return 0;
+    }
+  }
+
+  @Command(name = "prove",
+      description = "Write an offline-verifiable inclusion proof of one entry, with the signed"
+          + " checkpoint it is proven against.")
+  static final class Prove implements Callable<Integer> {
+    @Option(names = "--entry", required = true, paramLabel = "N", description = "the entry index")
+    long entry;
+
+    @Option(names = {"-o", "--out"}, paramLabel = "FILE",
+        description = "where to write the proof (default: standard output)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+      Path home = Home.defaultDir();
+      ObjectNode proof =
+          LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+      byte[] bytes = (Json.pretty(proof) + "\n").getBytes(StandardCharsets.UTF_8);
+      if (out == null) {
+        System.out.write(bytes);
+        System.out.flush();
+      } else {
+        AtomicFiles.write(out, bytes);
+        System.out.println("proof of entry " + entry + " in the tree of "
+            + proof.get("tree_size").asLong() + " entries written to " + out);
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "verify-proof",
+      description = "Check a proof from 'bastion audit prove', offline: the checkpoint's signature,"
+          + " the entry's hash and its inclusion. Exit 0 when it holds, 1 when not.")
+  static final class VerifyProof implements Callable<Integer> {
+    @Parameters(index = "0", paramLabel = "PROOF_FILE")
+    Path proof;
+
+    @Option(names = "--key", paramLabel = "VKEY_FILE",
+        description = "the ledger's verifier key (default: keys/ledger.vkey of BASTION_HOME)")
+    Path keyFile;
+
+    @Override
+    public Integer call() throws Exception {
+      byte[] b = InputFiles.read(proof, "proof file", LedgerVerifier.MAX_PROOF_BYTES);
+      Event e = LedgerVerifier.verifyProof(b, proof.toString(), key(keyFile));
+      System.out.println("proof ok: " + e.kind().wireName() + " by " + e.actor() + " at "
+          + e.time() + " is in the signed log");
+      return 0;
+    }
+  }
+
+  @Command(name = "alerts", description = "List the alerts the pipeline raised about itself.")
+  static final class Alerts implements Callable<Integer> {
+    @Option(names = "--json", description = "one JSON object per line")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+      LedgerVerifier.forEachEvent(Home.defaultDir().resolve("ledger"), e -> {
+        if (e.kind() == EventKind.ALERT) {
+          Tail.print(e, json);
+        }
+      });
       return 0;
     }
   }
@@ -70,20 +189,32 @@ final class AuditCommand {
       }
       final EventKind fk = k;
       final Instant ff = from;
-      List<Event> events =
-          LedgerVerifier.events(Home.defaultDir().resolve("ledger")).stream()
-              .filter(e -> fk == null || e.kind() == fk)
-              .filter(e -> ff == null || !e.time().isBefore(ff))
-              .toList();
-      for (Event e : events.subList(Math.max(0, events.size() - lines), events.size())) {
-        if (json) {
-          System.out.println(Json.canonicalString(e.toJson()));
-        } else {
-          System.out.printf("%s  %-14s %-10s %-24s %-8s %s%n", e.time(), e.kind().wireName(),
-              e.actor(), e.action(), e.outcome(), e.object());
+      if (lines < 1) {
+        throw new BadInputException("-n " + lines + ": must be at least 1");
+      }
+      // The last N matching events, without holding the whole log.
+      ArrayDeque<Event> events = new ArrayDeque<>();
+      LedgerVerifier.forEachEvent(Home.defaultDir().resolve("ledger"), e -> {
+        if ((fk == null || e.kind() == fk) && (ff == null || !e.time().isBefore(ff))) {
+          events.addLast(e);
+          if (events.size() > lines) {
+            events.removeFirst();
+          }
         }
+      });
+      for (Event e : events) {
+        print(e, json);
       }
       return 0;
+    }
+
+    static void print(Event e, boolean json) {
+      if (json) {
+        System.out.println(Json.canonicalString(e.toJson()));
+      } else {
+        System.out.printf("%s  %-14s %-10s %-24s %-8s %s%n", e.time(), e.kind().wireName(),
+            e.actor(), e.action(), e.outcome(), e.object());
+      }
     }
   }
 }

@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     description = "Benchmarks.",
-    subcommands = {BenchCommand.Sign.class})
+    subcommands = {BenchCommand.Sign.class, LedgerBench.class, ProofBench.class})
 final class BenchCommand {
   /** Upper bound for --size: the directory is written to the temporary directory. */
   static final long MAX_SIZE = 1L << 40;
@@ -272,7 +272,7 @@ final class BenchCommand {
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
-  private static String list(double[] values) {
+  static String list(double[] values) {
     StringBuilder b = new StringBuilder("[");
     for (int i = 0; i < values.length; i++) {
       b.append(i == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.2f", values[i]));
@@ -291,7 +291,7 @@ final class BenchCommand {
     return String.format(Locale.ROOT, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
   }
 
-  private static void deleteTree(Path root) throws IOException {
+  static void deleteTree(Path root) throws IOException {
     try (Stream<Path> s = Files.walk(root)) {
       s.sorted(Comparator.reverseOrder()).forEach(p -> {
         try {

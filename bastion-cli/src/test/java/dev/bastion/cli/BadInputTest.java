@@ -145,7 +145,7 @@ class BadInputTest {
 
   @Test
   void auditVerifyExitsOneOnATamperedLedger() throws Exception {
-    Path entries = home.resolve("ledger/entries.jsonl");
+    Path entries = home.resolve("ledger/segments/00000000000000000000.jsonl");
     String text = Files.readString(entries);
     Files.writeString(entries, text.replaceFirst("\"actor\":\"init\"", "\"actor\":\"evil\""));
     Outcome o = execute("audit", "verify");

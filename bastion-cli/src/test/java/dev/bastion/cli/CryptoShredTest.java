@@ -78,7 +78,7 @@ class CryptoShredTest {
       Files.delete(blob);
       // Everything else is still readable under the new KEK.
       assertThat(h.store().get(result.chain().model(), "test", "t")).isNotEmpty();
-      LedgerVerifier.verify(home.resolve("ledger"), h.trust());
+      LedgerVerifier.verify(home.resolve("ledger"), Home.ledgerVerifier(home));
       assertThat(LedgerVerifier.events(home.resolve("ledger")))
           .anyMatch(e -> e.kind().wireName().equals("artifact_erase")
               && e.object().equals(snapshot)

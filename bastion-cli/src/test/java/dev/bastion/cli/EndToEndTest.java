@@ -8,6 +8,7 @@ import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Keyring;
 import dev.bastion.ledger.LedgerVerifier;
+import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.pipeline.GateFailedException;
 import dev.bastion.pipeline.Home;
 import dev.bastion.pipeline.PipelineDefinition;
@@ -108,7 +109,8 @@ class EndToEndTest {
 
         assertThat(g.modelCalls()).isEqualTo(calls);
       }
-      LedgerVerifier.Result ledger = LedgerVerifier.verify(homeDir.resolve("ledger"), home.trust());
+      LedgerVerifier.Result ledger =
+          LedgerVerifier.verify(homeDir.resolve("ledger"), Home.ledgerVerifier(homeDir));
       assertThat(ledger.size()).isGreaterThan(30);
       assertThat(LedgerVerifier.events(homeDir.resolve("ledger")))
           .anyMatch(e -> e.kind().wireName().equals("access_denied"))
@@ -151,7 +153,7 @@ class EndToEndTest {
       // The refusal itself is on the ledger, and the ledger holds.
       assertThat(LedgerVerifier.events(homeDir.resolve("ledger")))
           .anyMatch(e -> e.kind().wireName().equals("gate_decision") && e.outcome().equals("fail"));
-      LedgerVerifier.verify(homeDir.resolve("ledger"), home.trust());
+      LedgerVerifier.verify(homeDir.resolve("ledger"), Home.ledgerVerifier(homeDir));
     }
   }
 
@@ -159,17 +161,21 @@ class EndToEndTest {
   void aFlippedByteInTheLedgerIsDetectedAndLocated() throws Exception {
     try (Home home = Home.init(homeDir)) {
       run(home);
-      Path entries = homeDir.resolve("ledger/entries.jsonl");
+      Path entries = homeDir.resolve("ledger/segments/00000000000000000000.jsonl");
       List<String> lines = Files.readAllLines(entries);
       int target = 12;
       long offset = 0;
-      for (int i = 0; i < target; i++) {
-        offset += lines.get(i).getBytes(StandardCharsets.UTF_8).length + 1;
+      int line = 0;
+      // Checkpoint lines sit between the entries: find the line of entry 12 by its index field.
+      while (!lines.get(line).endsWith(",\"i\":" + target + "}")) {
+        offset += lines.get(line).getBytes(StandardCharsets.UTF_8).length + 1;
+        line++;
       }
       // Inside the actor's name: the line stays valid JSON, only its content changes.
-      int at = lines.get(target).indexOf("\"actor\":\"") + 10;
+      int at = lines.get(line).indexOf("\"actor\":\"") + 10;
       flipByte(entries, offset + at);
-      assertThatThrownBy(() -> LedgerVerifier.verify(homeDir.resolve("ledger"), home.trust()))
+      NoteVerifier key = Home.ledgerVerifier(homeDir);
+      assertThatThrownBy(() -> LedgerVerifier.verify(homeDir.resolve("ledger"), key))
           .isInstanceOf(VerificationException.class)
           .hasMessageContaining("ledger entry " + target);
     }

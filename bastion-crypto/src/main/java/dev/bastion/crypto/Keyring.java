@@ -24,6 +24,7 @@ import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.Certificate;
@@ -51,6 +52,8 @@ import java.util.stream.Stream;
  *   <li>{@code ca.crt}, {@code ca.key.enc}: the local CA.
  *   <li>{@code identities/NAME.crt}, {@code identities/NAME.key.enc}: one EC P-256 key pair and
  *       certificate per component and client; private keys encrypted under the master key.
+ *   <li>{@code ledger-checkpoint.key.enc}: the Ed25519 key that signs the ledger's checkpoints
+ *       (encrypted); {@code ledger.vkey}: its public verifier key.
  * </ul>
  *
  * <p>Security guarantees: private keys and keysets are never written in clear, and the master
@@ -78,6 +81,8 @@ public final class Keyring {
       throw new ExceptionInInitializerError(e);
     }
   }
+
+  private static final String CHECKPOINT_KEY = "ledger-checkpoint";
 
   private final Path dir;
   private final Aead master;
@@ -171,6 +176,7 @@ public final class Keyring {
           tok.getPrimitive(RegistryConfiguration.get(), DeterministicAead.class);
 
       LocalCa ca = loadCa(dir, master, create, created);
+      ensureCheckpointKey(dir, master, create, created);
       Keyring keyring = new Keyring(dir, master, artifactKeys, tokenizer, ca, created);
       if (create) {
         for (String component : COMPONENTS) {
@@ -286,6 +292,46 @@ public final class Keyring {
     X509Certificate cert = Pem.certificate(Files.readAllBytes(crt), crt.toString());
     PrivateKey pk = decryptKey(key, master, "ca");
     return new LocalCa(pk, cert);
+  }
+
+  /** The file of the ledger's checkpoint signing key. */
+  private static Path checkpointKeyFile(Path dir) {
+    return dir.resolve(CHECKPOINT_KEY + ".key.enc");
+  }
+
+  private static void ensureCheckpointKey(
+      Path dir, Aead master, boolean create, List<String> created)
+      throws GeneralSecurityException, IOException, BastionException {
+    Path file = checkpointKeyFile(dir);
+    if (Files.exists(file)) {
+      return;
+    }
+    if (!create) {
+      throw new BadInputException(file + ": missing; run 'bastion init'");
+    }
+    KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+    AtomicFiles.writePrivate(file, master.encrypt(kp.getPrivate().getEncoded(),
+        keyAd(CHECKPOINT_KEY)));
+    created.add("ledger checkpoint key (keys/" + file.getFileName() + ", Ed25519, encrypted)");
+  }
+
+  /**
+   * The ledger's checkpoint signing key: Ed25519, PKCS#8, decrypted from {@code
+   * keys/ledger-checkpoint.key.enc}. It signs C2SP checkpoints; its public half is published as a
+   * verifier key beside the certificates.
+   *
+   * @throws VerificationException if it does not decrypt
+   */
+  public byte[] checkpointKey() throws BastionException, IOException {
+    Path file = checkpointKeyFile(dir);
+    if (!Files.exists(file)) {
+      throw new BadInputException(file + ": missing; run 'bastion init'");
+    }
+    try {
+      return master.decrypt(Files.readAllBytes(file), keyAd(CHECKPOINT_KEY));
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(file + ": private key does not decrypt", e);
+    }
   }
 
   private static byte[] keyAd(String name) {

@@ -58,11 +58,22 @@ class KeyringTest {
   // ---- initialise ----
 
   @Test
+  void theCheckpointKeyIsEd25519EncryptedAtRestAndStableAcrossOpens() throws Exception {
+    byte[] pkcs8 = keyring.checkpointKey();
+    assertThat(KeyFactory.getInstance("Ed25519").generatePrivate(new PKCS8EncodedKeySpec(pkcs8))
+        .getAlgorithm()).isIn("Ed25519", "EdDSA");
+    assertThat(Keyring.open(keys).checkpointKey()).isEqualTo(pkcs8);
+    assertThat(contains(Files.readAllBytes(keys.resolve("ledger-checkpoint.key.enc")), pkcs8))
+        .isFalse();
+  }
+
+  @Test
   void firstInitialiseReportsEverythingItCreated() throws Exception {
     Keyring fresh = Keyring.initialise(shared.resolve("first"));
 
     assertThat(fresh.created())
-        .hasSize(3 + 1 + Keyring.COMPONENTS.size() + 1)
+        .hasSize(3 + 1 + 1 + Keyring.COMPONENTS.size() + 1)
+        .anySatisfy(s -> assertThat(s).contains("ledger checkpoint key").contains("encrypted"))
         .anySatisfy(s -> assertThat(s).contains("master key").contains("outside BASTION_HOME"))
         .anySatisfy(s -> assertThat(s).contains("kek.json"))
         .anySatisfy(s -> assertThat(s).contains("tokenizer.json"))

@@ -1,12 +1,15 @@
 package dev.bastion.ledger;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.DirectoryLock;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
-import dev.bastion.crypto.Signer;
+import dev.bastion.ledger.tlog.Checkpoint;
+import dev.bastion.ledger.tlog.NoteSigner;
+import dev.bastion.ledger.tlog.NoteVerifier;
+import dev.bastion.ledger.tlog.TreeStore;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -14,209 +17,546 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.Signature;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The append-only event log under {@code BASTION_HOME/ledger}.
+ * The append-only event log under {@code BASTION_HOME/ledger}: an RFC 9162 Merkle tree log with
+ * C2SP signed checkpoints.
  *
- * <p>{@code entries.jsonl} holds one canonical JSON line per event: {@code {"event":...,"h":...,
- * "i":N}}, where {@code h} chains the entries: {@code h[N] = SHA-256(h[N-1] || leaf[N])} and {@code
- * leaf[N]} is the RFC 9162 leaf hash of the event's canonical JSON. {@code head.json} is a
- * checkpoint signed by the ledger's identity: the size, the last chain hash and the RFC 9162 Merkle
- * root of all leaves.
+ * <pre>
+ * segments/NNNN.jsonl   the entries, canonical JSON lines {"event":E,"i":N}, in segments of about
+ *                       16 MiB named by their first index; after every commit a checkpoint line
+ *                       {"checkpoint":NOTE}: a C2SP checkpoint (origin, size, root) signed as a
+ *                       C2SP note with the ledger's Ed25519 key
+ * tree/level-KK.bin     the hash of every complete aligned subtree of 2^K leaves, so roots and
+ *                       proofs for any size need O(log n) reads
+ * offsets.bin           for each entry, where its line starts in its segment
+ * checkpoint            a copy of the latest signed checkpoint, for readers
+ * </pre>
  *
- * <p>An append is acknowledged (returns) only after the entry and the new signed head are on disk
- * (fsync). Opening checks the entries against the signed head and refuses a ledger whose signed
- * entries were changed or removed; an entry the head does not cover was never acknowledged (a crash
- * between the entry and its head, or something written without the key) and is dropped, as is a
- * line a crash cut short.
+ * <p>Group commit: appenders queue their events and one of them writes every queued entry and a
+ * signed checkpoint over them, fsyncs the segment once, and only then are all of them
+ * acknowledged. A signed checkpoint therefore follows every acknowledged entry; whatever follows
+ * the last checkpoint was never acknowledged (a crash, or lines written without the key) and is
+ * cut off when the ledger is opened. The tree and the offsets are derived from the segments and
+ * rebuilt from them when a crash left them behind. Checkpoints are copied out (to {@code
+ * checkpoint} and the export directory) at most once a second and at close.
  *
- * <p>Thread-safe; appends from several threads, ledger objects and processes are serialised.
+ * <p>Memory is bounded whatever the size: the tree lives on disk, the state is a few hashes.
+ * Thread-safe; appends from several threads, ledger objects and processes are serialised by the
+ * directory lock, one commit at a time.
  */
 public final class Ledger implements AutoCloseable {
-  static final String ENTRIES = "entries.jsonl";
-  static final String HEAD = "head.json";
-  static final String SIGNER = "ledger";
+  static final String TREE = "tree";
+  static final String OFFSETS = "offsets.bin";
+  static final String CHECKPOINT = "checkpoint";
+
+  /** A new segment is started once the current one is this long. */
+  static final long SEGMENT_BYTES = 16L << 20;
+
+  private final long segmentBytes;
+
+  /** The longest time between two copies of the checkpoint out of the segments. */
+  static final long EXPORT_INTERVAL_NANOS = 1_000_000_000L;
 
   private final Path dir;
-  private final Signer signer;
-  private final FileChannel channel;
-  private MerkleHasher tree;
-  private byte[] chain;
-  private long knownLength;
+  private final NoteSigner signer;
+  private final NoteVerifier verifier;
+  private final Optional<Path> exportDir;
 
-  private Ledger(Path dir, Signer signer, FileChannel channel) {
+  private final ReentrantLock queueLock = new ReentrantLock();
+  private final Condition changed = queueLock.newCondition();
+  private final List<Pending> queue = new ArrayList<>();
+  private boolean committing;
+  private boolean closed;
+
+  // Committed state; written by the committing thread with the directory lock held.
+  private String origin;
+  private TreeStore tree;
+  private FileChannel offsets;
+  private long segmentFirst;
+  private FileChannel segment;
+  private long segmentLength;
+  private volatile long size;
+  private volatile byte[] root;
+  private volatile byte[] note;
+  private long lastExport;
+  private boolean exported = true;
+  private volatile long commits;
+
+  private static final class Pending {
+    final byte[] event;
+    long index = -1;
+    RuntimeException failure;
+
+    Pending(byte[] event) {
+      this.event = event;
+    }
+
+    boolean done() {
+      return index >= 0 || failure != null;
+    }
+  }
+
+  private Ledger(Path dir, NoteSigner signer, Optional<Path> exportDir, long segmentBytes) {
     this.dir = dir;
+    this.segmentBytes = segmentBytes;
     this.signer = signer;
-    this.channel = channel;
+    this.exportDir = exportDir;
+    try {
+      this.verifier = NoteVerifier.parse(signer.verifierKey());
+    } catch (BadInputException e) {
+      throw new IllegalStateException("a signer's own verifier key parses", e);
+    }
   }
 
   /**
-   * Opens (creating if needed) the ledger in {@code dir}; appends are signed by {@code signer},
-   * which must be the {@code ledger} identity.
+   * Opens (creating if needed) the ledger in {@code dir}; checkpoints are signed by {@code signer}
+   * and, if {@code exportDir} is given, copied there as they are signed (at most once a second).
    *
-   * @throws VerificationException if the entries or the head were changed: the ledger is not
-   *     appended to until someone looks ({@code bastion audit verify} names the entry)
+   * @throws VerificationException if the last checkpoint is not signed by {@code signer} or does
+   *     not match the stored tree: the ledger is not appended to until someone looks ({@code
+   *     bastion audit verify} names the entry)
+   * @throws BadInputException if {@code dir} holds a ledger of an older format
    */
-  public static Ledger open(Path dir, Signer signer) throws IOException, VerificationException {
-    if (!signer.identity().name().equals(SIGNER)) {
-      throw new IllegalArgumentException(
-          "the ledger is signed by its own identity, not " + signer.identity().name());
+  public static Ledger open(Path dir, NoteSigner signer, Optional<Path> exportDir)
+      throws IOException, VerificationException, BadInputException {
+    return open(dir, signer, exportDir, SEGMENT_BYTES);
+  }
+
+  /** As {@link #open(Path, NoteSigner, Optional)}, with segments of {@code segmentBytes}. */
+  static Ledger open(Path dir, NoteSigner signer, Optional<Path> exportDir, long segmentBytes)
+      throws IOException, VerificationException, BadInputException {
+    if (Files.exists(dir.resolve("entries.jsonl"))) {
+      throw new BadInputException(dir + ": a ledger in the format of Bastion 0.1 (entries.jsonl);"
+          + " move it aside to start a new one");
     }
-    Files.createDirectories(dir);
-    FileChannel ch =
-        FileChannel.open(
-            dir.resolve(ENTRIES),
-            StandardOpenOption.CREATE,
-            StandardOpenOption.READ,
-            StandardOpenOption.WRITE);
-    Ledger l = new Ledger(dir, signer, ch);
+    Files.createDirectories(dir.resolve(Segments.DIR));
+    Ledger l = new Ledger(dir, signer, exportDir, segmentBytes);
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       l.recover();
     } catch (IOException | VerificationException | RuntimeException e) {
-      ch.close();
+      l.closeFiles();
       throw e;
     }
     return l;
   }
 
+  /** As {@link #open(Path, NoteSigner, Optional)}, exporting nowhere. */
+  public static Ledger open(Path dir, NoteSigner signer)
+      throws IOException, VerificationException, BadInputException {
+    return open(dir, signer, Optional.empty());
+  }
+
   /**
-   * Brings the in-memory state to what the signed head covers, after checking the entries against
-   * it. Called with the lock held, at open and whenever another writer changed the file.
+   * Brings the state to the last signed checkpoint, after checking it; cuts off what follows it.
+   * Called with the directory lock held, at open and whenever another writer committed.
    */
   private void recover() throws IOException, VerificationException {
-    Path headFile = dir.resolve(HEAD);
-    long length = channel.size();
-    if (!Files.exists(headFile)) {
-      if (length != 0) {
-        throw new VerificationException(
-            dir.resolve(ENTRIES) + ": entries without a signed head; run 'bastion audit verify'");
+    closeFiles();
+    tree = TreeStore.open(dir.resolve(TREE));
+    offsets = FileChannel.open(dir.resolve(OFFSETS), StandardOpenOption.CREATE,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    List<Segments.Segment> segs = Segments.list(dir);
+    long[] at = null;
+    Segments.Segment last = null;
+    for (int i = segs.size() - 1; i >= 0 && at == null; i--) {
+      last = segs.get(i);
+      at = Segments.lastCheckpoint(last.path());
+      if (at == null) {
+        if (i == 0) {
+          break;
+        }
+        // A segment started but never committed to: nothing in it was acknowledged.
+        Files.delete(last.path());
+        AtomicFiles.fsyncDirectory(last.path().getParent());
       }
-      tree = new MerkleHasher();
-      chain = new byte[32];
-      knownLength = 0;
-      writeHead();
+    }
+    if (at == null) {
+      if (!segs.isEmpty() && Files.size(segs.get(0).path()) > 0) {
+        throw new VerificationException(segs.get(0).path()
+            + ": entries without a signed checkpoint; run 'bastion audit verify'");
+      }
+      if (tree.size() > 0) {
+        throw new VerificationException(
+            dir + ": a stored tree without segments; the entries were removed");
+      }
+      create();
       return;
     }
-    SignedHead head = SignedHead.parse(Files.readAllBytes(headFile), headFile.toString());
-    checkSignature(head);
-    long complete = LedgerReader.completeLength(channel, length);
-    LedgerReader.Scan scan =
-        LedgerReader.scan(dir.resolve(ENTRIES), complete, head.size(), null);
-    if (scan.entries() < head.size()) {
-      throw new VerificationException(
-          "ledger entry " + scan.entries() + ": missing or cut short; the signed head covers "
-              + head.size() + " entries");
+    String where = last.path() + " at byte " + at[0];
+    byte[] line = Segments.read(last.path(), at[0], (int) (at[1] - at[0] - 1));
+    byte[] signed = Segments.noteOf(line, where);
+    Checkpoint cp = checkpointOf(signed, where);
+    if (cp.size() < last.first()) {
+      throw new VerificationException(where + ": checkpoint of " + cp.size()
+          + " entries in a segment that starts at entry " + last.first());
     }
-    if (!MessageDigest.isEqual(scan.chainAtHead(), head.chain())
-        || !MessageDigest.isEqual(scan.atHead().root(), head.root())) {
-      throw new VerificationException(
-          "ledger head: does not match the first " + head.size() + " entries");
+    // The derived files: cut what no checkpoint covers, rebuild what a crash left behind.
+    long derived = Math.min(tree.size(), offsets.size() / 8);
+    if (derived > cp.size()) {
+      derived = cp.size();
     }
-    if (scan.entries() > head.size() + 1) {
-      throw new VerificationException(
-          "ledger entry " + (head.size() + 1) + ": entries beyond the signed head; only one can"
-              + " come from a crash");
+    if (tree.size() != derived) {
+      tree.truncate(derived);
     }
-    if (length != scan.offsetAtHead()) {
-      // An entry whose head never reached the disk, or a line a crash cut short: never
-      // acknowledged, so dropping it loses nothing that was promised.
-      channel.truncate(scan.offsetAtHead());
-      channel.force(true);
+    offsets.truncate(derived * 8);
+    if (derived < cp.size()) {
+      rebuild(Segments.list(dir), derived, cp.size());
     }
-    tree = scan.atHead();
-    chain = scan.chainAtHead();
-    knownLength = scan.offsetAtHead();
+    if (!MessageDigest.isEqual(tree.root(), cp.rootHash())) {
+      // The tree is derived: a power loss can leave unsynced pages of it zeroed. Rebuild it from
+      // the segments, which are the record; only if they disagree with the signature is it
+      // tampering.
+      tree.truncate(0);
+      offsets.truncate(0);
+      rebuild(Segments.list(dir), 0, cp.size());
+    }
+    if (!MessageDigest.isEqual(tree.root(), cp.rootHash())) {
+      throw new VerificationException("ledger: the signed checkpoint of " + cp.size()
+          + " entries does not match the stored tree; run 'bastion audit verify'");
+    }
+    segment = FileChannel.open(last.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
+    if (segment.size() > at[1]) {
+      segment.truncate(at[1]);
+      segment.force(true);
+    }
+    segmentFirst = last.first();
+    segmentLength = at[1];
+    origin = cp.origin();
+    size = cp.size();
+    root = cp.rootHash();
+    note = signed;
   }
 
-  private void checkSignature(SignedHead head) throws VerificationException {
-    if (!head.keyId().equals(signer.identity().keyId())) {
-      throw new VerificationException("ledger head: signed by another key");
+  private Checkpoint checkpointOf(byte[] signed, String where) throws VerificationException {
+    byte[] text;
+    try {
+      text = verifier.verify(signed);
+    } catch (BadInputException | VerificationException e) {
+      throw new VerificationException(where + ": checkpoint: " + e.getMessage(), e);
     }
     try {
-      Signature s = Signature.getInstance("SHA256withECDSA");
-      s.initVerify(signer.identity().certificate().getPublicKey());
-      s.update(head.signedBytes());
-      if (!s.verify(head.sig())) {
-        throw new VerificationException("ledger head: signature does not verify");
-      }
-    } catch (GeneralSecurityException e) {
-      throw new VerificationException("ledger head: signature does not verify", e);
+      return Checkpoint.parse(text);
+    } catch (BadInputException e) {
+      throw new VerificationException(where + ": checkpoint: " + e.getMessage(), e);
     }
   }
 
-  static byte[] chainHash(byte[] previous, byte[] leaf) {
-    MessageDigest md = MerkleHasher.sha256();
-    md.update(previous);
-    md.update(leaf);
-    return md.digest();
+  /** Re-derives the tree and the offsets of entries {@code from} to {@code to - 1}. */
+  private void rebuild(List<Segments.Segment> segs, long from, long to)
+      throws IOException, VerificationException {
+    int start = 0;
+    for (int i = 0; i < segs.size(); i++) {
+      if (segs.get(i).first() <= from) {
+        start = i;
+      }
+    }
+    long[] next = {segs.get(start).first()};
+    ByteBuffer off = ByteBuffer.allocate(8);
+    for (int i = start; i < segs.size() && next[0] < to; i++) {
+      Segments.Segment s = segs.get(i);
+      if (s.first() != next[0]) {
+        throw new VerificationException(s.path() + ": starts at entry " + s.first()
+            + ", expected " + next[0]);
+      }
+      Segments.scan(s.path(), 0, Long.MAX_VALUE, (offset, bytes) -> {
+        if (Segments.isCheckpointLine(bytes) || next[0] >= to) {
+          return;
+        }
+        long index = next[0]++;
+        if (index < from) {
+          return;
+        }
+        Segments.Entry e = Segments.parseEntry(index, bytes);
+        tree.append(e.leaf());
+        off.clear();
+        offsets.write(off.putLong(offset).flip(), index * 8);
+      });
+    }
+    if (next[0] < to) {
+      throw new VerificationException(
+          "ledger entry " + next[0] + ": missing; the signed checkpoint covers " + to);
+    }
+    tree.sync();
+    offsets.force(false);
+  }
+
+  /** A new, empty ledger: its origin and a signed checkpoint of size 0. */
+  private void create() throws IOException {
+    byte[] id = new byte[8];
+    new SecureRandom().nextBytes(id);
+    origin = "bastion/ledger/" + HexFormat.of().formatHex(id);
+    Path first = Segments.file(dir, 0);
+    segment = FileChannel.open(first, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+    segmentFirst = 0;
+    segmentLength = 0;
+    byte[] signed = sign(0, tree.root());
+    byte[] line = Segments.checkpointLine(signed);
+    ByteBuffer b = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
+    while (b.hasRemaining()) {
+      segmentLength += segment.write(b, segmentLength);
+    }
+    segment.force(true);
+    AtomicFiles.fsyncDirectory(first.getParent());
+    size = 0;
+    root = tree.root();
+    note = signed;
+    exported = false;
+    export(true);
+  }
+
+  private byte[] sign(long n, byte[] rootHash) {
+    return signer.sign(new Checkpoint(origin, n, rootHash, List.of()).body());
   }
 
   /**
-   * Appends {@code event} and returns its index, once it and the signed head are durable.
+   * Appends {@code event} and returns its index, once it and a signed checkpoint over it are
+   * durable (fsync).
    *
    * @throws UncheckedIOException if the disk refuses the write: the caller must not go on as if the
    *     event were recorded
-   * @throws IllegalStateException if the ledger was tampered with since it was opened
+   * @throws IllegalStateException if the ledger was tampered with since it was opened, or closed
    */
-  public synchronized long append(Event event) {
+  public long append(Event event) {
+    Pending p = new Pending(Json.canonical(event.toJson()));
+    List<Pending> batch;
+    queueLock.lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("the ledger in " + dir + " is closed");
+      }
+      queue.add(p);
+      while (true) {
+        if (p.done()) {
+          return result(p);
+        }
+        if (!committing) {
+          committing = true;
+          batch = new ArrayList<>(queue);
+          queue.clear();
+          break;
+        }
+        changed.awaitUninterruptibly();
+      }
+    } finally {
+      queueLock.unlock();
+    }
+    try {
+      commit(batch);
+    } finally {
+      queueLock.lock();
+      try {
+        committing = false;
+        changed.signalAll();
+      } finally {
+        queueLock.unlock();
+      }
+    }
+    return result(p);
+  }
+
+  private static long result(Pending p) {
+    if (p.failure != null) {
+      throw p.failure;
+    }
+    return p.index;
+  }
+
+  /** Writes a batch, a checkpoint over it and one fsync; then acknowledges every entry. */
+  private void commit(List<Pending> batch) {
+    RuntimeException failure = null;
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
-      // Every other writer's append changes the size: only then is the state re-read.
-      if (channel.size() != knownLength) {
+      if (segment == null || !segment.isOpen() || changedOnDisk()) {
         recover();
       }
-      long index = tree.size();
-      byte[] eventBytes = Json.canonical(event.toJson());
-      byte[] leaf = MerkleHasher.leafHash(eventBytes);
-      byte[] h = chainHash(chain, leaf);
-      byte[] line = LedgerReader.line(index, event.toJson(), h);
-      ByteBuffer buf = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
-      long pos = knownLength;
-      while (buf.hasRemaining()) {
-        pos += channel.write(buf, pos);
+      if (segmentLength >= segmentBytes) {
+        roll();
       }
-      channel.force(false);
-      tree.append(leaf);
-      chain = h;
-      knownLength = pos;
-      writeHead();
-      return index;
+      long base = size;
+      long startLength = segmentLength;
+      try {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(batch.size() * 256 + 512);
+        ByteBuffer offs = ByteBuffer.allocate(batch.size() * 8);
+        long index = base;
+        for (Pending p : batch) {
+          byte[] line = Segments.entryLine(index, p.event);
+          offs.putLong(startLength + out.size());
+          out.write(line);
+          out.write('\n');
+          tree.append(MerkleHasher.leafHash(line));
+          index++;
+        }
+        byte[] newRoot = tree.root();
+        byte[] signed = sign(index, newRoot);
+        out.write(Segments.checkpointLine(signed));
+        out.write('\n');
+        ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
+        long pos = startLength;
+        while (b.hasRemaining()) {
+          pos += segment.write(b, pos);
+        }
+        segment.force(false);
+        offs.flip();
+        while (offs.hasRemaining()) {
+          offsets.write(offs, base * 8 + offs.position());
+        }
+        tree.flush();
+        segmentLength = pos;
+        root = newRoot;
+        note = signed;
+        size = index;
+        exported = false;
+        for (int i = 0; i < batch.size(); i++) {
+          batch.get(i).index = base + i;
+        }
+        commits++;
+      } catch (IOException e) {
+        undo(base, startLength);
+        throw e;
+      }
+      export(false);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot append to the ledger in " + dir, e);
+      failure = new UncheckedIOException("cannot append to the ledger in " + dir, e);
     } catch (VerificationException e) {
-      throw new IllegalStateException(
+      failure = new IllegalStateException(
           "the ledger in " + dir + " was changed outside Bastion: " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    if (failure != null) {
+      for (Pending p : batch) {
+        if (!p.done()) {
+          p.failure = failure;
+        }
+      }
     }
   }
 
-  private void writeHead() throws IOException {
-    byte[] bytes = SignedHead.sign(tree.size(), chain, tree.root(), signer).toBytes();
-    AtomicFiles.write(dir.resolve(HEAD), bytes);
+  /** Puts the files back to {@code n} entries after a failed commit. */
+  private void undo(long n, long length) {
+    try {
+      segment.truncate(length);
+      segment.force(true);
+      tree.truncate(n);
+      offsets.truncate(n * 8);
+    } catch (IOException | RuntimeException e) {
+      // The next commit or open recovers from the segments: what follows the last checkpoint
+      // is cut off there.
+      closeFiles();
+    }
+  }
+
+  /**
+   * Whether another writer committed since this one last did: the segment grew, or another
+   * writer started the next segment (named by the size this one knows).
+   */
+  private boolean changedOnDisk() throws IOException {
+    return segment.size() != segmentLength
+        || (segmentFirst != size && Files.exists(Segments.file(dir, size)));
+  }
+
+  /** Starts a new segment after the current one, which ends with a checkpoint line. */
+  private void roll() throws IOException {
+    Path next = Segments.file(dir, size);
+    FileChannel ch = FileChannel.open(next, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.READ, StandardOpenOption.WRITE);
+    AtomicFiles.fsyncDirectory(next.getParent());
+    segment.close();
+    segment = ch;
+    segmentFirst = size;
+    segmentLength = 0;
+    // The tree and offsets up to here are durable before the old segment is left behind.
+    tree.sync();
+    offsets.force(false);
+  }
+
+  /** Copies the latest checkpoint out of the segments, at most once a second unless forced. */
+  private void export(boolean force) throws IOException {
+    long now = System.nanoTime();
+    if (exported || (!force && now - lastExport < EXPORT_INTERVAL_NANOS)) {
+      return;
+    }
+    tree.sync();
+    offsets.force(false);
+    AtomicFiles.write(dir.resolve(CHECKPOINT), note);
+    if (exportDir.isPresent()) {
+      AtomicFiles.write(exportDir.get().resolve(String.format("checkpoint-%020d", size)), note);
+    }
+    lastExport = now;
+    exported = true;
   }
 
   /** The number of entries. */
-  public synchronized long size() {
-    return tree.size();
+  public long size() {
+    return size;
   }
 
   /** The current RFC 9162 root. */
-  public synchronized byte[] root() {
-    return tree.root();
+  public byte[] root() {
+    return root.clone();
+  }
+
+  /** The latest signed checkpoint (a C2SP signed note). */
+  public byte[] checkpoint() {
+    return note.clone();
+  }
+
+  /** How many group commits (each one fsync and one signed checkpoint) this object made. */
+  public long commits() {
+    return commits;
+  }
+
+  /** The checkpoint origin line of this log. */
+  public String origin() {
+    return origin;
   }
 
   public Path directory() {
     return dir;
   }
 
-  /** The signed head, as JSON. */
-  public static JsonNode head(Path dir) throws IOException, BadInputException {
-    return Json.parse(Files.readAllBytes(dir.resolve(HEAD)), dir.resolve(HEAD).toString());
-  }
-
+  /** Exports the latest checkpoint and closes; appends after this fail. */
   @Override
   public void close() throws IOException {
-    channel.close();
+    queueLock.lock();
+    try {
+      closed = true;
+      while (committing) {
+        changed.awaitUninterruptibly();
+      }
+    } finally {
+      queueLock.unlock();
+    }
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      if (segment != null && segment.isOpen() && !changedOnDisk()) {
+        export(true);
+      }
+    } finally {
+      closeFiles();
+    }
+  }
+
+  private void closeFiles() {
+    for (AutoCloseable c : new AutoCloseable[] {segment, offsets, tree}) {
+      if (c != null) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          // Closing after a failure: the files are recovered from the segments on open.
+        }
+      }
+    }
+    segment = null;
+    offsets = null;
+    tree = null;
   }
 }

@@ -1,78 +1,408 @@
 package dev.bastion.ledger;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.BadInputException;
 import dev.bastion.core.DirectoryLock;
+import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
-import dev.bastion.crypto.Trust;
+import dev.bastion.ledger.tlog.Checkpoint;
+import dev.bastion.ledger.tlog.NoteVerifier;
+import dev.bastion.ledger.tlog.Rfc9162;
+import dev.bastion.ledger.tlog.TreeStore;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.Consumer;
 
-/** Checks a ledger offline, from its files and the deployment's public certificates. */
+/**
+ * Checks a ledger offline, from its files and the ledger's public verifier key alone; proves and
+ * checks the inclusion of one entry.
+ */
 public final class LedgerVerifier {
+  /** The largest proof file {@link #verifyProof} reads. */
+  public static final int MAX_PROOF_BYTES = 1 << 20;
+
   /**
    * What a successful verification established.
    *
-   * @param size the number of entries, all covered by the signed head
+   * @param size the number of entries, all covered by the last signed checkpoint
    * @param root the RFC 9162 root over them, base64
+   * @param checkpoints how many signed checkpoints were checked
+   * @param checkpoint the last one (a C2SP signed note)
+   * @param since the size of the earlier checkpoint the log was shown to extend, or -1
    */
-  public record Result(long size, String root) {}
+  public record Result(long size, String root, long checkpoints, byte[] checkpoint, long since) {}
 
   private LedgerVerifier() {}
 
+  /** As {@link #verify(Path, NoteVerifier, byte[])} without an earlier checkpoint. */
+  public static Result verify(Path dir, NoteVerifier key) throws IOException, VerificationException {
+    return verify(dir, key, null);
+  }
+
   /**
-   * Checks the head's signature (by the {@code ledger} identity the CA issued), then every entry:
-   * canonical form, index, chain hash; then that the head's size, chain hash and Merkle root are
-   * exactly those of the entries. Any entry the signed head does not cover is a failure too: it was
-   * written without the key or never acknowledged.
+   * Recomputes the tree from every entry and checks every signed checkpoint in the segments
+   * against it: each entry canonical, at its index, each checkpoint signed by {@code key} with the
+   * root of exactly the entries before it. An entry after the last checkpoint is a failure: it was
+   * never acknowledged, or written without the key. With {@code since}, an earlier exported
+   * checkpoint, also proves that the log only grew since: same origin, at least as many entries,
+   * and the same root over the first {@code since.size} entries (and a consistency proof from the
+   * stored tree that verifies), which catches a truncated or rewritten history, even one re-signed
+   * with a new key.
    *
-   * @throws VerificationException naming the first bad entry, or the head
+   * @throws VerificationException naming the first bad entry or checkpoint
    */
-  public static Result verify(Path dir, Trust trust) throws IOException, VerificationException {
+  public static Result verify(Path dir, NoteVerifier key, byte[] since)
+      throws IOException, VerificationException {
+    Checkpoint earlier = null;
+    if (since != null) {
+      earlier = checkpoint(key, since, "the earlier checkpoint");
+    }
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
-      Path headFile = dir.resolve(Ledger.HEAD);
-      if (!Files.exists(headFile)) {
-        throw new VerificationException(headFile + ": no signed head; the ledger is missing");
+      List<Segments.Segment> segs = Segments.list(dir);
+      if (segs.isEmpty()) {
+        throw new VerificationException(dir + ": no ledger segments; the ledger is missing");
       }
-      SignedHead head = SignedHead.parse(Files.readAllBytes(headFile), headFile.toString());
-      try {
-        trust.verify(head.keyId(), head.signedBytes(), head.sig(), Ledger.SIGNER);
-      } catch (VerificationException e) {
-        throw new VerificationException("ledger head: " + e.getMessage(), e);
+      try (Scan scan = new Scan(dir, key, earlier)) {
+        return scan.run(segs);
       }
-      Path entries = dir.resolve(Ledger.ENTRIES);
-      long length = Files.exists(entries) ? Files.size(entries) : 0;
-      LedgerReader.Scan scan = LedgerReader.scan(entries, length, head.size(), null);
-      if (scan.entries() < head.size()) {
-        throw new VerificationException(
-            "ledger entry " + scan.entries() + ": missing; the signed head covers " + head.size()
-                + " entries but only " + scan.entries() + " are present");
-      }
-      if (!MessageDigest.isEqual(scan.chainAtHead(), head.chain())) {
-        throw new VerificationException("ledger head: chain hash does not match the entries");
-      }
-      if (!MessageDigest.isEqual(scan.atHead().root(), head.root())) {
-        throw new VerificationException("ledger head: Merkle root does not match the entries");
-      }
-      if (scan.entries() > head.size()) {
-        throw new VerificationException(
-            "ledger entry " + head.size() + " (line " + (head.size() + 1)
-                + "): not covered by the signed head (written without the key, or cut off by a"
-                + " crash before its head)");
-      }
-      return new Result(head.size(), Base64.getEncoder().encodeToString(head.root()));
     }
   }
 
-  /** Every event in the ledger, in order, after checking each line and its chain hash. */
+  /** The state of a verification pass. */
+  private static final class Scan implements AutoCloseable {
+    final Path dir;
+    final NoteVerifier key;
+    final Checkpoint earlier;
+    final MerkleHasher hasher = new MerkleHasher();
+    final TreeStore stored;
+    long entries;
+    long checkpointed;
+    long sinceLastCheckpoint;
+    long checkpoints;
+    long firstStoredMismatch = -1;
+    boolean endsWithCheckpoint;
+    byte[] rootAtSince;
+    Checkpoint last;
+    byte[] lastNote;
+    String origin;
+
+    Scan(Path dir, NoteVerifier key, Checkpoint earlier) throws IOException {
+      this.dir = dir;
+      this.key = key;
+      this.earlier = earlier;
+      this.stored = Files.isDirectory(dir.resolve(Ledger.TREE))
+          ? TreeStore.open(dir.resolve(Ledger.TREE)) : null;
+      if (earlier != null && earlier.size() == 0) {
+        rootAtSince = hasher.root();
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (stored != null) {
+        stored.close();
+      }
+    }
+
+    Result run(List<Segments.Segment> segs) throws IOException, VerificationException {
+      Scan scan = this;
+      for (int i = 0; i < segs.size(); i++) {
+        Segments.Segment s = segs.get(i);
+        if (s.first() != scan.entries) {
+          throw new VerificationException(s.path() + ": starts at entry " + s.first()
+              + " but " + scan.entries + " entries come before it");
+        }
+        long length = Files.size(s.path());
+        long end = Segments.scan(s.path(), 0, length, (offset, line) -> scan.line(s, offset, line));
+        if (end != length) {
+          throw new VerificationException("ledger entry " + scan.entries + " (" + s.path()
+              + "): cut short (the file does not end with a newline)");
+        }
+        if (scan.sinceLastCheckpoint > 0 || (i < segs.size() - 1 && !scan.endsWithCheckpoint)) {
+          throw new VerificationException("ledger entry " + scan.checkpointed + " (" + s.path()
+              + "): not covered by a signed checkpoint (written without the key, or cut off by"
+              + " a crash before its checkpoint; opening the ledger cuts such a tail off)");
+        }
+      }
+      if (scan.last == null) {
+        throw new VerificationException(dir + ": no signed checkpoint");
+      }
+      if (earlier != null) {
+        scan.checkSince(earlier);
+      }
+      return new Result(scan.entries, Base64.getEncoder().encodeToString(scan.hasher.root()),
+          scan.checkpoints, scan.lastNote, earlier == null ? -1 : earlier.size());
+    }
+
+    void line(Segments.Segment s, long offset, byte[] line)
+        throws IOException, VerificationException {
+      if (Segments.isCheckpointLine(line)) {
+        String where = s.path() + " at byte " + offset;
+        byte[] signed = Segments.noteOf(line, where);
+        Checkpoint cp = checkpoint(key, signed, "ledger checkpoint at " + where);
+        if (origin == null) {
+          origin = cp.origin();
+        } else if (!origin.equals(cp.origin())) {
+          throw new VerificationException("ledger checkpoint at " + where + ": origin "
+              + cp.origin() + " differs from the log's " + origin);
+        }
+        if (cp.size() > entries) {
+          throw new VerificationException("ledger entry " + entries + ": missing (an entry was"
+              + " removed); the checkpoint at " + where + " signs " + cp.size() + " entries where "
+              + entries + " precede it");
+        }
+        if (cp.size() < entries) {
+          throw new VerificationException("ledger entry " + cp.size() + ": not covered by the"
+              + " checkpoint at " + where + ", which signs " + cp.size() + " entries where "
+              + entries + " precede it (an entry was added)");
+        }
+        if (!MessageDigest.isEqual(cp.rootHash(), hasher.root())) {
+          if (firstStoredMismatch >= 0) {
+            throw new VerificationException("ledger entry " + firstStoredMismatch
+                + ": its content was changed (it no longer matches its hash in the tree or the"
+                + " checkpoint of " + cp.size() + " entries)");
+          }
+          throw new VerificationException("ledger entries " + checkpointed + " to "
+              + (entries - 1) + ": do not match the signed checkpoint of " + cp.size()
+              + " entries at " + where);
+        }
+        checkpoints++;
+        checkpointed = entries;
+        sinceLastCheckpoint = 0;
+        last = cp;
+        lastNote = signed;
+        endsWithCheckpoint = true;
+        return;
+      }
+      endsWithCheckpoint = false;
+      Segments.Entry e = Segments.parseEntry(entries, line);
+      if (stored != null && firstStoredMismatch < 0 && entries < stored.size()
+          && !MessageDigest.isEqual(stored.leafHash(entries), e.leaf())) {
+        firstStoredMismatch = entries;
+      }
+      hasher.append(e.leaf());
+      entries++;
+      sinceLastCheckpoint++;
+      if (earlier != null && entries == earlier.size()) {
+        rootAtSince = hasher.root();
+      }
+    }
+
+    void checkSince(Checkpoint earlier) throws IOException, VerificationException {
+      if (!earlier.origin().equals(origin)) {
+        throw new VerificationException("the earlier checkpoint is of log " + earlier.origin()
+            + ", this ledger is " + origin + ": the log was replaced");
+      }
+      if (earlier.size() > entries) {
+        throw new VerificationException("ledger: " + entries + " entries, fewer than the "
+            + earlier.size() + " of the earlier checkpoint: the log was truncated");
+      }
+      if (!MessageDigest.isEqual(rootAtSince, earlier.rootHash())) {
+        throw new VerificationException("ledger: its first " + earlier.size()
+            + " entries no longer have the root of the earlier checkpoint: history was rewritten");
+      }
+      // RFC 9162 has no consistency proof from the empty tree or to the same size: there the
+      // root comparison above is the whole check.
+      if (stored != null && stored.size() >= entries && earlier.size() > 0
+          && earlier.size() < entries) {
+        List<byte[]> proof = stored.consistencyProof(earlier.size(), entries);
+        Rfc9162.verifyConsistency(earlier.size(), entries, earlier.rootHash(), hasher.root(),
+            proof);
+      }
+    }
+  }
+
+  private static Checkpoint checkpoint(NoteVerifier key, byte[] signed, String what)
+      throws VerificationException {
+    try {
+      return Checkpoint.parse(key.verify(signed));
+    } catch (BadInputException e) {
+      throw new VerificationException(what + ": " + e.getMessage(), e);
+    } catch (VerificationException e) {
+      throw new VerificationException(what + ": " + e.getMessage()
+          + " (not signed by this ledger's key " + key.name() + ")", e);
+    }
+  }
+
+  /** Every event in the ledger, in order, each line checked. */
   public static List<Event> events(Path dir) throws IOException, VerificationException {
     List<Event> out = new ArrayList<>();
-    Path entries = dir.resolve(Ledger.ENTRIES);
-    long length = Files.exists(entries) ? Files.size(entries) : 0;
-    LedgerReader.scan(entries, length, 0, out::add);
+    forEachEvent(dir, out::add);
     return out;
+  }
+
+  /** Streams the events in order, each line checked; memory does not grow with the log. */
+  public static void forEachEvent(Path dir, Consumer<Event> onEvent)
+      throws IOException, VerificationException {
+    long[] index = {0};
+    for (Segments.Segment s : Segments.list(dir)) {
+      Segments.scan(s.path(), 0, Files.size(s.path()), (offset, line) -> {
+        if (!Segments.isCheckpointLine(line)) {
+          onEvent.accept(Segments.parseEntry(index[0]++, line).event());
+        }
+      });
+    }
+  }
+
+  /** The latest signed checkpoint in the segments, or null for a ledger without one. */
+  public static byte[] latestCheckpoint(Path dir) throws IOException, VerificationException {
+    List<Segments.Segment> segs = Segments.list(dir);
+    for (int i = segs.size() - 1; i >= 0; i--) {
+      Path p = segs.get(i).path();
+      long[] at = Segments.lastCheckpoint(p);
+      if (at != null) {
+        return Segments.noteOf(Segments.read(p, at[0], (int) (at[1] - at[0] - 1)),
+            p + " at byte " + at[0]);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * An inclusion proof of entry {@code index} in the tree of the latest checkpoint, as JSON:
+   * {@code index}, {@code tree_size}, {@code entry} (the entry's line), {@code leaf_hash}, {@code
+   * proof} (base64 hashes, RFC 9162 order) and {@code checkpoint} (the signed note). Needs
+   * O(log n) reads of the stored tree.
+   *
+   * @throws BadInputException if there is no such entry
+   */
+  public static ObjectNode prove(Path dir, NoteVerifier key, long index)
+      throws IOException, VerificationException, BadInputException {
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
+      byte[] note = latestCheckpoint(dir);
+      if (note == null) {
+        throw new VerificationException(dir + ": no signed checkpoint");
+      }
+      Checkpoint cp = checkpoint(key, note, "the latest checkpoint");
+      if (index < 0 || index >= cp.size()) {
+        throw new BadInputException("--entry " + index + ": the ledger has entries 0 to "
+            + (cp.size() - 1));
+      }
+      try (TreeStore tree = TreeStore.open(dir.resolve(Ledger.TREE))) {
+        if (tree.size() < cp.size() || !MessageDigest.isEqual(tree.root(cp.size()),
+            cp.rootHash())) {
+          throw new VerificationException(dir.resolve(Ledger.TREE)
+              + ": does not match the latest checkpoint; open the ledger to rebuild it");
+        }
+        byte[] line = entryLine(dir, index);
+        byte[] leaf = tree.leafHash(index);
+        if (!MessageDigest.isEqual(leaf, MerkleHasher.leafHash(line))) {
+          throw new VerificationException("ledger entry " + index
+              + ": its content does not match its hash in the tree");
+        }
+        ObjectNode o = Json.object();
+        o.put("index", index);
+        o.put("tree_size", cp.size());
+        o.put("entry", new String(line, StandardCharsets.UTF_8));
+        o.put("leaf_hash", Base64.getEncoder().encodeToString(leaf));
+        ArrayNode proof = o.putArray("proof");
+        for (byte[] h : tree.inclusionProof(index, cp.size())) {
+          proof.add(Base64.getEncoder().encodeToString(h));
+        }
+        o.put("checkpoint", new String(note, StandardCharsets.UTF_8));
+        return o;
+      }
+    }
+  }
+
+  /** The line of entry {@code index}, found through the offsets. */
+  static byte[] entryLine(Path dir, long index) throws IOException, VerificationException {
+    long start;
+    try (FileChannel ch = FileChannel.open(dir.resolve(Ledger.OFFSETS), StandardOpenOption.READ)) {
+      ByteBuffer b = ByteBuffer.allocate(8);
+      if (ch.read(b, index * 8) != 8) {
+        throw new VerificationException(dir.resolve(Ledger.OFFSETS) + ": no offset of entry "
+            + index + "; open the ledger to rebuild it");
+      }
+      start = b.flip().getLong();
+    }
+    Segments.Segment seg = null;
+    for (Segments.Segment s : Segments.list(dir)) {
+      if (s.first() <= index) {
+        seg = s;
+      }
+    }
+    if (seg == null) {
+      throw new VerificationException(dir + ": no segment holds entry " + index);
+    }
+    byte[][] found = new byte[1][];
+    Segments.scan(seg.path(), start, start + Segments.MAX_LINE + 1, (offset, line) -> {
+      if (found[0] == null) {
+        found[0] = line;
+      }
+    });
+    if (found[0] == null) {
+      throw new VerificationException("ledger entry " + index + ": not found at byte " + start
+          + " of " + seg.path());
+    }
+    Segments.parseEntry(index, found[0]);
+    return found[0];
+  }
+
+  /**
+   * Checks a proof written by {@link #prove}, offline: the checkpoint's signature by {@code key},
+   * the entry's leaf hash, and its inclusion in the checkpoint's tree.
+   *
+   * @return the proven entry's event
+   * @throws BadInputException if the file is not a proof
+   * @throws VerificationException naming what does not hold
+   */
+  public static Event verifyProof(byte[] proofJson, String where, NoteVerifier key)
+      throws BadInputException, VerificationException {
+    JsonNode o = Json.parse(proofJson, where);
+    long index;
+    long treeSize;
+    byte[] line;
+    byte[] leaf;
+    List<byte[]> proof = new ArrayList<>();
+    byte[] note;
+    try {
+      if (!o.path("index").isIntegralNumber() || !o.path("tree_size").isIntegralNumber()) {
+        throw new IllegalArgumentException("'index' and 'tree_size' must be whole numbers");
+      }
+      index = o.get("index").asLong();
+      treeSize = o.get("tree_size").asLong();
+      line = Json.requireText(o, "entry", where).getBytes(StandardCharsets.UTF_8);
+      leaf = Base64.getDecoder().decode(Json.requireText(o, "leaf_hash", where));
+      if (!o.path("proof").isArray()) {
+        throw new IllegalArgumentException("'proof' must be a list");
+      }
+      for (JsonNode h : o.get("proof")) {
+        if (!h.isTextual()) {
+          throw new IllegalArgumentException("'proof' must hold base64 hashes");
+        }
+        proof.add(Base64.getDecoder().decode(h.asText()));
+      }
+      note = Json.requireText(o, "checkpoint", where).getBytes(StandardCharsets.UTF_8);
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(where + ": " + e.getMessage(), e);
+    }
+    Checkpoint cp = checkpoint(key, note, where + ": checkpoint");
+    if (cp.size() != treeSize) {
+      throw new VerificationException(where + ": tree_size " + treeSize
+          + " is not the checkpoint's " + cp.size());
+    }
+    if (!MessageDigest.isEqual(MerkleHasher.leafHash(line), leaf)) {
+      throw new VerificationException(where + ": the entry does not hash to leaf_hash");
+    }
+    Event event = Segments.parseEntry(index, line).event();
+    try {
+      Rfc9162.verifyInclusion(index, treeSize, leaf, proof, cp.rootHash());
+    } catch (VerificationException e) {
+      throw new VerificationException(where + ": entry " + index + " is not in the tree of the"
+          + " checkpoint: " + e.getMessage(), e);
+    }
+    return event;
   }
 }

@@ -1,293 +1,334 @@
 package dev.bastion.ledger;
 
-import static dev.bastion.ledger.LedgerFixtures.entries;
-import static dev.bastion.ledger.LedgerFixtures.events;
-import static dev.bastion.ledger.LedgerFixtures.expectedRoot;
-import static dev.bastion.ledger.LedgerFixtures.head;
-import static dev.bastion.ledger.LedgerFixtures.lines;
+import static dev.bastion.ledger.LedgerTestKit.KEY;
+import static dev.bastion.ledger.LedgerTestKit.SIGNER;
+import static dev.bastion.ledger.LedgerTestKit.event;
+import static dev.bastion.ledger.LedgerTestKit.events;
+import static dev.bastion.ledger.LedgerTestKit.text;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
-import dev.bastion.crypto.Keyring;
-import dev.bastion.crypto.Signer;
-import dev.bastion.crypto.Trust;
+import dev.bastion.ledger.tlog.Checkpoint;
+import dev.bastion.ledger.tlog.NoteSigner;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
-import java.util.Collections;
 import java.util.List;
-import java.util.Random;
+import java.util.Optional;
 import java.util.Set;
-import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.stream.LongStream;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 class LedgerTest {
-  @TempDir static Path keysDir;
-  private static Keyring keyring;
-  private static Signer signer;
-  private static Trust trust;
+  @TempDir Path tmp;
 
-  @TempDir Path dir;
-
-  @BeforeAll
-  static void initialise() throws Exception {
-    keyring = Keyring.initialise(keysDir.resolve("keys"));
-    signer = keyring.signer("ledger");
-    trust = keyring.trust();
+  private Path dir() {
+    return tmp.resolve("ledger");
   }
 
-  @ParameterizedTest(name = "{0} events")
-  @ValueSource(ints = {0, 1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 33})
-  void appendedEventsVerify(int n) throws Exception {
+  private static void appendAll(Ledger l, List<Event> events) {
+    for (Event e : events) {
+      l.append(e);
+    }
+  }
+
+  @Test
+  void aNewLedgerIsEmptyAndVerifies() throws Exception {
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      assertThat(l.size()).isZero();
+      assertThat(l.origin()).matches("bastion/ledger/[0-9a-f]{16}");
+    }
+    LedgerVerifier.Result r = LedgerVerifier.verify(dir(), KEY);
+    assertThat(r.size()).isZero();
+    assertThat(r.checkpoints()).isEqualTo(1);
+    assertThat(Base64.getDecoder().decode(r.root())).isEqualTo(MerkleHasher.emptyRoot());
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 7, 8, 9, 100})
+  void appendsAreNumberedInOrderAndTheRootIsRfc9162(int n) throws Exception {
     List<Event> events = events(n, n);
-    List<Long> indices = new ArrayList<>();
-    byte[] root;
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      for (Event e : events) {
-        indices.add(ledger.append(e));
+    MerkleHasher h = new MerkleHasher();
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      for (int i = 0; i < n; i++) {
+        assertThat(l.append(events.get(i))).isEqualTo(i);
+        h.append(MerkleHasher.leafHash(Segments.entryLine(i, Json.canonical(
+            events.get(i).toJson()))));
       }
-      assertThat(ledger.size()).isEqualTo(n);
-      root = ledger.root();
+      assertThat(l.size()).isEqualTo(n);
+      assertThat(l.root()).isEqualTo(h.root());
     }
-
-    LedgerVerifier.Result result = LedgerVerifier.verify(dir, trust);
-
-    assertThat(indices).containsExactlyElementsOf(LongStream.range(0, n).boxed().toList());
-    assertThat(result.size()).isEqualTo(n);
-    assertThat(result.root())
-        .isEqualTo(Base64.getEncoder().encodeToString(root))
-        .isEqualTo(expectedRoot(events));
-    assertThat(LedgerVerifier.events(dir)).containsExactlyElementsOf(events);
-    assertThat(lines(dir)).hasSize(n);
-    JsonNode h = Ledger.head(dir);
-    assertThat(h.path("size").asLong()).isEqualTo(n);
-    assertThat(h.path("root").asText()).isEqualTo(result.root());
-    assertThat(h.path("keyid").asText()).isEqualTo(signer.identity().keyId());
+    LedgerVerifier.Result r = LedgerVerifier.verify(dir(), KEY);
+    assertThat(r.size()).isEqualTo(n);
+    assertThat(r.root()).isEqualTo(Base64.getEncoder().encodeToString(h.root()));
+    assertThat(LedgerVerifier.events(dir())).isEqualTo(events);
   }
 
   @Test
-  void anEmptyLedgerHasTheEmptyRoot() throws Exception {
-    Ledger.open(dir, signer).close();
-
-    LedgerVerifier.Result result = LedgerVerifier.verify(dir, trust);
-
-    assertThat(result.size()).isZero();
-    assertThat(result.root()).isEqualTo("47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
-  }
-
-  @Test
-  void entriesAreOneCanonicalJsonLineEach() throws Exception {
-    List<Event> events = events(7, 3);
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      events.forEach(ledger::append);
-    }
-
-    List<byte[]> lines = lines(dir);
-    for (int i = 0; i < lines.size(); i++) {
-      JsonNode line = Json.parse(lines.get(i), "line " + i);
-      assertThat(Json.canonical(line)).isEqualTo(lines.get(i));
-      assertThat(line.path("i").asLong()).isEqualTo(i);
-      assertThat(Event.fromJson(line.path("event"))).isEqualTo(events.get(i));
-      assertThat(line.path("h").asText()).matches("[0-9a-f]{64}");
+  void theCheckpointIsAC2spSignedNoteOverOriginSizeAndRoot() throws Exception {
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events(1, 5));
+      String note = text(l.checkpoint());
+      String[] lines = note.split("\n", -1);
+      assertThat(lines[0]).isEqualTo(l.origin());
+      assertThat(lines[1]).isEqualTo("5");
+      assertThat(Base64.getDecoder().decode(lines[2])).isEqualTo(l.root());
+      assertThat(lines[3]).isEmpty();
+      assertThat(lines[4]).startsWith("\u2014 " + SIGNER.name() + " ");
+      Checkpoint cp = Checkpoint.parse(KEY.verify(l.checkpoint()));
+      assertThat(cp.size()).isEqualTo(5);
+      assertThat(cp.rootHash()).isEqualTo(l.root());
     }
   }
 
   @Test
-  void reopeningAndAppendingMoreStillVerifies() throws Exception {
-    List<Event> first = events(1, 5);
-    List<Event> second = events(2, 4);
-    byte[] rootAfterFirst;
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      first.forEach(ledger::append);
-      rootAfterFirst = ledger.root();
+  void reopeningContinuesTheSameLog() throws Exception {
+    String origin;
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events(2, 10));
+      origin = l.origin();
     }
-    byte[] headAfterFirst = Files.readAllBytes(head(dir));
-    assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(5);
-
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      assertThat(ledger.size()).isEqualTo(5);
-      assertThat(ledger.root()).isEqualTo(rootAfterFirst);
-      assertThat(Files.readAllBytes(head(dir))).as("opening alone rewrites nothing").isEqualTo(headAfterFirst);
-      assertThat(second.stream().map(ledger::append).toList()).containsExactly(5L, 6L, 7L, 8L);
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      assertThat(l.size()).isEqualTo(10);
+      assertThat(l.origin()).isEqualTo(origin);
+      assertThat(l.append(event(3, 0))).isEqualTo(10);
     }
-
-    List<Event> all = new ArrayList<>(first);
-    all.addAll(second);
-    LedgerVerifier.Result result = LedgerVerifier.verify(dir, trust);
-    assertThat(result.size()).isEqualTo(9);
-    assertThat(result.root()).isEqualTo(expectedRoot(all));
-    assertThat(LedgerVerifier.events(dir)).containsExactlyElementsOf(all);
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(11);
   }
 
   @Test
-  void concurrentAppendsLoseNothing() throws Exception {
-    int threads = 4;
-    int perThread = 25;
-    List<Long> indices = Collections.synchronizedList(new ArrayList<>());
-    Set<String> submitted = Collections.synchronizedSet(new TreeSet<>());
-    try (Ledger ledger = Ledger.open(dir, signer)) {
+  void concurrentAppendsGetEveryIndexOnceAndShareCommits() throws Exception {
+    int threads = 8;
+    int each = 300;
+    Set<Long> indices = ConcurrentHashMap.newKeySet();
+    long commits;
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       try {
-        List<Future<?>> done = new ArrayList<>();
+        List<Future<?>> fs = new ArrayList<>();
         for (int t = 0; t < threads; t++) {
-          int thread = t;
-          done.add(
-              pool.submit(
-                  () -> {
-                    Random r = new Random(thread);
-                    for (int i = 0; i < perThread; i++) {
-                      Event e = LedgerFixtures.event(r, thread * 1000 + i);
-                      submitted.add(e.runId());
-                      indices.add(ledger.append(e));
-                    }
-                    return null;
-                  }));
+          int seed = 100 + t;
+          fs.add(pool.submit(() -> {
+            for (Event e : events(seed, each)) {
+              assertThat(indices.add(l.append(e))).isTrue();
+            }
+          }));
         }
-        for (Future<?> f : done) {
+        for (Future<?> f : fs) {
           f.get();
         }
       } finally {
-        pool.shutdownNow();
+        pool.shutdown();
       }
-      assertThat(ledger.size()).isEqualTo(threads * perThread);
+      commits = l.commits();
     }
-
-    assertThat(indices)
-        .containsExactlyInAnyOrderElementsOf(LongStream.range(0, threads * perThread).boxed().toList());
-    assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(threads * perThread);
-    assertThat(LedgerVerifier.events(dir).stream().map(Event::runId).toList())
-        .containsExactlyInAnyOrderElementsOf(submitted);
+    assertThat(indices).hasSize(threads * each);
+    assertThat(indices).allMatch(i -> i >= 0 && i < threads * each);
+    assertThat(commits).isBetween(1L, (long) threads * each);
+    LedgerVerifier.Result r = LedgerVerifier.verify(dir(), KEY);
+    assertThat(r.size()).isEqualTo(threads * each);
+    assertThat(r.checkpoints()).isEqualTo(commits + 1);
+    // Each thread's events keep their order.
+    List<Event> all = LedgerVerifier.events(dir());
+    for (int t = 0; t < threads; t++) {
+      String run = "run-" + (100 + t);
+      assertThat(all.stream().filter(e -> e.runId().equals(run)).toList())
+          .isEqualTo(events(100 + t, each));
+    }
   }
 
-  /**
-   * Two Ledger objects on one directory in one JVM (two Home.open calls, say): file locks are per
-   * process, so the ledger also serialises the threads of one JVM, and nothing is lost.
-   */
   @Test
-  void twoInstancesInOneJvmLoseNothing() throws Exception {
-    try (Ledger a = Ledger.open(dir, signer);
-        Ledger b = Ledger.open(dir, signer)) {
-      ExecutorService pool = Executors.newFixedThreadPool(2);
-      try {
-        List<Future<?>> done = new ArrayList<>();
-        for (Ledger l : List.of(a, b)) {
-          int seed = done.size();
-          done.add(
-              pool.submit(
-                  () -> {
-                    Random r = new Random(seed);
-                    for (int i = 0; i < 30; i++) {
-                      l.append(LedgerFixtures.event(r, seed * 1000 + i));
-                    }
-                    return null;
-                  }));
-        }
-        for (Future<?> f : done) {
-          f.get();
-        }
-      } finally {
-        pool.shutdownNow();
+  void twoLedgerObjectsOnOneDirectoryTakeTurns() throws Exception {
+    try (Ledger a = Ledger.open(dir(), SIGNER); Ledger b = Ledger.open(dir(), SIGNER)) {
+      for (int i = 0; i < 20; i++) {
+        assertThat(a.append(event(4, i))).isEqualTo(2L * i);
+        assertThat(b.append(event(5, i))).isEqualTo(2L * i + 1);
       }
     }
-
-    assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(60);
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(40);
   }
 
   @Test
-  void onlyTheLedgerIdentityMayOpenIt() throws Exception {
-    Signer gate = keyring.signer("gate");
-
-    assertThatThrownBy(() -> Ledger.open(dir, gate)).isInstanceOf(IllegalArgumentException.class);
-    assertThat(dir).isEmptyDirectory();
-  }
-
-  @Test
-  void openRefusesABrokenChainAndNamesTheEntry() throws Exception {
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      events(3, 6).forEach(ledger::append);
+  void segmentsRollAndEveryEntryStaysProvable() throws Exception {
+    try (Ledger l = Ledger.open(dir(), SIGNER, Optional.empty(), 4096)) {
+      for (int i = 0; i < 120; i++) {
+        l.append(event(6, i));
+      }
     }
-    List<byte[]> lines = lines(dir);
-    String line3 = new String(lines.get(3), java.nio.charset.StandardCharsets.UTF_8);
-    lines.set(3, LedgerFixtures.utf8(line3.replace("\"run-3\"", "\"run-X\"")));
-    LedgerFixtures.writeLines(dir, lines);
+    List<Path> segments;
+    try (Stream<Path> s = Files.list(dir().resolve(Segments.DIR))) {
+      segments = s.sorted().toList();
+    }
+    assertThat(segments.size()).isGreaterThan(3);
+    for (Path p : segments.subList(0, segments.size() - 1)) {
+      List<byte[]> lines = LedgerTestKit.lines(p);
+      assertThat(Segments.isCheckpointLine(lines.get(lines.size() - 1))).isTrue();
+    }
+    try (Ledger l = Ledger.open(dir(), SIGNER, Optional.empty(), 4096)) {
+      assertThat(l.size()).isEqualTo(120);
+      l.append(event(6, 120));
+    }
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(121);
+    for (long i = 0; i < 121; i += 7) {
+      ObjectNode proof = LedgerVerifier.prove(dir(), KEY, i);
+      Event e = LedgerVerifier.verifyProof(Json.canonical(proof), "proof", KEY);
+      assertThat(e).isEqualTo(event(6, i));
+    }
+  }
 
-    assertThatThrownBy(() -> Ledger.open(dir, signer))
+  @Test
+  void checkpointsAreExportedAndProveLaterGrowth() throws Exception {
+    Path out = tmp.resolve("export");
+    Files.createDirectories(out);
+    try (Ledger l = Ledger.open(dir(), SIGNER, Optional.of(out))) {
+      appendAll(l, events(7, 5));
+    }
+    Path first = out.resolve(String.format("checkpoint-%020d", 5));
+    assertThat(first).exists();
+    assertThat(Files.readAllBytes(dir().resolve(Ledger.CHECKPOINT)))
+        .isEqualTo(Files.readAllBytes(first));
+    try (Ledger l = Ledger.open(dir(), SIGNER, Optional.of(out))) {
+      appendAll(l, events(8, 30));
+    }
+    byte[] latest = LedgerVerifier.latestCheckpoint(dir());
+    assertThat(Files.readAllBytes(out.resolve(String.format("checkpoint-%020d", 35))))
+        .isEqualTo(latest);
+    byte[] earlier = Files.readAllBytes(first);
+    LedgerVerifier.Result r = LedgerVerifier.verify(dir(), KEY, earlier);
+    assertThat(r.size()).isEqualTo(35);
+    assertThat(r.since()).isEqualTo(5);
+    // The same size and the empty log are trivially extended.
+    assertThat(LedgerVerifier.verify(dir(), KEY, latest).since()).isEqualTo(35);
+    byte[] empty = Files.readAllBytes(out.resolve(String.format("checkpoint-%020d", 0)));
+    assertThat(LedgerVerifier.verify(dir(), KEY, empty).since()).isZero();
+  }
+
+  @Test
+  void everyProofVerifiesOfflineAndAChangedOneDoesNot() throws Exception {
+    List<Event> events = events(9, 37);
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events);
+    }
+    for (int i = 0; i < 37; i++) {
+      ObjectNode proof = LedgerVerifier.prove(dir(), KEY, i);
+      assertThat(proof.get("tree_size").asLong()).isEqualTo(37);
+      assertThat(LedgerVerifier.verifyProof(Json.canonical(proof), "p.json", KEY))
+          .isEqualTo(events.get(i));
+    }
+    ObjectNode proof = LedgerVerifier.prove(dir(), KEY, 11);
+
+    ObjectNode hash = proof.deepCopy();
+    byte[] h0 = Base64.getDecoder().decode(hash.get("proof").get(0).asText());
+    h0[0] ^= 1;
+    hash.withArray("proof").set(0, Json.object().textNode(Base64.getEncoder().encodeToString(h0)));
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(hash), "p.json", KEY))
         .isInstanceOf(VerificationException.class)
-        .hasMessageContaining("ledger entry 3");
-  }
+        .hasMessageContaining("entry 11 is not in the tree");
 
-  @Test
-  void openDropsAnEntryACrashCutShort() throws Exception {
-    List<Event> events = events(4, 3);
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      events.forEach(ledger::append);
-    }
-    // A crash during the next append: part of a line, no newline, head not yet rewritten.
-    Files.write(entries(dir), LedgerFixtures.utf8("{\"event\":{\"act"), StandardOpenOption.APPEND);
+    ObjectNode index = proof.deepCopy().put("index", 12);
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(index), "p.json", KEY))
+        .isInstanceOf(VerificationException.class);
 
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      assertThat(ledger.size()).isEqualTo(3);
-      assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(3);
-      ledger.append(events(5, 1).get(0));
-    }
-
-    assertThat(LedgerVerifier.verify(dir, trust).size()).isEqualTo(4);
-  }
-
-  @Test
-  void anEntryWhoseHeadNeverReachedTheDiskIsDroppedAtOpen() throws Exception {
-    List<Event> events = events(8, 4);
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      events.subList(0, 3).forEach(ledger::append);
-    }
-    byte[] headAt3 = Files.readAllBytes(head(dir));
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      ledger.append(events.get(3));
-    }
-    // The crash: entry 3 reached the disk, its head did not. The append never returned, so
-    // the entry was never acknowledged: verify reports it, open drops it.
-    Files.write(head(dir), headAt3);
-
-    assertThatThrownBy(() -> LedgerVerifier.verify(dir, trust))
+    ObjectNode entry = proof.deepCopy();
+    entry.put("entry", proof.get("entry").asText().replace("actor-", "actor_"));
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(entry), "p.json", KEY))
         .isInstanceOf(VerificationException.class)
-        .hasMessageContaining("ledger entry 3")
-        .hasMessageContaining("not covered by the signed head");
+        .hasMessageContaining("does not hash to leaf_hash");
 
-    Event next = events(9, 1).get(0);
-    try (Ledger ledger = Ledger.open(dir, signer)) {
-      assertThat(ledger.size()).isEqualTo(3);
-      assertThat(ledger.append(next)).isEqualTo(3);
-    }
-    LedgerVerifier.Result healed = LedgerVerifier.verify(dir, trust);
-    assertThat(healed.size()).isEqualTo(4);
-    List<Event> all = new ArrayList<>(events.subList(0, 3));
-    all.add(next);
-    assertThat(healed.root()).isEqualTo(expectedRoot(all));
+    ObjectNode size = proof.deepCopy().put("tree_size", 36);
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(size), "p.json", KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("tree_size");
+
+    NoteSigner other = NoteSigner.generate(SIGNER.name());
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(proof), "p.json",
+            LedgerTestKit.verifier(other)))
+        .isInstanceOf(VerificationException.class);
+
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof("{".getBytes(UTF_8), "p.json", KEY))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("p.json");
+    ObjectNode noProof = proof.deepCopy();
+    noProof.remove("proof");
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(noProof), "p.json", KEY))
+        .isInstanceOf(BadInputException.class);
+
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir(), KEY, 37))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("entries 0 to 36");
   }
 
   @Test
-  void aLedgerSignedInAnotherDeploymentDoesNotVerifyHere(@TempDir Path otherKeys) throws Exception {
-    Keyring other = Keyring.initialise(otherKeys);
-    try (Ledger ledger = Ledger.open(dir, other.signer("ledger"))) {
-      events(6, 2).forEach(ledger::append);
+  void anotherKeyCannotOpenOrVerifyTheLedger() throws Exception {
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events(10, 3));
     }
-
-    assertThat(LedgerVerifier.verify(dir, other.trust()).size()).isEqualTo(2);
-    assertThatThrownBy(() -> LedgerVerifier.verify(dir, trust))
+    NoteSigner other = NoteSigner.generate("test-ledger");
+    assertThatThrownBy(() -> Ledger.open(dir(), other))
+        .isInstanceOf(VerificationException.class);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir(), LedgerTestKit.verifier(other)))
         .isInstanceOf(VerificationException.class)
-        .hasMessageContaining("ledger head");
+        .hasMessageContaining("not signed by this ledger's key");
+  }
+
+  @Test
+  void theOldFormatIsRefusedNotOverwritten() throws Exception {
+    Files.createDirectories(dir());
+    Files.writeString(dir().resolve("entries.jsonl"), "{}\n");
+    assertThatThrownBy(() -> Ledger.open(dir(), SIGNER))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("entries.jsonl");
+    assertThat(Files.readString(dir().resolve("entries.jsonl"))).isEqualTo("{}\n");
+  }
+
+  @Test
+  void theDerivedTreeAndOffsetsAreRebuiltWhenLostOrDamaged() throws Exception {
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events(11, 50));
+    }
+    LedgerTestKit.deleteTree(dir().resolve(Ledger.TREE));
+    Files.delete(dir().resolve(Ledger.OFFSETS));
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      assertThat(l.size()).isEqualTo(50);
+    }
+    assertThat(LedgerVerifier.verifyProof(Json.canonical(LedgerVerifier.prove(dir(), KEY, 33)),
+        "p", KEY)).isEqualTo(event(11, 33));
+    // Zeroed pages in the stored tree, as a power loss may leave unsynced ones.
+    Path level0 = dir().resolve(Ledger.TREE).resolve("level-00.bin");
+    byte[] b = Files.readAllBytes(level0);
+    Arrays.fill(b, 32 * 10, 32 * 20, (byte) 0);
+    Files.write(level0, b);
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      assertThat(l.append(event(11, 50))).isEqualTo(50);
+    }
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(51);
+  }
+
+  @Test
+  void eventsWithEveryKindAndUnicodeRoundTrip() throws Exception {
+    List<Event> events = new ArrayList<>();
+    for (EventKind k : EventKind.values()) {
+      Event e = event(12, k.ordinal());
+      events.add(new Event(k, e.time(), "ünï\u2014" + k, e.action(), e.object(), e.outcome(),
+          e.runId(), e.details()));
+    }
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events);
+    }
+    assertThat(LedgerVerifier.events(dir())).isEqualTo(events);
   }
 }

@@ -4,12 +4,15 @@ import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Keyring;
 import dev.bastion.crypto.MasterKey;
 import dev.bastion.crypto.Trust;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.Ledger;
+import dev.bastion.ledger.tlog.NoteSigner;
+import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.policy.GateEngine;
 import dev.bastion.policy.GatePolicies;
 import dev.bastion.registry.ArtifactStore;
@@ -19,9 +22,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * An opened {@code BASTION_HOME}: keys, the ledger, the encrypted store, the registry and the gate
@@ -30,7 +35,7 @@ import java.util.Map;
  * <pre>
  * keys/               Tink keysets (encrypted), the local CA, identities
  * store/sha256/ab/..  encrypted artifacts by digest
- * ledger/             entries.jsonl and the signed head.json
+ * ledger/             segments of entries with signed C2SP checkpoints, the stored tree
  * policies/gates.json the gate policies (CEL)
  * bastion.db          the model registry (SQLite)
  * </pre>
@@ -125,10 +130,65 @@ public final class Home implements AutoCloseable {
 
   private static Home open(Path dir, Keyring keyring, List<String> created)
       throws BastionException, IOException {
-    Ledger ledger = Ledger.open(dir.resolve("ledger"), keyring.signer("ledger"));
+    Ledger ledger = Ledger.open(dir.resolve("ledger"), checkpointSigner(dir, keyring),
+        checkpointExportDir());
     ArtifactStore store = new ArtifactStore(dir.resolve("store"), keyring.artifactKeys(), ledger);
     ModelRegistry registry = ModelRegistry.open(dir.resolve("bastion.db"), store, ledger);
     return new Home(dir, keyring, ledger, store, registry, created);
+  }
+
+  /** The name of the ledger's checkpoint key, in its verifier key and its signature lines. */
+  public static final String CHECKPOINT_KEY_NAME = "bastion-ledger";
+
+  /** Where the ledger's verifier key is published, beside the certificates. */
+  public static Path verifierKeyFile(Path dir) {
+    return dir.resolve("keys").resolve("ledger.vkey");
+  }
+
+  /** The environment variable naming where signed checkpoints are copied as they are signed. */
+  public static final String CHECKPOINT_DIR_ENV = "BASTION_CHECKPOINT_DIR";
+
+  /** The system property that, when set, overrides {@link #CHECKPOINT_DIR_ENV}. */
+  public static final String CHECKPOINT_DIR_PROPERTY = "bastion.checkpoint-dir";
+
+  static Optional<Path> checkpointExportDir() {
+    String v = System.getProperty(CHECKPOINT_DIR_PROPERTY, System.getenv(CHECKPOINT_DIR_ENV));
+    return v == null || v.isBlank() ? Optional.empty() : Optional.of(Path.of(v));
+  }
+
+  /**
+   * The ledger's checkpoint signer; its verifier key is published in {@code keys/ledger.vkey} the
+   * first time, and must match it afterwards.
+   */
+  private static NoteSigner checkpointSigner(Path dir, Keyring keyring)
+      throws BastionException, IOException {
+    NoteSigner signer;
+    try {
+      signer = NoteSigner.fromPrivateKey(CHECKPOINT_KEY_NAME, keyring.checkpointKey());
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException("keys: the ledger checkpoint key is not an Ed25519 key", e);
+    }
+    Path vkey = verifierKeyFile(dir);
+    String expected = signer.verifierKey() + "\n";
+    if (!Files.exists(vkey)) {
+      AtomicFiles.write(vkey, expected.getBytes(StandardCharsets.UTF_8));
+    } else if (!Files.readString(vkey, StandardCharsets.UTF_8).equals(expected)) {
+      throw new VerificationException(vkey + ": not the verifier key of the ledger's checkpoint"
+          + " key; it was replaced");
+    }
+    return signer;
+  }
+
+  /** The published verifier key of the ledger in home {@code dir}: public material only. */
+  public static NoteVerifier ledgerVerifier(Path dir) throws BastionException, IOException {
+    Path vkey = verifierKeyFile(dir);
+    if (!Files.isRegularFile(vkey)) {
+      throw new BadInputException(vkey + ": missing; not a Bastion home, or run 'bastion init'");
+    }
+    if (Files.size(vkey) > 4096) {
+      throw new BadInputException(vkey + ": larger than 4096 bytes; not a verifier key");
+    }
+    return NoteVerifier.parse(Files.readString(vkey, StandardCharsets.UTF_8).strip());
   }
 
   static Path policiesFile(Path dir) {

@@ -62,7 +62,7 @@ class KekRotationTest {
       Files.delete(blob); // the restored backup is unreadable anyway: leave it out
       home.store().rewrapAll(again, "test", "rotate-2");
       home.keyring().retire(again);
-      LedgerVerifier.verify(homeDir.resolve("ledger"), home.trust());
+      LedgerVerifier.verify(homeDir.resolve("ledger"), Home.ledgerVerifier(homeDir));
     }
   }
 }

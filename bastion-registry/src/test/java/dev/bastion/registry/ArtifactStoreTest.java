@@ -8,6 +8,7 @@ import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.KekRotation;
 import dev.bastion.crypto.Keyring;
 import dev.bastion.ledger.Ledger;
+import dev.bastion.ledger.tlog.NoteSigner;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,7 +38,7 @@ class ArtifactStoreTest {
   @BeforeEach
   void open() throws Exception {
     keyring = Keyring.initialise(tmp.resolve("keys"));
-    ledger = Ledger.open(tmp.resolve("ledger"), keyring.signer("ledger"));
+    ledger = Ledger.open(tmp.resolve("ledger"), signer(keyring));
     store = new ArtifactStore(tmp.resolve("store"), keyring.artifactKeys(), ledger, THRESHOLD);
   }
 
@@ -49,8 +50,12 @@ class ArtifactStoreTest {
   private void reopen() throws Exception {
     ledger.close();
     keyring = Keyring.open(tmp.resolve("keys"));
-    ledger = Ledger.open(tmp.resolve("ledger"), keyring.signer("ledger"));
+    ledger = Ledger.open(tmp.resolve("ledger"), signer(keyring));
     store = new ArtifactStore(tmp.resolve("store"), keyring.artifactKeys(), ledger, THRESHOLD);
+  }
+
+  private static NoteSigner signer(Keyring k) throws Exception {
+    return NoteSigner.fromPrivateKey("test-ledger", k.checkpointKey());
   }
 
   private static byte[] random(long seed, int size) {
@@ -67,9 +72,13 @@ class ArtifactStoreTest {
   }
 
   private long refusals() throws IOException {
-    try (Stream<String> lines = Files.lines(tmp.resolve("ledger").resolve("entries.jsonl"))) {
-      return lines.filter(l -> l.contains("\"refused\"")).count();
+    long n = 0;
+    try (Stream<Path> segments = Files.list(tmp.resolve("ledger").resolve("segments"))) {
+      for (Path segment : segments.toList()) {
+        n += Files.readAllLines(segment).stream().filter(l -> l.contains("\"refused\"")).count();
+      }
     }
+    return n;
   }
 
   /** Sizes around the threshold and around Tink's 1 MiB segments (first one shorter). */
@@ -170,7 +179,7 @@ class ArtifactStoreTest {
     byte[] data = random(9, 100_000);
     Digest d = store.put(data, "test", "t", "r");
     Keyring foreign = Keyring.initialise(tmp.resolve("other-keys"));
-    try (Ledger l2 = Ledger.open(tmp.resolve("other-ledger"), foreign.signer("ledger"))) {
+    try (Ledger l2 = Ledger.open(tmp.resolve("other-ledger"), signer(foreign))) {
       ArtifactStore theirs =
           new ArtifactStore(tmp.resolve("other-store"), foreign.artifactKeys(), l2, THRESHOLD);
       assertThat(theirs.put(data, "test", "t", "r")).isEqualTo(d);
