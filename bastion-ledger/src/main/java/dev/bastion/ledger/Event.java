@@ -3,6 +3,7 @@ package dev.bastion.ledger;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.Json;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Objects;
@@ -50,6 +51,54 @@ public record Event(
       String runId,
       Map<String, String> details) {
     return new Event(kind, Instant.now(), actor, action, object, outcome, runId, details);
+  }
+
+  /**
+   * The canonical JSON of {@link #toJson()}, byte for byte what {@link Json#canonical} makes of it:
+   * written directly when every string is plain (no quote, backslash, control character or
+   * surrogate; by far the usual case, and several times faster, which counts at 100,000 events a
+   * second), through the JSON tree otherwise.
+   */
+  public byte[] canonical() {
+    String t = time.toString();
+    String k = kind.wireName();
+    if (!plain(action) || !plain(actor) || !plain(object) || !plain(outcome) || !plain(runId)
+        || !plain(t) || !plain(k)) {
+      return Json.canonical(toJson());
+    }
+    StringBuilder b = new StringBuilder(256);
+    b.append("{\"action\":\"").append(action)
+        .append("\",\"actor\":\"").append(actor)
+        .append("\",\"details\":{");
+    boolean first = true;
+    for (Map.Entry<String, String> e : details.entrySet()) { // sorted: a TreeMap
+      if (!plain(e.getKey()) || !plain(e.getValue())) {
+        return Json.canonical(toJson());
+      }
+      if (!first) {
+        b.append(',');
+      }
+      first = false;
+      b.append('"').append(e.getKey()).append("\":\"").append(e.getValue()).append('"');
+    }
+    b.append("},\"kind\":\"").append(k)
+        .append("\",\"object\":\"").append(object)
+        .append("\",\"outcome\":\"").append(outcome)
+        .append("\",\"run\":\"").append(runId)
+        .append("\",\"time\":\"").append(t)
+        .append("\"}");
+    return b.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Whether JSON writes {@code s} as it is between quotes. */
+  private static boolean plain(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\' || Character.isSurrogate(c)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The JSON form written in the log. */

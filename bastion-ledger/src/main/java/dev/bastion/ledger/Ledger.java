@@ -3,7 +3,6 @@ package dev.bastion.ledger;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.DirectoryLock;
-import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.ledger.tlog.Checkpoint;
 import dev.bastion.ledger.tlog.NoteSigner;
@@ -19,10 +18,13 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -72,17 +74,37 @@ public final class Ledger implements AutoCloseable {
   private final Optional<Path> exportDir;
 
   private final ReentrantLock queueLock = new ReentrantLock();
-  private final Condition changed = queueLock.newCondition();
-  private final List<Pending> queue = new ArrayList<>();
-  private boolean committing;
+  /** The writer waits here for events to write and for the previous batch to be taken. */
+  private final Condition toWrite = queueLock.newCondition();
+  /** The syncer waits here for written batches. */
+  private final Condition toSync = queueLock.newCondition();
+  /** The batch collecting events; the writer writes it next. */
+  private Batch open = new Batch();
+  /** Batches written but not yet taken by the syncer: at most one. */
+  private final ArrayDeque<Batch> unsynced = new ArrayDeque<>();
   private boolean closed;
+  private boolean writerDone;
+  /** Set when a force failed: nothing more is acknowledged. */
+  private RuntimeException broken;
+  /** Batches made durable, for the acker to complete. */
+  private final ArrayDeque<Batch> durable = new ArrayDeque<>();
+  private final Condition toAck = queueLock.newCondition();
+  private boolean syncerDone;
+  private Thread writerThread;
+  private Thread syncerThread;
+  private Thread ackerThread;
+  /** Held while forcing; taken before a segment channel is closed or replaced. */
+  private final ReentrantLock channelLock = new ReentrantLock();
+  /** Segments rolled away from, not yet forced: the next force does it and closes them. */
+  private final List<FileChannel> retired = new ArrayList<>();
+  private final MessageDigest leafDigest = MerkleHasher.sha256();
 
-  // Committed state; written by the committing thread with the directory lock held.
+  // Committed state; written by the writer thread with the directory lock held.
   private String origin;
   private TreeStore tree;
   private FileChannel offsets;
   private long segmentFirst;
-  private FileChannel segment;
+  private volatile FileChannel segment;
   private long segmentLength;
   private volatile long size;
   private volatile byte[] root;
@@ -90,18 +112,19 @@ public final class Ledger implements AutoCloseable {
   private long lastExport;
   private boolean exported = true;
   private volatile long commits;
+  private volatile long syncs;
 
-  private static final class Pending {
-    final byte[] event;
-    long index = -1;
+  /** Events appended together: written with one checkpoint, acknowledged by one force. */
+  private static final class Batch {
+    final List<byte[]> events = new ArrayList<>();
+    final List<CompletableFuture<Long>> acks = new ArrayList<>();
+    long first = -1;
     RuntimeException failure;
 
-    Pending(byte[] event) {
-      this.event = event;
-    }
-
-    boolean done() {
-      return index >= 0 || failure != null;
+    void fail(RuntimeException e) {
+      for (CompletableFuture<Long> f : acks) {
+        f.completeExceptionally(e);
+      }
     }
   }
 
@@ -146,6 +169,9 @@ public final class Ledger implements AutoCloseable {
       l.closeFiles();
       throw e;
     }
+    l.writerThread = Thread.ofPlatform().name("bastion-ledger-writer").daemon().start(l::writeLoop);
+    l.syncerThread = Thread.ofPlatform().name("bastion-ledger-sync").daemon().start(l::syncLoop);
+    l.ackerThread = Thread.ofPlatform().name("bastion-ledger-ack").daemon().start(l::ackLoop);
     return l;
   }
 
@@ -320,59 +346,200 @@ public final class Ledger implements AutoCloseable {
 
   /**
    * Appends {@code event} and returns its index, once it and a signed checkpoint over it are
-   * durable (fsync).
+   * durable (fsync). Same as {@code appendAsync(event).join()}.
    *
    * @throws UncheckedIOException if the disk refuses the write: the caller must not go on as if the
    *     event were recorded
    * @throws IllegalStateException if the ledger was tampered with since it was opened, or closed
    */
   public long append(Event event) {
-    Pending p = new Pending(Json.canonical(event.toJson()));
-    List<Pending> batch;
+    try {
+      return appendAsync(event).join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        // Rethrown on this thread, with the writer's failure as the cause.
+        if (r instanceof UncheckedIOException u) {
+          throw new UncheckedIOException(u.getMessage(), u.getCause());
+        }
+        throw new IllegalStateException(r.getMessage(), r);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Queues {@code event}; the future completes with its index once it and a signed checkpoint
+   * over it are durable (fsync), or exceptionally if they cannot be made so.
+   *
+   * <p>Group commit in stages, each on its own thread: the writer writes every queued event and
+   * one signed checkpoint over them to the segment; the syncer forces the segment to the device;
+   * the acker then completes the batch's futures. The next batch is written while the previous
+   * one is being forced; events queue into the one after.
+   *
+   * @throws IllegalStateException if the ledger is closed, or a force failed before
+   */
+  public CompletableFuture<Long> appendAsync(Event event) {
+    byte[] canonical = event.canonical();
+    CompletableFuture<Long> ack = new CompletableFuture<>();
     queueLock.lock();
     try {
       if (closed) {
         throw new IllegalStateException("the ledger in " + dir + " is closed");
       }
-      queue.add(p);
-      while (true) {
-        if (p.done()) {
-          return result(p);
-        }
-        if (!committing) {
-          committing = true;
-          batch = new ArrayList<>(queue);
-          queue.clear();
-          break;
-        }
-        changed.awaitUninterruptibly();
+      if (broken != null) {
+        throw new IllegalStateException(broken.getMessage(), broken);
+      }
+      open.events.add(canonical);
+      open.acks.add(ack);
+      if (open.events.size() == 1) {
+        toWrite.signal();
       }
     } finally {
       queueLock.unlock();
     }
-    try {
-      commit(batch);
-    } finally {
+    return ack;
+  }
+
+  /** The writer thread: one batch at a time, at most one ahead of the syncer. */
+  private void writeLoop() {
+    while (true) {
+      Batch b;
       queueLock.lock();
       try {
-        committing = false;
-        changed.signalAll();
+        while (!(closed && open.events.isEmpty())
+            && (open.events.isEmpty() || !unsynced.isEmpty())) {
+          toWrite.awaitUninterruptibly();
+        }
+        if (open.events.isEmpty()) {
+          writerDone = true;
+          toSync.signal();
+          return;
+        }
+        b = open;
+        open = new Batch();
+      } finally {
+        queueLock.unlock();
+      }
+      RuntimeException failure = broken;
+      if (failure == null) {
+        write(b);
+        failure = b.failure;
+      }
+      if (failure != null) {
+        b.fail(failure);
+        continue;
+      }
+      queueLock.lock();
+      try {
+        unsynced.add(b);
+        toSync.signal();
       } finally {
         queueLock.unlock();
       }
     }
-    return result(p);
   }
 
-  private static long result(Pending p) {
-    if (p.failure != null) {
-      throw p.failure;
+  /** The syncer thread: forces what was written and completes those batches. */
+  private void syncLoop() {
+    while (true) {
+      List<Batch> covered;
+      queueLock.lock();
+      try {
+        while (unsynced.isEmpty() && !writerDone) {
+          toSync.awaitUninterruptibly();
+        }
+        if (unsynced.isEmpty()) {
+          syncerDone = true;
+          toAck.signal();
+          return;
+        }
+        covered = new ArrayList<>(unsynced);
+        unsynced.clear();
+        toWrite.signal(); // the next batch is written while this force runs
+      } finally {
+        queueLock.unlock();
+      }
+      RuntimeException failure = null;
+      try {
+        sync();
+        syncs++;
+      } catch (IOException e) {
+        failure = new UncheckedIOException("cannot force the ledger in " + dir
+            + " to the device; reopen it (what was not acknowledged is cut off)", e);
+      } catch (RuntimeException e) {
+        failure = e;
+      }
+      if (failure != null) {
+        // After a failed fsync the page cache cannot be trusted to reach the device: nothing
+        // written since the last good one is acknowledged, now or later.
+        queueLock.lock();
+        try {
+          broken = failure;
+        } finally {
+          queueLock.unlock();
+        }
+        for (Batch c : covered) {
+          c.fail(failure);
+        }
+        continue;
+      }
+      // Completing the acknowledgements (and whatever waits on them) is left to the acker, so
+      // that the next force starts at once.
+      queueLock.lock();
+      try {
+        durable.addAll(covered);
+        toAck.signal();
+      } finally {
+        queueLock.unlock();
+      }
     }
-    return p.index;
   }
 
-  /** Writes a batch, a checkpoint over it and one fsync; then acknowledges every entry. */
-  private void commit(List<Pending> batch) {
+  /** The acker thread: completes the acknowledgements of durable batches. */
+  private void ackLoop() {
+    while (true) {
+      List<Batch> done;
+      queueLock.lock();
+      try {
+        while (durable.isEmpty() && !syncerDone) {
+          toAck.awaitUninterruptibly();
+        }
+        if (durable.isEmpty()) {
+          return;
+        }
+        done = new ArrayList<>(durable);
+        durable.clear();
+      } finally {
+        queueLock.unlock();
+      }
+      for (Batch c : done) {
+        for (int i = 0; i < c.acks.size(); i++) {
+          c.acks.get(i).complete(c.first + i);
+        }
+      }
+    }
+  }
+
+  /** Forces the segments written since the last force; retired segments are closed after. */
+  private void sync() throws IOException {
+    channelLock.lock();
+    try {
+      for (FileChannel c : retired) {
+        c.force(false);
+        c.close();
+      }
+      retired.clear();
+      FileChannel s = segment;
+      if (s != null && s.isOpen()) {
+        s.force(false);
+      }
+    } finally {
+      channelLock.unlock();
+    }
+  }
+
+  /** Writes a batch and a signed checkpoint over it to the segment; sets its first index. */
+  private void write(Batch batch) {
     RuntimeException failure = null;
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       if (segment == null || !segment.isOpen() || changedOnDisk()) {
@@ -384,15 +551,16 @@ public final class Ledger implements AutoCloseable {
       long base = size;
       long startLength = segmentLength;
       try {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(batch.size() * 256 + 512);
-        ByteBuffer offs = ByteBuffer.allocate(batch.size() * 8);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(batch.events.size() * 320 + 512);
+        ByteBuffer offs = ByteBuffer.allocate(batch.events.size() * 8);
         long index = base;
-        for (Pending p : batch) {
-          byte[] line = Segments.entryLine(index, p.event);
+        for (byte[] event : batch.events) {
+          byte[] line = Segments.entryLine(index, event);
           offs.putLong(startLength + out.size());
           out.write(line);
           out.write('\n');
-          tree.append(MerkleHasher.leafHash(line));
+          leafDigest.update((byte) 0x00);
+          tree.append(leafDigest.digest(line));
           index++;
         }
         byte[] newRoot = tree.root();
@@ -404,20 +572,18 @@ public final class Ledger implements AutoCloseable {
         while (b.hasRemaining()) {
           pos += segment.write(b, pos);
         }
-        segment.force(false);
         offs.flip();
         while (offs.hasRemaining()) {
           offsets.write(offs, base * 8 + offs.position());
         }
-        tree.flush();
+        // The tree is written out with the exported checkpoint (at most a second later), at a
+        // roll and at close; after a crash it is rebuilt from the segments.
         segmentLength = pos;
         root = newRoot;
         note = signed;
         size = index;
         exported = false;
-        for (int i = 0; i < batch.size(); i++) {
-          batch.get(i).index = base + i;
-        }
+        batch.first = base;
         commits++;
       } catch (IOException e) {
         undo(base, startLength);
@@ -432,13 +598,7 @@ public final class Ledger implements AutoCloseable {
     } catch (RuntimeException e) {
       failure = e;
     }
-    if (failure != null) {
-      for (Pending p : batch) {
-        if (!p.done()) {
-          p.failure = failure;
-        }
-      }
-    }
+    batch.failure = failure;
   }
 
   /** Puts the files back to {@code n} entries after a failed commit. */
@@ -460,8 +620,10 @@ public final class Ledger implements AutoCloseable {
    * writer started the next segment (named by the size this one knows).
    */
   private boolean changedOnDisk() throws IOException {
+    // Another writer starts a segment only once this one is full (every writer uses the same
+    // segment size), so only then can one have appeared.
     return segment.size() != segmentLength
-        || (segmentFirst != size && Files.exists(Segments.file(dir, size)));
+        || (segmentLength >= segmentBytes && Files.exists(Segments.file(dir, size)));
   }
 
   /** Starts a new segment after the current one, which ends with a checkpoint line. */
@@ -470,8 +632,13 @@ public final class Ledger implements AutoCloseable {
     FileChannel ch = FileChannel.open(next, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
     AtomicFiles.fsyncDirectory(next.getParent());
-    segment.close();
-    segment = ch;
+    channelLock.lock();
+    try {
+      retired.add(segment); // forced, then closed, by the next sync
+      segment = ch;
+    } finally {
+      channelLock.unlock();
+    }
     segmentFirst = size;
     segmentLength = 0;
     // The tree and offsets up to here are durable before the old segment is left behind.
@@ -510,9 +677,14 @@ public final class Ledger implements AutoCloseable {
     return note.clone();
   }
 
-  /** How many group commits (each one fsync and one signed checkpoint) this object made. */
+  /** How many batches (each with one signed checkpoint) this object wrote. */
   public long commits() {
     return commits;
+  }
+
+  /** How many times this object forced the log to the device (each acknowledging a batch or more). */
+  public long syncs() {
+    return syncs;
   }
 
   /** The checkpoint origin line of this log. */
@@ -529,23 +701,61 @@ public final class Ledger implements AutoCloseable {
   public void close() throws IOException {
     queueLock.lock();
     try {
-      closed = true;
-      while (committing) {
-        changed.awaitUninterruptibly();
+      if (closed && writerThread == null) {
+        return;
       }
+      closed = true;
+      toWrite.signalAll(); // the writer drains what was queued, the syncer forces it
     } finally {
       queueLock.unlock();
     }
+    boolean interrupted = false;
+    for (Thread t : new Thread[] {writerThread, syncerThread, ackerThread}) {
+      while (t != null && t.isAlive()) {
+        try {
+          t.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    writerThread = null;
+    syncerThread = null;
+    ackerThread = null;
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
-      if (segment != null && segment.isOpen() && !changedOnDisk()) {
+      if (broken == null && segment != null && segment.isOpen() && !changedOnDisk()) {
         export(true);
       }
     } finally {
       closeFiles();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
   private void closeFiles() {
+    channelLock.lock();
+    try {
+      for (FileChannel c : retired) {
+        try {
+          c.force(false);
+          c.close();
+        } catch (IOException e) {
+          // As below.
+        }
+      }
+      retired.clear();
+      if (segment != null && segment.isOpen()) {
+        try {
+          segment.force(false);
+        } catch (IOException e) {
+          // As below.
+        }
+      }
+    } finally {
+      channelLock.unlock();
+    }
     for (AutoCloseable c : new AutoCloseable[] {segment, offsets, tree}) {
       if (c != null) {
         try {

@@ -50,7 +50,7 @@ class LedgerCrashTest {
       Process child = new ProcessBuilder(
               Path.of(System.getProperty("java.home"), "bin", "java").toString(),
               "-cp", System.getProperty("java.class.path"), "-Xshare:auto",
-              CrashChild.class.getName(), dir.toString(), keyFile.toString(), "4",
+              CrashChild.class.getName(), dir.toString(), keyFile.toString(), "16",
               Integer.toString(life))
           .redirectError(ProcessBuilder.Redirect.DISCARD)
           .start();
