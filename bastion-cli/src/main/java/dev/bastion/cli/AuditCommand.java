@@ -146,11 +146,22 @@ final class AuditCommand {
 
     @Override
     public Integer call() throws Exception {
+      long[] n = {0};
       LedgerVerifier.forEachEvent(Home.defaultDir().resolve("ledger"), e -> {
-        if (e.kind() == EventKind.ALERT) {
-          Tail.print(e, json);
+        if (e.kind() != EventKind.ALERT) {
+          return;
+        }
+        n[0]++;
+        if (json) {
+          Tail.print(e, true);
+        } else {
+          System.out.println(e.time() + "  " + e.action() + "  by " + e.actor() + " in "
+              + e.runId() + ": " + e.details().getOrDefault("message", e.object()));
         }
       });
+      if (n[0] == 0) {
+        System.err.println("no alerts");
+      }
       return 0;
     }
   }

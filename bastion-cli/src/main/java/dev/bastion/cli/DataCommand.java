@@ -10,7 +10,6 @@ import dev.bastion.registry.ModelRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,8 +43,8 @@ final class DataCommand {
       } catch (IllegalArgumentException e) {
         throw new BadInputException("'" + snapshot + "' is not a sha256 digest");
       }
-      String run = "erase-" + UUID.randomUUID();
       try (Home home = Home.open(Home.defaultDir())) {
+        String run = home.integrity().openSession("erase");
         if (!home.store().contains(d)) {
           throw new BadInputException("no artifact " + d + " in the store");
         }

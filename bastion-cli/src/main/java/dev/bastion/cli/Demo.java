@@ -9,6 +9,7 @@ import dev.bastion.data.CsvReader;
 import dev.bastion.data.Table;
 import dev.bastion.ledger.LedgerVerifier;
 import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
 import dev.bastion.pipeline.PipelineDefinition;
 import dev.bastion.pipeline.Runner;
 import dev.bastion.serve.Gateway;
@@ -18,7 +19,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.UUID;
 
 /**
  * The credit-risk example end to end: init, run the pipeline, serve the model, one authenticated
@@ -52,13 +52,19 @@ public final class Demo {
 
       step(2, "run " + def.name() + " (" + pipeline.getFileName() + ", " + def.digest().shortHex()
           + ")");
-      Runner.Result result = new Runner(home, line -> out.println("  " + line)).run(def);
+      if (home.integrity().approveIfFirst(pipeline, "pipeline", def.name(),
+          Integrity.currentUser())) {
+        out.println("  approved the definition " + def.digest().shortHex()
+            + " (first run; signed by gate, as 'bastion approve' does)");
+      }
+      Runner.Result result = new Runner(home, line -> out.println("  " + line))
+          .run(def, Integrity.Invocation.bastionRun());
 
       step(3, "serve");
       Keyring keys = home.keyring();
       ServedModel served =
           ServedModel.load(def.modelName(), home.registry(), home.chainVerifier(), home.trust(),
-              "serve-" + UUID.randomUUID());
+              home.integrity().openSession("serve"));
       out.println("  loaded " + served.name() + " v" + served.version() + " " + served.digest());
       out.println("  after verifying its signed registration and all 6 attestations of its chain");
       try (Gateway g =

@@ -3,7 +3,6 @@ package dev.bastion.cli;
 import dev.bastion.pipeline.Home;
 import dev.bastion.registry.Evidence;
 import java.nio.file.Path;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -44,7 +43,7 @@ final class EvidenceCommand implements Runnable {
     public Integer call() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
         Evidence.Exported e = Evidence.export(home.registry(), home.store(), home.keyring(),
-            home.ledger(), model, dir, !withoutData, "evidence", "evidence-" + UUID.randomUUID());
+            home.ledger(), model, dir, !withoutData, "evidence", home.integrity().openSession("evidence"));
         System.out.println("exported the verified chain of " + e.registration().name() + " v"
             + e.registration().version() + " (" + e.registration().model() + ") to " + dir + ": "
             + e.artifacts() + " artifacts, certificates of " + String.join(", ", e.identities()));

@@ -5,7 +5,6 @@ import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.pipeline.Home;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 
@@ -19,8 +18,8 @@ final class KeysCommand {
   static final class Rotate implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
-      String run = "rotate-" + UUID.randomUUID();
       try (Home home = Home.open(Home.defaultDir())) {
+        String run = home.integrity().openSession("rotate");
         KekRotation rotation = home.keyring().beginKekRotation();
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "kek-rotate-begin",
             "kek:" + rotation.newKeyId(), "ok", run, Map.of()));

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       InitCommand.class,
       DemoCommand.class,
       RunCommand.class,
+      ApproveCommand.class,
       ServeCommand.class,
       AuditCommand.class,
       RegistryCommand.class,

@@ -1,6 +1,7 @@
 package dev.bastion.cli;
 
 import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
 import dev.bastion.pipeline.PipelineDefinition;
 import dev.bastion.pipeline.Runner;
 import java.nio.file.Path;
@@ -19,7 +20,8 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     PipelineDefinition def = PipelineDefinition.load(pipeline);
     try (Home home = Home.open(Home.defaultDir())) {
-      Runner.Result r = new Runner(home, line -> System.out.println("  " + line)).run(def);
+      Runner.Result r = new Runner(home, line -> System.out.println("  " + line))
+          .run(def, Integrity.Invocation.bastionRun());
       System.out.println("run " + r.runId() + " registered " + r.registration().name() + " v"
           + r.registration().version());
     }

@@ -3,7 +3,6 @@ package dev.bastion.cli;
 import dev.bastion.pipeline.Home;
 import dev.bastion.serve.Gateway;
 import dev.bastion.serve.ServedModel;
-import java.util.UUID;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,7 +25,7 @@ final class ServeCommand implements Callable<Integer> {
     try (Home home = Home.open(Home.defaultDir())) {
       ServedModel served =
           ServedModel.load(model, home.registry(), home.chainVerifier(), home.trust(),
-              "serve-" + UUID.randomUUID());
+              home.integrity().openSession("serve"));
       try (Gateway g =
           Gateway.start(Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate), served,
               home.keyring(), home.trust(), home.ledger())) {

@@ -70,7 +70,7 @@ final class VerifyChainCommand implements Callable<Integer> {
           + " or give --evidence DIR --trust-root ROOT.pem");
     }
     try (Home home = Home.open(Home.defaultDir())) {
-      String run = "verify-" + UUID.randomUUID();
+      String run = home.integrity().openSession("verify");
       ModelRegistry.Registration reg = home.registry().resolve(model);
       ModelChain chain = home.registry().chainOf(reg, home.trust(), "auditor", run);
       // An auditor checks every content too, not only what serving needs.

@@ -34,6 +34,7 @@ class BadInputTest {
     pipeline = Examples.copyCredit(tmp.resolve("credit"));
     csv = pipeline.resolveSibling("credit-g.csv");
     assertThat(execute("init").code).isZero();
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
   }
 
   @AfterEach

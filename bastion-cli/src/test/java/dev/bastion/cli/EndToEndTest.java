@@ -50,7 +50,7 @@ class EndToEndTest {
   }
 
   private Runner.Result run(Home home) throws Exception {
-    return new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline));
+    return Examples.run(home, pipeline);
   }
 
   @Test
@@ -141,6 +141,7 @@ class EndToEndTest {
         policies,
         Files.readString(policies).replace("metrics.auc >= 0.70", "metrics.auc >= 0.99"));
     try (Home home = Home.open(homeDir)) {
+      home.approvePolicies("test"); // a reviewed, signed change of policy
       assertThatThrownBy(() -> run(home))
           .isInstanceOf(GateFailedException.class)
           .hasMessageContaining("gate 'register' denied");

@@ -53,8 +53,7 @@ class EvidenceTest {
     home = tmp.resolve("home");
     other = tmp.resolve("other");
     try (Home h = Home.init(home)) {
-      chain = new Runner(h, line -> {})
-          .run(PipelineDefinition.load(Examples.copyCredit(tmp.resolve("credit")))).chain();
+      chain = Examples.run(h, Examples.copyCredit(tmp.resolve("credit"))).chain();
     }
     try (Home h = Home.init(other)) {
       // Another deployment: its own CA and identities.

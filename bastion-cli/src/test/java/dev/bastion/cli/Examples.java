@@ -1,5 +1,9 @@
 package dev.bastion.cli;
 
+import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
+import dev.bastion.pipeline.PipelineDefinition;
+import dev.bastion.pipeline.Runner;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,5 +22,15 @@ final class Examples {
       Files.copy(CREDIT.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
     }
     return dir.resolve("pipeline.yaml");
+  }
+
+  /**
+   * Approves {@code pipeline} in {@code home} (as a reviewer would, once) and runs it as {@code
+   * bastion run} does.
+   */
+  static Runner.Result run(Home home, Path pipeline) throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approveIfFirst(pipeline, "pipeline", def.name(), "test");
+    return new Runner(home, line -> {}).run(def, Integrity.Invocation.bastionRun());
   }
 }

@@ -29,7 +29,7 @@ class GatewayLimitsTest {
   static void start() throws Exception {
     Path pipeline = Examples.copyCredit(tmp.resolve("credit"));
     home = Home.init(tmp.resolve("home"));
-    new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline));
+    Examples.run(home, pipeline);
     served =
         ServedModel.load("credit-risk", home.registry(), home.chainVerifier(), home.trust(), "t");
     gateway =

@@ -30,8 +30,7 @@ class VerifyChainCommandTest {
     System.setProperty(Home.PROPERTY, home.toString());
     try (Home h = Home.init(home)) {
       result =
-          new Runner(h, line -> {})
-              .run(PipelineDefinition.load(Examples.copyCredit(tmp.resolve("credit"))));
+          Examples.run(h, Examples.copyCredit(tmp.resolve("credit")));
     }
     System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
   }

@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -90,6 +91,7 @@ public final class Ledger implements AutoCloseable {
   private final ArrayDeque<Batch> durable = new ArrayDeque<>();
   private final Condition toAck = queueLock.newCondition();
   private boolean syncerDone;
+  private volatile Consumer<Event> observer;
   private Thread writerThread;
   private Thread syncerThread;
   private Thread ackerThread;
@@ -397,6 +399,10 @@ public final class Ledger implements AutoCloseable {
     } finally {
       queueLock.unlock();
     }
+    Consumer<Event> o = observer;
+    if (o != null) {
+      o.accept(event);
+    }
     return ack;
   }
 
@@ -660,6 +666,14 @@ public final class Ledger implements AutoCloseable {
     }
     lastExport = now;
     exported = true;
+  }
+
+  /**
+   * Lets {@code o} see every event appended through this object, after it is queued, on the
+   * appending thread (a monitor that raises alerts by appending them).
+   */
+  public void observe(Consumer<Event> o) {
+    observer = o;
   }
 
   /** The number of entries. */

@@ -47,7 +47,7 @@ public final class LedgerVerifier {
 
   /** As {@link #verify(Path, NoteVerifier, byte[])} without an earlier checkpoint. */
   public static Result verify(Path dir, NoteVerifier key) throws IOException, VerificationException {
-    return verify(dir, key, null);
+    return verify(dir, key, (Checkpoint) null);
   }
 
   /**
@@ -61,13 +61,26 @@ public final class LedgerVerifier {
    * with a new key.
    *
    * @throws VerificationException naming the first bad entry or checkpoint
+   * @throws BadInputException if {@code since} is not a signed checkpoint at all
    */
   public static Result verify(Path dir, NoteVerifier key, byte[] since)
-      throws IOException, VerificationException {
+      throws IOException, VerificationException, BadInputException {
     Checkpoint earlier = null;
     if (since != null) {
-      earlier = checkpoint(key, since, "the earlier checkpoint");
+      try {
+        earlier = Checkpoint.parse(key.verify(since));
+      } catch (BadInputException e) {
+        throw new BadInputException("the earlier checkpoint: " + e.getMessage(), e);
+      } catch (VerificationException e) {
+        throw new VerificationException("the earlier checkpoint: " + e.getMessage()
+            + " (not signed by this ledger's key " + key.name() + ")", e);
+      }
     }
+    return verify(dir, key, earlier);
+  }
+
+  private static Result verify(Path dir, NoteVerifier key, Checkpoint earlier)
+      throws IOException, VerificationException {
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
       List<Segments.Segment> segs = Segments.list(dir);
       if (segs.isEmpty()) {
@@ -173,9 +186,14 @@ public final class LedgerVerifier {
                 + ": its content was changed (it no longer matches its hash in the tree or the"
                 + " checkpoint of " + cp.size() + " entries)");
           }
+          if (entries - checkpointed == 1) {
+            throw new VerificationException("ledger entry " + checkpointed + ": its content was"
+                + " changed (it does not match the signed checkpoint of " + cp.size()
+                + " entries at " + where + ")");
+          }
           throw new VerificationException("ledger entries " + checkpointed + " to "
-              + (entries - 1) + ": do not match the signed checkpoint of " + cp.size()
-              + " entries at " + where);
+              + (entries - 1) + ": one of them was changed (they do not match the signed"
+              + " checkpoint of " + cp.size() + " entries at " + where + ")");
         }
         checkpoints++;
         checkpointed = entries;

@@ -1,9 +1,12 @@
 package dev.bastion.pipeline;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
+import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Keyring;
 import dev.bastion.crypto.MasterKey;
@@ -24,9 +27,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * An opened {@code BASTION_HOME}: keys, the ledger, the encrypted store, the registry and the gate
@@ -37,6 +42,8 @@ import java.util.Optional;
  * store/sha256/ab/..  encrypted artifacts by digest
  * ledger/             segments of entries with signed C2SP checkpoints, the stored tree
  * policies/gates.json the gate policies (CEL)
+ * policies/runners.json who may start runs
+ * approvals/          the signed approved versions of the policies and pipeline definitions
  * bastion.db          the model registry (SQLite)
  * </pre>
  */
@@ -50,6 +57,7 @@ public final class Home implements AutoCloseable {
   private final ArtifactStore store;
   private final ModelRegistry registry;
   private final List<String> created;
+  private final Integrity integrity;
 
   private Home(
       Path dir,
@@ -64,6 +72,8 @@ public final class Home implements AutoCloseable {
     this.store = store;
     this.registry = registry;
     this.created = List.copyOf(created);
+    this.integrity = new Integrity(this);
+    ledger.observe(integrity::observe);
   }
 
   /** The system property that, when set, overrides {@link #ENV} (for embedding and tests). */
@@ -93,7 +103,20 @@ public final class Home implements AutoCloseable {
       AtomicFiles.write(policies, GatePolicies.DEFAULTS.getBytes(StandardCharsets.UTF_8));
       created.add("default gate policies (policies/gates.json)");
     }
+    Path runners = runnersFile(dir);
+    boolean newRunners = !Files.exists(runners);
+    if (newRunners) {
+      AtomicFiles.write(runners, ("{\"runners\":[" + Json.mapper().writeValueAsString(
+          Integrity.currentUser()) + "]}\n").getBytes(StandardCharsets.UTF_8));
+      created.add("allowed runners: " + Integrity.currentUser() + " (policies/runners.json)");
+    }
     Home home = open(dir, keyring, created);
+    if (newPolicies) {
+      home.integrity.approve(policies, "gate-policy", "gates", "init");
+    }
+    if (newRunners) {
+      home.integrity.approve(runners, "runners", "runners", "init");
+    }
     for (String c : keyring.created()) {
       home.ledger.append(
           Event.now(EventKind.KEY_OPERATION, "init", "create", c, "ok", "init", Map.of()));
@@ -193,6 +216,65 @@ public final class Home implements AutoCloseable {
 
   static Path policiesFile(Path dir) {
     return dir.resolve("policies").resolve("gates.json");
+  }
+
+  static Path runnersFile(Path dir) {
+    return dir.resolve("policies").resolve("runners.json");
+  }
+
+  /** The pipeline integrity monitor of this home: approvals, runs and sessions, alerts. */
+  public Integrity integrity() {
+    return integrity;
+  }
+
+  /**
+   * Approves the current gate policies and runners list (signed by {@code gate}); a change is a
+   * configuration change and an alert on the ledger.
+   */
+  public void approvePolicies(String actor) throws BastionException, IOException {
+    policies(); // only rules that compile
+    allowedRunners(false);
+    integrity.approve(policiesFile(dir), "gate-policy", "gates", actor);
+    integrity.approve(runnersFile(dir), "runners", "runners", actor);
+  }
+
+  /**
+   * The identities allowed to start runs, from {@code policies/runners.json}; with {@code
+   * requireApproved}, checked to be its approved version first.
+   */
+  Set<String> allowedRunners(boolean requireApproved) throws BastionException, IOException {
+    Path f = runnersFile(dir);
+    String where = "policies/runners.json";
+    if (!Files.isRegularFile(f)) {
+      throw new BadInputException(f + ": missing; write {\"runners\":[\"USER\"]} and run"
+          + " 'bastion approve --policies'");
+    }
+    byte[] bytes = InputFiles.read(f, "runners list", InputFiles.MAX_DOCUMENT_BYTES);
+    JsonNode o = Json.parse(bytes, where);
+    if (!o.path("runners").isArray()) {
+      throw new BadInputException(where + ": 'runners' must be a list of identities");
+    }
+    Set<String> out = new HashSet<>();
+    for (JsonNode r : o.get("runners")) {
+      if (!r.isTextual() || r.asText().isBlank()) {
+        throw new BadInputException(where + ": 'runners' must be a list of identities");
+      }
+      out.add(r.asText());
+    }
+    if (requireApproved) {
+      integrity.requireApproved(Digest.of(bytes), "runners", "runners", where,
+          Integrity.currentUser(), "run-start");
+    }
+    return out;
+  }
+
+  /** The gate policies, checked to be their approved version first (an alert if not). */
+  GatePolicies approvedPolicies(String actor) throws BastionException, IOException {
+    byte[] bytes = InputFiles.read(policiesFile(dir), "gate policies",
+        InputFiles.MAX_DOCUMENT_BYTES);
+    integrity.requireApproved(Digest.of(bytes), "gate-policy", "gates", "policies/gates.json",
+        actor, "run-start");
+    return policies();
   }
 
   public Path dir() {

@@ -34,7 +34,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.UUID;
 import java.util.function.Consumer;
 
 /**
@@ -70,14 +69,46 @@ public final class Runner {
       ModelRegistry.Registration registration) {}
 
   /**
-   * Runs {@code def} to registration.
-   *
-   * @throws BadInputException if the data or definition cannot be read (nothing is stored)
-   * @throws CheckFailedException if validation or a gate fails (the run stops there)
+   * Runs {@code def} as a library call: refused and recorded (an alert), since runs start only
+   * through {@code bastion run}; see {@link #run(PipelineDefinition, Integrity.Invocation)}.
    */
   public Result run(PipelineDefinition def) throws BastionException, IOException {
-    GatePolicies policies = home.policies();
-    String runId = "run-" + UUID.randomUUID();
+    return run(def, Integrity.Invocation.library());
+  }
+
+  /**
+   * Runs {@code def} to registration, started as {@code inv} says. Refused, with an alert on the
+   * ledger, when the definition or the gate policies differ from their approved versions, or the
+   * run does not come through {@code bastion run} from an allowed identity.
+   *
+   * @throws BadInputException if the data or definition cannot be read (nothing is stored)
+   * @throws CheckFailedException if an integrity check, validation or a gate fails (the run stops
+   *     there)
+   */
+  public Result run(PipelineDefinition def, Integrity.Invocation inv)
+      throws BastionException, IOException {
+    Integrity integrity = home.integrity();
+    integrity.requireApproved(def.digest(), "pipeline", def.name(), def.file().toString(),
+        inv.actor(), "run-start");
+    GatePolicies policies = home.approvedPolicies(inv.actor());
+    String runId = integrity.beginRun(inv, home.allowedRunners(true));
+    home.ledger().append(Event.now(EventKind.STAGE_START, inv.actor(), "run",
+        def.digest().toString(), "ok", runId,
+        Map.of("pipeline", def.name(), "entry_point", inv.entryPoint())));
+    boolean ok = false;
+    try {
+      Result r = run(def, policies, runId);
+      ok = true;
+      return r;
+    } finally {
+      integrity.endRun(runId);
+      home.ledger().append(Event.now(EventKind.STAGE_END, inv.actor(), "run",
+          def.digest().toString(), ok ? "ok" : "failed", runId, Map.of("pipeline", def.name())));
+    }
+  }
+
+  private Result run(PipelineDefinition def, GatePolicies policies, String runId)
+      throws BastionException, IOException {
     GateEngine engine = new GateEngine();
     GateEnforcer enforcer = new GateEnforcer(home.store(), home.trust());
     FieldTokenizer tokenizer = home.keyring().tokenizer();

@@ -33,7 +33,7 @@ class ChainTamperTest {
   static void runOnce() throws Exception {
     Path pipeline = CreditExample.copyTo(tmp.resolve("credit"));
     home = Home.init(tmp.resolve("home"));
-    result = new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline));
+    result = CreditExample.run(home, pipeline);
   }
 
   @AfterAll

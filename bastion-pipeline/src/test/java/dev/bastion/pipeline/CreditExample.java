@@ -18,4 +18,14 @@ final class CreditExample {
     }
     return dir.resolve("pipeline.yaml");
   }
+
+  /**
+   * Approves {@code pipeline} in {@code home} (as a reviewer would, once) and runs it as {@code
+   * bastion run} does.
+   */
+  static Runner.Result run(Home home, Path pipeline) throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approveIfFirst(pipeline, "pipeline", def.name(), "test");
+    return new Runner(home, line -> {}).run(def, Integrity.Invocation.bastionRun());
+  }
 }

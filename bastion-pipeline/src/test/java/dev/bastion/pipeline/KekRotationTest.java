@@ -31,7 +31,7 @@ class KekRotationTest {
     ModelChain chain;
     byte[] before;
     try (Home home = Home.init(homeDir)) {
-      chain = new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline)).chain();
+      chain = CreditExample.run(home, pipeline).chain();
       before = Files.readAllBytes(home.store().pathOf(chain.model()));
 
       KekRotation rotation = home.keyring().beginKekRotation();

@@ -37,7 +37,7 @@ class TamperMatrixTest {
   static void runOnce() throws Exception {
     Path pipeline = CreditExample.copyTo(tmp.resolve("credit"));
     home = Home.init(tmp.resolve("home"));
-    chain = new Runner(home, line -> {}).run(PipelineDefinition.load(pipeline)).chain();
+    chain = CreditExample.run(home, pipeline).chain();
   }
 
   @AfterAll

@@ -1,0 +1,142 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bastion.pipeline.Home;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bastion audit} and {@code bastion approve} through the command line. */
+class AuditCommandTest {
+  @TempDir Path tmp;
+  Path home;
+  Path pipeline;
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private PrintStream stdout;
+
+  record Outcome(int code, String out, String err) {}
+
+  @BeforeEach
+  void setUp() throws Exception {
+    home = tmp.resolve("home");
+    System.setProperty(Home.PROPERTY, home.toString());
+    stdout = System.out;
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    pipeline = Examples.copyCredit(tmp.resolve("credit"));
+    assertThat(execute("init").code).isZero();
+  }
+
+  @AfterEach
+  void tearDown() {
+    System.setOut(stdout);
+    System.clearProperty(Home.PROPERTY);
+  }
+
+  private Outcome execute(String... args) {
+    out.reset();
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Outcome(code, out.toString(StandardCharsets.UTF_8), err.toString());
+  }
+
+  @Test
+  void anUnapprovedPipelineIsRefusedThenRunsOnceApprovedAndTheAlertIsListed() {
+    Outcome refused = execute("run", pipeline.toString());
+    assertThat(refused.code).isEqualTo(1);
+    assertThat(refused.err).contains("is not signed").contains("bastion approve");
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Outcome alerts = execute("audit", "alerts");
+    assertThat(alerts.code).isZero();
+    assertThat(alerts.out.lines().toList()).singleElement()
+        .satisfies(l -> assertThat(l).contains("pipeline-unsigned"));
+    Outcome json = execute("audit", "alerts", "--json");
+    assertThat(json.out).contains("\"kind\":\"alert\"").contains("\"action\":\"pipeline-unsigned\"");
+  }
+
+  @Test
+  void approveNeedsExactlyOneTarget() {
+    assertThat(execute("approve").code).isEqualTo(2);
+    assertThat(execute("approve", pipeline.toString(), "--policies").code).isEqualTo(2);
+    assertThat(execute("approve", "--policies").code).isZero();
+  }
+
+  @Test
+  void checkpointProveVerifyProofAndVerifySinceWorkTogether() throws Exception {
+    Outcome cp = execute("audit", "checkpoint");
+    assertThat(cp.code).isZero();
+    List<String> lines = cp.out.lines().toList();
+    assertThat(lines.get(0)).startsWith("bastion/ledger/");
+    assertThat(lines.get(1)).matches("[0-9]+");
+    assertThat(lines.get(4)).startsWith("\u2014 bastion-ledger ");
+    Path earlier = tmp.resolve("cp");
+    Files.writeString(earlier, cp.out);
+
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Outcome since = execute("audit", "verify", "--since", earlier.toString());
+    assertThat(since.code).isZero();
+    assertThat(since.out).contains("grew from the " + lines.get(1) + " entries");
+
+    Path proof = tmp.resolve("proof.json");
+    assertThat(execute("audit", "prove", "--entry", "3", "-o", proof.toString()).code).isZero();
+    Outcome ok = execute("audit", "verify-proof", proof.toString());
+    assertThat(ok.code).isZero();
+    assertThat(ok.out).contains("proof ok");
+    String text = Files.readString(proof);
+    String moved = text.replaceFirst("\"index\"\\s*:\\s*3", "\"index\":4");
+    assertThat(moved).isNotEqualTo(text);
+    Files.writeString(proof, moved);
+    Outcome bad = execute("audit", "verify-proof", proof.toString());
+    assertThat(bad.code).isEqualTo(1);
+    assertThat(bad.err).contains("entry 4");
+
+    assertThat(execute("audit", "prove", "--entry", "99999").code).isEqualTo(2);
+    Outcome garbage = execute("audit", "verify", "--since", pipeline.toString());
+    assertThat(garbage.code).isEqualTo(2);
+    assertThat(garbage.err).doesNotContain("Exception");
+  }
+
+  @Test
+  void verifySinceCatchesATruncatedLog() throws Exception {
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Outcome cp = execute("audit", "checkpoint");
+    Path earlier = tmp.resolve("cp");
+    Files.writeString(earlier, cp.out);
+    // Cut the log back to its first checkpoint: still a valid, signed log of fewer entries.
+    Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+    String text = Files.readString(segment);
+    int firstCheckpoint = text.indexOf("{\"checkpoint\":");
+    int end = text.indexOf('\n', text.indexOf("{\"checkpoint\":", firstCheckpoint + 1));
+    Files.writeString(segment, text.substring(0, end + 1));
+    Files.delete(home.resolve("ledger/offsets.bin"));
+    assertThat(execute("audit", "verify").code).isZero();
+    Outcome since = execute("audit", "verify", "--since", earlier.toString());
+    assertThat(since.code).isEqualTo(1);
+    assertThat(since.err).contains("truncated");
+  }
+
+  @Test
+  void tailJsonIsOneObjectALineAndKindFilters() {
+    Outcome all = execute("audit", "tail", "--json", "-n", "5");
+    assertThat(all.code).isZero();
+    assertThat(all.out.lines().toList()).hasSize(5).allMatch(l -> l.startsWith("{\"action\":"));
+    Outcome keys = execute("audit", "tail", "--kind", "config_change", "--json");
+    assertThat(keys.out.lines().toList()).isNotEmpty()
+        .allMatch(l -> l.contains("\"kind\":\"config_change\""));
+    assertThat(execute("audit", "tail", "--kind", "nonsense").code).isEqualTo(2);
+  }
+}

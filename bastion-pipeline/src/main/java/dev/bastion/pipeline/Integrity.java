@@ -1,0 +1,261 @@
+package dev.bastion.pipeline;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.attest.Envelope;
+import dev.bastion.attest.Statement;
+import dev.bastion.core.AtomicFiles;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
+import dev.bastion.core.CheckFailedException;
+import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
+import dev.bastion.core.Json;
+import dev.bastion.core.VerificationException;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Pipeline integrity monitoring: the pipeline watching its own use. Raises an {@code alert} event
+ * on the ledger (listed by {@code bastion audit alerts}) when
+ *
+ * <ul>
+ *   <li>a pipeline definition or the gate policies differ from their signed (approved) version,
+ *       or were never approved: the run is refused;
+ *   <li>the gate configuration or the allowed runners are changed (approved anew);
+ *   <li>a run starts other than through {@code bastion run}, or by an identity the signed runners
+ *       list does not allow: the run is refused;
+ *   <li>a pipeline stage starts outside an active run;
+ *   <li>the store or the registry is read or written in the name of no active run or session.
+ * </ul>
+ *
+ * <p>An approval is an in-toto statement over the file's digest, predicate {@value
+ * #APPROVAL_PREDICATE}, signed by the {@code gate} identity and kept in {@code approvals/}. The run
+ * and session table lives in this process: the monitor sees the events this process appends.
+ */
+public final class Integrity {
+  /** The predicate type of an approval. */
+  public static final String APPROVAL_PREDICATE = "urn:bastion:predicate:approval:v1";
+
+  /** The entry point a run must come through. */
+  public static final String ENTRY_POINT = "bastion run";
+
+  /** Who ran a pipeline, and how it was started. */
+  public record Invocation(String actor, String entryPoint) {
+    /** The current operating-system user, through {@code bastion run}. */
+    public static Invocation bastionRun() {
+      return new Invocation(currentUser(), ENTRY_POINT);
+    }
+
+    /** The current operating-system user, calling the library directly. */
+    public static Invocation library() {
+      return new Invocation(currentUser(), "library");
+    }
+  }
+
+  /** The stages of a pipeline run. */
+  static final Set<String> STAGES =
+      Set.of("ingest", "validate", "features", "train", "evaluate", "register", "deploy");
+
+  private final Home home;
+  /** Active runs and sessions: id to what it is. */
+  private final Map<String, String> active = new ConcurrentHashMap<>();
+
+  Integrity(Home home) {
+    this.home = home;
+  }
+
+  /** The operating-system user running this process: the actor of command-line work. */
+  public static String currentUser() {
+    String u = System.getProperty("user.name");
+    return u == null || u.isBlank() ? "unknown" : u;
+  }
+
+  // ---- approvals ----
+
+  private Path approvalFile(String kind, String name) {
+    String safe = name.replaceAll("[^A-Za-z0-9._-]", "_");
+    return home.dir().resolve("approvals").resolve(kind + "-" + safe + ".json");
+  }
+
+  /**
+   * Signs {@code file} as the approved version of {@code kind} {@code name}; records a
+   * configuration change, and an alert when it replaces another approved version of the gate
+   * policies or the runners list.
+   *
+   * @return the approved digest
+   */
+  public Digest approve(Path file, String kind, String name, String actor)
+      throws BastionException, IOException {
+    byte[] bytes = InputFiles.read(file, kind, InputFiles.MAX_DOCUMENT_BYTES);
+    Digest d = Digest.of(bytes);
+    Digest previous = approvedDigest(kind, name);
+    ObjectNode predicate = Json.object();
+    predicate.put("kind", kind);
+    predicate.put("name", name);
+    predicate.put("approved_by", actor);
+    predicate.put("approved_at", Instant.now().toString());
+    Envelope env = Statement.of(name, d, APPROVAL_PREDICATE, predicate)
+        .sign(home.keyring().signer("gate"));
+    AtomicFiles.write(approvalFile(kind, name), env.toJson());
+    home.ledger().append(Event.now(EventKind.CONFIG_CHANGE, actor, "approve-" + kind,
+        d.toString(), "ok", "approve",
+        Map.of("name", name, "previous", previous == null ? "none" : previous.toString())));
+    if (previous != null && !previous.equals(d) && !kind.equals("pipeline")) {
+      alert(kind + "-changed", actor, d.toString(), "approve",
+          kind + " '" + name + "' changed: approved " + d + " replaces " + previous);
+    }
+    return d;
+  }
+
+  /**
+   * Approves {@code file} only if {@code kind} {@code name} has no approved version yet (a first
+   * run of an example); a changed file is never approved this way.
+   *
+   * @return whether it approved
+   */
+  public boolean approveIfFirst(Path file, String kind, String name, String actor)
+      throws BastionException, IOException {
+    if (Files.exists(approvalFile(kind, name))) {
+      return false;
+    }
+    approve(file, kind, name, actor);
+    return true;
+  }
+
+  /** The digest approved for {@code kind} {@code name}, after checking its signature; or null. */
+  private Digest approvedDigest(String kind, String name) throws BastionException, IOException {
+    Path f = approvalFile(kind, name);
+    if (!Files.isRegularFile(f)) {
+      return null;
+    }
+    String where = home.dir().relativize(f).toString();
+    Envelope env = Envelope.parse(InputFiles.read(f, "approval", InputFiles.MAX_DOCUMENT_BYTES),
+        where);
+    env.verify(home.trust(), "gate");
+    JsonNode st = Json.parse(env.payload(), where);
+    JsonNode subject = st.path("subject").path(0);
+    if (!APPROVAL_PREDICATE.equals(st.path("predicateType").asText())
+        || !name.equals(subject.path("name").asText())
+        || !kind.equals(st.path("predicate").path("kind").asText())) {
+      throw new VerificationException(where + ": not an approval of " + kind + " '" + name + "'");
+    }
+    try {
+      return Digest.parse(subject.path("digest").path("sha256").asText());
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException(where + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks that {@code d} is the digest of the approved version of {@code kind} {@code name}; raises an
+   * alert and refuses otherwise (never approved, changed since, or an approval that does not
+   * verify).
+   */
+  public void requireApproved(Digest d, String kind, String name, String file, String actor,
+      String runId) throws BastionException, IOException {
+    Digest approved;
+    try {
+      approved = approvedDigest(kind, name);
+    } catch (VerificationException | BadInputException e) {
+      alert(kind + "-approval-invalid", actor, d.toString(), runId,
+          file + ": its approval does not verify: " + e.getMessage());
+      throw new CheckFailedException(file + ": the approval of " + kind + " '" + name
+          + "' does not verify: " + e.getMessage(), e);
+    }
+    if (approved == null) {
+      alert(kind + "-unsigned", actor, d.toString(), runId,
+          file + ": " + kind + " '" + name + "' was never approved");
+      throw new CheckFailedException(file + ": " + kind + " '" + name + "' is not signed; review"
+          + " it and approve it with '" + approveCommand(kind, file) + "'");
+    }
+    if (!approved.equals(d)) {
+      alert(kind + "-modified", actor, d.toString(), runId,
+          file + " differs from its signed version " + approved);
+      throw new CheckFailedException(file + ": differs from its signed version (signed "
+          + approved + ", found " + d + "); review the change and approve it with '"
+          + approveCommand(kind, file) + "'");
+    }
+  }
+
+  private static String approveCommand(String kind, String file) {
+    return kind.equals("pipeline") ? "bastion approve " + file : "bastion approve --policies";
+  }
+
+  // ---- runs and sessions ----
+
+  /**
+   * Starts a run for {@code inv}: refused, with an alert, unless it came through {@value
+   * #ENTRY_POINT} by an identity the approved runners list allows.
+   *
+   * @return the run id
+   */
+  String beginRun(Invocation inv, Set<String> allowedRunners) throws CheckFailedException {
+    String runId = "run-" + UUID.randomUUID();
+    if (!ENTRY_POINT.equals(inv.entryPoint())) {
+      alert("unexpected-run", inv.actor(), inv.entryPoint(), runId,
+          "a run was started through '" + inv.entryPoint() + "', not '" + ENTRY_POINT + "'");
+      throw new CheckFailedException("runs start only through '" + ENTRY_POINT + "' (this one: '"
+          + inv.entryPoint() + "'); refused and recorded");
+    }
+    if (!allowedRunners.contains(inv.actor())) {
+      alert("unexpected-run", inv.actor(), inv.entryPoint(), runId,
+          "'" + inv.actor() + "' is not an allowed runner");
+      throw new CheckFailedException("'" + inv.actor() + "' may not start runs (policies/"
+          + "runners.json); refused and recorded");
+    }
+    active.put(runId, "run");
+    return runId;
+  }
+
+  void endRun(String runId) {
+    active.remove(runId);
+  }
+
+  /**
+   * Opens a session for work outside a pipeline run that reads or writes the store (an audit, an
+   * export, a key rotation, serving): its id is the run id of that work's events.
+   */
+  public String openSession(String purpose) {
+    String id = purpose.toLowerCase(Locale.ROOT) + "-" + UUID.randomUUID();
+    active.put(id, "session");
+    return id;
+  }
+
+  public void closeSession(String id) {
+    active.remove(id);
+  }
+
+  /** Sees every event this process appends (but alerts) and raises what the rules say. */
+  void observe(Event e) {
+    if (e.kind() == EventKind.ALERT) {
+      return;
+    }
+    String kind = active.get(e.runId());
+    if (e.kind() == EventKind.STAGE_START && STAGES.contains(e.action())
+        && !"run".equals(kind)) {
+      alert("stage-outside-run", e.actor(), e.object(), e.runId(),
+          "stage '" + e.action() + "' started outside an active pipeline run");
+    } else if ((e.kind() == EventKind.ARTIFACT_PUT || e.kind() == EventKind.ARTIFACT_GET
+        || e.kind() == EventKind.ARTIFACT_ERASE) && kind == null) {
+      alert("access-without-run", e.actor(), e.object(), e.runId(),
+          "'" + e.actor() + "' " + e.kind().wireName().replace("artifact_", "")
+              + " outside any active run or session");
+    }
+  }
+
+  /** Appends an alert event. */
+  void alert(String rule, String actor, String object, String runId, String message) {
+    home.ledger().append(Event.now(EventKind.ALERT, actor, rule, object, "raised", runId,
+        Map.of("message", message)));
+  }
+}

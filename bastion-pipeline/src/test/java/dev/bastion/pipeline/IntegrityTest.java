@@ -1,0 +1,173 @@
+package dev.bastion.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.CheckFailedException;
+import dev.bastion.core.Digest;
+import dev.bastion.ledger.Event;
+import dev.bastion.ledger.EventKind;
+import dev.bastion.ledger.LedgerVerifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Pipeline integrity monitoring: each rule raises its alert, and the refusals refuse. */
+class IntegrityTest {
+  @TempDir Path tmp;
+  private Path pipeline;
+  private Home home;
+
+  @BeforeEach
+  void init() throws Exception {
+    pipeline = CreditExample.copyTo(tmp.resolve("credit"));
+    home = Home.init(tmp.resolve("home"));
+  }
+
+  @AfterEach
+  void close() throws Exception {
+    home.close();
+  }
+
+  private List<Event> alerts(String rule) throws Exception {
+    return LedgerVerifier.events(home.dir().resolve("ledger")).stream()
+        .filter(e -> e.kind() == EventKind.ALERT && e.action().equals(rule))
+        .toList();
+  }
+
+  private Runner runner() {
+    return new Runner(home, line -> {});
+  }
+
+  @Test
+  void anApprovedPipelineRunsThroughBastionRunWithoutAlerts() throws Exception {
+    CreditExample.run(home, pipeline);
+    assertThat(LedgerVerifier.events(home.dir().resolve("ledger")))
+        .noneMatch(e -> e.kind() == EventKind.ALERT)
+        .anyMatch(e -> e.kind() == EventKind.STAGE_START && e.action().equals("run")
+            && e.details().get("entry_point").equals("bastion run"));
+  }
+
+  @Test
+  void aPipelineNeverApprovedIsRefusedWithAnAlert() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    assertThatThrownBy(() -> runner().run(def, Integrity.Invocation.bastionRun()))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("is not signed");
+    assertThat(alerts("pipeline-unsigned")).hasSize(1);
+    assertThat(home.registry().list()).isEmpty();
+  }
+
+  @Test
+  void aPipelineChangedAfterApprovalIsRefusedWithAnAlert() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    Files.writeString(pipeline, Files.readString(pipeline) + "\n# an extra line\n");
+    PipelineDefinition changed = PipelineDefinition.load(pipeline);
+    assertThatThrownBy(() -> runner().run(changed, Integrity.Invocation.bastionRun()))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("differs from its signed version");
+    assertThat(alerts("pipeline-modified")).singleElement()
+        .satisfies(a -> assertThat(a.object()).isEqualTo(changed.digest().toString()));
+    assertThat(home.registry().list()).isEmpty();
+  }
+
+  @Test
+  void changedGatePoliciesAreRefusedUntilApprovedAndTheChangeIsAnAlert() throws Exception {
+    Path gates = home.dir().resolve("policies/gates.json");
+    Files.writeString(gates,
+        Files.readString(gates).replace("metrics.auc >= 0.70", "metrics.auc >= 0.50"));
+    assertThatThrownBy(() -> CreditExample.run(home, pipeline))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("policies/gates.json: differs from its signed version");
+    assertThat(alerts("gate-policy-modified")).hasSize(1);
+    home.approvePolicies("reviewer");
+    assertThat(alerts("gate-policy-changed")).singleElement()
+        .satisfies(a -> assertThat(a.actor()).isEqualTo("reviewer"));
+    assertThat(LedgerVerifier.events(home.dir().resolve("ledger")))
+        .anyMatch(e -> e.kind() == EventKind.CONFIG_CHANGE
+            && e.action().equals("approve-gate-policy") && e.actor().equals("reviewer"));
+    assertThat(CreditExample.run(home, pipeline).registration()).isNotNull();
+  }
+
+  @Test
+  void aForgedApprovalIsRefused() throws Exception {
+    // An approval from another home (another gate key) put in place of this one's.
+    try (Home other = Home.init(tmp.resolve("other"))) {
+      Path gates = home.dir().resolve("policies/gates.json");
+      Files.copy(gates, other.dir().resolve("policies/gates.json"),
+          StandardCopyOption.REPLACE_EXISTING);
+      other.approvePolicies("mallory");
+      Files.copy(other.dir().resolve("approvals/gate-policy-gates.json"),
+          home.dir().resolve("approvals/gate-policy-gates.json"),
+          StandardCopyOption.REPLACE_EXISTING);
+    }
+    assertThatThrownBy(() -> CreditExample.run(home, pipeline))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("does not verify");
+    assertThat(alerts("gate-policy-approval-invalid")).hasSize(1);
+  }
+
+  @Test
+  void aRunNotStartedThroughBastionRunIsRefusedWithAnAlert() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    assertThatThrownBy(() -> runner().run(def))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("only through 'bastion run'");
+    assertThat(alerts("unexpected-run")).singleElement()
+        .satisfies(a -> assertThat(a.object()).isEqualTo("library"));
+    assertThat(home.registry().list()).isEmpty();
+  }
+
+  @Test
+  void aRunByAnIdentityNotAllowedIsRefusedWithAnAlert() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    assertThatThrownBy(() ->
+            runner().run(def, new Integrity.Invocation("mallory", Integrity.ENTRY_POINT)))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("'mallory' may not start runs");
+    assertThat(alerts("unexpected-run")).singleElement()
+        .satisfies(a -> assertThat(a.actor()).isEqualTo("mallory"));
+  }
+
+  @Test
+  void anUnapprovedChangeToTheRunnersListIsRefused() throws Exception {
+    Files.writeString(home.dir().resolve("policies/runners.json"),
+        "{\"runners\":[\"mallory\"]}\n");
+    assertThatThrownBy(() -> CreditExample.run(home, pipeline))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("policies/runners.json: differs from its signed version");
+    assertThat(alerts("runners-modified")).hasSize(1);
+  }
+
+  @Test
+  void aStageOutsideARunRaisesAnAlert() throws Exception {
+    home.ledger().append(Event.now(EventKind.STAGE_START, "trainer", "train", "x", "ok",
+        "run-not-started", Map.of()));
+    assertThat(alerts("stage-outside-run")).singleElement()
+        .satisfies(a -> assertThat(a.runId()).isEqualTo("run-not-started"));
+  }
+
+  @Test
+  void storeAccessOutsideAnyRunOrSessionRaisesAnAlertAndInsideOneDoesNot() throws Exception {
+    Digest d = home.store().put("data".getBytes(), "test", "trainer", "no-such-run");
+    String session = home.integrity().openSession("audit");
+    home.store().get(d, "auditor", session);
+    home.integrity().closeSession(session);
+    home.store().get(d, "auditor", session);
+    List<Event> alerts = alerts("access-without-run");
+    assertThat(alerts).hasSize(2);
+    assertThat(alerts.get(0).runId()).isEqualTo("no-such-run");
+    assertThat(alerts.get(0).object()).isEqualTo(d.toString());
+    assertThat(alerts.get(1).runId()).isEqualTo(session);
+    assertThat(alerts.get(1).actor()).isEqualTo("auditor");
+  }
+}
