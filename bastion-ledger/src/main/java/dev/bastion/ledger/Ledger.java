@@ -8,11 +8,11 @@ import dev.bastion.ledger.tlog.Checkpoint;
 import dev.bastion.ledger.tlog.NoteSigner;
 import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.ledger.tlog.TreeStore;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -100,6 +100,8 @@ public final class Ledger implements AutoCloseable {
   /** Segments rolled away from, not yet forced: the next force does it and closes them. */
   private final List<FileChannel> retired = new ArrayList<>();
   private final MessageDigest leafDigest = MerkleHasher.sha256();
+  /** The writer thread's reusable output buffer. */
+  private ByteBuffer writeBuffer;
 
   // Committed state; written by the writer thread with the directory lock held.
   private String origin;
@@ -557,26 +559,34 @@ public final class Ledger implements AutoCloseable {
       long base = size;
       long startLength = segmentLength;
       try {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(batch.events.size() * 320 + 512);
+        // Each line {"event":E,"i":N} is put straight into one reusable buffer and hashed in
+        // pieces: no copy per entry.
+        int need = 512;
+        for (byte[] event : batch.events) {
+          need += event.length + 40;
+        }
+        ByteBuffer out = buffer(need + 4096);
         ByteBuffer offs = ByteBuffer.allocate(batch.events.size() * 8);
         long index = base;
         for (byte[] event : batch.events) {
-          byte[] line = Segments.entryLine(index, event);
-          offs.putLong(startLength + out.size());
-          out.write(line);
-          out.write('\n');
+          byte[] tail = (",\"i\":" + index + "}").getBytes(StandardCharsets.US_ASCII);
+          offs.putLong(startLength + out.position());
+          out.put(ENTRY_HEAD).put(event).put(tail).put((byte) '\n');
           leafDigest.update((byte) 0x00);
-          tree.append(leafDigest.digest(line));
+          leafDigest.update(ENTRY_HEAD);
+          leafDigest.update(event);
+          tree.append(leafDigest.digest(tail));
           index++;
         }
         byte[] newRoot = tree.root();
         byte[] signed = sign(index, newRoot);
-        out.write(Segments.checkpointLine(signed));
-        out.write('\n');
-        ByteBuffer b = ByteBuffer.wrap(out.toByteArray());
+        byte[] cpLine = Segments.checkpointLine(signed);
+        out = ensure(out, cpLine.length + 1);
+        out.put(cpLine).put((byte) '\n');
+        out.flip();
         long pos = startLength;
-        while (b.hasRemaining()) {
-          pos += segment.write(b, pos);
+        while (out.hasRemaining()) {
+          pos += segment.write(out, pos);
         }
         offs.flip();
         while (offs.hasRemaining()) {
@@ -605,6 +615,27 @@ public final class Ledger implements AutoCloseable {
       failure = e;
     }
     batch.failure = failure;
+  }
+
+  private static final byte[] ENTRY_HEAD = "{\"event\":".getBytes(StandardCharsets.US_ASCII);
+
+  /** The writer's buffer, cleared, with room for {@code n} bytes. */
+  private ByteBuffer buffer(int n) {
+    if (writeBuffer == null || writeBuffer.capacity() < n) {
+      writeBuffer = ByteBuffer.allocateDirect(Math.max(n, 1 << 16));
+    }
+    return writeBuffer.clear();
+  }
+
+  /** {@code b}, or a larger copy of it, with room for {@code more} bytes. */
+  private ByteBuffer ensure(ByteBuffer b, int more) {
+    if (b.remaining() >= more) {
+      return b;
+    }
+    ByteBuffer bigger = ByteBuffer.allocateDirect(b.position() + more + (1 << 16));
+    bigger.put(b.flip());
+    writeBuffer = bigger;
+    return bigger;
   }
 
   /** Puts the files back to {@code n} entries after a failed commit. */
