@@ -55,6 +55,30 @@ class IntegrityTest {
   }
 
   @Test
+  void everyReadAndWriteOfTheSnapshotAndTheModelIsLoggedWithWhoAndWhichRun() throws Exception {
+    Runner.Result r = CreditExample.run(home, pipeline);
+    List<Event> events = LedgerVerifier.events(home.dir().resolve("ledger"));
+    for (Digest d : List.of(r.chain().snapshot(), r.chain().model())) {
+      List<Event> access = events.stream()
+          .filter(e -> e.object().equals(d.toString()))
+          .filter(e -> e.kind() == EventKind.ARTIFACT_PUT || e.kind() == EventKind.ARTIFACT_GET)
+          .toList();
+      assertThat(access).as("accesses of %s", d)
+          .anyMatch(e -> e.kind() == EventKind.ARTIFACT_PUT)
+          .anyMatch(e -> e.kind() == EventKind.ARTIFACT_GET)
+          .allMatch(e -> e.runId().equals(r.runId()) && !e.actor().isBlank()
+              && e.time() != null);
+    }
+    // The snapshot is written by ingest and read by the trainer, in that order.
+    List<Event> snapshot = events.stream()
+        .filter(e -> e.object().equals(r.chain().snapshot().toString())).toList();
+    assertThat(snapshot.get(0).kind()).isEqualTo(EventKind.ARTIFACT_PUT);
+    assertThat(snapshot.get(0).actor()).isEqualTo("ingest");
+    assertThat(snapshot).anyMatch(e -> e.kind() == EventKind.ARTIFACT_GET
+        && e.actor().equals("trainer"));
+  }
+
+  @Test
   void aPipelineNeverApprovedIsRefusedWithAnAlert() throws Exception {
     PipelineDefinition def = PipelineDefinition.load(pipeline);
     assertThatThrownBy(() -> runner().run(def, Integrity.Invocation.bastionRun()))

@@ -172,26 +172,6 @@ public final class TreeStore implements AutoCloseable {
     }
   }
 
-  /**
-   * Writes the buffers out to the level files without forcing them to the device. The tree is
-   * derived from the log, so a caller that can rebuild it after a crash may use this instead of
-   * {@link #sync()}.
-   */
-  public void flush() throws IOException {
-    checkUsable();
-    boolean done = false;
-    try {
-      for (Level l : levels) {
-        if (l != null) {
-          l.flush();
-        }
-      }
-      done = true;
-    } finally {
-      failed |= !done;
-    }
-  }
-
   /** Writes the buffers out and forces every level file (and the directory, if it gained files). */
   public void sync() throws IOException {
     checkUsable();
