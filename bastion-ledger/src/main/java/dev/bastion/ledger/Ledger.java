@@ -85,9 +85,10 @@ public final class Ledger implements AutoCloseable {
   private final ArrayDeque<Batch> unsynced = new ArrayDeque<>();
   private boolean closed;
   private boolean writerDone;
-  /** The syncer is forcing; the writer waits for it to return before it writes. */
-  private boolean syncing;
-  private final Condition syncDone = queueLock.newCondition();
+  /** Signalled when the syncer has written a batch's bytes. */
+  private final Condition writtenCond = queueLock.newCondition();
+  /** A derived file (offsets, exported checkpoint) failed after a batch was written. */
+  private boolean derivedStale;
   /** Set when a force failed: nothing more is acknowledged. */
   private RuntimeException broken;
   /** Batches made durable, for the acker to complete. */
@@ -127,6 +128,12 @@ public final class Ledger implements AutoCloseable {
     final List<CompletableFuture<Long>> acks = new ArrayList<>();
     long first = -1;
     RuntimeException failure;
+    /** The prepared bytes and where they go; set by the writer, written by the syncer. */
+    ByteBuffer out;
+    long pos;
+    FileChannel channel;
+    boolean written;
+    IOException writeError;
 
     void fail(RuntimeException e) {
       for (CompletableFuture<Long> f : acks) {
@@ -381,8 +388,8 @@ public final class Ledger implements AutoCloseable {
    * <p>Group commit in stages, each on its own thread: the writer writes every queued event and
    * one signed checkpoint over them to the segment; the syncer forces the segment to the device;
    * the acker then completes the batch's futures. The next batch is prepared (lines, hashes,
-   * tree, signature) while the previous one is being forced, and written when that force
-   * returns; events queue into the one after.
+   * tree, signature) while the previous one is being forced, and written by the syncer as soon
+   * as that force returns; events queue into the one after.
    *
    * @throws IllegalStateException if the ledger is closed, or a force failed before
    */
@@ -439,14 +446,6 @@ public final class Ledger implements AutoCloseable {
       }
       if (failure != null) {
         b.fail(failure);
-        continue;
-      }
-      queueLock.lock();
-      try {
-        unsynced.add(b);
-        toSync.signal();
-      } finally {
-        queueLock.unlock();
       }
     }
   }
@@ -467,28 +466,50 @@ public final class Ledger implements AutoCloseable {
         }
         covered = new ArrayList<>(unsynced);
         unsynced.clear();
-        syncing = true;
-        toWrite.signal(); // the next batch is prepared while this force runs
       } finally {
         queueLock.unlock();
       }
-      RuntimeException failure = null;
+      // Write the prepared bytes; the writer, which holds the directory lock, waits for this.
+      List<Batch> writtenOk = new ArrayList<>();
+      for (Batch c : covered) {
+        IOException error = null;
+        try {
+          long p = c.pos;
+          while (c.out.hasRemaining()) {
+            p += c.channel.write(c.out, p);
+          }
+        } catch (IOException e) {
+          error = e;
+        }
+        queueLock.lock();
+        try {
+          c.writeError = error;
+          c.written = true;
+          writtenCond.signalAll();
+        } finally {
+          queueLock.unlock();
+        }
+        if (error == null) {
+          writtenOk.add(c);
+        }
+      }
+      covered = writtenOk;
+      if (covered.isEmpty()) {
+        continue;
+      }
+      RuntimeException failure = broken;
       try {
-        sync();
-        syncs++;
+        if (failure == null) {
+          sync();
+        }
+        if (failure == null) {
+          syncs++;
+        }
       } catch (IOException e) {
         failure = new UncheckedIOException("cannot force the ledger in " + dir
             + " to the device; reopen it (what was not acknowledged is cut off)", e);
       } catch (RuntimeException e) {
         failure = e;
-      } finally {
-        queueLock.lock();
-        try {
-          syncing = false;
-          syncDone.signalAll();
-        } finally {
-          queueLock.unlock();
-        }
       }
       if (failure != null) {
         // After a failed fsync the page cache cannot be trusted to reach the device: nothing
@@ -563,7 +584,8 @@ public final class Ledger implements AutoCloseable {
   private void write(Batch batch) {
     RuntimeException failure = null;
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
-      if (segment == null || !segment.isOpen() || changedOnDisk()) {
+      if (segment == null || !segment.isOpen() || derivedStale || changedOnDisk()) {
+        derivedStale = false;
         recover();
       }
       if (segmentLength >= segmentBytes) {
@@ -597,32 +619,60 @@ public final class Ledger implements AutoCloseable {
         out = ensure(out, cpLine.length + 1);
         out.put(cpLine).put((byte) '\n');
         out.flip();
-        // Written only once the previous force has returned: a write into the file while it is
-        // being forced makes that force take about twice as long here (measured), more than the
-        // overlap gains. Everything above ran during that force.
-        awaitNoSync();
-        long pos = startLength;
-        while (out.hasRemaining()) {
-          pos += segment.write(out, pos);
-        }
-        offs.flip();
-        while (offs.hasRemaining()) {
-          offsets.write(offs, base * 8 + offs.position());
-        }
-        // The tree is written out with the exported checkpoint (at most a second later), at a
-        // roll and at close; after a crash it is rebuilt from the segments.
-        segmentLength = pos;
+        // The syncer writes the bytes right after the force in progress returns, then forces
+        // them: a write into the file while it is being forced makes that force take about twice
+        // as long here (measured), and the syncer writing them itself keeps a hand-over between
+        // threads off the path from one force to the next. Everything above ran during that
+        // force; the directory lock stays held here until the bytes are written.
+        long end = startLength + out.remaining();
+        batch.first = base;
+        batch.out = out;
+        batch.pos = startLength;
+        batch.channel = segment;
+        // The new state is in place before the syncer can acknowledge anything; put back if the
+        // write fails.
+        byte[] oldRoot = root;
+        byte[] oldNote = note;
+        segmentLength = end;
         root = newRoot;
         note = signed;
         size = index;
+        queueLock.lock();
+        try {
+          unsynced.add(batch);
+          toSync.signal();
+          while (!batch.written) {
+            writtenCond.awaitUninterruptibly();
+          }
+        } finally {
+          queueLock.unlock();
+        }
+        if (batch.writeError != null) {
+          segmentLength = startLength;
+          root = oldRoot;
+          note = oldNote;
+          size = base;
+          throw batch.writeError;
+        }
+        // The tree is written out with the exported checkpoint (at most a second later), at a
+        // roll and at close; after a crash it is rebuilt from the segments.
         exported = false;
-        batch.first = base;
         commits++;
+        try {
+          offs.flip();
+          while (offs.hasRemaining()) {
+            offsets.write(offs, base * 8 + offs.position());
+          }
+          export(false);
+        } catch (IOException e) {
+          // The entries are in the segment: nothing undoes them. The derived files are rebuilt
+          // from the segments before the next batch.
+          derivedStale = true;
+        }
       } catch (IOException e) {
         undo(base, startLength);
         throw e;
       }
-      export(false);
     } catch (IOException e) {
       failure = new UncheckedIOException("cannot append to the ledger in " + dir, e);
     } catch (VerificationException e) {
@@ -653,17 +703,6 @@ public final class Ledger implements AutoCloseable {
     bigger.put(b.flip());
     writeBuffer = bigger;
     return bigger;
-  }
-
-  private void awaitNoSync() {
-    queueLock.lock();
-    try {
-      while (syncing) {
-        syncDone.awaitUninterruptibly();
-      }
-    } finally {
-      queueLock.unlock();
-    }
   }
 
   /** Puts the files back to {@code n} entries after a failed commit. */
