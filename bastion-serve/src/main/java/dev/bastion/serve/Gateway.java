@@ -401,6 +401,12 @@ public final class Gateway implements AutoCloseable {
       if (retryAfter > 0) {
         response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(retryAfter));
       }
+      if (status >= 400) {
+        // A refused request's body may be left unread, and then the connection cannot carry
+        // another request: say so, rather than let the client reuse a connection that closes
+        // under it.
+        response.getHeaders().put(HttpHeader.CONNECTION, "close");
+      }
       response.write(true, java.nio.ByteBuffer.wrap(body), callback);
     }
   }
