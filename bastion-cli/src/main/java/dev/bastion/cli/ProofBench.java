@@ -15,8 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bastion bench proofs}: inclusion and consistency proofs from the stored tree, generated and
- * verified, at a large size and, in the same run, at a small one.
+ * {@code bastion bench proofs}: inclusion and consistency proofs from the stored tree, generated
+ * and verified, at a large size and, in the same run, at a small one.
  */
 @Command(
     name = "proofs",

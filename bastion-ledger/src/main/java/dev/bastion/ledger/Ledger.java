@@ -44,17 +44,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * checkpoint            a copy of the latest signed checkpoint, for readers
  * </pre>
  *
- * <p>Group commit: appenders queue their events and one of them writes every queued entry and a
- * signed checkpoint over them, fsyncs the segment once, and only then are all of them
- * acknowledged. A signed checkpoint therefore follows every acknowledged entry; whatever follows
+ * <p>Group commit: appenders queue their events; a writer thread turns the queue into a batch
+ * (lines, hashes, tree, one signed checkpoint over them), a syncer thread writes the batch to the
+ * segment and forces it (fsync), and only then does an acker thread acknowledge its entries. A
+ * signed checkpoint therefore follows every acknowledged entry; whatever follows
  * the last checkpoint was never acknowledged (a crash, or lines written without the key) and is
  * cut off when the ledger is opened. The tree and the offsets are derived from the segments and
  * rebuilt from them when a crash left them behind. Checkpoints are copied out (to {@code
  * checkpoint} and the export directory) at most once a second and at close.
  *
  * <p>Memory is bounded whatever the size: the tree lives on disk, the state is a few hashes.
- * Thread-safe; appends from several threads, ledger objects and processes are serialised by the
- * directory lock, one commit at a time.
+ * Thread-safe; batches from several ledger objects and processes are serialised by the directory
+ * lock, one batch at a time.
  */
 public final class Ledger implements AutoCloseable {
   static final String TREE = "tree";
@@ -183,9 +184,10 @@ public final class Ledger implements AutoCloseable {
       l.closeFiles();
       throw e;
     }
-    l.writerThread = Thread.ofPlatform().name("bastion-ledger-writer").daemon().start(l::writeLoop);
-    l.syncerThread = Thread.ofPlatform().name("bastion-ledger-sync").daemon().start(l::syncLoop);
-    l.ackerThread = Thread.ofPlatform().name("bastion-ledger-ack").daemon().start(l::ackLoop);
+    Thread.Builder threads = Thread.ofPlatform().daemon();
+    l.writerThread = threads.name("bastion-ledger-writer").start(l::writeLoop);
+    l.syncerThread = threads.name("bastion-ledger-sync").start(l::syncLoop);
+    l.ackerThread = threads.name("bastion-ledger-ack").start(l::ackLoop);
     return l;
   }
 
@@ -794,7 +796,7 @@ public final class Ledger implements AutoCloseable {
     return commits;
   }
 
-  /** How many times this object forced the log to the device (each acknowledging a batch or more). */
+  /** How many times this object forced the log to the device (each acknowledging a batch). */
   public long syncs() {
     return syncs;
   }
