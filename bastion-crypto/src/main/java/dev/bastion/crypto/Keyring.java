@@ -49,6 +49,8 @@ import java.util.stream.Stream;
  *   <li>{@code kek.json}: the key-encryption key for artifacts (Tink keyset, encrypted). Every
  *       artifact gets a fresh data key, wrapped by this one (envelope encryption).
  *   <li>{@code tokenizer.json}: AES-256-SIV for deterministic field tokenisation (encrypted).
+ *   <li>{@code fields.json}: AES-256-GCM for randomised field encryption (encrypted; made on first
+ *       use).
  *   <li>{@code ca.crt}, {@code ca.key.enc}: the local CA.
  *   <li>{@code identities/NAME.crt}, {@code identities/NAME.key.enc}: one EC P-256 key pair and
  *       certificate per component and client; private keys encrypted under the master key.
@@ -472,6 +474,24 @@ public final class Keyring {
   /** The data keys of artifacts, small (envelope) and large (streaming), under the artifact KEK. */
   public ArtifactKeys artifactKeys() {
     return artifactKeys;
+  }
+
+  /**
+   * Randomised encryption of sensitive field values (AES-256-GCM, bound to the column name), under
+   * {@code fields.json}, made on first use (homes made before it have none).
+   */
+  public FieldEncryptor fieldEncryptor() throws BastionException, IOException {
+    try {
+      KeysetHandle h =
+          encryptedKeyset(dir.resolve("fields.json"), master, true, new ArrayList<>(),
+              "field encryption key",
+              () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
+      return new FieldEncryptor(h.getPrimitive(RegistryConfiguration.get(), Aead.class));
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(
+          dir.resolve("fields.json") + ": the field encryption key is unusable: " + e.getMessage(),
+          e);
+    }
   }
 
   /** Deterministic tokenisation of sensitive field values. */

@@ -10,12 +10,26 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 /**
  * The declared shape of a data set: its columns with types, allowed categories and numeric ranges,
- * the label column, and the accepted row count.
+ * the label column, and the accepted row count; and what the data set's owner declared about its
+ * use: each column's sensitivity (what happens to it before anything is stored) and, optionally,
+ * a consent column listing per row the purposes its subject agreed to.
+ *
+ * <pre>
+ * {"name": ..., "label": ..., "rows": {"min": N, "max": N},
+ *  "columns": [{"name": ..., "type": "integer" | "number" | "categorical" | "purposes",
+ *               "values": [...], "min": X, "max": X,
+ *               "sensitivity": "keep" | "tokenise" | "encrypt" | "drop"}, ...]}
+ * </pre>
+ *
+ * <p>A column of type {@code purposes} is the consent column (at most one): each cell lists the
+ * purposes, from its {@code values}, separated by {@code ;}; an empty cell is no consent at all.
+ * It is never a feature.
  *
  * @param name the data set's name
  * @param label the label column
@@ -31,7 +45,35 @@ public record Schema(
   public enum Type {
     INTEGER,
     NUMBER,
-    CATEGORICAL
+    CATEGORICAL,
+    /** The consent column: purposes separated by {@link #PURPOSE_SEPARATOR}, from its values. */
+    PURPOSES
+  }
+
+  /** Separates the purposes in a cell of the consent column. */
+  public static final String PURPOSE_SEPARATOR = ";";
+
+  /** What happens to a column's values before anything is stored. */
+  public enum Sensitivity {
+    /** Stored as they are. */
+    KEEP("keep"),
+    /** Replaced by deterministic AEAD tokens (equal values, equal tokens: still a feature). */
+    TOKENISE("tokenise"),
+    /** Replaced by randomised AEAD ciphertexts: recoverable with the key, never a feature. */
+    ENCRYPT("encrypt"),
+    /** Removed from the snapshot. */
+    DROP("drop");
+
+    private final String spelling;
+
+    Sensitivity(String spelling) {
+      this.spelling = spelling;
+    }
+
+    /** The word used in schema files. */
+    public String spelling() {
+      return spelling;
+    }
   }
 
   /**
@@ -42,19 +84,49 @@ public record Schema(
    * @param values allowed values of a categorical column
    * @param min smallest allowed value of a numeric column
    * @param max largest allowed value of a numeric column
+   * @param sensitivity what happens to its values before they are stored
    */
-  public record Column(String name, Type type, Set<String> values, double min, double max) {
+  public record Column(
+      String name, Type type, Set<String> values, double min, double max,
+      Sensitivity sensitivity) {
     public Column {
       values = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(values));
+      Objects.requireNonNull(sensitivity);
+    }
+
+    /** A column kept as it is. */
+    public Column(String name, Type type, Set<String> values, double min, double max) {
+      this(name, type, values, min, max, Sensitivity.KEEP);
     }
 
     public boolean numeric() {
-      return type != Type.CATEGORICAL;
+      return type == Type.INTEGER || type == Type.NUMBER;
     }
   }
 
   public Schema {
     columns = List.copyOf(columns);
+  }
+
+  /**
+   * Whether {@code c} is an input of a model: not the label, not the consent column, and not
+   * encrypted or dropped before storage.
+   */
+  public boolean isFeature(Column c) {
+    return !c.name().equals(label)
+        && c.type() != Type.PURPOSES
+        && c.sensitivity() != Sensitivity.ENCRYPT
+        && c.sensitivity() != Sensitivity.DROP;
+  }
+
+  /** The consent column, if the data set has one. */
+  public Optional<Column> consentColumn() {
+    return columns.stream().filter(c -> c.type() == Type.PURPOSES).findFirst();
+  }
+
+  /** The columns of a sensitivity, in file order. */
+  public List<String> columnsWith(Sensitivity s) {
+    return columns.stream().filter(c -> c.sensitivity() == s).map(Column::name).toList();
   }
 
   /** The column with this name. */
@@ -104,31 +176,70 @@ public record Schema(
             case "integer" -> Type.INTEGER;
             case "number" -> Type.NUMBER;
             case "categorical" -> Type.CATEGORICAL;
+            case "purposes" -> Type.PURPOSES;
             default ->
                 throw new BadInputException(
                     at + " ('" + cname + "'): type '" + t
-                        + "' is not integer, number or categorical");
+                        + "' is not integer, number, categorical or purposes");
           };
       Set<String> values = new LinkedHashSet<>();
-      if (type == Type.CATEGORICAL) {
+      if (type == Type.CATEGORICAL || type == Type.PURPOSES) {
         JsonNode v = c.get("values");
         if (v == null || !v.isArray() || v.isEmpty()) {
           throw new BadInputException(
-              at + " ('" + cname + "'): a categorical column lists its 'values'");
+              at + " ('" + cname + "'): a " + t + " column lists its 'values'");
         }
-        v.forEach(x -> values.add(x.asText()));
+        for (JsonNode x : v) {
+          if (type == Type.PURPOSES
+              && (x.asText().isEmpty() || x.asText().contains(PURPOSE_SEPARATOR))) {
+            throw new BadInputException(at + " ('" + cname + "'): a purpose is a non-empty"
+                + " word without '" + PURPOSE_SEPARATOR + "': '" + x.asText() + "'");
+          }
+          values.add(x.asText());
+        }
+      }
+      Sensitivity sensitivity = sensitivity(c, at + " ('" + cname + "')");
+      if (type == Type.PURPOSES && sensitivity != Sensitivity.KEEP) {
+        throw new BadInputException(at + " ('" + cname + "'): the consent column is kept as"
+            + " it is (it decides which rows are used)");
+      }
+      if (type == Type.PURPOSES && columns.stream().anyMatch(x -> x.type() == Type.PURPOSES)) {
+        throw new BadInputException(at + " ('" + cname + "'): a second consent (purposes)"
+            + " column; a data set has at most one");
       }
       double min = bound(c, "min", Double.NEGATIVE_INFINITY, at + " ('" + cname + "')");
       double max = bound(c, "max", Double.POSITIVE_INFINITY, at + " ('" + cname + "')");
       if (min > max) {
         throw new BadInputException(at + " ('" + cname + "'): min is above max");
       }
-      columns.add(new Column(cname, type, values, min, max));
+      columns.add(new Column(cname, type, values, min, max, sensitivity));
     }
     if (!seen.contains(label)) {
       throw new BadInputException(where + ": label column '" + label + "' is not declared");
     }
+    for (Column c : columns) {
+      if (c.name().equals(label)
+          && (c.type() == Type.PURPOSES || c.sensitivity() != Sensitivity.KEEP)) {
+        throw new BadInputException(where + ": label column '" + label
+            + "' must be kept as it is and cannot be the consent column");
+      }
+    }
     return new Schema(name, label, minRows, maxRows, columns, Digest.of(bytes));
+  }
+
+  private static Sensitivity sensitivity(JsonNode column, String where)
+      throws BadInputException {
+    JsonNode v = column.get("sensitivity");
+    if (v == null) {
+      return Sensitivity.KEEP;
+    }
+    for (Sensitivity s : Sensitivity.values()) {
+      if (v.isTextual() && s.spelling().equals(v.asText())) {
+        return s;
+      }
+    }
+    throw new BadInputException(where + ": sensitivity " + v
+        + " is not keep, tokenise, encrypt or drop");
   }
 
   private static long rowBound(JsonNode rows, String field, long dflt, String where)

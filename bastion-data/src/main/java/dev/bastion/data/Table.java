@@ -55,6 +55,28 @@ public record Table(String source, List<String> columns, List<Row> rows) {
     return new Table(source, columns, out);
   }
 
+  /** A table without the column {@code column}. */
+  public Table withoutColumn(String column) {
+    int i = indexOf(column);
+    if (i < 0) {
+      throw new IllegalArgumentException("no column " + column);
+    }
+    List<String> cols = new ArrayList<>(columns);
+    cols.remove(i);
+    List<Row> out = new ArrayList<>(rows.size());
+    for (Row r : rows) {
+      List<String> cells = new ArrayList<>(r.cells());
+      cells.remove(i);
+      out.add(new Row(r.line(), cells));
+    }
+    return new Table(source, cols, out);
+  }
+
+  /** A table with only the rows {@code keep} accepts, in order. */
+  public Table filterRows(java.util.function.Predicate<Row> keep) {
+    return new Table(source, columns, rows.stream().filter(keep).toList());
+  }
+
   /** RFC 4180 CSV with CRLF line ends: the canonical bytes of a snapshot. */
   public byte[] toCsv() {
     ByteArrayOutputStream out = new ByteArrayOutputStream();

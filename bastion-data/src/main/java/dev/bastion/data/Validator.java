@@ -122,11 +122,20 @@ public final class Validator {
 
   private static String check(Schema.Column c, String v) {
     if (v.isEmpty()) {
-      return "value is missing";
+      // An empty consent cell is a row whose subject agreed to nothing: valid, and never used.
+      return c.type() == Schema.Type.PURPOSES ? null : "value is missing";
     }
     switch (c.type()) {
       case CATEGORICAL -> {
         return c.values().contains(v) ? null : "'" + clip(v) + "' is not an allowed category";
+      }
+      case PURPOSES -> {
+        for (String p : v.split(Schema.PURPOSE_SEPARATOR, -1)) {
+          if (!c.values().contains(p)) {
+            return "'" + clip(p) + "' is not a declared purpose";
+          }
+        }
+        return null;
       }
       case INTEGER, NUMBER -> {
         double d;

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,10 +193,10 @@ class SchemaTest {
             "schema.json: column 1: field 'type' must be a string"),
         Arguments.of("unknown type",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"float\"}]}",
-            "schema.json: column 1 ('y'): type 'float' is not integer, number or categorical"),
+            "schema.json: column 1 ('y'): type 'float' is not integer, number, categorical or purposes"),
         Arguments.of("type in capitals",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"INTEGER\"}]}",
-            "schema.json: column 1 ('y'): type 'INTEGER' is not integer, number or categorical"),
+            "schema.json: column 1 ('y'): type 'INTEGER' is not integer, number, categorical or purposes"),
         Arguments.of("categorical without values",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\", \"type\": \"categorical\"}]}",
             "schema.json: column 1 ('y'): a categorical column lists its 'values'"),
@@ -214,7 +215,59 @@ class SchemaTest {
             "schema.json: label column 'z' is not declared"),
         Arguments.of("duplicate column",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col + ", " + col + "]}",
-            "schema.json: column 2: 'y' declared twice"));
+            "schema.json: column 2: 'y' declared twice"),
+        Arguments.of("unknown sensitivity",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"x\", \"type\": \"number\", \"sensitivity\": \"hide\"}]}",
+            "schema.json: column 2 ('x'): sensitivity \"hide\" is not keep, tokenise, encrypt or drop"),
+        Arguments.of("label encrypted",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\","
+                + " \"type\": \"categorical\", \"values\": [\"a\"], \"sensitivity\": \"encrypt\"}]}",
+            "schema.json: label column 'y' must be kept as it is"),
+        Arguments.of("purpose with separator",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"c\", \"type\": \"purposes\", \"values\": [\"a;b\"]}]}",
+            "schema.json: column 2 ('c'): a purpose is a non-empty word without ';'"),
+        Arguments.of("consent column dropped",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"c\", \"type\": \"purposes\", \"values\": [\"a\"],"
+                + " \"sensitivity\": \"drop\"}]}",
+            "schema.json: column 2 ('c'): the consent column is kept as it is"),
+        Arguments.of("two consent columns",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"c\", \"type\": \"purposes\", \"values\": [\"a\"]},"
+                + " {\"name\": \"d\", \"type\": \"purposes\", \"values\": [\"a\"]}]}",
+            "schema.json: column 3 ('d'): a second consent (purposes) column"));
+  }
+
+  @Test
+  void readsSensitivityAndTheConsentColumn() throws Exception {
+    Schema s = parse("{\"name\": \"n\", \"label\": \"y\", \"columns\": ["
+        + "{\"name\": \"y\", \"type\": \"categorical\", \"values\": [\"a\", \"b\"]},"
+        + "{\"name\": \"ssn\", \"type\": \"categorical\", \"values\": [\"1\"],"
+        + " \"sensitivity\": \"tokenise\"},"
+        + "{\"name\": \"age\", \"type\": \"integer\", \"sensitivity\": \"encrypt\"},"
+        + "{\"name\": \"note\", \"type\": \"categorical\", \"values\": [\"x\"],"
+        + " \"sensitivity\": \"drop\"},"
+        + "{\"name\": \"consent\", \"type\": \"purposes\", \"values\": [\"p\", \"q\"]}]}");
+    assertThat(s.columnsWith(Schema.Sensitivity.TOKENISE)).containsExactly("ssn");
+    assertThat(s.columnsWith(Schema.Sensitivity.ENCRYPT)).containsExactly("age");
+    assertThat(s.columnsWith(Schema.Sensitivity.DROP)).containsExactly("note");
+    assertThat(s.columnsWith(Schema.Sensitivity.KEEP)).containsExactly("y", "consent");
+    assertThat(s.consentColumn().orElseThrow().name()).isEqualTo("consent");
+    assertThat(s.columns().stream().filter(s::isFeature).map(Schema.Column::name))
+        .containsExactly("ssn");
+    assertThat(s.column("consent").orElseThrow().numeric()).isFalse();
+
+    Table t = new Table("t.csv", List.of("y", "ssn", "age", "note", "consent"), List.of(
+        new Table.Row(2, List.of("a", "1", "30", "x", "p;q")),
+        new Table.Row(3, List.of("b", "1", "31", "x", "")),
+        new Table.Row(4, List.of("a", "1", "32", "x", "p;r")),
+        new Table.Row(5, List.of("a", "1", "33", "x", "p;"))));
+    Validator.Result r = Validator.validate(t, s);
+    assertThat(r.issues()).extracting(Validator.Issue::describe).containsExactly(
+        "t.csv: row 3 (line 4), column 'consent': 'r' is not a declared purpose",
+        "t.csv: row 4 (line 5), column 'consent': '' is not a declared purpose");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * A pipeline definition (YAML): the data, its schema, the columns to protect, the training
@@ -22,7 +23,11 @@ import java.util.List;
  * @param name the pipeline's name
  * @param data the CSV file
  * @param schema the schema file
- * @param protect columns tokenised at ingestion
+ * @param protect columns tokenised at ingestion (besides those the schema declares {@code
+ *     tokenise})
+ * @param purpose what the pipeline uses the data for: rows whose consent column does not list it
+ *     never reach training; empty when not declared (then a data set with a consent column is
+ *     refused)
  * @param train training parameters
  * @param modelName the name the model is registered under
  */
@@ -33,11 +38,13 @@ public record PipelineDefinition(
     Path data,
     Path schema,
     List<String> protect,
+    String purpose,
     TrainParams train,
     String modelName) {
 
   public PipelineDefinition {
     protect = List.copyOf(protect);
+    Objects.requireNonNull(purpose);
   }
 
   /**
@@ -69,6 +76,15 @@ public record PipelineDefinition(
       }
       p.forEach(x -> protect.add(x.asText()));
     }
+    String purpose = "";
+    JsonNode pu = root.get("purpose");
+    if (pu != null) {
+      if (!pu.isTextual() || pu.asText().isBlank() || pu.asText().contains(";")) {
+        throw new BadInputException(where + ": 'purpose' must be one word naming what the data"
+            + " is used for (no ';')");
+      }
+      purpose = pu.asText();
+    }
     JsonNode train = root.path("train");
     if (!train.isObject()) {
       throw new BadInputException(where + ": 'train' section is missing");
@@ -79,7 +95,7 @@ public record PipelineDefinition(
       throw new BadInputException(where + ": 'register.model' is missing");
     }
     return new PipelineDefinition(
-        file, Digest.of(bytes), name, data, schema, protect, params, model);
+        file, Digest.of(bytes), name, data, schema, protect, purpose, params, model);
   }
 
   private static String text(JsonNode root, String field, String where) throws BadInputException {

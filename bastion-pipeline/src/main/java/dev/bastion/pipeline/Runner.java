@@ -113,19 +113,12 @@ public final class Runner {
     GateEnforcer enforcer = new GateEnforcer(home.store(), home.trust());
     FieldTokenizer tokenizer = home.keyring().tokenizer();
 
-    // ---- ingest: read, validate, tokenise; nothing is stored until the data is valid.
+    // ---- ingest: read, validate, apply consent and sensitivity; nothing is stored until the
+    // data is valid, and no row or value the data set's declarations exclude is stored at all.
     Schema schema = Schema.load(def.schema());
     Table raw = new CsvReader().read(def.data());
     byte[] rawBytes = Files.readAllBytes(def.data());
-    for (String col : def.protect()) {
-      Schema.Column c = schema.column(col).orElseThrow(() -> new BadInputException(
-          def.file() + ": protect: column '" + col + "' is not in the schema"));
-      if (c.numeric() || col.equals(schema.label())) {
-        throw new BadInputException(
-            def.file() + ": protect: column '" + col
-                + "' must be a categorical input column to be tokenised");
-      }
-    }
+    Usage usage = Usage.of(def, schema);
     stageEvent(EventKind.STAGE_START, "ingest", "ingest", def.data().getFileName().toString(),
         "ok", runId);
     Validator.Result validation = Validator.validate(raw, schema);
@@ -138,16 +131,19 @@ public final class Runner {
               ? first
               : first + " (and " + (validation.issueCount() - 1) + " more issues)");
     }
-    Table snapshot = raw;
-    for (String col : def.protect()) {
-      snapshot = snapshot.mapColumn(col, v -> tokenizer.tokenize(col, v));
-    }
+    Table consented = usage.consented(raw);
+    long excluded = raw.rows().size() - consented.rows().size();
+    Table snapshot =
+        usage.protect(consented, tokenizer, usage.encrypted().isEmpty()
+            ? null : home.keyring().fieldEncryptor());
     Instant t0 = Instant.now();
     Digest schemaDigest = home.store().put(
         Files.readAllBytes(def.schema()), "schema", "ingest", runId);
     Digest s = home.store().put(snapshot.toCsv(), "snapshot", "ingest", runId);
     ArrayNode protectedCols = Json.array();
-    def.protect().forEach(protectedCols::add);
+    usage.tokenised().forEach(protectedCols::add);
+    ObjectNode consentNode = usage.consentEvidence(raw.rows().size(), excluded);
+    ObjectNode sensitivityNode = usage.sensitivityEvidence();
     Digest ingestAtt =
         attest(
             "ingest", "ingest", runId, "snapshot", s,
@@ -158,25 +154,37 @@ public final class Runner {
                 .input("pipeline", def.digest())
                 .parameter("pipeline", def.name())
                 .parameter("data", def.data().getFileName().toString())
+                .parameter("source", def.data().toUri().toString())
                 .parameter("schema", def.schema().getFileName().toString())
+                .parameter("purpose", def.purpose())
                 .internal("protect", protectedCols)
                 .internal("tokenisation", "AES-256-SIV deterministic AEAD, per-column")
+                .internal("sensitivity", sensitivityNode)
+                .internal("consent", consentNode)
+                .internal("code", "bastion " + BastionVersion.get())
                 .started(t0));
     stageEvent(EventKind.STAGE_END, "ingest", "ingest", s.toString(), "ok", runId);
     out.accept(String.format(Locale.ROOT,
-        "ingest    %d rows valid against schema %s; tokenised %s", validation.rows(),
-        schema.name(), String.join(", ", def.protect())));
+        "ingest    %d rows valid against schema %s; tokenised %s%s", validation.rows(),
+        schema.name(), String.join(", ", usage.tokenised()), usage.describeOthers()));
+    if (schema.consentColumn().isPresent()) {
+      out.accept(String.format(Locale.ROOT,
+          "          %d rows excluded: their consent does not cover the purpose '%s'",
+          excluded, def.purpose()));
+    }
     out.accept("          snapshot " + s + " (encrypted, content-addressed)");
     out.accept("          provenance " + ingestAtt.shortHex() + " signed by ingest");
 
     // ---- gate: train
     ObjectNode dataEvidence = Json.object();
     ObjectNode data = dataEvidence.putObject("data");
-    data.put("rows", validation.rows());
+    data.put("rows", consented.rows().size());
     data.put("invalid_rows", validation.invalidRows());
-    data.put("columns", raw.columns().size());
+    data.put("columns", snapshot.columns().size());
     data.put("schema", schema.digest().toString());
     data.set("tokenised_fields", protectedCols);
+    data.set("sensitivity", sensitivityNode);
+    data.set("consent", consentNode);
     Digest gTrain = gate(engine, policies, "train", Map.of("snapshot", s), dataEvidence, runId);
 
     // ---- train (the consumer checks the gate's decision first)
@@ -184,7 +192,7 @@ public final class Runner {
     enforcer.requirePass(gTrain, "train", Map.of("snapshot", s), "trainer", runId);
     stageEvent(EventKind.STAGE_START, "trainer", "train", s.toString(), "ok", runId);
     Table trainInput = readSnapshot(home.store().get(s, "trainer", runId), s);
-    TabularModel model = Trainer.train(trainInput, schema, def.train(), def.protect());
+    TabularModel model = Trainer.train(trainInput, schema, def.train(), usage.tokenised());
     Digest m = home.store().put(model.toBytes(), "model", "trainer", runId);
     Digest trainAtt =
         attest(

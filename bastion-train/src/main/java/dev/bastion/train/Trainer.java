@@ -66,8 +66,8 @@ public final class Trainer {
     Map<String, double[]> numeric = new LinkedHashMap<>();
     Map<String, List<String>> categorical = new LinkedHashMap<>();
     for (Schema.Column c : schema.columns()) {
-      if (c.name().equals(schema.label())) {
-        continue;
+      if (!schema.isFeature(c)) {
+        continue; // the label, the consent column, encrypted and dropped columns
       }
       int i = snapshot.indexOf(c.name());
       if (c.numeric()) {
