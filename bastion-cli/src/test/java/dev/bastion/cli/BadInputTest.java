@@ -133,7 +133,7 @@ class BadInputTest {
     Outcome o = execute("run", pipeline.toString());
     assertThat(o.code).isEqualTo(2);
     assertThat(o.err.strip().lines()).hasSize(1);
-    assertThat(o.err).contains("credit-g.csv").contains("no such file");
+    assertThat(o.err).contains("credit-g.csv").contains("no such data file");
     assertThat(storeFiles()).isEmpty();
   }
 

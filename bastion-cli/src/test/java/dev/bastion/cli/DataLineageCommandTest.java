@@ -43,7 +43,7 @@ class DataLineageCommandTest {
   }
 
   @Test
-  void printsTheTreeTheGraphAndOpenLineageEvents() {
+  void printsTheTreeTheGraphAndOpenLineageEvents() throws Exception {
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
     assertThat(execute(out, err, "data", "lineage", "credit-risk@1")).isZero();

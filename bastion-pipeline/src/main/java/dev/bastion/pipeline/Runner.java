@@ -10,6 +10,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.CheckFailedException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
 import dev.bastion.crypto.FieldTokenizer;
 import dev.bastion.data.CsvReader;
@@ -25,8 +26,11 @@ import dev.bastion.registry.ModelChain;
 import dev.bastion.registry.ModelRegistry;
 import dev.bastion.train.TabularModel;
 import dev.bastion.train.Trainer;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.StringReader;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;
@@ -116,8 +120,13 @@ public final class Runner {
     // ---- ingest: read, validate, apply consent and sensitivity; nothing is stored until the
     // data is valid, and no row or value the data set's declarations exclude is stored at all.
     Schema schema = Schema.load(def.schema());
-    Table raw = new CsvReader().read(def.data());
-    byte[] rawBytes = Files.readAllBytes(def.data());
+    // One read: the digest recorded as the snapshot's source is of the very bytes parsed.
+    byte[] rawBytes = InputFiles.read(def.data(), "data file",
+        CsvReader.Options.DEFAULT.maxFileBytes());
+    Table raw = new CsvReader().read(new InputStreamReader(new ByteArrayInputStream(rawBytes),
+        StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)), def.data().toString());
     Usage usage = Usage.of(def, schema);
     stageEvent(EventKind.STAGE_START, "ingest", "ingest", def.data().getFileName().toString(),
         "ok", runId);
