@@ -27,6 +27,7 @@ import picocli.CommandLine.Command;
       VerifyChainCommand.class,
       EvidenceCommand.class,
       KeysCommand.class,
+      IdentityCommand.class,
       DataCommand.class,
       ModelCommand.class,
       BenchCommand.class,

@@ -405,6 +405,72 @@ public final class Keyring {
     }
   }
 
+  /** The CA's revocation list, {@code keys/ca.crl} (absent until the first revocation). */
+  public Path crlFile() {
+    return dir.resolve("ca.crl");
+  }
+
+  /** The revocations of this deployment, re-read as {@link #crlFile()} changes. */
+  public Revocations revocations() {
+    return new Revocations(crlFile(), ca.certificate());
+  }
+
+  /**
+   * Revokes the current certificate of identity {@code name}: a new CRL, signed by the CA, lists
+   * it beside every earlier revocation, with the next CRL number.
+   *
+   * @return the revoked identity
+   * @throws BadInputException if there is no such identity, or it is a component's
+   */
+  public Identity revoke(String name) throws BastionException, IOException {
+    checkName(name);
+    if (COMPONENTS.contains(name)) {
+      throw new BadInputException("identity '" + name + "' is a component; it is not revoked"
+          + " this way");
+    }
+    Path crt = certFile(name);
+    if (!Files.exists(crt)) {
+      throw new BadInputException("no identity '" + name + "' (" + crt + ")");
+    }
+    X509Certificate cert = Pem.certificate(Files.readAllBytes(crt), crt.toString());
+    Map<java.math.BigInteger, java.time.Instant> revoked = new java.util.LinkedHashMap<>();
+    java.math.BigInteger number = java.math.BigInteger.ONE;
+    if (Files.exists(crlFile())) {
+      java.security.cert.X509CRL old = Revocations.load(crlFile(), ca.certificate());
+      if (old.getRevokedCertificates() != null) {
+        for (java.security.cert.X509CRLEntry e : old.getRevokedCertificates()) {
+          revoked.put(e.getSerialNumber(), e.getRevocationDate().toInstant());
+        }
+      }
+      number = Revocations.number(old).add(java.math.BigInteger.ONE).max(number);
+    }
+    revoked.putIfAbsent(cert.getSerialNumber(), java.time.Instant.now());
+    try {
+      AtomicFiles.write(crlFile(), ca.crl(revoked, number).getEncoded());
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("signing a CRL with the CA key cannot fail", e);
+    }
+    return Identity.of(cert);
+  }
+
+  /**
+   * Writes identity {@code name}'s certificate, private key (PKCS#8, in clear, owner-only) and the
+   * CA certificate to {@code out} as {@code NAME.crt}, {@code NAME.key} and {@code ca.crt}: what
+   * a client needs for mutual TLS ({@code curl --cert --key --cacert}).
+   */
+  public void exportIdentity(String name, Path out) throws BastionException, IOException {
+    checkName(name);
+    if (COMPONENTS.contains(name)) {
+      throw new BadInputException("identity '" + name + "' is a component; its key stays here");
+    }
+    PrivateKey key = decryptKey(keyFile(name), master, name);
+    Files.createDirectories(out);
+    AtomicFiles.writePrivate(out.resolve(name + ".key"),
+        Pem.utf8(Pem.encode("PRIVATE KEY", key.getEncoded())));
+    AtomicFiles.write(out.resolve(name + ".crt"), Files.readAllBytes(certFile(name)));
+    AtomicFiles.write(out.resolve("ca.crt"), Pem.utf8(Pem.encode(ca.certificate())));
+  }
+
   /**
    * Starts a rotation of the artifact KEK: a new key is generated and made primary beside the old
    * ones, and the keyset is written. New artifacts are wrapped by the new key at once; existing

@@ -7,6 +7,7 @@ import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.security.SecureRandom;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
@@ -14,10 +15,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x500.X500NameBuilder;
 import org.bouncycastle.asn1.x500.style.BCStyle;
 import org.bouncycastle.asn1.x509.BasicConstraints;
+import org.bouncycastle.asn1.x509.CRLNumber;
+import org.bouncycastle.asn1.x509.CRLReason;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
 import org.bouncycastle.asn1.x509.Extension;
 import org.bouncycastle.asn1.x509.GeneralName;
@@ -25,9 +29,12 @@ import org.bouncycastle.asn1.x509.GeneralNames;
 import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.cert.CertIOException;
+import org.bouncycastle.cert.X509v2CRLBuilder;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
+import org.bouncycastle.cert.jcajce.JcaX509CRLConverter;
 import org.bouncycastle.cert.jcajce.JcaX509CertificateConverter;
 import org.bouncycastle.cert.jcajce.JcaX509ExtensionUtils;
+import org.bouncycastle.cert.jcajce.JcaX509v2CRLBuilder;
 import org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder;
 import org.bouncycastle.operator.ContentSigner;
 import org.bouncycastle.operator.OperatorCreationException;
@@ -153,6 +160,29 @@ final class LocalCa {
       return sign(b, caKey);
     } catch (CertIOException e) {
       throw new GeneralSecurityException("cannot build a certificate for " + cn, e);
+    }
+  }
+
+  /**
+   * A CRL listing {@code revoked} (serial to revocation time), number {@code number}, signed by
+   * this CA.
+   */
+  X509CRL crl(Map<BigInteger, Instant> revoked, BigInteger number) throws GeneralSecurityException {
+    Instant now = Instant.now();
+    try {
+      X509v2CRLBuilder b =
+          new JcaX509v2CRLBuilder(caCert.getSubjectX500Principal(), Date.from(now));
+      b.setNextUpdate(Date.from(now.plus(CA_VALIDITY)));
+      for (Map.Entry<BigInteger, Instant> e : revoked.entrySet()) {
+        b.addCRLEntry(e.getKey(), Date.from(e.getValue()), CRLReason.keyCompromise);
+      }
+      b.addExtension(Extension.cRLNumber, false, new CRLNumber(number));
+      b.addExtension(Extension.authorityKeyIdentifier, false,
+          new JcaX509ExtensionUtils().createAuthorityKeyIdentifier(caCert));
+      ContentSigner signer = new JcaContentSignerBuilder("SHA256withECDSA").build(caKey);
+      return new JcaX509CRLConverter().getCRL(b.build(signer));
+    } catch (CertIOException | OperatorCreationException e) {
+      throw new GeneralSecurityException("cannot build the CRL", e);
     }
   }
 

@@ -10,6 +10,7 @@ import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.FieldTokenizer;
 import dev.bastion.crypto.Identity;
 import dev.bastion.crypto.Keyring;
+import dev.bastion.crypto.Revocations;
 import dev.bastion.crypto.Trust;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
@@ -48,7 +49,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The inference gateway: HTTPS (TLS 1.3 only) on loopback, a client certificate from the
- * deployment's CA required for every connection, the caller's role checked, a per-identity rate
+ * deployment's CA required for every connection and not revoked (the CA's CRL, re-read as it
+ * changes), the caller's role checked, a per-identity rate
  * limit, and one model loaded after its whole chain verified.
  *
  * <p>Endpoints (TF Serving / KServe v1): {@code POST /v1/models/NAME:predict} with {@code
@@ -144,7 +146,8 @@ public final class Gateway implements AutoCloseable {
     connector.setPort(config.port());
     server.addConnector(connector);
     Gateway g = new Gateway(server, connector, served);
-    server.setHandler(g.new Api(config, trust, ledger, keyring.tokenizer()));
+    server.setHandler(
+        g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer()));
     try {
       server.start();
     } catch (Exception e) {
@@ -209,15 +212,18 @@ public final class Gateway implements AutoCloseable {
   private final class Api extends Handler.Abstract {
     private final Config config;
     private final Trust trust;
+    private final Revocations revocations;
     private final Ledger ledger;
     private final FieldTokenizer tokenizer;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final String predictPath;
     private final String modelPath;
 
-    Api(Config config, Trust trust, Ledger ledger, FieldTokenizer tokenizer) {
+    Api(Config config, Trust trust, Revocations revocations, Ledger ledger,
+        FieldTokenizer tokenizer) {
       this.config = config;
       this.trust = trust;
+      this.revocations = revocations;
       this.ledger = ledger;
       this.tokenizer = tokenizer;
       this.modelPath = "/v1/models/" + served.name();
@@ -282,6 +288,15 @@ public final class Gateway implements AutoCloseable {
         trust.checkIssued(chain[0]);
       } catch (VerificationException e) {
         throw new ApiError(401, "unauthenticated", "client certificate is not valid");
+      }
+      // Re-read when keys/ca.crl changes: a revocation holds from the next request on, also on
+      // connections opened before it. A CRL that cannot be trusted refuses everyone.
+      switch (revocations.status(chain[0])) {
+        case GOOD -> { }
+        case REVOKED ->
+            throw new ApiError(401, "unauthenticated", "client certificate is revoked");
+        case UNKNOWN ->
+            throw new ApiError(401, "unauthenticated", "revocation status cannot be checked");
       }
       return Identity.of(chain[0]);
     }

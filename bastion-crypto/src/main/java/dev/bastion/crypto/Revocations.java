@@ -1,0 +1,157 @@
+package dev.bastion.crypto;
+
+import dev.bastion.core.VerificationException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.GeneralSecurityException;
+import java.security.cert.CRLException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
+import java.security.cert.X509Certificate;
+import java.util.Objects;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.x509.Extension;
+
+/**
+ * The deployment's certificate revocation list ({@code keys/ca.crl}, signed by the local CA),
+ * re-read whenever the file changes, so a revocation takes effect without a restart.
+ *
+ * <p>Fails closed: a CRL that does not parse, is not signed by the CA, or is older (by CRL number)
+ * than one already seen makes every check fail until a good one is back. Without the file, no
+ * certificate is revoked (nothing has been yet); every revocation is also on the ledger.
+ */
+public final class Revocations {
+  /** Largest CRL read. */
+  static final long MAX_BYTES = 16L << 20;
+
+  private final Path file;
+  private final X509Certificate ca;
+  private Object seenKey;
+  private long seenModified = Long.MIN_VALUE;
+  private long seenSize = -1;
+  private X509CRL crl;
+  private String problem;
+  private BigInteger highest = BigInteger.valueOf(-1);
+
+  public Revocations(Path file, X509Certificate ca) {
+    this.file = Objects.requireNonNull(file);
+    this.ca = Objects.requireNonNull(ca);
+  }
+
+  /** A certificate's revocation status. */
+  public enum Status {
+    /** Not on the current CRL. */
+    GOOD,
+    /** On it. */
+    REVOKED,
+    /** The CRL cannot be trusted (see {@link #problem()}): to be treated as revoked. */
+    UNKNOWN
+  }
+
+  /** The status of {@code cert} against the current CRL, re-read first if the file changed. */
+  public synchronized Status status(X509Certificate cert) {
+    refresh();
+    if (problem != null) {
+      return Status.UNKNOWN;
+    }
+    return crl != null && crl.isRevoked(cert) ? Status.REVOKED : Status.GOOD;
+  }
+
+  /** Why the status is {@link Status#UNKNOWN}, or empty. */
+  public synchronized String problem() {
+    return problem == null ? "" : problem;
+  }
+
+  /**
+   * Checks that {@code cert} is not revoked.
+   *
+   * @throws VerificationException if it is, or the CRL cannot be trusted
+   */
+  public void check(X509Certificate cert) throws VerificationException {
+    switch (status(cert)) {
+      case GOOD -> { }
+      case REVOKED -> throw new VerificationException(
+          "certificate of " + cert.getSubjectX500Principal().getName() + " is revoked");
+      case UNKNOWN -> throw new VerificationException(problem());
+    }
+  }
+
+  private void refresh() {
+    BasicFileAttributes a;
+    try {
+      a = Files.readAttributes(file, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      if (crl != null) {
+        problem = file + ": the revocation list was removed; refusing every certificate";
+      }
+      return;
+    } catch (IOException e) {
+      problem = file + ": cannot read the revocation list: " + e.getMessage();
+      return;
+    }
+    if (Objects.equals(a.fileKey(), seenKey) && a.lastModifiedTime().toMillis() == seenModified
+        && a.size() == seenSize) {
+      return;
+    }
+    seenKey = a.fileKey();
+    seenModified = a.lastModifiedTime().toMillis();
+    seenSize = a.size();
+    try {
+      X509CRL next = load(file, ca);
+      BigInteger n = number(next);
+      if (n.compareTo(highest) < 0) {
+        problem = file + ": revocation list number " + n + " is older than " + highest
+            + " seen before; refusing every certificate";
+        return;
+      }
+      highest = n;
+      crl = next;
+      problem = null;
+    } catch (VerificationException e) {
+      problem = e.getMessage() + "; refusing every certificate";
+    }
+  }
+
+  /**
+   * Reads a CRL and checks that {@code ca} signed it.
+   *
+   * @throws VerificationException if it is unreadable, malformed or not signed by {@code ca}
+   */
+  public static X509CRL load(Path file, X509Certificate ca) throws VerificationException {
+    try {
+      if (Files.size(file) > MAX_BYTES) {
+        throw new VerificationException(file + ": revocation list larger than " + MAX_BYTES);
+      }
+      X509CRL c = (X509CRL) CertificateFactory.getInstance("X.509")
+          .generateCRL(new ByteArrayInputStream(Files.readAllBytes(file)));
+      c.verify(ca.getPublicKey());
+      if (!c.getIssuerX500Principal().equals(ca.getSubjectX500Principal())) {
+        throw new VerificationException(file + ": revocation list of another issuer");
+      }
+      return c;
+    } catch (IOException | CRLException e) {
+      throw new VerificationException(file + ": not a readable revocation list", e);
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(file + ": revocation list not signed by the CA", e);
+    }
+  }
+
+  /** The CRL number extension, or -1 without one. */
+  static BigInteger number(X509CRL c) throws VerificationException {
+    byte[] ext = c.getExtensionValue(Extension.cRLNumber.getId());
+    if (ext == null) {
+      return BigInteger.valueOf(-1);
+    }
+    try {
+      return ASN1Integer.getInstance(ASN1OctetString.getInstance(ext).getOctets()).getValue();
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException("malformed CRL number", e);
+    }
+  }
+}
