@@ -71,7 +71,8 @@ public final class Demo {
           Gateway.start(Gateway.Config.defaults().withPort(0), served, keys, home.trust(),
               home.ledger())) {
         out.println("  gateway on https://127.0.0.1:" + g.port()
-            + " (TLS 1.3 only, client certificate from the local CA required)");
+            + " (TLS 1.3 only; a client certificate from the local CA, or a signed bearer"
+            + " token, on every request)");
         String body = exampleRequest(def);
         String path = "/v1/models/" + served.name() + ":predict";
         GatewayClient.Reply reply =
@@ -82,15 +83,15 @@ public final class Demo {
         if (reply.status() != 200) {
           throw new CheckFailedException("the authenticated prediction failed: " + reply.body());
         }
-        out.println("  POST " + path + " without a client certificate");
-        try {
-          GatewayClient.Reply anon = GatewayClient.anonymous(keys).post(g.port(), path, body);
+        out.println("  POST " + path + " without a client certificate or token");
+        long calls = g.modelCalls();
+        GatewayClient.Reply anon = GatewayClient.anonymous(keys).post(g.port(), path, body);
+        if (anon.status() != 401 || g.modelCalls() != calls) {
           throw new CheckFailedException(
-              "a request without a client certificate was answered: " + anon.status());
-        } catch (IOException refused) {
-          out.println("    refused during the TLS handshake (" + refused.getClass().getSimpleName()
-              + "); the model was not called");
+              "a request without a client certificate or token was answered: " + anon.status());
         }
+        out.println("    response " + anon.status() + " " + anon.body()
+            + "; the model was not called");
       }
 
       step(4, "audit verify");

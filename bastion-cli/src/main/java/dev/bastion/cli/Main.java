@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
       EvidenceCommand.class,
       KeysCommand.class,
       IdentityCommand.class,
+      TokenCommand.class,
       DataCommand.class,
       ModelCommand.class,
       BenchCommand.class,

@@ -405,6 +405,42 @@ public final class Keyring {
     }
   }
 
+  /**
+   * The current certificate of identity {@code name}, read from disk now (so identities issued
+   * after this keyring was opened are found), or empty if there is none.
+   */
+  public Optional<X509Certificate> currentCertificate(String name)
+      throws BastionException, IOException {
+    checkName(name);
+    Path crt = certFile(name);
+    if (!Files.exists(crt)) {
+      return Optional.empty();
+    }
+    return Optional.of(Pem.certificate(Files.readAllBytes(crt), crt.toString()));
+  }
+
+  /**
+   * A bearer token for identity {@code name} with {@code role}, signed by the gateway's key (see
+   * {@link BearerTokens}). The identity is issued first if it does not exist, so that revoking it
+   * ({@link #revoke}) refuses its tokens too; if it exists, its role must be {@code role}.
+   *
+   * @throws BadInputException if the role differs from the identity's, or the lifetime is too long
+   */
+  public String issueToken(String name, String role, String audience, java.time.Duration lifetime)
+      throws BastionException, IOException {
+    Optional<X509Certificate> cert = currentCertificate(name);
+    if (cert.isPresent()) {
+      String has = Identity.of(cert.get()).role();
+      if (!has.equals(role)) {
+        throw new BadInputException("identity '" + name + "' has role '" + has + "', not '"
+            + role + "'");
+      }
+    } else {
+      issueClient(name, role);
+    }
+    return BearerTokens.issue(signer("gateway"), name, role, audience, lifetime);
+  }
+
   /** The CA's revocation list, {@code keys/ca.crl} (absent until the first revocation). */
   public Path crlFile() {
     return dir.resolve("ca.crl");

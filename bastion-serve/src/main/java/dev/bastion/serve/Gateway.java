@@ -7,6 +7,7 @@ import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
+import dev.bastion.crypto.BearerTokens;
 import dev.bastion.crypto.FieldTokenizer;
 import dev.bastion.crypto.Identity;
 import dev.bastion.crypto.Keyring;
@@ -20,9 +21,11 @@ import io.github.bucket4j.ConsumptionProbe;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -114,7 +117,9 @@ public final class Gateway implements AutoCloseable {
     ssl.setKeyStore(keyring.keyStore("gateway", password));
     ssl.setKeyStorePassword(new String(password));
     ssl.setTrustStore(keyring.trustStore());
-    ssl.setNeedClientAuth(true);
+    // A client certificate is asked for but may be missing: such a client must then bring a
+    // bearer token, checked for every request before anything else happens.
+    ssl.setWantClientAuth(true);
     ssl.setIncludeProtocols("TLSv1.3");
     ssl.setEndpointIdentificationAlgorithm(null);
 
@@ -147,7 +152,8 @@ public final class Gateway implements AutoCloseable {
     server.addConnector(connector);
     Gateway g = new Gateway(server, connector, served);
     server.setHandler(
-        g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer()));
+        g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
+            keyring.identity("gateway").certificate().getPublicKey()));
     try {
       server.start();
     } catch (Exception e) {
@@ -213,6 +219,8 @@ public final class Gateway implements AutoCloseable {
     private final Config config;
     private final Trust trust;
     private final Revocations revocations;
+    private final Keyring keyring;
+    private final PublicKey tokenKey;
     private final Ledger ledger;
     private final FieldTokenizer tokenizer;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
@@ -220,7 +228,9 @@ public final class Gateway implements AutoCloseable {
     private final String modelPath;
 
     Api(Config config, Trust trust, Revocations revocations, Ledger ledger,
-        FieldTokenizer tokenizer) {
+        FieldTokenizer tokenizer, Keyring keyring, PublicKey tokenKey) {
+      this.keyring = keyring;
+      this.tokenKey = tokenKey;
       this.config = config;
       this.trust = trust;
       this.revocations = revocations;
@@ -282,8 +292,46 @@ public final class Gateway implements AutoCloseable {
       X509Certificate[] chain =
           attr instanceof EndPoint.SslSessionData data ? data.peerCertificates() : null;
       if (chain == null || chain.length == 0) {
-        throw new ApiError(401, "unauthenticated", "a client certificate is required");
+        return bearer(request);
       }
+      return checked(chain[0]);
+    }
+
+    /** The identity a bearer token names, if the token and that identity hold. */
+    private Identity bearer(Request request) throws ApiError {
+      String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+      if (auth == null) {
+        throw new ApiError(401, "unauthenticated",
+            "a client certificate or a bearer token is required");
+      }
+      if (!auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+        throw new ApiError(401, "unauthenticated", "only Bearer authorization is accepted");
+      }
+      BearerTokens.Claims claims;
+      try {
+        claims = BearerTokens.verify(auth.substring(7).strip(), tokenKey,
+            BearerTokens.GATEWAY_AUDIENCE, Instant.now());
+      } catch (VerificationException e) {
+        throw new ApiError(401, "unauthenticated", "bearer token refused: " + e.getMessage());
+      }
+      X509Certificate cert;
+      try {
+        cert = keyring.currentCertificate(claims.subject()).orElseThrow(() ->
+            new ApiError(401, "unauthenticated", "bearer token for an unknown identity"));
+      } catch (BastionException | IOException e) {
+        throw new ApiError(401, "unauthenticated", "bearer token identity cannot be checked");
+      }
+      // The token's holder is checked as a certificate would be: issued, valid, not revoked.
+      Identity id = checked(cert);
+      if (!id.role().equals(claims.role())) {
+        throw new ApiError(401, "unauthenticated", "bearer token role is not the identity's");
+      }
+      return id;
+    }
+
+    /** {@code cert}'s identity, if our CA issued it, it is valid now and not revoked. */
+    private Identity checked(X509Certificate cert) throws ApiError {
+      X509Certificate[] chain = {cert};
       try {
         trust.checkIssued(chain[0]);
       } catch (VerificationException e) {

@@ -35,6 +35,23 @@ public final class GatewayClient {
   }
 
   private final HttpClient http;
+  private String bearer;
+
+  /** Sends {@code Authorization: Bearer TOKEN} with every request from now on. */
+  public GatewayClient withBearer(String token) {
+    this.bearer = token;
+    return this;
+  }
+
+  private HttpRequest.Builder request(int port, String path) {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
+            .timeout(Duration.ofSeconds(10));
+    if (bearer != null) {
+      b.header("Authorization", "Bearer " + bearer);
+    }
+    return b;
+  }
 
   private GatewayClient(SSLContext ctx) {
     SSLParameters params = new SSLParameters();
@@ -83,8 +100,7 @@ public final class GatewayClient {
   /** POSTs JSON to {@code https://localhost:PORT/PATH}. */
   public Reply post(int port, String path, String json) throws IOException, InterruptedException {
     HttpRequest req =
-        HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
-            .timeout(Duration.ofSeconds(10))
+        request(port, path)
             .header("Content-Type", "application/json")
             .POST(HttpRequest.BodyPublishers.ofString(json, StandardCharsets.UTF_8))
             .build();
@@ -94,8 +110,7 @@ public final class GatewayClient {
   /** GETs {@code https://localhost:PORT/PATH}. */
   public Reply get(int port, String path) throws IOException, InterruptedException {
     HttpRequest req =
-        HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
-            .timeout(Duration.ofSeconds(10))
+        request(port, path)
             .GET()
             .build();
     return Reply.of(http.send(req, HttpResponse.BodyHandlers.ofString()));
