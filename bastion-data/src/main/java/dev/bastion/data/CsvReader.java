@@ -177,9 +177,19 @@ public final class CsvReader {
    * @throws BadInputException if the file is missing, too large, or not CSV
    */
   public long stream(Path file, RowVisitor visitor) throws BadInputException, IOException {
+    return stream(file, visitor, null);
+  }
+
+  /**
+   * As {@link #stream(Path, RowVisitor)}, and updates {@code digest} (null for none) with every byte
+   * read, so a caller gets the file's hash from the same pass.
+   */
+  public long stream(Path file, RowVisitor visitor, java.security.MessageDigest digest)
+      throws BadInputException, IOException {
     String name = file.toString();
     checkFile(file, name);
-    try (InputStream in = Files.newInputStream(file)) {
+    try (InputStream raw = Files.newInputStream(file)) {
+      InputStream in = digest == null ? raw : new java.security.DigestInputStream(raw, digest);
       return stream(in, name, visitor);
     }
   }
