@@ -37,6 +37,7 @@ public final class KllSketch {
   private double max = Double.NEGATIVE_INFINITY;
   private long coin;
   private double[][] levels = {new double[0]};
+  private double[] spare = new double[16];
   private int[] sizes = {0};
   private int total; // items held
   private int capacity; // items held before a compaction
@@ -89,6 +90,9 @@ public final class KllSketch {
   }
 
   private int levelCapacity(int level, int height) {
+    if (level == 0) {
+      return k; // items of weight 1: a larger buffer costs k doubles and saves sorting often
+    }
     double c = k * Math.pow(2.0 / 3.0, height - 1 - level);
     return Math.max(2, (int) Math.ceil(c));
   }
@@ -162,20 +166,39 @@ public final class KllSketch {
     }
     // An odd item out stays at this level: the smallest, so what moves up is a contiguous run.
     int keep = size % 2;
-    int start = keep;
     int offset = nextCoin() ? 1 : 0;
-    int moved = (size - start) / 2;
-    double[] up = new double[moved];
-    for (int i = 0; i < moved; i++) {
-      up[i] = items[start + 2 * i + offset];
-    }
-    // Merge the promoted items into the (sorted) level above.
+    int moved = (size - keep) / 2;
+    // Merge every other item (from keep + offset, stride 2) with the sorted level above, into the
+    // spare array, which then becomes that level: no allocation once the arrays have grown.
     double[] above = levels[h + 1];
     int aboveSize = sizes[h + 1];
-    double[] merged = new double[Math.max(aboveSize + moved, 2)];
-    mergeSorted(above, aboveSize, up, moved, merged);
-    levels[h + 1] = merged;
-    sizes[h + 1] = aboveSize + moved;
+    int need = aboveSize + moved;
+    if (spare.length < need) {
+      spare = new double[Math.max(need, spare.length * 2)];
+    }
+    double[] out = spare;
+    int i = 0;
+    int j = 0;
+    int o = 0;
+    int first = keep + offset;
+    while (i < aboveSize && j < moved) {
+      double b = items[first + 2 * j];
+      if (above[i] <= b) {
+        out[o++] = above[i++];
+      } else {
+        out[o++] = b;
+        j++;
+      }
+    }
+    while (i < aboveSize) {
+      out[o++] = above[i++];
+    }
+    while (j < moved) {
+      out[o++] = items[first + 2 * j++];
+    }
+    spare = above;
+    levels[h + 1] = out;
+    sizes[h + 1] = need;
     sizes[h] = keep;
     total -= moved;
   }
