@@ -139,6 +139,23 @@ public final class ColumnProfile {
     return integers + decimals > 0 && texts == 0;
   }
 
+  /**
+   * A readable number: 12 significant digits between 1e-20 and 1e20 in magnitude, else the
+   * value's Java spelling as a string, so that no document holds a number hundreds of digits long
+   * (canonical JSON writes decimals in plain notation, and readers limit number length).
+   */
+  static JsonNode number(double x) {
+    var f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+    if (x == 0) {
+      return f.numberNode(0);
+    }
+    double a = Math.abs(x);
+    if (Double.isFinite(x) && a >= 1e-20 && a < 1e20) {
+      return f.numberNode(new java.math.BigDecimal(x).round(new java.math.MathContext(12)));
+    }
+    return f.textNode(Double.toString(x));
+  }
+
   JsonNode toJson() {
     ObjectNode o = Json.object();
     o.put("name", name);
@@ -149,13 +166,13 @@ public final class ColumnProfile {
     o.put("texts", texts);
     o.put("distinct", Math.round(distinct.estimate()));
     if (!numbers.isEmpty()) {
-      o.put("min", numbers.min());
-      o.put("max", numbers.max());
+      o.set("min", number(numbers.min()));
+      o.set("max", number(numbers.max()));
       ObjectNode q = o.putObject("quantiles");
       var sorted = numbers.items();
       for (double p : QUANTILES) {
-        q.put(String.format(java.util.Locale.ROOT, "p%02d", Math.round(p * 100)),
-            sorted.quantile(p));
+        q.set(String.format(java.util.Locale.ROOT, "p%02d", Math.round(p * 100)),
+            number(sorted.quantile(p)));
       }
     }
     if (texts > 0) {

@@ -91,12 +91,15 @@ public final class Drift {
       ObjectNode o = Json.object();
       o.put("column", column);
       o.put("test", test);
-      o.put("statistic", statistic);
-      o.put("p_value", pValue);
-      o.put("threshold", threshold);
+      o.set("statistic", ColumnProfile.number(statistic));
+      o.set("p_value", ColumnProfile.number(pValue));
+      o.set("threshold", ColumnProfile.number(threshold));
       ObjectNode e = o.putObject("effects");
-      effects.forEach((k, v) -> e.putObject(k).put("value", v)
-          .put("threshold", effectThresholds.get(k)));
+      effects.forEach((k, v) -> {
+        ObjectNode n = e.putObject(k);
+        n.set("value", ColumnProfile.number(v));
+        n.set("threshold", ColumnProfile.number(effectThresholds.get(k)));
+      });
       o.put("drifted", drifted);
       return o;
     }

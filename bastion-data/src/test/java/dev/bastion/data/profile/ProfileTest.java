@@ -196,6 +196,21 @@ class ProfileTest {
   }
 
   @Test
+  void extremeValuesStayReadable() throws Exception {
+    Path f = Files.writeString(tmp.resolve("tiny.csv"),
+        "a,b\n1e-300,x\n-2e300,y\n0.5,z\n", StandardCharsets.UTF_8);
+    Profile p = Profiler.profile(f, CsvReader.Options.STREAMING);
+    Profile again = Profile.parse(p.toJson(), "p");
+    assertThat(again.toJson()).isEqualTo(p.toJson());
+    assertThat(again.column("a").orElseThrow().numbers().min()).isEqualTo(-2e300);
+    // Drift reports with p-values far below 1e-20 parse back too.
+    List<Drift.Test> t = Drift.compare(p, p, null, Drift.Options.DEFAULTS);
+    byte[] report = Json.canonical(new ValidationReport("f", new dev.bastion.data.Validator.Result(
+        0, 0, 0, List.of()), t, true).toJson());
+    assertThat(Json.parse(report, "report").get("drift")).hasSize(2);
+  }
+
+  @Test
   void oneMapOfEffectsPerTest() throws Exception {
     Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
     Drift.Test t = Drift.compare(p, p, null, Drift.Options.DEFAULTS).get(1);
