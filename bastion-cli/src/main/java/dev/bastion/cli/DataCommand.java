@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "data", description = "Data snapshots.", subcommands = {DataCommand.Erase.class, DataLineageCommand.class})
+@Command(name = "data", description = "Data sets: profiles, schemas, validation, erasure.",
+    subcommands = {DataCommand.Erase.class, DataLineageCommand.class, DataProfileCommand.class,
+        DataSuggestSchemaCommand.class, DataValidateCommand.class})
 final class DataCommand {
   @Command(
       name = "erase",

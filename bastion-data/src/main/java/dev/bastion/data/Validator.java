@@ -58,69 +58,111 @@ public final class Validator {
 
   /** Validates {@code table} against {@code schema}. */
   public static Result validate(Table table, Schema schema) {
-    List<Issue> issues = new ArrayList<>();
-    long[] count = {0};
-    String file = table.source();
-    int[] index = new int[schema.columns().size()];
-    boolean headerOk = true;
-    for (int i = 0; i < schema.columns().size(); i++) {
-      Schema.Column c = schema.columns().get(i);
-      index[i] = table.indexOf(c.name());
-      if (index[i] < 0) {
-        add(issues, count, new Issue(file, 1, 0, c.name(), "column is missing from the header"));
-        headerOk = false;
-      }
+    Session s = start(schema, table.source(), table.columns());
+    long rowNo = 0;
+    String[] cells = new String[table.columns().size()];
+    for (Table.Row r : table.rows()) {
+      s.row(++rowNo, r.line(), r.cells().toArray(cells));
     }
-    for (String col : table.columns()) {
-      if (schema.column(col).isEmpty()) {
-        add(issues, count, new Issue(file, 1, 0, col, "column is not in the schema"));
-        headerOk = false;
-      }
-    }
-    long invalid = 0;
-    if (headerOk) {
-      long rowNo = 0;
-      for (Table.Row r : table.rows()) {
-        rowNo++;
-        boolean bad = false;
-        for (int i = 0; i < index.length; i++) {
-          Schema.Column c = schema.columns().get(i);
-          String v = r.cells().get(index[i]);
-          String problem = check(c, v);
-          if (problem != null) {
-            add(issues, count, new Issue(file, r.line(), rowNo, c.name(), problem));
-            bad = true;
-          }
-        }
-        if (bad) {
-          invalid++;
-        }
-      }
-    }
-    long n = table.rows().size();
-    if (n < schema.minRows() || n > schema.maxRows()) {
-      add(
-          issues,
-          count,
-          new Issue(
-              file,
-              0,
-              0,
-              "",
-              n + " rows, outside the accepted range " + schema.minRows() + ".."
-                  + schema.maxRows()));
-    }
-    return new Result(n, invalid, count[0], issues);
+    return s.finish();
   }
 
-  private static void add(List<Issue> issues, long[] count, Issue issue) {
-    count[0]++;
-    if (issues.size() < MAX_ISSUES) {
-      issues.add(issue);
+  /**
+   * Starts a row-at-a-time validation of a file with this header: for files read with {@link
+   * CsvReader#stream}, in bounded memory.
+   */
+  public static Session start(Schema schema, String file, List<String> header) {
+    return new Session(schema, file, header);
+  }
+
+  /** A validation in progress: header issues found at the start, row issues as rows arrive. */
+  public static final class Session {
+    private final Schema schema;
+    private final String file;
+    private final int[] index;
+    private final boolean headerOk;
+    private final List<Issue> issues = new ArrayList<>();
+    private final int[] kinds;
+    private final double[] values;
+    private long count;
+    private long rows;
+    private long invalid;
+
+    private Session(Schema schema, String file, List<String> header) {
+      this.schema = schema;
+      this.file = file;
+      this.index = new int[schema.columns().size()];
+      boolean ok = true;
+      for (int i = 0; i < index.length; i++) {
+        Schema.Column c = schema.columns().get(i);
+        index[i] = header.indexOf(c.name());
+        if (index[i] < 0) {
+          add(new Issue(file, 1, 0, c.name(), "column is missing from the header"));
+          ok = false;
+        }
+      }
+      for (String col : header) {
+        if (schema.column(col).isEmpty()) {
+          add(new Issue(file, 1, 0, col, "column is not in the schema"));
+          ok = false;
+        }
+      }
+      this.headerOk = ok;
+      this.kinds = new int[header.size()];
+      this.values = new double[header.size()];
+    }
+
+    /** Checks one row; {@code cells} are in header order. */
+    public void row(long row, long line, String[] cells) {
+      for (int i = 0; i < cells.length; i++) {
+        kinds[i] = Numbers.classify(cells[i], values, i);
+      }
+      row(row, line, cells, kinds, values);
+    }
+
+    /**
+     * Checks one row whose cells were already classified by {@link Numbers#classify} into {@code
+     * kinds} and {@code values} (both in header order), so that a caller that also profiles the
+     * row parses each number once.
+     */
+    public void row(long row, long line, String[] cells, int[] kinds, double[] values) {
+      rows++;
+      if (!headerOk) {
+        return;
+      }
+      boolean bad = false;
+      for (int i = 0; i < index.length; i++) {
+        Schema.Column c = schema.columns().get(i);
+        int at = index[i];
+        String problem = check(c, cells[at], kinds[at], values[at]);
+        if (problem != null) {
+          add(new Issue(file, line, row, c.name(), problem));
+          bad = true;
+        }
+      }
+      if (bad) {
+        invalid++;
+      }
+    }
+
+    /** The result, with the row-count check. */
+    public Result finish() {
+      if (rows < schema.minRows() || rows > schema.maxRows()) {
+        add(new Issue(file, 0, 0, "", rows + " rows, outside the accepted range "
+            + schema.minRows() + ".." + schema.maxRows()));
+      }
+      return new Result(rows, invalid, count, issues);
+    }
+
+    private void add(Issue issue) {
+      count++;
+      if (issues.size() < MAX_ISSUES) {
+        issues.add(issue);
+      }
     }
   }
 
-  private static String check(Schema.Column c, String v) {
+  private static String check(Schema.Column c, String v, int kind, double d) {
     if (v.isEmpty()) {
       // An empty consent cell is a row whose subject agreed to nothing: valid, and never used.
       return c.type() == Schema.Type.PURPOSES ? null : "value is missing";
@@ -138,20 +180,13 @@ public final class Validator {
         return null;
       }
       case INTEGER, NUMBER -> {
-        double d;
         if (c.type() == Schema.Type.INTEGER) {
-          var i = Numbers.parseInteger(v);
-          if (i.isEmpty()) {
+          if (kind != Numbers.INTEGER_KIND) {
             return "'" + clip(v) + "' is not an integer";
           }
-          d = i.getAsLong();
-        } else {
-          var n = Numbers.parseDecimal(v);
-          if (n.isEmpty()) {
-            return "'" + clip(v) + "' is not " + (Numbers.isNonFinite(v) ? "a finite number"
-                : "a number");
-          }
-          d = n.getAsDouble();
+        } else if (kind == Numbers.NOT_A_NUMBER) {
+          return "'" + clip(v) + "' is not " + (Numbers.isNonFinite(v) ? "a finite number"
+              : "a number");
         }
         if (d < c.min() || d > c.max()) {
           return clip(v) + " is outside the range " + fmt(c.min()) + ".." + fmt(c.max());

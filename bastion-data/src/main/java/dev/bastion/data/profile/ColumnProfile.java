@@ -1,0 +1,256 @@
+package dev.bastion.data.profile;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Json;
+import dev.bastion.data.Numbers;
+import dev.bastion.data.sketch.FrequentItems;
+import dev.bastion.data.sketch.Hashing;
+import dev.bastion.data.sketch.HyperLogLog;
+import dev.bastion.data.sketch.KllSketch;
+import java.util.Base64;
+import java.util.Map;
+
+/**
+ * One column's profile: cell counts by kind (empty, integer, other decimal, text), distinct values
+ * (HyperLogLog over all non-empty cells, numbers by value), a KLL quantile sketch of the numeric
+ * cells, and Misra–Gries frequent items of the text cells. Memory is bounded by the sketch
+ * parameters, whatever the row count. Not thread-safe; {@link Profile} hands out copies.
+ */
+public final class ColumnProfile {
+  /** Quantiles written in the readable part of the JSON. */
+  static final double[] QUANTILES = {0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99};
+
+  /** Frequent items written in the readable part of the JSON. */
+  static final int TOP = 10;
+
+  private final String name;
+  private long count;
+  private long nulls;
+  private long integers;
+  private long decimals;
+  private long texts;
+  private final HyperLogLog distinct;
+  private final KllSketch numbers;
+  private final FrequentItems items;
+
+  ColumnProfile(String name) {
+    this(name, new HyperLogLog(), new KllSketch(), new FrequentItems());
+  }
+
+  private ColumnProfile(String name, HyperLogLog distinct, KllSketch numbers, FrequentItems items) {
+    this.name = name;
+    this.distinct = distinct;
+    this.numbers = numbers;
+    this.items = items;
+  }
+
+  /** Adds one cell, classified by {@link Numbers#classify}. */
+  void add(String cell, int kind, double value) {
+    count++;
+    if (cell.isEmpty()) {
+      nulls++;
+      return;
+    }
+    switch (kind) {
+      case Numbers.INTEGER_KIND, Numbers.DECIMAL_KIND -> {
+        if (kind == Numbers.INTEGER_KIND) {
+          integers++;
+        } else {
+          decimals++;
+        }
+        numbers.update(value);
+        distinct.addHash(Hashing.hash(value));
+      }
+      default -> {
+        texts++;
+        items.update(cell);
+        distinct.addHash(Hashing.hash(cell));
+      }
+    }
+  }
+
+  void merge(ColumnProfile o) {
+    count += o.count;
+    nulls += o.nulls;
+    integers += o.integers;
+    decimals += o.decimals;
+    texts += o.texts;
+    distinct.merge(o.distinct);
+    numbers.merge(o.numbers);
+    items.merge(o.items);
+  }
+
+  ColumnProfile copy() {
+    ColumnProfile c = new ColumnProfile(name, distinct.copy(), numbers.copy(), items.copy());
+    c.count = count;
+    c.nulls = nulls;
+    c.integers = integers;
+    c.decimals = decimals;
+    c.texts = texts;
+    return c;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /** Cells, empty ones included: the profile's row count. */
+  public long count() {
+    return count;
+  }
+
+  public long nulls() {
+    return nulls;
+  }
+
+  public long integers() {
+    return integers;
+  }
+
+  /** Numeric cells that are not integers. */
+  public long decimals() {
+    return decimals;
+  }
+
+  public long texts() {
+    return texts;
+  }
+
+  /** Estimated distinct non-empty values. */
+  public double distinct() {
+    return distinct.estimate();
+  }
+
+  /** A copy of the numbers' quantile sketch. */
+  public KllSketch numbers() {
+    return numbers.copy();
+  }
+
+  /** A copy of the text values' frequent items. */
+  public FrequentItems items() {
+    return items.copy();
+  }
+
+  /** Whether the column holds numbers and no text. */
+  public boolean numeric() {
+    return integers + decimals > 0 && texts == 0;
+  }
+
+  /**
+   * A readable number: 12 significant digits between 1e-20 and 1e20 in magnitude, else the
+   * value's Java spelling as a string, so that no document holds a number hundreds of digits long
+   * (canonical JSON writes decimals in plain notation, and readers limit number length).
+   */
+  static JsonNode number(double x) {
+    var f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+    if (x == 0) {
+      return f.numberNode(0);
+    }
+    double a = Math.abs(x);
+    if (Double.isFinite(x) && a >= 1e-20 && a < 1e20) {
+      return f.numberNode(new java.math.BigDecimal(x).round(new java.math.MathContext(12)));
+    }
+    return f.textNode(Double.toString(x));
+  }
+
+  JsonNode toJson() {
+    ObjectNode o = Json.object();
+    o.put("name", name);
+    o.put("count", count);
+    o.put("nulls", nulls);
+    o.put("integers", integers);
+    o.put("decimals", decimals);
+    o.put("texts", texts);
+    o.put("distinct", Math.round(distinct.estimate()));
+    if (!numbers.isEmpty()) {
+      o.set("min", number(numbers.min()));
+      o.set("max", number(numbers.max()));
+      ObjectNode q = o.putObject("quantiles");
+      var sorted = numbers.items();
+      for (double p : QUANTILES) {
+        q.set(String.format(java.util.Locale.ROOT, "p%02d", Math.round(p * 100)),
+            number(sorted.quantile(p)));
+      }
+    }
+    if (texts > 0) {
+      ArrayNode top = o.putArray("top");
+      int i = 0;
+      for (Map.Entry<String, Long> e : items.top()) {
+        if (i++ == TOP) {
+          break;
+        }
+        top.addObject().put("value", e.getKey()).put("count", e.getValue());
+      }
+      o.put("top_error", items.error());
+    }
+    ObjectNode s = o.putObject("sketches");
+    Base64.Encoder b64 = Base64.getEncoder();
+    s.put("hll", b64.encodeToString(distinct.toBytes()));
+    s.put("kll", b64.encodeToString(numbers.toBytes()));
+    s.put("items", b64.encodeToString(items.toBytes()));
+    return o;
+  }
+
+  /**
+   * Reads a column from its JSON: the sketches are authoritative, the counts are checked against
+   * them, and {@link Profile#fromJson} checks that the readable fields are the ones they give.
+   */
+  static ColumnProfile fromJson(JsonNode o, String where) throws BadInputException {
+    if (!o.isObject()) {
+      throw new BadInputException(where + ": a column must be an object");
+    }
+    String name = Json.requireText(o, "name", where);
+    String at = where + " ('" + name + "')";
+    JsonNode s = o.path("sketches");
+    ColumnProfile c;
+    try {
+      c = new ColumnProfile(
+          name,
+          HyperLogLog.fromBytes(base64(s, "hll", at)),
+          KllSketch.fromBytes(base64(s, "kll", at)),
+          FrequentItems.fromBytes(base64(s, "items", at)));
+    } catch (BadInputException e) {
+      throw new BadInputException(at + ": " + e.getMessage(), e);
+    }
+    c.count = count(o, "count", at);
+    c.nulls = count(o, "nulls", at);
+    c.integers = count(o, "integers", at);
+    c.decimals = count(o, "decimals", at);
+    c.texts = count(o, "texts", at);
+    long sum = c.nulls + c.integers + c.decimals + c.texts;
+    if (sum != c.count || sum < 0) {
+      throw new BadInputException(at + ": the cell counts do not add up to 'count'");
+    }
+    if (c.numbers.count() != c.integers + c.decimals || c.items.count() != c.texts) {
+      throw new BadInputException(at + ": the sketches do not match the cell counts");
+    }
+    if (c.numbers.k() != KllSketch.DEFAULT_K || c.distinct.precision() != HyperLogLog.DEFAULT_P
+        || c.items.capacity() != FrequentItems.DEFAULT_M) {
+      throw new BadInputException(at + ": sketch parameters differ from this version's");
+    }
+    return c;
+  }
+
+  private static byte[] base64(JsonNode s, String field, String where) throws BadInputException {
+    JsonNode v = s.get(field);
+    if (v == null || !v.isTextual()) {
+      throw new BadInputException(where + ": sketches." + field + " must be a base64 string");
+    }
+    try {
+      return Base64.getDecoder().decode(v.asText());
+    } catch (IllegalArgumentException e) {
+      throw new BadInputException(where + ": sketches." + field + " is not base64", e);
+    }
+  }
+
+  private static long count(JsonNode o, String field, String where) throws BadInputException {
+    JsonNode v = o.get(field);
+    if (v == null || !v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 0) {
+      throw new BadInputException(where + ": '" + field + "' must be a count");
+    }
+    return v.asLong();
+  }
+}

@@ -1,0 +1,220 @@
+package dev.bastion.data.profile;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.Json;
+import dev.bastion.data.CsvReader;
+import dev.bastion.data.Schema;
+import dev.bastion.data.Table;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.UnaryOperator;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Profiles of the credit-g example: exact parts exact, merge, canonical JSON, drift, schema. */
+class ProfileTest {
+  static final Path CREDIT = Path.of("..", "examples", "credit");
+  @TempDir Path tmp;
+
+  static Table credit() throws Exception {
+    return new CsvReader().read(CREDIT.resolve("credit-g.csv"));
+  }
+
+  /** Writes rows [from, to) of {@code t}, with {@code f} applied to one column. */
+  Path write(Table t, int from, int to, String column, UnaryOperator<String> f, String name)
+      throws Exception {
+    Table part = new Table(name, t.columns(), t.rows().subList(from, to));
+    if (column != null) {
+      part = part.mapColumn(column, f);
+    }
+    return Files.write(tmp.resolve(name), part.toCsv());
+  }
+
+  @Test
+  void creditProfileIsExactWhereItCanBe() throws Exception {
+    Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
+    Table t = credit();
+    assertThat(p.rows()).isEqualTo(1000);
+    assertThat(p.columnNames()).isEqualTo(t.columns());
+    ColumnProfile age = p.column("age").orElseThrow();
+    int i = t.indexOf("age");
+    List<Double> ages = t.rows().stream().map(r -> Double.parseDouble(r.cells().get(i))).toList();
+    assertThat(age.integers()).isEqualTo(1000);
+    assertThat(age.numbers().min()).isEqualTo(ages.stream().mapToDouble(d -> d).min().orElseThrow());
+    assertThat(age.numbers().max()).isEqualTo(ages.stream().mapToDouble(d -> d).max().orElseThrow());
+    assertThat(age.distinct()).isCloseTo(ages.stream().distinct().count(),
+        org.assertj.core.data.Offset.offset(2.0));
+    ColumnProfile purpose = p.column("purpose").orElseThrow();
+    int j = t.indexOf("purpose");
+    long radio = t.rows().stream().filter(r -> r.cells().get(j).equals("radio/tv")).count();
+    assertThat(purpose.texts()).isEqualTo(1000);
+    assertThat(purpose.items().estimate("radio/tv")).isEqualTo(radio);
+    assertThat(purpose.items().error()).isZero();
+    assertThat(p.sources()).hasSize(1);
+    assertThat(p.sources().get(0).sha256())
+        .isEqualTo(dev.bastion.core.Digest.of(Files.readAllBytes(CREDIT.resolve("credit-g.csv"))));
+  }
+
+  @Test
+  void mergeOfPartsIsTheProfileOfTheWhole() throws Exception {
+    Table t = credit();
+    Path a = write(t, 0, 600, null, null, "a.csv");
+    Path b = write(t, 600, 1000, null, null, "b.csv");
+    Path whole = write(t, 0, 1000, null, null, "whole.csv");
+    Profile merged = Profiler.profile(a, CsvReader.Options.STREAMING)
+        .merge(Profiler.profile(b, CsvReader.Options.STREAMING));
+    Profile direct = Profiler.profile(whole, CsvReader.Options.STREAMING);
+    assertThat(merged.rows()).isEqualTo(direct.rows());
+    assertThat(merged.sources()).extracting(Profile.Source::name).containsExactly("a.csv", "b.csv");
+    List<String> problems = new ArrayList<>();
+    for (ColumnProfile d : direct.columns()) {
+      ColumnProfile m = merged.column(d.name()).orElseThrow();
+      if (m.integers() != d.integers() || m.texts() != d.texts() || m.nulls() != d.nulls()) {
+        problems.add(d.name() + ": counts differ");
+      }
+      if (m.distinct() != d.distinct()) {
+        problems.add(d.name() + ": distinct estimate differs (HLL merge is exact)");
+      }
+      if (!d.numbers().isEmpty()) {
+        if (m.numbers().min() != d.numbers().min() || m.numbers().max() != d.numbers().max()) {
+          problems.add(d.name() + ": min/max differ");
+        }
+        for (double q = 0.05; q < 1; q += 0.05) {
+          double x = d.numbers().quantile(q);
+          double diff = Math.abs(m.numbers().rank(x) - d.numbers().rank(x));
+          if (diff > 2 * d.numbers().rankErrorBound()) {
+            problems.add(d.name() + ": rank of " + x + " differs by " + diff);
+          }
+        }
+      }
+      if (!m.items().top().equals(d.items().top())) {
+        problems.add(d.name() + ": frequent items differ");
+      }
+    }
+    assertThat(problems).isEmpty();
+  }
+
+  @Test
+  void jsonIsCanonicalAndSelfChecking() throws Exception {
+    Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
+    byte[] json = p.toJson();
+    assertThat(Profile.parse(json, "p").toJson()).isEqualTo(json);
+    // A readable summary that disagrees with the sketches is refused.
+    ObjectNode o = (ObjectNode) Json.parse(json, "p");
+    ((ObjectNode) o.get("columns").get(1).get("quantiles")).put("p50", 1.0);
+    assertThatThrownBy(() -> Profile.fromJson(o, "p.json"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith("p.json: ");
+    ObjectNode o2 = (ObjectNode) Json.parse(json, "p");
+    ((ObjectNode) o2.get("columns").get(0)).put("nulls", 1);
+    assertThatThrownBy(() -> Profile.fromJson(o2, "p.json")).isInstanceOf(BadInputException.class);
+  }
+
+  @Test
+  void noDriftAgainstItselfOrAResample() throws Exception {
+    Table t = credit();
+    Profile ref = Profiler.profile(write(t, 0, 500, null, null, "a.csv"),
+        CsvReader.Options.STREAMING);
+    Profile cur = Profiler.profile(write(t, 500, 1000, null, null, "b.csv"),
+        CsvReader.Options.STREAMING);
+    Schema schema = Schema.load(CREDIT.resolve("schema.json"));
+    List<Drift.Test> self = Drift.compare(ref, ref, schema, Drift.Options.DEFAULTS);
+    assertThat(self).hasSize(21).noneMatch(Drift.Test::drifted);
+    assertThat(self).allMatch(x -> x.statistic() == 0);
+    assertThat(Drift.compare(ref, cur, schema, Drift.Options.DEFAULTS))
+        .noneMatch(Drift.Test::drifted);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"credit_amount", "age", "purpose", "checking_status"})
+  void aShiftedColumnDriftsAndOnlyIt(String column) throws Exception {
+    Table t = credit();
+    Profile ref = Profiler.profile(write(t, 0, 1000, null, null, "ref.csv"),
+        CsvReader.Options.STREAMING);
+    UnaryOperator<String> shift = switch (column) {
+      case "credit_amount" -> v -> Long.toString(Long.parseLong(v) * 3);
+      case "age" -> v -> Long.toString(Long.parseLong(v) + 15);
+      case "purpose" -> v -> v.equals("radio/tv") ? "new car" : v;
+      default -> v -> v.equals("no checking") ? "<0" : v;
+    };
+    Profile cur = Profiler.profile(write(t, 0, 1000, column, shift, "cur.csv"),
+        CsvReader.Options.STREAMING);
+    Schema schema = Schema.load(CREDIT.resolve("schema.json"));
+    List<Drift.Test> tests = Drift.compare(ref, cur, schema, Drift.Options.DEFAULTS);
+    assertThat(tests.stream().filter(Drift.Test::drifted).map(Drift.Test::column))
+        .containsExactly(column);
+    Drift.Test d = tests.stream().filter(Drift.Test::drifted).findFirst().orElseThrow();
+    assertThat(d.pValue()).isLessThanOrEqualTo(d.threshold());
+    assertThat(d.test()).isEqualTo(schema.column(column).orElseThrow().numeric() ? "ks" : "chi2");
+  }
+
+  @Test
+  void pValuesMatchTables() {
+    assertThat(Stats.chiSquaredPValue(3.841459, 1)).isCloseTo(0.05, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(Stats.chiSquaredPValue(6.634897, 1)).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(Stats.chiSquaredPValue(18.307038, 10)).isCloseTo(0.05, org.assertj.core.data.Offset.offset(1e-6));
+    assertThat(Stats.chiSquaredPValue(1.0, 2)).isCloseTo(Math.exp(-0.5), org.assertj.core.data.Offset.offset(1e-12));
+    assertThat(Stats.chiSquaredPValue(100, 3)).isLessThan(1e-20);
+    // Kolmogorov distribution: Q(1.358) ~ 0.05, Q(1.628) ~ 0.01 (large n, so lambda ~ sqrt(e) d).
+    long n = 100_000_000L;
+    double se = Math.sqrt(n / 2.0);
+    assertThat(Stats.ksPValue(1.3581 / se, n, n)).isCloseTo(0.05, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(Stats.ksPValue(1.6276 / se, n, n)).isCloseTo(0.01, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(Stats.ksPValue(0, 10, 10)).isEqualTo(1.0);
+  }
+
+  @Test
+  void suggestedSchemaLoadsAndAcceptsItsSample() throws Exception {
+    Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
+    byte[] json = Json.canonical(SchemaSuggester.suggest(p, "credit", "class"));
+    Schema s = Schema.parse(json, "suggested");
+    assertThat(s.label()).isEqualTo("class");
+    assertThat(s.column("duration").orElseThrow().type()).isEqualTo(Schema.Type.INTEGER);
+    assertThat(s.column("purpose").orElseThrow().values()).contains("radio/tv", "new car");
+    assertThat(s.column("age").orElseThrow().min()).isBetween(0.0, 19.0);
+    assertThat(s.minRows()).isEqualTo(500);
+    var outcome = Profiler.run(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING, s);
+    assertThat(outcome.validation().orElseThrow().issues()).isEmpty();
+    // Unclean samples are refused, naming the column.
+    Path holes = Files.writeString(tmp.resolve("holes.csv"), "a,b\n1,x\n,y\n",
+        StandardCharsets.UTF_8);
+    Profile hp = Profiler.profile(holes, CsvReader.Options.STREAMING);
+    assertThatThrownBy(() -> SchemaSuggester.suggest(hp, "h", "b"))
+        .hasMessage("column 'a': 1 empty cells; suggest-schema needs a clean sample");
+    assertThatThrownBy(() -> SchemaSuggester.suggest(hp, "h", "c"))
+        .hasMessage("label column 'c' is not in the data");
+  }
+
+  @Test
+  void extremeValuesStayReadable() throws Exception {
+    Path f = Files.writeString(tmp.resolve("tiny.csv"),
+        "a,b\n1e-300,x\n-2e300,y\n0.5,z\n", StandardCharsets.UTF_8);
+    Profile p = Profiler.profile(f, CsvReader.Options.STREAMING);
+    Profile again = Profile.parse(p.toJson(), "p");
+    assertThat(again.toJson()).isEqualTo(p.toJson());
+    assertThat(again.column("a").orElseThrow().numbers().min()).isEqualTo(-2e300);
+    // Drift reports with p-values far below 1e-20 parse back too.
+    List<Drift.Test> t = Drift.compare(p, p, null, Drift.Options.DEFAULTS);
+    byte[] report = Json.canonical(new ValidationReport("f", new dev.bastion.data.Validator.Result(
+        0, 0, 0, List.of()), t, true).toJson());
+    assertThat(Json.parse(report, "report").get("drift")).hasSize(2);
+  }
+
+  @Test
+  void oneMapOfEffectsPerTest() throws Exception {
+    Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
+    Drift.Test t = Drift.compare(p, p, null, Drift.Options.DEFAULTS).get(1);
+    assertThat(t.effects().keySet()).containsExactly("psi", "wasserstein");
+    assertThat(t.effectThresholds()).isEqualTo(Map.of("psi", 0.2, "wasserstein", 0.1));
+  }
+}
