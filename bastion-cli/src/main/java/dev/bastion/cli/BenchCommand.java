@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     description = "Benchmarks.",
-    subcommands = {BenchCommand.Sign.class, LedgerBench.class, ProofBench.class})
+    subcommands = {BenchCommand.Sign.class, LedgerBench.class, ProofBench.class, PoisoningBench.class})
 final class BenchCommand {
   /** Upper bound for --size: the directory is written to the temporary directory. */
   static final long MAX_SIZE = 1L << 40;

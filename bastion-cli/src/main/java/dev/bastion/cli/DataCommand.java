@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "data", description = "Data snapshots.", subcommands = {DataCommand.Erase.class})
+@Command(name = "data", description = "Data snapshots.", subcommands = {DataCommand.Erase.class, DataScanCommand.class})
 final class DataCommand {
   @Command(
       name = "erase",

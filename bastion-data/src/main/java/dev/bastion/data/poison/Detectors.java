@@ -188,11 +188,12 @@ public final class Detectors {
 
   /**
    * Exact and near duplicates. Every occurrence of a feature vector after its first (by row
-   * order; the label is not compared, so a copy with another label counts) scores 1. A row within
-   * {@value #EPSILON} (encoded distance: about that many standard deviations in total) of an
-   * earlier row among its neighbours scores {@code 1 - d / (2 EPSILON)}. Flagged above 0.5: exact
-   * copies, and rows closer than {@value #EPSILON} to an earlier one. The first occurrence is never
-   * flagged: which of two equal rows is the copy cannot be told, and keeping one is the fix.
+   * order; the label is not compared, so a copy with another label counts) scores 1. With {@code
+   * e} = {@value #EPSILON} times the median distance from a row to its nearest neighbour (so the
+   * bar follows the data's own spacing), a row at distance {@code d < 2e} from an earlier row among
+   * its neighbours scores {@code 1 - d / (2e)}. Flagged above 0.5: exact copies, and rows closer
+   * than {@code e} to an earlier one. The first occurrence is never flagged: which of two equal
+   * rows is the copy cannot be told, and keeping one is the fix.
    */
   public static final class Duplicate implements Detector {
     static final double EPSILON = 0.05;
@@ -220,10 +221,15 @@ public final class Detectors {
       }
       int[][] nn = s.neighbours();
       double[][] dist = s.distances();
+      double[] nearest = new double[n];
+      for (int i = 0; i < n; i++) {
+        nearest[i] = dist[i].length == 0 ? 0 : dist[i][0];
+      }
+      double e = Math.max(EPSILON * median(nearest), 1e-9);
       for (int i = 0; i < n; i++) {
         for (int k = 0; k < nn[i].length; k++) {
-          if (nn[i][k] < i && dist[i][k] < 2 * EPSILON) {
-            out[i] = Math.max(out[i], 1 - dist[i][k] / (2 * EPSILON));
+          if (nn[i][k] < i && dist[i][k] < 2 * e) {
+            out[i] = Math.max(out[i], 1 - dist[i][k] / (2 * e));
           }
         }
       }
