@@ -44,6 +44,10 @@ final class PoisoningBench implements Callable<Integer> {
       description = "seed of the attacks, folds and splits (default: ${DEFAULT-VALUE})")
   long seed = 1;
 
+  @Option(names = "--repeats", paramLabel = "N", defaultValue = "5",
+      description = "label-flip draws averaged per attack, 1 to 100 (default: ${DEFAULT-VALUE})")
+  int repeats = 5;
+
   @Option(names = "--only", paramLabel = "NAME",
       description = "one data set: breast-cancer, credit-g or diabetes")
   String only;
@@ -52,6 +56,9 @@ final class PoisoningBench implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (repeats < 1 || repeats > 100) {
+      throw new BadInputException("--repeats " + repeats + ": expected 1 to 100");
+    }
     Path folder = dir != null ? dir : defaultDir();
     if (!Files.isDirectory(folder)) {
       throw new BadInputException(folder + ": no such folder; give the data sets with --data DIR");
@@ -70,9 +77,9 @@ final class PoisoningBench implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     long t0 = System.nanoTime();
-    PoisoningBenchmark.Report r = PoisoningBenchmark.run(sets, seed, Scan.Options.DEFAULT);
+    PoisoningBenchmark.Report r = PoisoningBenchmark.run(sets, seed, repeats, Scan.Options.DEFAULT);
     out.print(PoisoningBenchmark.markdown(r));
-    out.printf(Locale.ROOT, "%nseed %d; %.1f s on %d cores%n", seed,
+    out.printf(Locale.ROOT, "%nseed %d, repeats %d; %.1f s on %d cores%n", seed, repeats,
         (System.nanoTime() - t0) / 1e9, Runtime.getRuntime().availableProcessors());
     out.flush();
     return 0;

@@ -124,7 +124,7 @@ class DataScanCommandTest {
   @Test
   void benchPoisoningOnOneDataSet() {
     Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
-        "--only", "breast-cancer");
+        "--only", "breast-cancer", "--repeats", "1");
     assertThat(o.code()).isZero();
     assertThat(o.out())
         .contains("| breast-cancer | random flips 10% | 569 | 57 |")
