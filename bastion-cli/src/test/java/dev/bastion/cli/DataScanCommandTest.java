@@ -34,11 +34,11 @@ class DataScanCommandTest {
     return new Outcome(code, out.toString(), err.toString());
   }
 
-  /** Two clusters, rows alternating between sources A and B; row 40 (source B) copies row 0. */
+  /** Two clusters, rows alternating between sources A and B; row 120 (source B) copies row 0. */
   private Path csv(boolean poisoned) throws Exception {
     SplittableRandom rnd = new SplittableRandom(3);
     List<String> lines = new ArrayList<>(List.of("x,y,src,label"));
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 120; i++) {
       double c = i % 2 == 0 ? -3 : 3;
       lines.add(String.format(Locale.ROOT, "%.3f,%.3f,%s,%s", c + rnd.nextDouble() - 0.5,
           c + rnd.nextDouble() - 0.5, i % 4 < 2 ? "A" : "B", i % 2 == 0 ? "neg" : "pos"));
@@ -56,8 +56,8 @@ class DataScanCommandTest {
     Outcome o = run("data", "scan", csv(false).toString(), "--label", "label",
         "--source-column", "src");
     assertThat(o.code()).isZero();
-    assertThat(o.out()).contains("40 rows").contains("0 suspect rows")
-        .contains("source A: 0 of 20 rows suspect");
+    assertThat(o.out()).contains("120 rows").contains("0 suspect rows")
+        .contains("source A: 0 of 60 rows suspect");
   }
 
   @Test
@@ -67,16 +67,16 @@ class DataScanCommandTest {
     assertThat(o.code()).isEqualTo(1);
     assertThat(o.err()).isEmpty();
     JsonNode root = Json.parse(o.out().getBytes(StandardCharsets.UTF_8), "output");
-    assertThat(root.get("rows").asInt()).isEqualTo(41);
+    assertThat(root.get("rows").asInt()).isEqualTo(121);
     JsonNode suspects = root.get("suspects");
     assertThat(suspects).hasSize(1);
-    assertThat(suspects.get(0).get("row").asInt()).isEqualTo(40);
+    assertThat(suspects.get(0).get("row").asInt()).isEqualTo(120);
     assertThat(suspects.get(0).get("detector").asText()).isEqualTo("duplicate");
     assertThat(suspects.get(0).get("score").asDouble()).isEqualTo(1.0);
     JsonNode sources = root.get("sources");
     assertThat(sources).hasSize(2);
     assertThat(sources.get(1).get("source").asText()).isEqualTo("B");
-    assertThat(sources.get(1).get("rows").asInt()).isEqualTo(21);
+    assertThat(sources.get(1).get("rows").asInt()).isEqualTo(61);
     assertThat(sources.get(1).get("suspect_rows").asInt()).isEqualTo(1);
     assertThat(sources.get(0).get("suspect_rows").asInt()).isZero();
   }

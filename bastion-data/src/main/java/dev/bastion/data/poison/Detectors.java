@@ -121,13 +121,19 @@ public final class Detectors {
   }
 
   /**
-   * Per-class robust outliers: the distance from a row to its {@value #K}-th nearest neighbour of
-   * the same class, as a robust z-score of its logarithm within that class ({@code (log d -
-   * median) / (1.4826 MAD)}). Flagged above 3.5. A cluster of more than {@value #K} identical
-   * outliers hides itself (each has close neighbours): the trigger detector looks for those.
+   * Per-class robust outliers: the Mahalanobis distance of each row from its class, under a
+   * covariance estimated robustly in the manner of MCD: start from all the class's rows, then
+   * {@value #ROUNDS} times keep the {@value #KEEP} of them nearest the current estimate and
+   * re-estimate, so a cluster of planted rows does not pull the estimate toward itself; the
+   * covariance is shrunk by {@value #SHRINK} toward its mean variance, so one-hot and constant
+   * columns keep it invertible. The score is the robust z-score of the distance within the class
+   * ({@code (d - median) / (1.4826 MAD)}); flagged above 4.
    */
   public static final class Outlier implements Detector {
-    static final int K = 5;
+    static final double SHRINK = 0.1;
+    static final double KEEP = 0.75;
+    static final int ROUNDS = 3;
+    static final int MAX_FULL_DIMS = 256;
 
     @Override
     public String name() {
@@ -136,7 +142,7 @@ public final class Detectors {
 
     @Override
     public double threshold() {
-      return 3.5;
+      return 4.0;
     }
 
     @Override
@@ -144,15 +150,6 @@ public final class Detectors {
       Encoded d = s.data();
       int n = d.rows();
       int[] y = d.y();
-      double[] logDist = new double[n];
-      for (int i = 0; i < n; i++) {
-        int fi = i;
-        int[][] idx = new int[1][];
-        double[][] dist = new double[1][];
-        s.nearest(d.x()[i], K, r -> r == fi || y[r] != y[fi], idx, dist);
-        double kth = dist[0].length == 0 ? 0 : dist[0][dist[0].length - 1];
-        logDist[i] = Math.log(kth + 1e-9);
-      }
       double[] out = new double[n];
       for (int c = 0; c < d.classes().size(); c++) {
         List<Integer> rows = new ArrayList<>();
@@ -164,18 +161,111 @@ public final class Detectors {
         if (rows.size() < 3) {
           continue;
         }
-        double[] v = rows.stream().mapToDouble(i -> logDist[i]).toArray();
-        double med = median(v);
-        double[] dev = Arrays.stream(v).map(x -> Math.abs(x - med)).toArray();
-        double mad = 1.4826 * median(dev);
-        if (!(mad > 0)) {
-          mad = 1e-9;
+        boolean[] inSample = new boolean[n];
+        for (int r : s.reference()) {
+          inSample[r] = true;
         }
-        for (int i : rows) {
-          out[i] = (logDist[i] - med) / mad;
+        List<Integer> sample = rows.stream().filter(i -> inSample[i]).toList();
+        if (sample.size() < 3) {
+          sample = rows;
+        }
+        double[] dist = distances(d.x(), rows, sample);
+        double med = median(dist);
+        double[] dev = Arrays.stream(dist).map(x -> Math.abs(x - med)).toArray();
+        double mad = Math.max(1.4826 * median(dev), 1e-9);
+        for (int k = 0; k < rows.size(); k++) {
+          out[rows.get(k)] = (dist[k] - med) / mad;
         }
       }
       return out;
+    }
+
+    /**
+     * The Mahalanobis distance of each of {@code rows}, under the mean and covariance estimated
+     * (reweighted, shrunk) from {@code sample}, which is {@code rows} itself or, on large data, the
+     * part of it in the reference sample. Above {@value #MAX_FULL_DIMS} encoded dimensions only the
+     * variances are used (a diagonal covariance), which keeps the cost linear in the dimensions.
+     */
+    static double[] distances(double[][] x, List<Integer> rows, List<Integer> sample) {
+      int dim = x[0].length;
+      boolean full = dim <= MAX_FULL_DIMS;
+      List<Integer> subset = new ArrayList<>(sample);
+      for (int round = 0; ; round++) {
+        double[] mean = new double[dim];
+        for (int i : subset) {
+          for (int j = 0; j < dim; j++) {
+            mean[j] += x[i][j] / subset.size();
+          }
+        }
+        double[][] cov = new double[dim][dim];
+        for (int i : subset) {
+          for (int a = 0; a < dim; a++) {
+            double da = x[i][a] - mean[a];
+            for (int b = full ? 0 : a; b <= a; b++) {
+              cov[a][b] += da * (x[i][b] - mean[b]);
+            }
+          }
+        }
+        double trace = 0;
+        for (int a = 0; a < dim; a++) {
+          for (int b = 0; b <= a; b++) {
+            cov[a][b] /= Math.max(1, subset.size() - 1);
+            cov[b][a] = cov[a][b];
+          }
+          trace += cov[a][a];
+        }
+        double avg = Math.max(trace / dim, 1e-9);
+        for (int a = 0; a < dim; a++) {
+          for (int b = 0; b < dim; b++) {
+            cov[a][b] *= 1 - SHRINK;
+          }
+          cov[a][a] += SHRINK * avg;
+        }
+        double[][] l = cholesky(cov, full);
+        List<Integer> scored = round < ROUNDS ? sample : rows;
+        double[] dist = new double[scored.size()];
+        double[] z = new double[dim];
+        for (int k = 0; k < dist.length; k++) {
+          double[] xi = x[scored.get(k)];
+          double sum = 0;
+          for (int a = 0; a < dim; a++) {
+            double r = xi[a] - mean[a];
+            for (int b = 0; full && b < a; b++) {
+              r -= l[a][b] * z[b];
+            }
+            z[a] = r / l[a][a];
+            sum += z[a] * z[a];
+          }
+          dist[k] = Math.sqrt(sum);
+        }
+        if (round == ROUNDS) {
+          return dist;
+        }
+        Integer[] order = new Integer[dist.length];
+        Arrays.setAll(order, k -> k);
+        Arrays.sort(order, (p, q) -> dist[p] != dist[q] ? Double.compare(dist[p], dist[q]) : p - q);
+        int h = Math.min(dist.length, Math.max(dim + 1, (int) Math.ceil(KEEP * dist.length)));
+        subset = new ArrayList<>();
+        for (int k = 0; k < h; k++) {
+          subset.add(sample.get(order[k]));
+        }
+      }
+    }
+
+    /** Lower Cholesky factor of a symmetric positive definite matrix (pivots floored). */
+    static double[][] cholesky(double[][] a, boolean full) {
+      int n = a.length;
+      double[][] l = new double[n][n];
+      for (int i = 0; i < n; i++) {
+        for (int j = full ? 0 : i; j <= i; j++) {
+          double sum = a[i][j];
+          for (int k = 0; k < j; k++) {
+            sum -= l[i][k] * l[j][k];
+          }
+          l[i][j] = i == j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / l[j][j];
+        }
+      }
+      return l;
     }
   }
 
