@@ -419,9 +419,9 @@ public final class PoisoningBenchmark {
     for (Backdoor b : r.backdoors()) {
       sb.append(String.format(Locale.ROOT,
           "| %s | %.0f%% | %s | %s | %s | %s | %s / %s | %d of %d | %d of %d |%n",
-          b.dataset(), b.rate() * 100, f(b.noFilter()), f(b.scanFilter()), f(b.dataFilter()),
-          f(b.perfectFilter()), f(b.scanFilter() - b.perfectFilter()),
-          f(b.dataFilter() - b.perfectFilter()), b.removed(), b.trainRows(), b.poisonedRemoved(),
+          b.dataset(), b.rate() * 100, f3(b.noFilter()), f3(b.scanFilter()), f3(b.dataFilter()),
+          f3(b.perfectFilter()), f3(b.scanFilter() - b.perfectFilter()),
+          f3(b.dataFilter() - b.perfectFilter()), b.removed(), b.trainRows(), b.poisonedRemoved(),
           b.poisoned()));
     }
     sb.append("\nSchema and volume faults (Validator, schema inferred from the clean data):"
@@ -440,6 +440,10 @@ public final class PoisoningBenchmark {
       sb.append('\n');
     }
     return sb.toString();
+  }
+
+  private static String f3(double v) {
+    return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.3f", v);
   }
 
   private static String f(double v) {
