@@ -99,6 +99,25 @@ class DetectorsTest {
   }
 
   @Test
+  void aRowBreakingACorrelationIsAnOutlierThoughEachValueIsInRange() throws Exception {
+    // x1 follows x0 closely; row 9 has both values inside their ranges but far off the line.
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(4);
+    List<List<String>> rows = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      double x0 = Synthetic.gaussian(rnd);
+      double x1 = x0 + 0.1 * Synthetic.gaussian(rnd);
+      rows.add(new ArrayList<>(List.of(Double.toString(x0), Double.toString(x1),
+          Double.toString(Synthetic.gaussian(rnd)), "red", i % 2 == 0 ? "a" : "b")));
+    }
+    rows.get(9).set(0, "1.5");
+    rows.get(9).set(1, "-1.5");
+    Scan.Result r = Synthetic.scan(rows);
+    boolean[] f = r.flagged("outlier");
+    assertThat(f[9]).isTrue();
+    assertThat(Synthetic.count(f)).isLessThanOrEqualTo(3);
+  }
+
+  @Test
   void sameInputSameScores() throws Exception {
     List<List<String>> rows = Synthetic.clusters(60, 3, 11);
     rows.get(5).set(rows.get(5).size() - 1, "b");
