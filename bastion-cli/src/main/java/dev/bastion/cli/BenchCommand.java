@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench",
     description = "Benchmarks.",
-    subcommands = {BenchCommand.Sign.class, LedgerBench.class, ProofBench.class, DataBench.class})
+    subcommands = {BenchCommand.Sign.class, LedgerBench.class, ProofBench.class, DataBench.class,
+        PoisoningBench.class})
 final class BenchCommand {
   /** Upper bound for --size: the directory is written to the temporary directory. */
   static final long MAX_SIZE = 1L << 40;

@@ -15,9 +15,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "data", description = "Data sets: profiles, schemas, validation, erasure.",
+@Command(name = "data", description = "Data sets: profiles, schemas, validation, poisoning scans,"
+    + " lineage, erasure.",
     subcommands = {DataCommand.Erase.class, DataLineageCommand.class, DataProfileCommand.class,
-        DataSuggestSchemaCommand.class, DataValidateCommand.class})
+        DataSuggestSchemaCommand.class, DataValidateCommand.class, DataScanCommand.class})
 final class DataCommand {
   @Command(
       name = "erase",

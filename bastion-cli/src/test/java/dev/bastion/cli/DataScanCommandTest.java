@@ -1,0 +1,142 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.bastion.core.Json;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** {@code bastion data scan} and {@code bastion bench poisoning} through the command line. */
+class DataScanCommandTest {
+  @TempDir Path tmp;
+
+  record Outcome(int code, String out, String err) {}
+
+  private static Outcome run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    var cl = Main.commandLine();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    int code = cl.execute(args);
+    return new Outcome(code, out.toString(), err.toString());
+  }
+
+  /** Two clusters, rows alternating between sources A and B; row 120 (source B) copies row 0. */
+  private Path csv(boolean poisoned) throws Exception {
+    SplittableRandom rnd = new SplittableRandom(3);
+    List<String> lines = new ArrayList<>(List.of("x,y,src,label"));
+    for (int i = 0; i < 120; i++) {
+      double c = i % 2 == 0 ? -3 : 3;
+      lines.add(String.format(Locale.ROOT, "%.3f,%.3f,%s,%s", c + rnd.nextDouble() - 0.5,
+          c + rnd.nextDouble() - 0.5, i % 4 < 2 ? "A" : "B", i % 2 == 0 ? "neg" : "pos"));
+    }
+    if (poisoned) {
+      lines.add(lines.get(1).replace(",A,", ",B,"));
+    }
+    Path f = tmp.resolve(poisoned ? "poisoned.csv" : "clean.csv");
+    Files.write(f, lines, StandardCharsets.UTF_8);
+    return f;
+  }
+
+  @Test
+  void cleanDataExitsZero() throws Exception {
+    Outcome o = run("data", "scan", csv(false).toString(), "--label", "label",
+        "--source-column", "src");
+    assertThat(o.code()).isZero();
+    assertThat(o.out()).contains("120 rows").contains("0 suspect rows")
+        .contains("source A: 0 of 60 rows suspect");
+  }
+
+  @Test
+  void jsonListsSuspectsByZeroBasedRowWithSources() throws Exception {
+    Outcome o = run("data", "scan", csv(true).toString(), "--label", "label", "--json",
+        "--source-column", "src");
+    assertThat(o.code()).isEqualTo(1);
+    assertThat(o.err()).isEmpty();
+    JsonNode root = Json.parse(o.out().getBytes(StandardCharsets.UTF_8), "output");
+    assertThat(root.get("rows").asInt()).isEqualTo(121);
+    JsonNode suspects = root.get("suspects");
+    assertThat(suspects).hasSize(1);
+    assertThat(suspects.get(0).get("row").asInt()).isEqualTo(120);
+    assertThat(suspects.get(0).get("detector").asText()).isEqualTo("duplicate");
+    assertThat(suspects.get(0).get("score").asDouble()).isEqualTo(1.0);
+    JsonNode sources = root.get("sources");
+    assertThat(sources).hasSize(2);
+    assertThat(sources.get(1).get("source").asText()).isEqualTo("B");
+    assertThat(sources.get(1).get("rows").asInt()).isEqualTo(61);
+    assertThat(sources.get(1).get("suspect_rows").asInt()).isEqualTo(1);
+    assertThat(sources.get(0).get("suspect_rows").asInt()).isZero();
+  }
+
+  @Test
+  void readsArffByExtension() throws Exception {
+    Path arff = Path.of("..", "datasets", "diabetes.arff");
+    Outcome o = run("data", "scan", arff.toString(), "--label", "class", "--json");
+    assertThat(o.code()).isEqualTo(1); // real data has mislabelled-looking rows
+    JsonNode root = Json.parse(o.out().getBytes(StandardCharsets.UTF_8), "output");
+    assertThat(root.get("rows").asInt()).isEqualTo(768);
+    assertThat(root.get("detectors")).hasSize(5);
+  }
+
+  @ParameterizedTest
+  @CsvSource(
+      delimiterString = "|",
+      value = {
+        "--label nope | no label column 'nope'",
+        "--label label --source-column nope | no column 'nope'",
+        "--label label --source-column label | --source-column cannot be the label column",
+        "--label label --k 0 | --k 0: expected 1 to 1000",
+        "'' | give the label column with --label COLUMN",
+      })
+  void badUsageIsExitTwoWithOneLine(String options, String message) throws Exception {
+    List<String> args = new ArrayList<>(List.of("data", "scan", csv(false).toString()));
+    for (String a : options.strip().split(" ")) {
+      if (!a.isEmpty()) {
+        args.add(a);
+      }
+    }
+    Outcome o = run(args.toArray(String[]::new));
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err().strip().lines()).hasSize(1);
+    assertThat(o.err()).contains(message).doesNotContain("Exception");
+  }
+
+  @Test
+  void missingFileIsExitTwo() {
+    Outcome o = run("data", "scan", tmp.resolve("none.arff").toString(), "--label", "class");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("none.arff: no such file");
+  }
+
+  @Test
+  void benchPoisoningOnOneDataSet() {
+    Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
+        "--only", "breast-cancer", "--repeats", "1");
+    assertThat(o.code()).isZero();
+    assertThat(o.out())
+        .contains("| breast-cancer | random flips 10% | 569 | 57 |")
+        .contains("| breast-cancer | backdoor 3% |")
+        .contains("clean batches refused")
+        .contains("lr-baseline");
+  }
+
+  @Test
+  void benchPoisoningRefusesAMissingFolder() {
+    Outcome o = run("bench", "poisoning", "--data", tmp.resolve("none").toString());
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("no such folder");
+  }
+}

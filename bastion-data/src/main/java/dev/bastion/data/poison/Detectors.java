@@ -1,0 +1,470 @@
+package dev.bastion.data.poison;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The detectors, each with its documented default threshold. {@link #defaults()} is what {@code
+ * bastion data scan} runs; {@link #baseline()} is the simple reference the benchmark compares with.
+ */
+public final class Detectors {
+  private Detectors() {}
+
+  /** kNN label consistency, confident learning, per-class outliers, duplicates, triggers. */
+  public static List<Detector> defaults() {
+    return List.of(
+        new KnnLabel(), new ConfidentLearning(), new Outlier(), new Duplicate(), new Trigger());
+  }
+
+  /** Out-of-fold logistic-regression disagreement: the baseline. */
+  public static Detector baseline() {
+    return new LogisticDisagreement();
+  }
+
+  /**
+   * Label flips, by the neighbours: the share of a row's k nearest neighbours whose label differs
+   * from its own. Flagged above 0.5: most neighbours disagree.
+   */
+  public static final class KnnLabel implements Detector {
+    @Override
+    public String name() {
+      return "knn-label";
+    }
+
+    @Override
+    public double threshold() {
+      return 0.5;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      int[][] nn = s.neighbours();
+      int[] y = s.data().y();
+      double[] out = new double[y.length];
+      for (int i = 0; i < y.length; i++) {
+        int other = 0;
+        for (int j : nn[i]) {
+          if (y[j] != y[i]) {
+            other++;
+          }
+        }
+        out[i] = nn[i].length == 0 ? 0 : (double) other / nn[i].length;
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Label flips, in the manner of confident learning (Northcutt et al.; cleanlab's
+   * self-confidence ranking and its "predicted class differs from the given one" filter): the
+   * out-of-fold probability of the given label from an ensemble, {@value #LOGISTIC_WEIGHT} of a
+   * logistic regression's plus the rest of the neighbours' vote. The score is one minus that
+   * probability; flagged above 0.5, where the ensemble prefers another class. The neighbours add
+   * local evidence the linear model cannot see; the weight was fixed on development seeds, not on
+   * the benchmark's (docs/poisoning.md). Per-class normalised thresholds, as in the paper's joint
+   * estimate, ranked worse on the imbalanced data sets and are not used.
+   */
+  public static final class ConfidentLearning implements Detector {
+    static final double LOGISTIC_WEIGHT = 0.75;
+
+    @Override
+    public String name() {
+      return "confident-learning";
+    }
+
+    @Override
+    public double threshold() {
+      return 0.5;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      double[][] lr = s.logisticOutOfFold();
+      double[][] knn = s.neighbourProbabilities();
+      int[] y = s.data().y();
+      double[] out = new double[y.length];
+      for (int i = 0; i < y.length; i++) {
+        out[i] = 1 - (LOGISTIC_WEIGHT * lr[i][y[i]] + (1 - LOGISTIC_WEIGHT) * knn[i][y[i]]);
+      }
+      return out;
+    }
+  }
+
+  /**
+   * The baseline: one minus the out-of-fold logistic-regression probability of the given label.
+   * Flagged above 0.5, where the model prefers another class.
+   */
+  public static final class LogisticDisagreement implements Detector {
+    @Override
+    public String name() {
+      return "lr-baseline";
+    }
+
+    @Override
+    public double threshold() {
+      return 0.5;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      double[][] p = s.logisticOutOfFold();
+      int[] y = s.data().y();
+      double[] out = new double[y.length];
+      for (int i = 0; i < y.length; i++) {
+        out[i] = 1 - p[i][y[i]];
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Per-class robust outliers: the Mahalanobis distance of each row from its class, under a
+   * covariance estimated robustly in the manner of MCD: start from all the class's rows, then
+   * {@value #ROUNDS} times keep the {@value #KEEP} of them nearest the current estimate and
+   * re-estimate, so a cluster of planted rows does not pull the estimate toward itself; the
+   * covariance is shrunk by {@value #SHRINK} toward its mean variance, so one-hot and constant
+   * columns keep it invertible. The score is the robust z-score of the distance within the class
+   * ({@code (d - median) / (1.4826 MAD)}); flagged above 4.
+   */
+  public static final class Outlier implements Detector {
+    static final double SHRINK = 0.1;
+    static final double KEEP = 0.75;
+    static final int ROUNDS = 3;
+    static final int MAX_FULL_DIMS = 256;
+
+    @Override
+    public String name() {
+      return "outlier";
+    }
+
+    @Override
+    public double threshold() {
+      return 4.0;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      Encoded d = s.data();
+      int n = d.rows();
+      int[] y = d.y();
+      double[] out = new double[n];
+      for (int c = 0; c < d.classes().size(); c++) {
+        List<Integer> rows = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+          if (y[i] == c) {
+            rows.add(i);
+          }
+        }
+        if (rows.size() < 3) {
+          continue;
+        }
+        boolean[] inSample = new boolean[n];
+        for (int r : s.reference()) {
+          inSample[r] = true;
+        }
+        List<Integer> sample = rows.stream().filter(i -> inSample[i]).toList();
+        if (sample.size() < 3) {
+          sample = rows;
+        }
+        double[] dist = distances(d.x(), rows, sample);
+        double med = median(dist);
+        double[] dev = Arrays.stream(dist).map(x -> Math.abs(x - med)).toArray();
+        double mad = Math.max(1.4826 * median(dev), 1e-9);
+        for (int k = 0; k < rows.size(); k++) {
+          out[rows.get(k)] = (dist[k] - med) / mad;
+        }
+      }
+      return out;
+    }
+
+    /**
+     * The Mahalanobis distance of each of {@code rows}, under the mean and covariance estimated
+     * (reweighted, shrunk) from {@code sample}, which is {@code rows} itself or, on large data, the
+     * part of it in the reference sample. Above {@value #MAX_FULL_DIMS} encoded dimensions only the
+     * variances are used (a diagonal covariance), which keeps the cost linear in the dimensions.
+     */
+    static double[] distances(double[][] x, List<Integer> rows, List<Integer> sample) {
+      int dim = x[0].length;
+      boolean full = dim <= MAX_FULL_DIMS;
+      List<Integer> subset = new ArrayList<>(sample);
+      for (int round = 0; ; round++) {
+        double[] mean = new double[dim];
+        for (int i : subset) {
+          for (int j = 0; j < dim; j++) {
+            mean[j] += x[i][j] / subset.size();
+          }
+        }
+        double[][] cov = new double[dim][dim];
+        for (int i : subset) {
+          for (int a = 0; a < dim; a++) {
+            double da = x[i][a] - mean[a];
+            for (int b = full ? 0 : a; b <= a; b++) {
+              cov[a][b] += da * (x[i][b] - mean[b]);
+            }
+          }
+        }
+        double trace = 0;
+        for (int a = 0; a < dim; a++) {
+          for (int b = 0; b <= a; b++) {
+            cov[a][b] /= Math.max(1, subset.size() - 1);
+            cov[b][a] = cov[a][b];
+          }
+          trace += cov[a][a];
+        }
+        double avg = Math.max(trace / dim, 1e-9);
+        for (int a = 0; a < dim; a++) {
+          for (int b = 0; b < dim; b++) {
+            cov[a][b] *= 1 - SHRINK;
+          }
+          cov[a][a] += SHRINK * avg;
+        }
+        double[][] l = cholesky(cov, full);
+        List<Integer> scored = round < ROUNDS ? sample : rows;
+        double[] dist = new double[scored.size()];
+        double[] z = new double[dim];
+        for (int k = 0; k < dist.length; k++) {
+          double[] xi = x[scored.get(k)];
+          double sum = 0;
+          for (int a = 0; a < dim; a++) {
+            double r = xi[a] - mean[a];
+            for (int b = 0; full && b < a; b++) {
+              r -= l[a][b] * z[b];
+            }
+            z[a] = r / l[a][a];
+            sum += z[a] * z[a];
+          }
+          dist[k] = Math.sqrt(sum);
+        }
+        if (round == ROUNDS) {
+          return dist;
+        }
+        Integer[] order = new Integer[dist.length];
+        Arrays.setAll(order, k -> k);
+        Arrays.sort(order, (p, q) -> dist[p] != dist[q] ? Double.compare(dist[p], dist[q]) : p - q);
+        int h = Math.min(dist.length, Math.max(dim + 1, (int) Math.ceil(KEEP * dist.length)));
+        subset = new ArrayList<>();
+        for (int k = 0; k < h; k++) {
+          subset.add(sample.get(order[k]));
+        }
+      }
+    }
+
+    /** Lower Cholesky factor of a symmetric positive definite matrix (pivots floored). */
+    static double[][] cholesky(double[][] a, boolean full) {
+      int n = a.length;
+      double[][] l = new double[n][n];
+      for (int i = 0; i < n; i++) {
+        for (int j = full ? 0 : i; j <= i; j++) {
+          double sum = a[i][j];
+          for (int k = 0; k < j; k++) {
+            sum -= l[i][k] * l[j][k];
+          }
+          l[i][j] = i == j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / l[j][j];
+        }
+      }
+      return l;
+    }
+  }
+
+  static double median(double[] values) {
+    double[] v = values.clone();
+    Arrays.sort(v);
+    int n = v.length;
+    return n == 0 ? 0 : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  }
+
+  /**
+   * Exact and near duplicates. Every occurrence of a feature vector after its first (by row
+   * order; the label is not compared, so a copy with another label counts) scores 1. With {@code
+   * e} = {@value #EPSILON} times the median distance from a row to its nearest neighbour (so the
+   * bar follows the data's own spacing), a row at distance {@code d < 2e} from an earlier row among
+   * its neighbours scores {@code 1 - d / (2e)}. Flagged above 0.5: exact copies, and rows closer
+   * than {@code e} to an earlier one. The first occurrence is never flagged: which of two equal
+   * rows is the copy cannot be told, and keeping one is the fix.
+   */
+  public static final class Duplicate implements Detector {
+    static final double EPSILON = 0.05;
+
+    @Override
+    public String name() {
+      return "duplicate";
+    }
+
+    @Override
+    public double threshold() {
+      return 0.5;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      Encoded d = s.data();
+      int n = d.rows();
+      double[] out = new double[n];
+      Map<List<String>, Integer> first = new HashMap<>();
+      for (int i = 0; i < n; i++) {
+        if (first.putIfAbsent(List.of(d.cells()[i]), i) != null) {
+          out[i] = 1;
+        }
+      }
+      int[][] nn = s.neighbours();
+      double[][] dist = s.distances();
+      double[] nearest = new double[n];
+      for (int i = 0; i < n; i++) {
+        nearest[i] = dist[i].length == 0 ? 0 : dist[i][0];
+      }
+      double e = Math.max(EPSILON * median(nearest), 1e-9);
+      for (int i = 0; i < n; i++) {
+        for (int k = 0; k < nn[i].length; k++) {
+          if (nn[i][k] < i && dist[i][k] < 2 * e) {
+            out[i] = Math.max(out[i], 1 - dist[i][k] / (2 * e));
+          }
+        }
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Backdoor triggers: a feature value shared by a few rows (at least {@value #MIN_SUPPORT}, at
+   * most {@value #MAX_SHARE} of the rows) that nearly all carry one label (a share of at least
+   * {@value #MIN_PURITY}), while the rest of those rows look like another label. For each such
+   * value, the columns the group shares (at least {@value #MIN_PURITY} of its rows hold one value)
+   * are set aside, and each of its rows with the majority label is compared with its k nearest rows
+   * outside the group on the other columns. The value's score is its purity times the mean share of
+   * those neighbours with another label; each row with the value and the label gets the highest
+   * score of its values. Flagged above 0.5: a pure rare value whose rows, without it, would mostly
+   * be labelled otherwise.
+   */
+  public static final class Trigger implements Detector {
+    static final int MIN_SUPPORT = 3;
+    static final double MAX_SHARE = 0.05;
+    static final double MIN_PURITY = 0.8;
+
+    @Override
+    public String name() {
+      return "trigger";
+    }
+
+    @Override
+    public double threshold() {
+      return 0.5;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      Encoded d = s.data();
+      int n = d.rows();
+      int cols = d.columns().size();
+      int classes = d.classes().size();
+      int maxSupport = Math.max(MIN_SUPPORT, (int) Math.floor(MAX_SHARE * n));
+      int k = Math.max(1, s.options().k());
+      double[] out = new double[n];
+      for (int c = 0; c < cols; c++) {
+        Map<String, List<Integer>> groups = new HashMap<>();
+        for (int i = 0; i < n; i++) {
+          String v = d.cells()[i][c];
+          if (!v.isEmpty()) {
+            groups.computeIfAbsent(v, x -> new ArrayList<>()).add(i);
+          }
+        }
+        for (List<Integer> g : groups.values()) {
+          if (g.size() < MIN_SUPPORT || g.size() > maxSupport) {
+            continue;
+          }
+          int[] counts = new int[classes];
+          g.forEach(i -> counts[d.y()[i]]++);
+          int label = 0;
+          for (int l = 1; l < classes; l++) {
+            if (counts[l] > counts[label]) {
+              label = l;
+            }
+          }
+          double purity = (double) counts[label] / g.size();
+          if (purity < MIN_PURITY) {
+            continue;
+          }
+          boolean[] keep = new boolean[d.dims()];
+          boolean[] shared = sharedColumns(d, g);
+          for (int j = 0; j < keep.length; j++) {
+            keep[j] = !shared[d.dimColumn()[j]];
+          }
+          boolean[] inGroup = new boolean[n];
+          g.forEach(i -> inGroup[i] = true);
+          double other = 0;
+          for (int i : g) {
+            if (d.y()[i] == label) {
+              other += otherLabelShare(s, i, label, keep, inGroup, k);
+            }
+          }
+          double score = purity * other / counts[label];
+          for (int i : g) {
+            if (d.y()[i] == label) {
+              out[i] = Math.max(out[i], score);
+            }
+          }
+        }
+      }
+      return out;
+    }
+
+    private static boolean[] sharedColumns(Encoded d, List<Integer> g) {
+      boolean[] shared = new boolean[d.columns().size()];
+      for (int c = 0; c < shared.length; c++) {
+        Map<String, Integer> counts = new HashMap<>();
+        int best = 0;
+        for (int i : g) {
+          best = Math.max(best, counts.merge(d.cells()[i][c], 1, Integer::sum));
+        }
+        shared[c] = best >= MIN_PURITY * g.size();
+      }
+      return shared;
+    }
+
+    private static double otherLabelShare(
+        Signals s, int i, int label, boolean[] keep, boolean[] inGroup, int k) {
+      Encoded d = s.data();
+      double[] q = d.x()[i];
+      double[] best = new double[k];
+      int[] idx = new int[k];
+      Arrays.fill(best, Double.POSITIVE_INFINITY);
+      int found = 0;
+      for (int r : s.reference()) {
+        if (inGroup[r]) {
+          continue;
+        }
+        double[] x = d.x()[r];
+        double sum = 0;
+        for (int j = 0; j < q.length; j++) {
+          if (keep[j]) {
+            double diff = q[j] - x[j];
+            sum += diff * diff;
+          }
+        }
+        if (found < k || sum < best[k - 1]) {
+          int p = Math.min(found, k - 1);
+          while (p > 0 && best[p - 1] > sum) {
+            best[p] = best[p - 1];
+            idx[p] = idx[p - 1];
+            p--;
+          }
+          best[p] = sum;
+          idx[p] = r;
+          found = Math.min(found + 1, k);
+        }
+      }
+      if (found == 0) {
+        return 0;
+      }
+      int other = 0;
+      for (int m = 0; m < found; m++) {
+        if (d.y()[idx[m]] != label) {
+          other++;
+        }
+      }
+      return (double) other / found;
+    }
+  }
+}

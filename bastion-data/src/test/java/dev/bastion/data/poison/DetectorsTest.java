@@ -1,0 +1,147 @@
+package dev.bastion.data.poison;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Each detector on small synthetic data where the poisoned rows are known. */
+class DetectorsTest {
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void cleanDataGivesFewFlags(long seed) throws Exception {
+    Scan.Result r = Synthetic.scan(Synthetic.clusters(100, 4, seed));
+    assertThat(Synthetic.count(r.flagged("knn-label"))).isZero();
+    assertThat(Synthetic.count(r.flagged("confident-learning"))).isZero();
+    assertThat(Synthetic.count(r.flagged("duplicate"))).isZero();
+    assertThat(Synthetic.count(r.flagged("trigger"))).isZero();
+    assertThat(Synthetic.count(r.flagged("outlier"))).isLessThanOrEqualTo(4);
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void flippedLabelsInATightClusterAreFlagged(long seed) throws Exception {
+    List<List<String>> rows = Synthetic.clusters(100, 4, seed);
+    int[] flipped = {3, 50, 51, 120, 199};
+    for (int i : flipped) {
+      rows.get(i).set(rows.get(i).size() - 1, rows.get(i).getLast().equals("a") ? "b" : "a");
+    }
+    Scan.Result r = Synthetic.scan(rows);
+    for (String d : List.of("knn-label", "confident-learning")) {
+      boolean[] f = r.flagged(d);
+      for (int i : flipped) {
+        assertThat(f[i]).as(d + " row " + i).isTrue();
+      }
+      assertThat(Synthetic.count(f)).as(d).isEqualTo(flipped.length);
+    }
+    assertThat(r.suspects()).anySatisfy(s -> {
+      assertThat(s.row()).isEqualTo(3);
+      assertThat(s.detector()).isEqualTo("knn-label");
+    });
+  }
+
+  @Test
+  void exactAndNearDuplicatesAreFlaggedButNotTheirOriginals() throws Exception {
+    List<List<String>> rows = Synthetic.clusters(50, 3, 7);
+    rows.add(new ArrayList<>(rows.get(10)));
+    List<String> near = new ArrayList<>(rows.get(20));
+    near.set(0, Double.toString(Double.parseDouble(near.get(0)) + 0.001));
+    rows.add(near);
+    List<String> relabelled = new ArrayList<>(rows.get(30));
+    relabelled.set(relabelled.size() - 1, "b".equals(relabelled.getLast()) ? "a" : "b");
+    rows.add(relabelled);
+    Scan.Result r = Synthetic.scan(rows);
+    boolean[] f = r.flagged("duplicate");
+    assertThat(f[100]).isTrue();
+    assertThat(f[101]).isTrue();
+    assertThat(f[102]).isTrue();
+    assertThat(r.scores().get("duplicate")[100]).isEqualTo(1.0);
+    List<Integer> flagged = new ArrayList<>();
+    for (int i = 0; i < f.length; i++) {
+      if (f[i]) {
+        flagged.add(i);
+      }
+    }
+    assertThat(flagged).containsExactly(100, 101, 102);
+  }
+
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2})
+  void aPlantedTriggerIsFlagged(long seed) throws Exception {
+    List<List<String>> rows = Synthetic.clusters(100, 4, seed);
+    List<Integer> planted = new ArrayList<>();
+    // Six rows of class a get x3 = 9.5 (beyond every clean value) and the label b.
+    for (int i = 0; planted.size() < 6; i += 2) {
+      rows.get(i).set(3, "9.5");
+      rows.get(i).set(rows.get(i).size() - 1, "b");
+      planted.add(i);
+    }
+    Scan.Result r = Synthetic.scan(rows);
+    boolean[] f = r.flagged("trigger");
+    for (int i : planted) {
+      assertThat(f[i]).as("row " + i).isTrue();
+    }
+    assertThat(Synthetic.count(f)).isEqualTo(planted.size());
+  }
+
+  @Test
+  void anOutlierIsFlagged() throws Exception {
+    List<List<String>> rows = Synthetic.clusters(100, 4, 5);
+    rows.get(7).set(1, "40");
+    rows.get(7).set(2, "-30");
+    Scan.Result r = Synthetic.scan(rows);
+    assertThat(r.flagged("outlier")[7]).isTrue();
+    assertThat(r.scores().get("outlier")[7])
+        .isEqualTo(java.util.Arrays.stream(r.scores().get("outlier")).max().orElseThrow());
+  }
+
+  @Test
+  void aRowBreakingACorrelationIsAnOutlierThoughEachValueIsInRange() throws Exception {
+    // x1 follows x0 closely; row 9 has both values inside their ranges but far off the line.
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(4);
+    List<List<String>> rows = new ArrayList<>();
+    for (int i = 0; i < 200; i++) {
+      double x0 = Synthetic.gaussian(rnd);
+      double x1 = x0 + 0.1 * Synthetic.gaussian(rnd);
+      rows.add(new ArrayList<>(List.of(Double.toString(x0), Double.toString(x1),
+          Double.toString(Synthetic.gaussian(rnd)), "red", i % 2 == 0 ? "a" : "b")));
+    }
+    rows.get(9).set(0, "1.5");
+    rows.get(9).set(1, "-1.5");
+    Scan.Result r = Synthetic.scan(rows);
+    boolean[] f = r.flagged("outlier");
+    assertThat(f[9]).isTrue();
+    assertThat(Synthetic.count(f)).isLessThanOrEqualTo(3);
+  }
+
+  @Test
+  void sameInputSameScores() throws Exception {
+    List<List<String>> rows = Synthetic.clusters(60, 3, 11);
+    rows.get(5).set(rows.get(5).size() - 1, "b");
+    Scan.Result a = Synthetic.scan(rows);
+    Scan.Result b = Synthetic.scan(rows);
+    assertThat(a.suspects()).isEqualTo(b.suspects());
+    for (String d : a.scores().keySet()) {
+      assertThat(a.scores().get(d)).containsExactly(b.scores().get(d));
+    }
+  }
+
+  @Test
+  void samplingKeepsTheFlipsFoundOnLargerData() throws Exception {
+    List<List<String>> rows = Synthetic.clusters(300, 4, 3);
+    int[] flipped = {1, 100, 301, 555};
+    for (int i : flipped) {
+      rows.get(i).set(rows.get(i).size() - 1, rows.get(i).getLast().equals("a") ? "b" : "a");
+    }
+    var t = Synthetic.table(rows);
+    Encoded e = Encoder.fit(t, "label", java.util.Map.of(), java.util.Set.of()).encode(t);
+    Scan.Result r = Scan.run(e, List.of(new Detectors.KnnLabel()), new Scan.Options(10, 5, 1, 100));
+    boolean[] f = r.flagged("knn-label");
+    for (int i : flipped) {
+      assertThat(f[i]).as("row " + i).isTrue();
+    }
+  }
+}

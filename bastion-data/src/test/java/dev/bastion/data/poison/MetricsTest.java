@@ -1,0 +1,38 @@
+package dev.bastion.data.poison;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import org.junit.jupiter.api.Test;
+
+class MetricsTest {
+  @Test
+  void auroc() {
+    boolean[] pos = {true, true, false, false};
+    assertThat(Metrics.auroc(new double[] {0.9, 0.8, 0.1, 0.2}, pos)).isEqualTo(1.0);
+    assertThat(Metrics.auroc(new double[] {0.1, 0.2, 0.9, 0.8}, pos)).isEqualTo(0.0);
+    assertThat(Metrics.auroc(new double[] {0.5, 0.5, 0.5, 0.5}, pos)).isEqualTo(0.5);
+    // 0.9 beats both negatives, 0.3 beats 0.2 and loses to 0.4: 3 of 4 pairs.
+    assertThat(Metrics.auroc(new double[] {0.9, 0.3, 0.4, 0.2}, pos)).isCloseTo(0.75, within(1e-12));
+    assertThat(Metrics.auroc(new double[] {0.9, 0.3}, new boolean[] {true, true})).isNaN();
+  }
+
+  @Test
+  void rates() {
+    boolean[] pos = {true, true, false, false, false};
+    boolean[] flagged = {true, false, true, false, false};
+    assertThat(Metrics.tpr(flagged, pos)).isEqualTo(0.5);
+    assertThat(Metrics.fpr(flagged, pos)).isCloseTo(1.0 / 3, within(1e-12));
+  }
+
+  @Test
+  void logisticRegressionSeparatesSeparableData() {
+    double[][] x = {{-2, 0}, {-1, 1}, {-1.5, -1}, {2, 0}, {1, -1}, {1.5, 1}};
+    int[] y = {0, 0, 0, 1, 1, 1};
+    LogisticRegression m = LogisticRegression.fit(x, y, 2, null, 0.01, 300);
+    for (int i = 0; i < x.length; i++) {
+      assertThat(m.classify(x[i])).isEqualTo(y[i]);
+    }
+    assertThat(m.predict(new double[] {3, 0})[1]).isGreaterThan(0.9);
+  }
+}
