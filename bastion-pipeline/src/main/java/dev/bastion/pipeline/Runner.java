@@ -12,6 +12,7 @@ import dev.bastion.core.CheckFailedException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
+import dev.bastion.crypto.FieldEncryptor;
 import dev.bastion.crypto.FieldTokenizer;
 import dev.bastion.data.CsvReader;
 import dev.bastion.data.Schema;
@@ -22,6 +23,7 @@ import dev.bastion.ledger.EventKind;
 import dev.bastion.policy.GateDecision;
 import dev.bastion.policy.GateEngine;
 import dev.bastion.policy.GatePolicies;
+import dev.bastion.policy.GatePolicy;
 import dev.bastion.registry.ModelChain;
 import dev.bastion.registry.ModelRegistry;
 import dev.bastion.train.TabularModel;
@@ -142,10 +144,27 @@ public final class Runner {
     }
     Table consented = usage.consented(raw);
     long excluded = raw.rows().size() - consented.rows().size();
-    Table snapshot =
-        usage.protect(consented, tokenizer, usage.encrypted().isEmpty()
-            ? null : home.keyring().fieldEncryptor());
+    // The poisoning screen: the train gate's policy says which detectors make a row suspect and
+    // whether suspects are quarantined or left for its rule to judge.
+    GatePolicy trainGate = policies.gate("train").orElseThrow(() -> new BadInputException(
+        "the gate policies have no 'train' gate: nothing may admit data to training"));
+    Screening.Result screening = Screening.run(consented, schema, trainGate);
+    FieldEncryptor encryptor =
+        usage.encrypted().isEmpty() ? null : home.keyring().fieldEncryptor();
+    Table snapshot = usage.protect(screening.kept(), tokenizer, encryptor);
     Instant t0 = Instant.now();
+    Digest quarantine = null;
+    if (!screening.quarantined().rows().isEmpty()) {
+      // Kept, protected like the snapshot, as an artifact of their own: for review, never for
+      // training.
+      quarantine = home.store().put(
+          usage.protect(screening.quarantined(), tokenizer, encryptor).toCsv(), "quarantine",
+          "ingest", runId);
+    }
+    ObjectNode screeningNode = screening.evidence(trainGate.suspectRows());
+    if (quarantine != null) {
+      screeningNode.put("quarantine", quarantine.toString());
+    }
     Digest schemaDigest = home.store().put(
         Files.readAllBytes(def.schema()), "schema", "ingest", runId);
     Digest s = home.store().put(snapshot.toCsv(), "snapshot", "ingest", runId);
@@ -170,12 +189,25 @@ public final class Runner {
                 .internal("tokenisation", "AES-256-SIV deterministic AEAD, per-column")
                 .internal("sensitivity", sensitivityNode)
                 .internal("consent", consentNode)
+                .internal("screening", screeningNode)
                 .internal("code", "bastion " + BastionVersion.get())
                 .started(t0));
-    stageEvent(EventKind.STAGE_END, "ingest", "ingest", s.toString(), "ok", runId);
+    home.ledger().append(Event.now(EventKind.STAGE_END, "ingest", "ingest", s.toString(), "ok",
+        runId, Map.of("rows", Integer.toString(screening.kept().rows().size()),
+            "consent_excluded_rows", Long.toString(excluded),
+            "suspect_rows", Integer.toString(screening.suspects()),
+            "quarantined_rows", Integer.toString(screening.quarantined().rows().size()),
+            "quarantine", quarantine == null ? "" : quarantine.toString())));
     out.accept(String.format(Locale.ROOT,
         "ingest    %d rows valid against schema %s; tokenised %s%s", validation.rows(),
         schema.name(), String.join(", ", usage.tokenised()), usage.describeOthers()));
+    out.accept(String.format(Locale.ROOT,
+        "          screened by %s: %d suspect rows (%s)%s", String.join(", ",
+            screening.byDetector().keySet()), screening.suspects(),
+        String.join(", ", screening.byDetector().entrySet().stream()
+            .map(e -> e.getKey() + " " + e.getValue()).toList()),
+        quarantine == null ? "" : "; " + screening.quarantined().rows().size()
+            + " quarantined as " + quarantine.shortHex()));
     if (schema.consentColumn().isPresent()) {
       out.accept(String.format(Locale.ROOT,
           "          %d rows excluded: their consent does not cover the purpose '%s'",
@@ -187,7 +219,13 @@ public final class Runner {
     // ---- gate: train
     ObjectNode dataEvidence = Json.object();
     ObjectNode data = dataEvidence.putObject("data");
-    data.put("rows", consented.rows().size());
+    data.put("rows", screening.kept().rows().size());
+    data.put("screened_rows", consented.rows().size());
+    data.put("suspect_rows", screening.suspects());
+    data.put("quarantined_rows", screening.quarantined().rows().size());
+    data.put("quarantined_fraction", consented.rows().isEmpty() ? 0.0
+        : (double) screening.quarantined().rows().size() / consented.rows().size());
+    data.set("screening", screeningNode);
     data.put("invalid_rows", validation.invalidRows());
     data.put("columns", snapshot.columns().size());
     data.put("schema", schema.digest().toString());

@@ -68,10 +68,19 @@ class UsageTest {
     Files.writeString(pipeline, p.replace("schema: schema.json\n", "schema: schema.json\n" + line));
   }
 
+  /** Suspect rows stay in the batch (so that row k of the snapshot is a known original row). */
+  private static void keepSuspects(Home home, Path dir) throws Exception {
+    Path gates = Home.policiesFile(dir);
+    Files.writeString(gates, Files.readString(gates)
+        .replace("\"suspect_rows\": \"quarantine\"", "\"suspect_rows\": \"keep\""));
+    home.approvePolicies("reviewer");
+  }
+
   @Test
   void onlyConsentedRowsAreStoredAndSensitiveColumnsNeverInClear() throws Exception {
     purpose("purpose: credit-scoring\n");
     try (Home home = Home.init(tmp.resolve("home"))) {
+      keepSuspects(home, tmp.resolve("home"));
       Runner.Result r = CreditExample.run(home, pipeline);
       ModelChain chain = r.chain();
       Table snap = new CsvReader().read(new StringReader(new String(

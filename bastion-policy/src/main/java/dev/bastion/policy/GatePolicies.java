@@ -8,7 +8,9 @@ import dev.bastion.core.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -27,8 +29,10 @@ public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
         "gates": [
           {
             "name": "train",
-            "description": "the snapshot passed schema validation and is large enough to train on",
-            "rule": "data.rows >= 500 && data.invalid_rows == 0 && data.tokenised_fields.size() >= 1"
+            "description": "the snapshot passed schema validation and is large enough to train on; rows the outlier, duplicate and trigger detectors flag are quarantined, and at most 5% may be",
+            "rule": "data.rows >= 500 && data.invalid_rows == 0 && data.tokenised_fields.size() >= 1 && data.quarantined_fraction <= 0.05",
+            "suspect_rows": "quarantine",
+            "suspect_detectors": ["outlier", "duplicate", "trigger"]
           },
           {
             "name": "evaluate",
@@ -77,7 +81,34 @@ public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
       String name = Json.requireText(g, "name", at);
       String rule = Json.requireText(g, "rule", at);
       String description = g.path("description").asText("");
-      if (gates.put(name, new GatePolicy(name, rule, description)) != null) {
+      GatePolicy.SuspectRows suspects = GatePolicy.SuspectRows.KEEP;
+      JsonNode sr = g.get("suspect_rows");
+      if (sr != null) {
+        suspects = null;
+        for (GatePolicy.SuspectRows x : GatePolicy.SuspectRows.values()) {
+          if (sr.isTextual() && x.spelling().equals(sr.asText())) {
+            suspects = x;
+          }
+        }
+        if (suspects == null) {
+          throw new BadInputException(at + ": suspect_rows " + sr + " is not quarantine or keep");
+        }
+      }
+      List<String> detectors = new ArrayList<>();
+      JsonNode sd = g.get("suspect_detectors");
+      if (sd != null) {
+        if (!sd.isArray()) {
+          throw new BadInputException(at + ": suspect_detectors must be a list of detector names");
+        }
+        for (JsonNode d : sd) {
+          if (!d.isTextual() || d.asText().isBlank()) {
+            throw new BadInputException(at + ": suspect_detectors must be a list of detector"
+                + " names");
+          }
+          detectors.add(d.asText());
+        }
+      }
+      if (gates.put(name, new GatePolicy(name, rule, description, suspects, detectors)) != null) {
         throw new BadInputException(at + ": gate '" + name + "' is defined twice");
       }
     }

@@ -82,6 +82,9 @@ class GateEngineTest {
         Arguments.of("train", data(500, 1, "ssn"), false),
         Arguments.of("train", data(500, 0), false),
         Arguments.of("train", data(0, 0, "ssn"), false),
+        Arguments.of("train", quarantined(600, 30), true),
+        Arguments.of("train", quarantined(600, 31), false),
+        Arguments.of("train", quarantined(1000, 500), false),
         // evaluate: 1 <= epochs <= 100, 0 < learning_rate <= 1
         Arguments.of("evaluate", train(1, 0.1), true),
         Arguments.of("evaluate", train(100, 1.0), true),
@@ -139,6 +142,15 @@ class GateEngineTest {
     assertThat(d.evidence().get("metrics").get("auc").asDouble()).isEqualTo(0.8);
   }
 
+  /** {@code screened} rows screened, {@code quarantined} of them taken out. */
+  private static ObjectNode quarantined(long screened, long quarantined) {
+    ObjectNode e = data(screened - quarantined, 0, "ssn");
+    ((ObjectNode) e.get("data")).put("screened_rows", screened)
+        .put("quarantined_rows", quarantined)
+        .put("quarantined_fraction", (double) quarantined / screened);
+    return e;
+  }
+
   // ---- numbers: int against double, long against int ----
 
   @Test
@@ -147,7 +159,9 @@ class GateEngineTest {
     aucAsInt.putObject("metrics").put("auc", 1).put("accuracy", 1);
     ObjectNode rowsAsLong = data(5_000_000_000L, 0L, "ssn");
     ObjectNode rowsAsDouble = Json.object();
-    rowsAsDouble.putObject("data").put("rows", 500.0).put("invalid_rows", 0.0).putArray("tokenised_fields").add("x");
+    rowsAsDouble.putObject("data").put("rows", 500.0).put("invalid_rows", 0.0)
+        .put("screened_rows", 520.0).put("quarantined_rows", 20.0).put("quarantined_fraction", 0)
+        .putArray("tokenised_fields").add("x");
     ObjectNode lrAsInt = Json.object();
     lrAsInt.putObject("train").put("epochs", 10L).put("learning_rate", 1);
 

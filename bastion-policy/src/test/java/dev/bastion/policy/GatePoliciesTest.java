@@ -30,7 +30,15 @@ class GatePoliciesTest {
     assertThat(p.gate("register").orElseThrow().rule())
         .isEqualTo("metrics.auc >= 0.70 && metrics.accuracy >= 0.65");
     assertThat(p.gate("train").orElseThrow().rule())
-        .isEqualTo("data.rows >= 500 && data.invalid_rows == 0 && data.tokenised_fields.size() >= 1");
+        .isEqualTo("data.rows >= 500 && data.invalid_rows == 0 && data.tokenised_fields.size() >= 1"
+            + " && data.quarantined_fraction <= 0.05");
+    assertThat(p.gate("train").orElseThrow().suspectRows())
+        .isEqualTo(GatePolicy.SuspectRows.QUARANTINE);
+    assertThat(p.gate("train").orElseThrow().suspectDetectors())
+        .containsExactly("outlier", "duplicate", "trigger");
+    assertThat(p.gate("register").orElseThrow().suspectRows())
+        .isEqualTo(GatePolicy.SuspectRows.KEEP);
+    assertThat(p.gate("register").orElseThrow().suspectDetectors()).isEmpty();
     assertThat(p.gate("evaluate").orElseThrow().description()).isNotBlank();
     assertThat(p.gate("deploy")).isEmpty();
     assertThat(p.digest()).isEqualTo(Digest.of(GatePolicies.DEFAULTS.getBytes(StandardCharsets.UTF_8)));
@@ -80,7 +88,13 @@ class GatePoliciesTest {
         Arguments.of("gate not an object", "{\"gates\": [\"a\"]}", "gates.json: gates[0]: field 'name' must be a string"),
         Arguments.of("gate defined twice",
             "{\"gates\": [{\"name\": \"a\", \"rule\": \"true\"}, {\"name\": \"a\", \"rule\": \"false\"}]}",
-            "gates.json: gates[1]: gate 'a' is defined twice"));
+            "gates.json: gates[1]: gate 'a' is defined twice"),
+        Arguments.of("unknown suspect action",
+            "{\"gates\": [{\"name\": \"a\", \"rule\": \"true\", \"suspect_rows\": \"drop\"}]}",
+            "gates.json: gates[0]: suspect_rows \"drop\" is not quarantine or keep"),
+        Arguments.of("suspect detectors not a list",
+            "{\"gates\": [{\"name\": \"a\", \"rule\": \"true\", \"suspect_detectors\": \"outlier\"}]}",
+            "gates.json: gates[0]: suspect_detectors must be a list of detector names"));
   }
 
   @ParameterizedTest(name = "{0}")

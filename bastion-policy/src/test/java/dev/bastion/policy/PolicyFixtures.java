@@ -27,6 +27,9 @@ final class PolicyFixtures {
     ObjectNode d = e.putObject("data");
     d.put("rows", rows);
     d.put("invalid_rows", invalidRows);
+    d.put("screened_rows", rows);
+    d.put("quarantined_rows", 0);
+    d.put("quarantined_fraction", 0.0);
     var fields = d.putArray("tokenised_fields");
     for (String f : tokenised) {
       fields.add(f);
