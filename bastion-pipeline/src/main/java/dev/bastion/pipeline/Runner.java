@@ -202,12 +202,11 @@ public final class Runner {
         "ingest    %d rows valid against schema %s; tokenised %s%s", validation.rows(),
         schema.name(), String.join(", ", usage.tokenised()), usage.describeOthers()));
     out.accept(String.format(Locale.ROOT,
-        "          screened by %s: %d suspect rows (%s)%s", String.join(", ",
-            screening.byDetector().keySet()), screening.suspects(),
+        "          screened: %d suspect rows (flagged by %s)%s; each detector flags %s",
+        screening.suspects(), String.join(", ", screening.detectors()),
+        quarantine == null ? "" : ", quarantined as " + quarantine.shortHex(),
         String.join(", ", screening.byDetector().entrySet().stream()
-            .map(e -> e.getKey() + " " + e.getValue()).toList()),
-        quarantine == null ? "" : "; " + screening.quarantined().rows().size()
-            + " quarantined as " + quarantine.shortHex()));
+            .map(e -> e.getKey() + " " + e.getValue()).toList())));
     if (schema.consentColumn().isPresent()) {
       out.accept(String.format(Locale.ROOT,
           "          %d rows excluded: their consent does not cover the purpose '%s'",
