@@ -1,15 +1,20 @@
 package dev.bastion.cli;
 
+import dev.bastion.core.BadInputException;
 import dev.bastion.pipeline.Home;
 import dev.bastion.serve.Gateway;
 import dev.bastion.serve.ServedModel;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(
     name = "serve",
-    description = "Serve a registered model over mTLS after verifying its whole chain.")
+    description = "Serve a registered model after verifying its whole chain: TLS 1.3, a client"
+        + " certificate or bearer token on every request, per-identity rate limits and daily"
+        + " query budgets (kept in BASTION_HOME/gateway/budgets.json across restarts), bounded"
+        + " concurrency.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "credit-risk", description = "registered model name")
   String model;
@@ -20,18 +25,33 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--rate", defaultValue = "20", description = "requests per second per identity")
   long rate;
 
+  @Option(names = "--budget", defaultValue = "10000",
+      description = "predictions per identity per UTC day (default: ${DEFAULT-VALUE})")
+  long budget;
+
+  @Option(names = "--max-concurrent", defaultValue = "16",
+      description = "requests served at once; more get 503 (default: ${DEFAULT-VALUE})")
+  int maxConcurrent;
+
   @Override
   public Integer call() throws Exception {
+    if (rate < 1 || budget < 1 || maxConcurrent < 1 || maxConcurrent > 1024) {
+      throw new BadInputException("--rate and --budget must be positive, --max-concurrent 1 to"
+          + " 1024");
+    }
     try (Home home = Home.open(Home.defaultDir())) {
       ServedModel served =
           ServedModel.load(model, home.registry(), home.chainVerifier(), home.trust(),
               home.integrity().openSession("serve"));
       try (Gateway g =
-          Gateway.start(Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate), served,
+          Gateway.start(Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
+                  .withBudget(budget, Optional.of(home.dir().resolve("gateway")
+                      .resolve("budgets.json")))
+                  .withMaxConcurrent(maxConcurrent), served,
               home.keyring(), home.trust(), home.ledger())) {
         System.out.println("serving " + served.name() + " v" + served.version() + " ("
             + served.digest() + ") on https://127.0.0.1:" + g.port()
-            + " (TLS 1.3, client certificate required)");
+            + " (TLS 1.3; client certificate or bearer token required)");
         g.join();
       }
     }

@@ -21,6 +21,7 @@ import io.github.bucket4j.ConsumptionProbe;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.PublicKey;
 import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
@@ -29,8 +30,10 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
@@ -74,19 +77,50 @@ public final class Gateway implements AutoCloseable {
    * @param burst requests each identity may make at once
    * @param maxBodyBytes largest request body accepted
    * @param maxInstances most instances in one request
+   * @param dailyBudget predictions each identity may ask of the model per UTC day
+   * @param maxConcurrent requests served at once; more are answered 503 with Retry-After
+   * @param budgetFile where the budgets' counts are kept across restarts, or empty
    */
   public record Config(
-      String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances) {
+      String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
+      long dailyBudget, int maxConcurrent, Optional<Path> budgetFile) {
+    public Config {
+      if (dailyBudget < 1 || maxConcurrent < 1) {
+        throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
+      }
+    }
+
+    /** Limits with the default budget (10,000 a day) and concurrency (16), counts not kept. */
+    public Config(
+        String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
+        int maxInstances) {
+      this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
+          Optional.empty());
+    }
+
     public static Config defaults() {
       return new Config("127.0.0.1", 8443, 20, 40, 1 << 20, 1000);
     }
 
     public Config withPort(int p) {
-      return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances);
+      return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
+          maxConcurrent, budgetFile);
     }
 
     public Config withRate(long rate, long b) {
-      return new Config(host, port, rate, b, maxBodyBytes, maxInstances);
+      return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
+          maxConcurrent, budgetFile);
+    }
+
+    /** {@code perDay} predictions per identity per day, counted in {@code file}. */
+    public Config withBudget(long perDay, Optional<Path> file) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
+          maxConcurrent, file);
+    }
+
+    public Config withMaxConcurrent(int n) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, n, budgetFile);
     }
   }
 
@@ -95,10 +129,14 @@ public final class Gateway implements AutoCloseable {
   private final ServedModel served;
   private final AtomicLong modelCalls = new AtomicLong();
 
-  private Gateway(Server server, ServerConnector connector, ServedModel served) {
+  private final QueryBudgets budgets;
+
+  private Gateway(Server server, ServerConnector connector, ServedModel served,
+      QueryBudgets budgets) {
     this.server = server;
     this.connector = connector;
     this.served = served;
+    this.budgets = budgets;
   }
 
   /**
@@ -150,7 +188,9 @@ public final class Gateway implements AutoCloseable {
     connector.setHost(config.host());
     connector.setPort(config.port());
     server.addConnector(connector);
-    Gateway g = new Gateway(server, connector, served);
+    QueryBudgets budgets = new QueryBudgets(config.dailyBudget(), served.digest().toString(),
+        config.budgetFile(), java.time.Clock.systemUTC());
+    Gateway g = new Gateway(server, connector, served, budgets);
     server.setHandler(
         g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
             keyring.identity("gateway").certificate().getPublicKey()));
@@ -194,6 +234,8 @@ public final class Gateway implements AutoCloseable {
       server.stop();
     } catch (Exception e) {
       throw new IOException("cannot stop the gateway: " + e.getMessage(), e);
+    } finally {
+      budgets.flush();
     }
   }
 
@@ -224,6 +266,7 @@ public final class Gateway implements AutoCloseable {
     private final Ledger ledger;
     private final FieldTokenizer tokenizer;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
+    private final Semaphore inFlight;
     private final String predictPath;
     private final String modelPath;
 
@@ -231,6 +274,7 @@ public final class Gateway implements AutoCloseable {
         FieldTokenizer tokenizer, Keyring keyring, PublicKey tokenKey) {
       this.keyring = keyring;
       this.tokenKey = tokenKey;
+      this.inFlight = new Semaphore(config.maxConcurrent());
       this.config = config;
       this.trust = trust;
       this.revocations = revocations;
@@ -242,6 +286,13 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+      if (!inFlight.tryAcquire()) {
+        // Full: refuse at once rather than queue without bound.
+        send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
+            "{\"error\":\"unavailable\",\"message\":\"the gateway is at its limit of concurrent requests; retry\"}"
+                .getBytes(StandardCharsets.UTF_8), 1);
+        return true;
+      }
       try {
         serve(request, response, callback);
       } catch (RuntimeException e) {
@@ -250,6 +301,8 @@ public final class Gateway implements AutoCloseable {
         send(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
             "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
                 .getBytes(StandardCharsets.UTF_8), 0);
+      } finally {
+        inFlight.release();
       }
       return true;
     }
@@ -374,6 +427,18 @@ public final class Gateway implements AutoCloseable {
                   + PREDICT_ROLE + "'");
         }
         rateLimit(id);
+        Optional<Long> renews = budgets.take(id.name());
+        if (renews.isPresent()) {
+          throw new ApiError(429, "budget_exhausted",
+              "daily query budget of " + config.dailyBudget() + " for '" + id.name()
+                  + "' on this model is used up; it renews at 00:00 UTC", renews.get());
+        }
+        try {
+          budgets.flushIfDue();
+        } catch (IOException e) {
+          // Fail closed: a budget that cannot be kept is not granted.
+          throw new ApiError(503, "unavailable", "query budgets cannot be recorded", 1);
+        }
         byte[] body = readBody(request);
         details.put("input", Digest.of(body).toString());
         return predict(body);

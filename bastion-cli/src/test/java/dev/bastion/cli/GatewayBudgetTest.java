@@ -1,0 +1,102 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bastion.crypto.Keyring;
+import dev.bastion.pipeline.Home;
+import dev.bastion.serve.Gateway;
+import dev.bastion.serve.GatewayClient;
+import dev.bastion.serve.ServedModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Daily query budgets that survive a restart, and bounded concurrency. */
+class GatewayBudgetTest {
+  @TempDir Path tmp;
+
+  @Test
+  void aSpentBudgetStaysSpentAfterARestart() throws Exception {
+    Path budgets = tmp.resolve("state").resolve("budgets.json");
+    try (Home home = Home.init(tmp.resolve("home"))) {
+      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      Gateway.Config config = Gateway.Config.defaults().withPort(0)
+          .withBudget(3, Optional.of(budgets));
+      GatewayClient demo = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
+      try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+          home.ledger())) {
+        for (int i = 0; i < 3; i++) {
+          assertThat(demo.post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+              .isEqualTo(200);
+        }
+        long calls = g.modelCalls();
+        GatewayClient.Reply r = demo.post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.body()).contains("\"error\":\"budget_exhausted\"");
+        assertThat(Long.parseLong(r.retryAfter())).isBetween(1L, 86_400L);
+        assertThat(g.modelCalls()).isEqualTo(calls);
+      }
+      try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+          home.ledger())) {
+        assertThat(demo.post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+            .as("after a restart").isEqualTo(429);
+        home.keyring().issueClient("other-client", "predict");
+        assertThat(GatewayClient.as(home.keyring(), "other-client")
+            .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+            .isEqualTo(200);
+      }
+    }
+  }
+
+  @Test
+  void beyondItsConcurrencyTheGatewaySays503WithRetryAfterNeverCollapses() throws Exception {
+    try (Home home = Home.init(tmp.resolve("home"))) {
+      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      Gateway.Config config = Gateway.Config.defaults().withPort(0).withRate(10_000, 10_000)
+          .withMaxConcurrent(1);
+      try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+          home.ledger())) {
+        int n = 40;
+        CyclicBarrier start = new CyclicBarrier(n);
+        List<Future<GatewayClient.Reply>> replies = new ArrayList<>();
+        try (ExecutorService pool = Executors.newFixedThreadPool(n)) {
+          for (int i = 0; i < n; i++) {
+            replies.add(pool.submit(() -> {
+              GatewayClient c = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
+              c.get(g.port(), "/healthz"); // connect first, then fire together
+              start.await();
+              return c.post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+            }));
+          }
+        }
+        int ok = 0;
+        int busy = 0;
+        for (Future<GatewayClient.Reply> f : replies) {
+          GatewayClient.Reply r = f.get();
+          if (r.status() == 200) {
+            ok++;
+          } else {
+            assertThat(r.status()).isEqualTo(503);
+            assertThat(r.retryAfter()).isEqualTo("1");
+            assertThat(r.body()).contains("\"error\":\"unavailable\"");
+            busy++;
+          }
+        }
+        assertThat(ok).isPositive();
+        assertThat(busy).isPositive();
+        assertThat(ok + busy).isEqualTo(n);
+      }
+    }
+  }
+}

@@ -1,0 +1,148 @@
+package dev.bastion.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.AtomicFiles;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.InputFiles;
+import dev.bastion.core.Json;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * Query budgets: how many predictions each identity may ask of one model per day (UTC). The counts
+ * are kept in a file ({@code budgets.json}) written atomically at most once a second while they
+ * change and at close, and read back at start, so a restart does not give anyone a fresh budget;
+ * a crash loses at most the last second's counts, which the rate limit bounds.
+ */
+final class QueryBudgets {
+  /** Counts kept in one file: beyond it, the file is refused rather than read. */
+  static final int MAX_IDENTITIES = 100_000;
+
+  private final long perDay;
+  private final String model;
+  private final Optional<Path> file;
+  private final Clock clock;
+  private LocalDate day;
+  private final Map<String, Long> used = new TreeMap<>();
+  private boolean dirty;
+  private long lastWrite;
+
+  /**
+   * Budgets of {@code perDay} predictions per identity for {@code model}, kept in {@code file}.
+   *
+   * @throws BadInputException if the file exists and is not a budget file of this model
+   */
+  QueryBudgets(long perDay, String model, Optional<Path> file, Clock clock)
+      throws BadInputException, IOException {
+    this.perDay = perDay;
+    this.model = model;
+    this.file = file;
+    this.clock = clock;
+    this.day = today();
+    if (file.isPresent() && Files.exists(file.get())) {
+      load(file.get());
+    }
+  }
+
+  private LocalDate today() {
+    return LocalDate.ofInstant(clock.instant(), ZoneOffset.UTC);
+  }
+
+  private void load(Path f) throws BadInputException, IOException {
+    String where = f.toString();
+    JsonNode root = Json.parse(InputFiles.read(f, "budget file", 16L << 20), where);
+    if (!root.path("model").asText("").equals(model)) {
+      // Another model's counts: this model starts its own.
+      return;
+    }
+    LocalDate stored;
+    try {
+      stored = LocalDate.parse(root.path("day").asText(""));
+    } catch (java.time.format.DateTimeParseException e) {
+      throw new BadInputException(where + ": 'day' is not a date", e);
+    }
+    if (!stored.equals(day)) {
+      return; // yesterday's counts: a new day, fresh budgets
+    }
+    JsonNode u = root.path("used");
+    if (!u.isObject() || u.size() > MAX_IDENTITIES) {
+      throw new BadInputException(where + ": 'used' must be an object of at most "
+          + MAX_IDENTITIES + " counts");
+    }
+    for (Map.Entry<String, JsonNode> e : u.properties()) {
+      if (!e.getValue().canConvertToLong() || e.getValue().asLong() < 0) {
+        throw new BadInputException(where + ": used." + e.getKey() + " is not a count");
+      }
+      used.put(e.getKey(), e.getValue().asLong());
+    }
+  }
+
+  /**
+   * Takes one prediction from {@code identity}'s budget.
+   *
+   * @return empty if allowed; otherwise the seconds until the budget renews (next UTC midnight)
+   */
+  synchronized Optional<Long> take(String identity) {
+    LocalDate now = today();
+    if (!now.equals(day)) {
+      day = now;
+      used.clear();
+      dirty = true;
+    }
+    long n = used.getOrDefault(identity, 0L);
+    if (n >= perDay) {
+      Instant midnight = now.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+      return Optional.of(Math.max(1, Duration.between(clock.instant(), midnight).toSeconds()));
+    }
+    used.put(identity, n + 1);
+    dirty = true;
+    return Optional.empty();
+  }
+
+  /** How many predictions {@code identity} has used today. */
+  synchronized long used(String identity) {
+    return today().equals(day) ? used.getOrDefault(identity, 0L) : 0;
+  }
+
+  /** Writes the counts if they changed and a second has passed since the last write. */
+  synchronized void flushIfDue() throws IOException {
+    long now = System.nanoTime();
+    if (dirty && now - lastWrite >= 1_000_000_000L) {
+      write();
+      lastWrite = now;
+    }
+  }
+
+  /** Writes the counts if they changed. */
+  synchronized void flush() throws IOException {
+    if (dirty) {
+      write();
+    }
+  }
+
+  private void write() throws IOException {
+    if (file.isEmpty()) {
+      dirty = false;
+      return;
+    }
+    ObjectNode o = Json.object();
+    o.put("model", model);
+    o.put("day", day.toString());
+    o.put("per_day", perDay);
+    ObjectNode u = o.putObject("used");
+    used.forEach(u::put);
+    Files.createDirectories(file.get().getParent());
+    AtomicFiles.write(file.get(), Json.canonical(o));
+    dirty = false;
+  }
+}
