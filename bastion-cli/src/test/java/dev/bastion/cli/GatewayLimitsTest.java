@@ -70,6 +70,23 @@ class GatewayLimitsTest {
   }
 
   @Test
+  void metricsAreForAuditorsInPrometheusText() throws Exception {
+    client.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+    home.keyring().issueClient("auditor-m", "auditor");
+    GatewayClient.Reply m = GatewayClient.as(home.keyring(), "auditor-m")
+        .get(gateway.port(), "/metrics");
+    assertThat(m.status()).isEqualTo(200);
+    assertThat(m.body()).contains("# TYPE bastion_gateway_requests_total counter")
+        .contains("bastion_gateway_requests_total{outcome=\"ok\",status=\"200\"}")
+        .contains("bastion_gateway_model_calls_total")
+        .contains("bastion_gateway_request_latency_seconds{quantile=\"0.99\"}")
+        .contains("bastion_gateway_in_flight");
+    GatewayClient.Reply denied = client.get(gateway.port(), "/metrics");
+    assertThat(denied.status()).isEqualTo(403);
+    assertThat(denied.body()).contains("metrics need 'auditor' or 'admin'");
+  }
+
+  @Test
   void deepNestingIsRefused() throws Exception {
     String deep = "{\"instances\":" + "[".repeat(200) + "]".repeat(200) + "}";
     GatewayClient.Reply r = client.post(gateway.port(), EndToEndTest.PREDICT, deep);

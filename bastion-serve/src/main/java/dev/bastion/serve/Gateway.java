@@ -18,6 +18,11 @@ import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.Ledger;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +66,7 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *
  * <p>Endpoints (TF Serving / KServe v1): {@code POST /v1/models/NAME:predict} with {@code
  * {"instances":[{...}]}} answering {@code {"predictions":[...]}}; {@code GET /v1/models/NAME};
- * {@code GET /healthz}. Errors are {@code {"error":CODE,"message":TEXT}}. Every request, refused
+ * {@code GET /healthz}; {@code GET /metrics} (Prometheus text, roles auditor and admin). Errors are {@code {"error":CODE,"message":TEXT}}. Every request, refused
  * or not, goes on the ledger with digests of its input and output (never the values).
  */
 public final class Gateway implements AutoCloseable {
@@ -128,6 +133,8 @@ public final class Gateway implements AutoCloseable {
   private final ServerConnector connector;
   private final ServedModel served;
   private final AtomicLong modelCalls = new AtomicLong();
+  private final PrometheusMeterRegistry metrics =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   private final QueryBudgets budgets;
 
@@ -267,6 +274,7 @@ public final class Gateway implements AutoCloseable {
     private final FieldTokenizer tokenizer;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
     private final Semaphore inFlight;
+    private final Timer latency;
     private final String predictPath;
     private final String modelPath;
 
@@ -275,6 +283,15 @@ public final class Gateway implements AutoCloseable {
       this.keyring = keyring;
       this.tokenKey = tokenKey;
       this.inFlight = new Semaphore(config.maxConcurrent());
+      this.latency = Timer.builder("bastion.gateway.request.latency")
+          .description("time from the request to its answer, ledger entry included")
+          .publishPercentiles(0.5, 0.99)
+          .register(metrics);
+      FunctionCounter.builder("bastion.gateway.model.calls", modelCalls, AtomicLong::get)
+          .description("instances given to the model").register(metrics);
+      Gauge.builder("bastion.gateway.in.flight", inFlight,
+              sem -> config.maxConcurrent() - sem.availablePermits())
+          .description("requests being served").register(metrics);
       this.config = config;
       this.trust = trust;
       this.revocations = revocations;
@@ -288,6 +305,8 @@ public final class Gateway implements AutoCloseable {
     public boolean handle(Request request, Response response, Callback callback) {
       if (!inFlight.tryAcquire()) {
         // Full: refuse at once rather than queue without bound.
+        metrics.counter("bastion.gateway.requests", "outcome", "refused", "status", "503")
+            .increment();
         send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
             "{\"error\":\"unavailable\",\"message\":\"the gateway is at its limit of concurrent requests; retry\"}"
                 .getBytes(StandardCharsets.UTF_8), 1);
@@ -318,14 +337,17 @@ public final class Gateway implements AutoCloseable {
         Identity id = authenticate(request);
         actor = id.name();
         details.put("role", id.role());
-        byte[] body = route(request, path, id, details);
+        boolean scrape = path.equals("/metrics");
+        byte[] body = scrape ? metricsFor(request, id) : route(request, path, id, details);
         details.put("output", Digest.of(body).toString());
         details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
         // The request is on the ledger before the answer leaves.
         ledger.append(
             Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
                 served.digest().toString(), "ok", requestId, details));
-        send(response, callback, HttpStatus.OK_200, body, 0);
+        count("ok", 200, start);
+        send(response, callback, HttpStatus.OK_200, body, 0,
+            scrape ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
       } catch (ApiError e) {
         details.put("error", e.code);
         boolean denied = e.status == 401 || e.status == 403;
@@ -333,11 +355,28 @@ public final class Gateway implements AutoCloseable {
             Event.now(denied ? EventKind.ACCESS_DENIED : EventKind.INFERENCE, actor,
                 request.getMethod() + " " + path, served.digest().toString(),
                 denied ? "denied" : "refused", requestId, details));
+        count(denied ? "denied" : "refused", e.status, start);
         ObjectNode err = Json.object();
         err.put("error", e.code);
         err.put("message", e.getMessage());
         send(response, callback, e.status, Json.canonical(err), e.retryAfter);
       }
+    }
+
+    private void count(String outcome, int status, long start) {
+      metrics.counter("bastion.gateway.requests", "outcome", outcome,
+          "status", Integer.toString(status)).increment();
+      latency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+    }
+
+    /** The Prometheus text exposition, for auditors and admins. */
+    private byte[] metricsFor(Request request, Identity id) throws ApiError {
+      requireMethod(request.getMethod(), HttpMethod.GET);
+      if (!id.role().equals("auditor") && !id.role().equals("admin")) {
+        throw new ApiError(403, "forbidden", "identity '" + id.name() + "' has role '"
+            + id.role() + "', metrics need 'auditor' or 'admin'");
+      }
+      return metrics.scrape().getBytes(StandardCharsets.UTF_8);
     }
 
     private Identity authenticate(Request request) throws ApiError {
@@ -523,8 +562,13 @@ public final class Gateway implements AutoCloseable {
 
     private void send(Response response, Callback callback, int status, byte[] body,
         long retryAfter) {
+      send(response, callback, status, body, retryAfter, "application/json");
+    }
+
+    private void send(Response response, Callback callback, int status, byte[] body,
+        long retryAfter, String contentType) {
       response.setStatus(status);
-      response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+      response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
       response.getHeaders().put("Cache-Control", "no-store");
       if (retryAfter > 0) {
         response.getHeaders().put(HttpHeader.RETRY_AFTER, Long.toString(retryAfter));
