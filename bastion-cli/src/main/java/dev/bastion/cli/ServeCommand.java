@@ -3,6 +3,7 @@ package dev.bastion.cli;
 import dev.bastion.core.BadInputException;
 import dev.bastion.pipeline.Home;
 import dev.bastion.serve.Gateway;
+import dev.bastion.serve.OutputPolicy;
 import dev.bastion.serve.ServedModel;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -33,21 +34,33 @@ final class ServeCommand implements Callable<Integer> {
       description = "requests served at once; more get 503 (default: ${DEFAULT-VALUE})")
   int maxConcurrent;
 
+  @Option(names = "--output", paramLabel = "ROLE=POLICY",
+      description = "what callers of ROLE see of a prediction: label, top-k:K or"
+          + " probabilities:N (N decimals); repeatable (default: every probability, 6 decimals)")
+  java.util.Map<String, String> outputs = new java.util.LinkedHashMap<>();
+
   @Override
   public Integer call() throws Exception {
     if (rate < 1 || budget < 1 || maxConcurrent < 1 || maxConcurrent > 1024) {
       throw new BadInputException("--rate and --budget must be positive, --max-concurrent 1 to"
           + " 1024");
     }
+    Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
+        .withMaxConcurrent(maxConcurrent);
+    for (var e : outputs.entrySet()) {
+      if (!IdentityCommand.ROLES.contains(e.getKey())) {
+        throw new BadInputException("--output " + e.getKey() + "=...: expected a role: "
+            + String.join(", ", IdentityCommand.ROLES));
+      }
+      config = config.withOutput(e.getKey(), OutputPolicy.parse(e.getValue()));
+    }
     try (Home home = Home.open(Home.defaultDir())) {
       ServedModel served =
           ServedModel.load(model, home.registry(), home.chainVerifier(), home.trust(),
               home.integrity().openSession("serve"));
       try (Gateway g =
-          Gateway.start(Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
-                  .withBudget(budget, Optional.of(home.dir().resolve("gateway")
-                      .resolve("budgets.json")))
-                  .withMaxConcurrent(maxConcurrent), served,
+          Gateway.start(config.withBudget(budget, Optional.of(home.dir().resolve("gateway")
+                  .resolve("budgets.json"))), served,
               home.keyring(), home.trust(), home.ledger())) {
         System.out.println("serving " + served.name() + " v" + served.version() + " ("
             + served.digest() + ") on https://127.0.0.1:" + g.port()

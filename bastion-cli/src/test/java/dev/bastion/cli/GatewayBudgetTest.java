@@ -58,6 +58,24 @@ class GatewayBudgetTest {
   }
 
   @Test
+  void eachRoleSeesWhatItsOutputPolicyAllows() throws Exception {
+    try (Home home = Home.init(tmp.resolve("home"))) {
+      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      Gateway.Config config = Gateway.Config.defaults().withPort(0)
+          .withOutput("predict", dev.bastion.serve.OutputPolicy.parse("label"));
+      try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+          home.ledger())) {
+        GatewayClient.Reply r = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT)
+            .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.body()).matches("\\{\"predictions\":\\[\\{\"label\":\"(good|bad)\"}]}");
+      }
+    }
+  }
+
+  @Test
   void beyondItsConcurrencyTheGatewaySays503WithRetryAfterNeverCollapses() throws Exception {
     try (Home home = Home.init(tmp.resolve("home"))) {
       Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));

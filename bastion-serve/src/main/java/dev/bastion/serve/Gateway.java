@@ -85,14 +85,32 @@ public final class Gateway implements AutoCloseable {
    * @param dailyBudget predictions each identity may ask of the model per UTC day
    * @param maxConcurrent requests served at once; more are answered 503 with Retry-After
    * @param budgetFile where the budgets' counts are kept across restarts, or empty
+   * @param outputs what each role sees of a prediction (a role not listed: every probability)
    */
   public record Config(
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
-      long dailyBudget, int maxConcurrent, Optional<Path> budgetFile) {
+      long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
+      Map<String, OutputPolicy> outputs) {
     public Config {
       if (dailyBudget < 1 || maxConcurrent < 1) {
         throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
       }
+      outputs = Map.copyOf(outputs);
+    }
+
+    public Config(
+        String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
+        int maxInstances, long dailyBudget, int maxConcurrent, Optional<Path> budgetFile) {
+      this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
+          maxConcurrent, budgetFile, Map.of());
+    }
+
+    /** What callers of {@code role} see of a prediction (others: every probability). */
+    public Config withOutput(String role, OutputPolicy policy) {
+      Map<String, OutputPolicy> m = new java.util.HashMap<>(outputs);
+      m.put(role, policy);
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, m);
     }
 
     /** Limits with the default budget (10,000 a day) and concurrency (16), counts not kept. */
@@ -109,23 +127,23 @@ public final class Gateway implements AutoCloseable {
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile);
+          maxConcurrent, budgetFile, outputs);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile);
+          maxConcurrent, budgetFile, outputs);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
-          maxConcurrent, file);
+          maxConcurrent, file, outputs);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, n, budgetFile);
+          dailyBudget, n, budgetFile, outputs);
     }
   }
 
@@ -480,7 +498,7 @@ public final class Gateway implements AutoCloseable {
         }
         byte[] body = readBody(request);
         details.put("input", Digest.of(body).toString());
-        return predict(body);
+        return predict(body, id);
       }
       if (path.startsWith("/v1/models/")) {
         throw new ApiError(404, "not_found", "no such model or endpoint");
@@ -532,7 +550,8 @@ public final class Gateway implements AutoCloseable {
       }
     }
 
-    private byte[] predict(byte[] body) throws ApiError {
+    private byte[] predict(byte[] body, Identity id) throws ApiError {
+      OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);
       List<Map<String, String>> checked;
       try {
         checked =
@@ -549,10 +568,7 @@ public final class Gateway implements AutoCloseable {
         try {
           modelCalls.incrementAndGet();
           var result = served.model().predict(values, where);
-          ObjectNode p = predictions.addObject();
-          p.put("label", result.label());
-          ObjectNode scores = p.putObject("probabilities");
-          result.scores().forEach((k, v) -> scores.put(k, Math.round(v * 1e6) / 1e6));
+          policy.write(predictions.addObject(), result.label(), result.scores());
         } catch (BadInputException e) {
           throw new ApiError(400, "bad_request", e.getMessage());
         }
