@@ -59,6 +59,7 @@ class GatewayLimitsTest {
         "nested value | {\"instances\":[{\"duration\":{\"a\":1}}]} | 400 | bad_request",
         "missing fields | {\"instances\":[{\"duration\":6}]} | 400 | bad_request",
         "duplicate keys | {\"instances\":[],\"instances\":[]} | 400 | bad_request",
+        "huge exponent | {\"instances\":[{\"duration\":1e999999999}]} | 400 | bad_request",
       })
   void malformedRequestsAreRefusedWithAJsonError(
       String what, String body, int status, String code) throws Exception {
