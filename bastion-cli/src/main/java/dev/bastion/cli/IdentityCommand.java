@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
     subcommands = {IdentityCommand.Issue.class, IdentityCommand.Revoke.class})
 final class IdentityCommand {
   /** The roles a client identity may have. */
-  static final List<String> ROLES = List.of("predict", "admin", "auditor");
+  static final List<String> ROLES = dev.bastion.serve.Gateway.ROLES;
 
   private IdentityCommand() {}
 

@@ -73,6 +73,9 @@ public final class Gateway implements AutoCloseable {
   /** The role a client certificate needs to call predict. */
   public static final String PREDICT_ROLE = "predict";
 
+  /** The roles with access to the gateway: predict; auditor (metrics); admin. */
+  public static final List<String> ROLES = List.of(PREDICT_ROLE, "admin", "auditor");
+
   /**
    * Listener and limits.
    *
@@ -355,6 +358,12 @@ public final class Gateway implements AutoCloseable {
         Identity id = authenticate(request);
         actor = id.name();
         details.put("role", id.role());
+        if (!ROLES.contains(id.role())) {
+          // A certificate of our CA with some other role (a component's, a typo): no access.
+          throw new ApiError(403, "forbidden", "identity '" + id.name() + "' has role '"
+              + id.role() + "', which has no access here (roles: " + String.join(", ", ROLES)
+              + ")");
+        }
         boolean scrape = path.equals("/metrics");
         byte[] body = scrape ? metricsFor(request, id) : route(request, path, id, details);
         details.put("output", Digest.of(body).toString());

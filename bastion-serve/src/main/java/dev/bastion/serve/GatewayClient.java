@@ -37,9 +37,17 @@ public final class GatewayClient {
   private final HttpClient http;
   private String bearer;
 
+  private String scheme = "Bearer";
+
   /** Sends {@code Authorization: Bearer TOKEN} with every request from now on. */
   public GatewayClient withBearer(String token) {
     this.bearer = token;
+    return this;
+  }
+
+  /** Uses another authorization scheme than Bearer (for tests of refusals). */
+  public GatewayClient withScheme(String s) {
+    this.scheme = s;
     return this;
   }
 
@@ -48,7 +56,7 @@ public final class GatewayClient {
         HttpRequest.newBuilder(URI.create("https://localhost:" + port + path))
             .timeout(Duration.ofSeconds(10));
     if (bearer != null) {
-      b.header("Authorization", "Bearer " + bearer);
+      b.header("Authorization", scheme + " " + bearer);
     }
     return b;
   }

@@ -1,0 +1,111 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bastion.crypto.BearerTokens;
+import dev.bastion.crypto.Keyring;
+import dev.bastion.pipeline.Home;
+import dev.bastion.serve.Gateway;
+import dev.bastion.serve.GatewayClient;
+import dev.bastion.serve.ServedModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every kind of caller that must be refused, against every endpoint: refused with 401 or 403 (or
+ * in the TLS handshake), and the model never called.
+ */
+class AuthorizationMatrixTest {
+  @TempDir static Path tmp;
+  static Home home;
+  static Home other;
+  static Gateway gateway;
+  static final Map<String, GatewayClient> CALLERS = new LinkedHashMap<>();
+
+  @BeforeAll
+  static void start() throws Exception {
+    home = Home.init(tmp.resolve("home"));
+    Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
+    ServedModel served =
+        ServedModel.load("credit-risk", home.registry(), home.chainVerifier(), home.trust(), "t");
+    gateway = Gateway.start(Gateway.Config.defaults().withPort(0).withRate(1000, 1000), served,
+        home.keyring(), home.trust(), home.ledger());
+    Keyring k = home.keyring();
+    other = Home.init(tmp.resolve("other"));
+    char[] pw = "x".toCharArray();
+
+    CALLERS.put("no certificate, no token", GatewayClient.anonymous(k));
+    CALLERS.put("another CA's certificate", GatewayClient.with(
+        other.keyring().keyStore(Keyring.DEMO_CLIENT, pw), pw, k.trustStore()));
+    k.issueClient("revoked-1", "predict");
+    k.revoke("revoked-1");
+    CALLERS.put("revoked certificate", GatewayClient.as(k, "revoked-1"));
+    k.issueClient("nobody-1", "none");
+    CALLERS.put("certificate without a known role", GatewayClient.as(k, "nobody-1"));
+    CALLERS.put("token of another deployment", GatewayClient.anonymous(k).withBearer(
+        other.keyring().issueToken("svc-1", "admin", BearerTokens.GATEWAY_AUDIENCE,
+            Duration.ofMinutes(5))));
+    CALLERS.put("token for another audience", GatewayClient.anonymous(k).withBearer(
+        k.issueToken("svc-2", "admin", "billing", Duration.ofMinutes(5))));
+    String good = k.issueToken("svc-3", "admin", BearerTokens.GATEWAY_AUDIENCE,
+        Duration.ofMinutes(5));
+    String[] parts = good.split("\\.");
+    CALLERS.put("token with a forged payload", GatewayClient.anonymous(k).withBearer(
+        parts[0] + "." + parts[0] + "." + parts[2]));
+    CALLERS.put("token of a revoked identity", GatewayClient.anonymous(k).withBearer(
+        k.issueToken("svc-4", "admin", BearerTokens.GATEWAY_AUDIENCE, Duration.ofMinutes(5))));
+    k.revoke("svc-4");
+    CALLERS.put("basic authorization", new BasicAuth(k).client());
+  }
+
+  /** A client sending {@code Authorization: Basic ...} with nothing else. */
+  private record BasicAuth(Keyring k) {
+    GatewayClient client() {
+      return GatewayClient.anonymous(k).withBearer("x").withScheme("Basic");
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    gateway.close();
+    home.close();
+    other.close();
+  }
+
+  static Stream<Arguments> matrix() {
+    String[][] endpoints = {
+      {"GET", "/healthz"}, {"GET", "/v1/models/credit-risk"},
+      {"POST", EndToEndTest.PREDICT}, {"GET", "/metrics"}, {"GET", "/v1/models/other"}
+    };
+    return CALLERS.keySet().stream().flatMap(c -> Stream.of(endpoints)
+        .map(e -> Arguments.of(c, e[0], e[1])));
+  }
+
+  @ParameterizedTest(name = "{0}: {1} {2}")
+  @MethodSource("matrix")
+  void refusedBeforeTheModel(String caller, String method, String path) throws Exception {
+    long calls = gateway.modelCalls();
+    GatewayClient c = CALLERS.get(caller);
+    GatewayClient.Reply r;
+    try {
+      r = method.equals("GET") ? c.get(gateway.port(), path)
+          : c.post(gateway.port(), path, EndToEndTest.INSTANCE);
+    } catch (IOException refusedInTheHandshake) {
+      assertThat(gateway.modelCalls()).isEqualTo(calls);
+      return;
+    }
+    assertThat(r.status()).as(r.body()).isIn(401, 403);
+    assertThat(r.body()).contains("\"error\":\"").contains("\"message\":\"");
+    assertThat(gateway.modelCalls()).isEqualTo(calls);
+  }
+}
