@@ -91,24 +91,34 @@ final class DataBench implements Callable<Integer> {
       parseOnly(warm);
       Files.delete(warm);
 
+      var os = (com.sun.management.OperatingSystemMXBean)
+          ManagementFactory.getOperatingSystemMXBean();
+      long[] cpu = new long[3];
+      double load = os.getSystemLoadAverage();
       double[] profile = new double[runs];
       double[] validate = new double[runs];
       double[] parse = new double[runs];
       Profile reference = null;
       ValidationReport last = null;
       for (int r = 0; r < runs; r++) {
+        long c0 = os.getProcessCpuTime();
         long a = System.nanoTime();
         Profile p = Profiler.profile(file, CsvReader.Options.STREAMING);
         profile[r] = rows / ((System.nanoTime() - a) / 1e9);
+        long c1 = os.getProcessCpuTime();
+        cpu[0] += c1 - c0;
         if (reference == null) {
           reference = p;
         }
         a = System.nanoTime();
         last = DataValidateCommand.validate(file, schema, reference, Drift.Options.DEFAULTS);
         validate[r] = rows / ((System.nanoTime() - a) / 1e9);
+        long c2 = os.getProcessCpuTime();
+        cpu[1] += c2 - c1;
         a = System.nanoTime();
         long n = parseOnly(file);
         parse[r] = rows / ((System.nanoTime() - a) / 1e9);
+        cpu[2] += os.getProcessCpuTime() - c2;
         if (n != rows || p.rows() != rows || last.schema().rows() != rows) {
           throw new IllegalStateException("row counts disagree: " + n + ", " + p.rows());
         }
@@ -123,6 +133,10 @@ final class DataBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "validate (schema + profile + drift): %s rows/s, median %.0f%n",
           list(validate), x2);
       out.printf(Locale.ROOT, "parse only: %s rows/s, median %.0f%n", list(parse), y);
+      out.printf(Locale.ROOT, "cpu per pass (all threads, incl. GC): profile %.1f s, validate %.1f s,"
+              + " parse only %.1f s; load average before %.2f, after %.2f%n",
+          cpu[0] / 1e9 / runs, cpu[1] / 1e9 / runs, cpu[2] / 1e9 / runs, load,
+          os.getSystemLoadAverage());
       out.printf(Locale.ROOT, "heap: limit %.0f MiB, peak used %.1f MiB%n",
           Runtime.getRuntime().maxMemory() / 1048576.0, peakHeap() / 1048576.0);
       double x = Math.min(x1, x2);

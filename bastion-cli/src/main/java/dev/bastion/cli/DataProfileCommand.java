@@ -52,6 +52,11 @@ final class DataProfileCommand implements Callable<Integer> {
       Profile p = Profiler.profile(data, CsvReader.Options.STREAMING);
       long newRows = p.rows();
       if (old != null) {
+        var digest = p.sources().get(0).sha256();
+        if (old.sources().stream().anyMatch(s -> s.sha256().equals(digest))) {
+          throw new dev.bastion.core.BadInputException(data + ": already in " + merge
+              + " (same SHA-256); merging it again would count its rows twice");
+        }
         p = old.merge(p);
       }
       AtomicFiles.write(output, SignedProfiles.sign(home, p));

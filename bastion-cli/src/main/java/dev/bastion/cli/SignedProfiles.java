@@ -6,7 +6,6 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
-import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.data.profile.Profile;
 import dev.bastion.pipeline.Home;
@@ -62,10 +61,5 @@ final class SignedProfiles {
           + " sources");
     }
     return p;
-  }
-
-  /** The profile's JSON for people, from a signed file (not verified: for display only). */
-  static String pretty(Profile p) {
-    return Json.pretty(p.toJsonNode());
   }
 }

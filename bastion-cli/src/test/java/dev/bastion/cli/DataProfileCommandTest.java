@@ -151,6 +151,12 @@ class DataProfileCommandTest {
     Outcome v = run("data", "validate", credit.toString(), "--schema", schema.toString(),
         "--reference", pab.toString());
     assertThat(v.code).as(v.out).isZero();
+    Outcome twice = run("data", "profile", b.toString(), "--merge", pab.toString(), "-o",
+        tmp.resolve("abb.json").toString());
+    assertThat(twice.code).isEqualTo(2);
+    assertThat(twice.err).isEqualTo("bastion: " + b + ": already in " + pab
+        + " (same SHA-256); merging it again would count its rows twice" + System.lineSeparator());
+    assertThat(tmp.resolve("abb.json")).doesNotExist();
   }
 
   @Test

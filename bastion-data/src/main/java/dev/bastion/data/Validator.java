@@ -85,6 +85,7 @@ public final class Validator {
     private final int[] kinds;
     private final double[] values;
     private long count;
+    private final long headerIssues;
     private long rows;
     private long invalid;
 
@@ -108,6 +109,7 @@ public final class Validator {
         }
       }
       this.headerOk = ok;
+      this.headerIssues = count;
       this.kinds = new int[header.size()];
       this.values = new double[header.size()];
     }
@@ -143,6 +145,22 @@ public final class Validator {
       if (bad) {
         invalid++;
       }
+    }
+
+    /**
+     * Adds what {@code other} found in other rows of the same file (started with the same schema
+     * and header, so its header issues are already here): for rows checked in parallel. The issues
+     * kept are still the first {@link #MAX_ISSUES} by row.
+     */
+    public void merge(Session other) {
+      List<Issue> all = new ArrayList<>(issues);
+      other.issues.stream().filter(i -> i.row() > 0).forEach(all::add);
+      all.sort(java.util.Comparator.comparingLong(Issue::row));
+      issues.clear();
+      issues.addAll(all.subList(0, Math.min(MAX_ISSUES, all.size())));
+      count += other.count - other.headerIssues;
+      rows += other.rows;
+      invalid += other.invalid;
     }
 
     /** The result, with the row-count check. */

@@ -47,8 +47,11 @@ public final class ColumnProfile {
     this.items = items;
   }
 
-  /** Adds one cell, classified by {@link Numbers#classify}. */
-  void add(String cell, int kind, double value) {
+  /**
+   * Adds one cell, classified by {@link Numbers#classify}, with the {@link Hashing} hash of its
+   * value if it is a number (a text cell is hashed here).
+   */
+  void add(String cell, int kind, double value, long hash) {
     count++;
     if (cell.isEmpty()) {
       nulls++;
@@ -62,12 +65,11 @@ public final class ColumnProfile {
           decimals++;
         }
         numbers.update(value);
-        distinct.addHash(Hashing.hash(value));
+        distinct.addHash(hash);
       }
       default -> {
         texts++;
-        items.update(cell);
-        distinct.addHash(Hashing.hash(cell));
+        distinct.addHash(items.updateAndHash(cell));
       }
     }
   }

@@ -6,6 +6,7 @@ import dev.bastion.data.CsvReader;
 import dev.bastion.data.Numbers;
 import dev.bastion.data.Schema;
 import dev.bastion.data.Validator;
+import dev.bastion.data.sketch.Hashing;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -39,9 +40,11 @@ public final class Profiler {
   /**
    * Profiles {@code file} and, if {@code schema} is not null, validates it against the schema.
    *
-   * <p>Two threads share the work: one reads and parses the CSV, the caller's thread profiles and
-   * validates the rows, handed over in batches of {@value #BATCH} rows through a queue of {@value
-   * #QUEUE} batches, so memory stays bounded (a few thousand rows in flight).
+   * <p>Three threads share the work: one reads and parses the CSV and checks the number grammar;
+   * the caller's thread and a helper profile and validate alternate batches of {@value #BATCH}
+   * rows each, through two queues of at most {@value #QUEUE} batches, so memory stays bounded (a
+   * few thousand rows in flight); the two partial profiles and validations are then merged. The
+   * result is deterministic: batch {@code i} always goes to consumer {@code i % 2}.
    *
    * @throws BadInputException if the file is missing, too large or not CSV
    */
@@ -54,7 +57,13 @@ public final class Profiler {
       throw new IllegalStateException("every JDK has SHA-256", e);
     }
     Visitor v = new Visitor(file.toString(), schema);
-    Pipe pipe = new Pipe();
+    int threads = Integer.getInteger(THREADS_PROPERTY, DEFAULT_THREADS);
+    if (threads <= 1) {
+      long rows = new CsvReader(options).stream(file, v.inline(), sha);
+      return outcome(file, sha, rows, v);
+    }
+    Visitor v2 = new Visitor(file.toString(), schema);
+    Pipe pipe = new Pipe(threads == 2 ? 1 : 2);
     Thread reader = Thread.ofPlatform().name("bastion-csv-reader").daemon().unstarted(() -> {
       try {
         pipe.rows = new CsvReader(options).stream(file, pipe, sha);
@@ -65,25 +74,61 @@ public final class Profiler {
         pipe.finish(e);
       }
     });
+    Exception[] helperError = {null};
+    Thread helper = Thread.ofPlatform().name("bastion-profiler").daemon().unstarted(() -> {
+      try {
+        pipe.drain(v2, 1);
+      } catch (BadInputException | IOException e) {
+        // the same error reaches the main consumer, which reports it
+      } catch (RuntimeException e) {
+        helperError[0] = e;
+        pipe.abort();
+      }
+    });
     reader.start();
+    if (threads > 2) {
+      helper.start();
+    }
     try {
-      pipe.drain(v);
+      pipe.drain(v, 0);
+    } catch (IOException e) {
+      if (helperError[0] == null) {
+        throw e;
+      }
     } finally {
       pipe.abort();
       reader.interrupt();
       try {
         reader.join();
+        if (threads > 2) {
+          helper.join();
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
     }
-    long rows = pipe.rows;
+    if (helperError[0] instanceof RuntimeException e) {
+      throw e;
+    }
+    v.merge(v2);
+    return outcome(file, sha, pipe.rows, v);
+  }
+
+  private static Outcome outcome(Path file, MessageDigest sha, long rows, Visitor v) {
     Profile p = new Profile(rows,
         List.of(new Profile.Source(file.getFileName().toString(), Digest.ofRaw(sha.digest()),
             rows)),
         v.columns);
     return new Outcome(p, Optional.ofNullable(v.session).map(Validator.Session::finish));
   }
+
+  /**
+   * The system property choosing the threads: 1 (one thread does everything), 2 (a reader and a
+   * profiler), 3 (a reader and two profilers taking alternate batches).
+   */
+  public static final String THREADS_PROPERTY = "bastion.profile.threads";
+
+  static final int DEFAULT_THREADS = 1;
 
   /** Rows in one hand-over between the reader and the profiler. */
   static final int BATCH = 512;
@@ -104,6 +149,9 @@ public final class Profiler {
     final long[] rowNumbers = new long[BATCH];
     final long[] lines = new long[BATCH];
     String[][] cells = new String[BATCH][];
+    int[][] kinds = new int[BATCH][];
+    double[][] values = new double[BATCH][];
+    long[][] hashes = new long[BATCH][];
     int size;
     boolean last;
     Exception error;
@@ -111,17 +159,23 @@ public final class Profiler {
 
   /** The hand-over: full batches one way, empty ones back for reuse. */
   private static final class Pipe implements CsvReader.RowVisitor {
-    private final java.util.concurrent.BlockingQueue<Batch> full =
-        new java.util.concurrent.ArrayBlockingQueue<>(QUEUE + 2);
+    private static final int POOL = 2 * QUEUE + 4;
+
+    private final List<java.util.concurrent.BlockingQueue<Batch>> full = List.of(
+        new java.util.concurrent.ArrayBlockingQueue<Batch>(POOL),
+        new java.util.concurrent.ArrayBlockingQueue<Batch>(POOL));
     private final java.util.concurrent.BlockingQueue<Batch> empty =
-        new java.util.concurrent.ArrayBlockingQueue<>(QUEUE + 2);
+        new java.util.concurrent.ArrayBlockingQueue<>(POOL);
+    private int next;
+    private final int queues;
     private volatile boolean aborted;
     private List<String> header;
     private Batch current;
     volatile long rows;
 
-    Pipe() {
-      for (int i = 0; i < QUEUE + 2; i++) {
+    Pipe(int queues) {
+      this.queues = queues;
+      for (int i = 0; i < POOL; i++) {
         empty.add(new Batch());
       }
     }
@@ -136,12 +190,28 @@ public final class Profiler {
     @Override
     public void row(long row, long line, String[] cells) {
       Batch b = current;
-      String[] copy = b.cells[b.size];
+      int at = b.size;
+      String[] copy = b.cells[at];
       if (copy == null || copy.length != cells.length) {
         copy = new String[cells.length];
-        b.cells[b.size] = copy;
+        b.cells[at] = copy;
+        b.kinds[at] = new int[cells.length];
+        b.values[at] = new double[cells.length];
+        b.hashes[at] = new long[cells.length];
       }
       System.arraycopy(cells, 0, copy, 0, cells.length);
+      // The number grammar is checked here, while the characters are in this core's cache; the
+      // text hashes are left to the profiling thread, which balances the two threads' work.
+      int[] kinds = b.kinds[at];
+      double[] values = b.values[at];
+      long[] hashes = b.hashes[at];
+      for (int i = 0; i < cells.length; i++) {
+        int kind = Numbers.classify(cells[i], values, i);
+        kinds[i] = kind;
+        if (kind != Numbers.NOT_A_NUMBER) {
+          hashes[i] = Hashing.hash(values[i]);
+        }
+      }
       b.rowNumbers[b.size] = row;
       b.lines[b.size] = line;
       if (++b.size == BATCH) {
@@ -152,19 +222,39 @@ public final class Profiler {
 
     /** Called by the reader at the end: hands over the last rows and the error, if any. */
     void finish(Exception error) {
-      Batch b = current != null ? current : take(empty);
+      if (current != null && current.size > 0) {
+        put(current);
+        current = null;
+      }
+      for (int q = 0; q < queues; q++) {
+        Batch b = q == 0 && current != null ? current : take(empty);
+        b.last = true;
+        b.error = error;
+        while (true) {
+          try {
+            if (full.get(q).offer(b, 100, java.util.concurrent.TimeUnit.MILLISECONDS) || aborted) {
+              break;
+            }
+          } catch (InterruptedException e) {
+            throw new InterruptedAbort();
+          }
+        }
+      }
       current = null;
-      b.last = true;
-      b.error = error;
-      put(b);
     }
 
-    void drain(Visitor v) throws BadInputException, IOException {
+    void drain(Visitor v, int queue) throws BadInputException, IOException {
       boolean started = false;
       while (true) {
         Batch b;
         try {
-          b = full.take();
+          b = full.get(queue).poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+          if (b == null) {
+            if (aborted) {
+              throw new IOException("profiling stopped");
+            }
+            continue;
+          }
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           throw new IOException("interrupted while profiling", e);
@@ -174,7 +264,7 @@ public final class Profiler {
           started = true;
         }
         for (int i = 0; i < b.size; i++) {
-          v.row(b.rowNumbers[i], b.lines[i], b.cells[i]);
+          v.row(b.rowNumbers[i], b.lines[i], b.cells[i], b.kinds[i], b.values[i], b.hashes[i]);
         }
         Exception error = b.error;
         boolean last = b.last;
@@ -219,7 +309,9 @@ public final class Profiler {
 
     private void put(Batch b) {
       try {
-        while (!full.offer(b, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        java.util.concurrent.BlockingQueue<Batch> q = full.get(next);
+        next = (next + 1) % queues;
+        while (!q.offer(b, 100, java.util.concurrent.TimeUnit.MILLISECONDS)) {
           if (aborted) {
             throw new InterruptedAbort();
           }
@@ -230,37 +322,71 @@ public final class Profiler {
     }
   }
 
-  private static final class Visitor implements CsvReader.RowVisitor {
+  private static final class Visitor {
     private final String name;
     private final Schema schema;
     private final List<ColumnProfile> columns = new ArrayList<>();
     private ColumnProfile[] byIndex = new ColumnProfile[0];
     private Validator.Session session;
-    private int[] kinds = new int[0];
-    private double[] values = new double[0];
 
     Visitor(String name, Schema schema) {
       this.name = name;
       this.schema = schema;
     }
 
-    @Override
-    public void header(List<String> header) {
+    /** A row visitor that classifies the cells itself, for the one-thread mode. */
+    CsvReader.RowVisitor inline() {
+      return new CsvReader.RowVisitor() {
+        private int[] kinds = new int[0];
+        private double[] values = new double[0];
+        private long[] hashes = new long[0];
+
+        @Override
+        public void header(List<String> columns) {
+          Visitor.this.header(columns);
+          kinds = new int[columns.size()];
+          values = new double[columns.size()];
+          hashes = new long[columns.size()];
+        }
+
+        @Override
+        public void row(long row, long line, String[] cells) {
+          for (int i = 0; i < cells.length; i++) {
+            int kind = Numbers.classify(cells[i], values, i);
+            kinds[i] = kind;
+            if (kind != Numbers.NOT_A_NUMBER) {
+              hashes[i] = Hashing.hash(values[i]);
+            }
+          }
+          Visitor.this.row(row, line, cells, kinds, values, hashes);
+        }
+      };
+    }
+
+    /** Adds {@code other}'s rows, which came after or between this one's. */
+    void merge(Visitor other) {
+      if (other.byIndex.length == 0) {
+        return;
+      }
+      for (int i = 0; i < byIndex.length; i++) {
+        byIndex[i].merge(other.byIndex[i]);
+      }
+      if (session != null) {
+        session.merge(other.session);
+      }
+    }
+
+    void header(List<String> header) {
       header.forEach(h -> columns.add(new ColumnProfile(h)));
       byIndex = columns.toArray(new ColumnProfile[0]);
-      kinds = new int[header.size()];
-      values = new double[header.size()];
       if (schema != null) {
         session = Validator.start(schema, name, header);
       }
     }
 
-    @Override
-    public void row(long row, long line, String[] cells) {
+    void row(long row, long line, String[] cells, int[] kinds, double[] values, long[] hashes) {
       for (int i = 0; i < cells.length; i++) {
-        int kind = Numbers.classify(cells[i], values, i);
-        kinds[i] = kind;
-        byIndex[i].add(cells[i], kind, values[i]);
+        byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
       }
       if (session != null) {
         session.row(row, line, cells, kinds, values);

@@ -68,6 +68,14 @@ public final class FrequentItems {
 
   /** Counts one occurrence of {@code item}. */
   public void update(String item) {
+    updateAndHash(item);
+  }
+
+  /**
+   * Counts one occurrence of {@code item} and returns {@link Hashing#hash(CharSequence)} of it,
+   * kept with the counter so that a frequent item is hashed once, not at every occurrence.
+   */
+  public long updateAndHash(String item) {
     String key = item;
     if (item.length() > MAX_ITEM_CHARS) {
       // Never split a surrogate pair: the cut item must still encode as UTF-8.
@@ -77,17 +85,20 @@ public final class FrequentItems {
     }
     n++;
     long[] c = counters.get(key);
+    boolean cut = key != item;
     if (c != null) {
       c[0]++;
-      return;
+      return cut ? Hashing.hash(item) : c[1];
     }
+    long hash = Hashing.hash(key);
     if (counters.size() < m) {
-      counters.put(key, new long[] {1});
-      return;
+      counters.put(key, new long[] {1, hash});
+      return cut ? Hashing.hash(item) : hash;
     }
     // Full: the new item and every counter lose one.
     error++;
     counters.values().removeIf(v -> --v[0] == 0);
+    return cut ? Hashing.hash(item) : hash;
   }
 
   /** The estimated count of {@code item} (a lower bound). */
@@ -112,7 +123,7 @@ public final class FrequentItems {
       throw new IllegalArgumentException("cannot merge frequent items m=" + other.m + " into " + m);
     }
     other.counters.forEach(
-        (k, v) -> counters.computeIfAbsent(k, x -> new long[1])[0] += v[0]);
+        (k, v) -> counters.computeIfAbsent(k, x -> new long[] {0, v[1]})[0] += v[0]);
     n += other.n;
     error += other.error;
     if (counters.size() > m) {
@@ -126,7 +137,7 @@ public final class FrequentItems {
 
   public FrequentItems copy() {
     FrequentItems c = new FrequentItems(m);
-    counters.forEach((k, v) -> c.counters.put(k, new long[] {v[0]}));
+    counters.forEach((k, v) -> c.counters.put(k, new long[] {v[0], v[1]}));
     c.n = n;
     c.error = error;
     return c;
@@ -205,7 +216,7 @@ public final class FrequentItems {
           throw new BadInputException("frequent-item count out of range");
         }
         sum += count;
-        f.counters.put(s, new long[] {count});
+        f.counters.put(s, new long[] {count, Hashing.hash(s)});
       }
       if (b.hasRemaining()) {
         throw new BadInputException("frequent-items summary has trailing bytes");

@@ -195,6 +195,43 @@ class ProfileTest {
         .hasMessage("label column 'c' is not in the data");
   }
 
+  /** The reader-and-profiler modes give the one-thread answer (two threads: byte for byte). */
+  @ParameterizedTest
+  @ValueSource(ints = {2, 3})
+  void threadedModesAgree(int threads) throws Exception {
+    Path f = CREDIT.resolve("credit-g.csv");
+    Schema schema = Schema.load(CREDIT.resolve("schema.json"));
+    Path bad = Files.writeString(tmp.resolve("bad.csv"), "a,b\n" + "1,2\n".repeat(5000)
+        + "3,\"4\n", StandardCharsets.UTF_8);
+    Profiler.Outcome one = Profiler.run(f, CsvReader.Options.STREAMING, schema);
+    String oneError = null;
+    try {
+      Profiler.profile(bad, CsvReader.Options.STREAMING);
+    } catch (BadInputException e) {
+      oneError = e.getMessage();
+    }
+    System.setProperty(Profiler.THREADS_PROPERTY, Integer.toString(threads));
+    try {
+      Profiler.Outcome many = Profiler.run(f, CsvReader.Options.STREAMING, schema);
+      if (threads == 2) {
+        assertThat(many.profile().toJson()).isEqualTo(one.profile().toJson());
+      }
+      assertThat(many.profile().rows()).isEqualTo(1000);
+      for (ColumnProfile c : one.profile().columns()) {
+        ColumnProfile m = many.profile().column(c.name()).orElseThrow();
+        assertThat(m.texts()).isEqualTo(c.texts());
+        assertThat(m.integers()).isEqualTo(c.integers());
+        assertThat(m.distinct()).isEqualTo(c.distinct());
+        assertThat(m.items().top()).isEqualTo(c.items().top());
+      }
+      assertThat(many.validation().orElseThrow()).isEqualTo(one.validation().orElseThrow());
+      assertThatThrownBy(() -> Profiler.profile(bad, CsvReader.Options.STREAMING))
+          .hasMessage(oneError);
+    } finally {
+      System.clearProperty(Profiler.THREADS_PROPERTY);
+    }
+  }
+
   @Test
   void extremeValuesStayReadable() throws Exception {
     Path f = Files.writeString(tmp.resolve("tiny.csv"),
