@@ -15,6 +15,7 @@ public final class Signals {
   private int[][] neighbours;
   private double[][] distances;
   private double[][] lrOof;
+  private double[][] forestOof;
   private double[][] knnProbabilities;
 
   public Signals(Encoded data, Scan.Options options) {
@@ -125,14 +126,8 @@ public final class Signals {
   public double[][] logisticOutOfFold() {
     if (lrOof == null) {
       int n = data.rows();
+      int[] fold = folds();
       int folds = Math.max(2, Math.min(options.folds(), n));
-      int[] order = new int[n];
-      Arrays.setAll(order, i -> i);
-      shuffle(order, new SplittableRandom(options.seed()));
-      int[] fold = new int[n];
-      for (int i = 0; i < n; i++) {
-        fold[order[i]] = i % folds;
-      }
       lrOof = new double[n][];
       for (int f = 0; f < folds; f++) {
         boolean[] use = new boolean[n];
@@ -151,6 +146,50 @@ public final class Signals {
     return lrOof;
   }
 
+  /** The seeded fold of each row, shared by the out-of-fold models. */
+  private int[] folds() {
+    int n = data.rows();
+    int folds = Math.max(2, Math.min(options.folds(), n));
+    int[] order = new int[n];
+    Arrays.setAll(order, i -> i);
+    shuffle(order, new SplittableRandom(options.seed()));
+    int[] fold = new int[n];
+    for (int i = 0; i < n; i++) {
+      fold[order[i]] = i % folds;
+    }
+    return fold;
+  }
+
+  /** Trees of the out-of-fold random forests. */
+  public static final int TREES = 40;
+
+  /**
+   * Out-of-fold probabilities of a random forest ({@link Forest}, {@value #TREES} trees, seeded by
+   * the options' seed), on the same folds as {@link #logisticOutOfFold()}.
+   */
+  public double[][] forestOutOfFold() {
+    if (forestOof == null) {
+      int n = data.rows();
+      int[] fold = folds();
+      int folds = Math.max(2, Math.min(options.folds(), n));
+      forestOof = new double[n][];
+      for (int f = 0; f < folds; f++) {
+        boolean[] use = new boolean[n];
+        for (int i = 0; i < n; i++) {
+          use[i] = fold[i] != f;
+        }
+        Forest m = Forest.fit(data.x(), data.y(), data.classes().size(), use, TREES,
+            options.seed() * 31 + f);
+        for (int i = 0; i < n; i++) {
+          if (!use[i]) {
+            forestOof[i] = m.predict(data.x()[i]);
+          }
+        }
+      }
+    }
+    return forestOof;
+  }
+
   /** L2 penalty of the logistic regressions. */
   public static final double L2 = 0.01;
 
@@ -162,7 +201,7 @@ public final class Signals {
    * pseudo-vote): {@code (votes_c + prior_c) / (k + 1)}. Out-of-sample by construction: a row is
    * not its own neighbour.
    */
-  double[][] neighbourProbabilities() {
+  public double[][] neighbourProbabilities() {
     if (knnProbabilities == null) {
       int n = data.rows();
       int classes = data.classes().size();

@@ -2,8 +2,13 @@ package dev.bastion.data.poison;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bastion.data.Table;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -41,6 +46,35 @@ class DetectorsTest {
       assertThat(s.row()).isEqualTo(3);
       assertThat(s.detector()).isEqualTo("knn-label");
     });
+  }
+
+  /**
+   * Labels by quadrant (the sign of x0 * x1), which no linear model represents: the baseline
+   * cannot tell flips from clean rows, the forest half of confident-learning can.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {4, 5})
+  void flipsOnANonLinearBoundaryAreRankedAboveTheBaseline(long seed) throws Exception {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    List<List<String>> rows = new ArrayList<>();
+    boolean[] flipped = new boolean[400];
+    for (int i = 0; i < 400; i++) {
+      double a = 2 * rnd.nextDouble() - 1;
+      double b = 2 * rnd.nextDouble() - 1;
+      boolean pos = a * b > 0;
+      flipped[i] = i % 20 == 7;
+      rows.add(new ArrayList<>(List.of(String.format(Locale.ROOT, "%.4f", a),
+          String.format(Locale.ROOT, "%.4f", b), "red", pos != flipped[i] ? "b" : "a")));
+    }
+    Table t = Synthetic.table(rows);
+    Encoded e = Encoder.fit(t, "label", Map.of(), Set.of()).encode(t);
+    Scan.Result r = Scan.run(
+        e, List.of(new Detectors.ConfidentLearning(), Detectors.baseline()), Scan.Options.DEFAULT);
+    double cl = Metrics.auroc(r.scores().get("confident-learning"), flipped);
+    double base = Metrics.auroc(r.scores().get("lr-baseline"), flipped);
+    assertThat(cl).isGreaterThan(0.9);
+    assertThat(base).isLessThan(0.7);
+    assertThat(Synthetic.count(r.flagged("confident-learning"))).isLessThan(60);
   }
 
   @Test
