@@ -13,10 +13,13 @@ import java.util.Map;
 public final class Detectors {
   private Detectors() {}
 
-  /** kNN label consistency, confident learning, per-class outliers, duplicates, triggers. */
+  /**
+   * kNN label consistency, confident learning, region hold-out, per-class outliers, duplicates,
+   * triggers.
+   */
   public static List<Detector> defaults() {
-    return List.of(
-        new KnnLabel(), new ConfidentLearning(), new Outlier(), new Duplicate(), new Trigger());
+    return List.of(new KnnLabel(), new ConfidentLearning(), new RegionHoldout(), new Outlier(),
+        new Duplicate(), new Trigger());
   }
 
   /** Out-of-fold logistic-regression disagreement: the baseline. */
@@ -90,6 +93,36 @@ public final class Detectors {
       double[] out = new double[y.length];
       for (int i = 0; i < y.length; i++) {
         out[i] = 1 - (LOGISTIC_WEIGHT * lr[i][y[i]] + (1 - LOGISTIC_WEIGHT) * rf[i][y[i]]);
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Label flips made in one region (a group of flipped rows that are each other's neighbours,
+   * which local and randomly-folded detectors take for a consistent cluster): one minus the
+   * probability of the given label from a logistic regression trained without the row's whole
+   * k-means region ({@link Signals#regionOutOfFold()}, {@value Signals#CLUSTERS} regions). Flagged
+   * above 0.5, where the model from the other regions prefers another class.
+   */
+  public static final class RegionHoldout implements Detector {
+    @Override
+    public String name() {
+      return "region-holdout";
+    }
+
+    @Override
+    public double threshold() {
+      return 0.5;
+    }
+
+    @Override
+    public double[] scores(Signals s) {
+      double[][] p = s.regionOutOfFold();
+      int[] y = s.data().y();
+      double[] out = new double[y.length];
+      for (int i = 0; i < y.length; i++) {
+        out[i] = 1 - p[i][y[i]];
       }
       return out;
     }
