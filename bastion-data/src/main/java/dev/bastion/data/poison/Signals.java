@@ -300,7 +300,7 @@ public final class Signals {
    * pseudo-vote): {@code (votes_c + prior_c) / (k + 1)}. Out-of-sample by construction: a row is
    * not its own neighbour.
    */
-  public double[][] neighbourProbabilities() {
+  double[][] neighbourProbabilities() {
     if (knnProbabilities == null) {
       int n = data.rows();
       int classes = data.classes().size();
