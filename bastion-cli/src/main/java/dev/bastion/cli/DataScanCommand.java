@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Score every row of a CSV or ARFF file (by extension) with the poisoning detectors:"
-          + " knn-label, confident-learning (label flips), outlier (per-class robust outliers),"
+          + " knn-label, confident-learning, region-holdout (label flips), outlier (per-class"
+          + " robust outliers),"
           + " duplicate (exact and near), trigger (backdoor triggers). Rows above a detector's"
           + " default threshold are suspects; `row` is the 0-based data row (header excluded).",
       "Exit 0: no suspects; 1: suspects found; 2: bad usage or input. See docs/poisoning.md."

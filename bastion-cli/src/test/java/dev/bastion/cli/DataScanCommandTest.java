@@ -88,7 +88,7 @@ class DataScanCommandTest {
     assertThat(o.code()).isEqualTo(1); // real data has mislabelled-looking rows
     JsonNode root = Json.parse(o.out().getBytes(StandardCharsets.UTF_8), "output");
     assertThat(root.get("rows").asInt()).isEqualTo(768);
-    assertThat(root.get("detectors")).hasSize(5);
+    assertThat(root.get("detectors")).hasSize(6);
   }
 
   @ParameterizedTest

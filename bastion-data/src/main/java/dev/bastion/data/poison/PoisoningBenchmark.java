@@ -94,8 +94,8 @@ public final class PoisoningBenchmark {
 
   /** Detectors in the report, in column order; "any" is the scan's union. */
   public static final List<String> COLUMNS =
-      List.of("knn-label", "confident-learning", "outlier", "duplicate", "trigger", "any",
-          "lr-baseline");
+      List.of("knn-label", "confident-learning", "region-holdout", "outlier", "duplicate",
+          "trigger", "any", "lr-baseline");
 
   /** The detectors that look at the data rather than at the labels. */
   public static final List<String> DATA_DETECTORS = List.of("outlier", "duplicate", "trigger");

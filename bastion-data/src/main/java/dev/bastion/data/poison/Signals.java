@@ -15,6 +15,8 @@ public final class Signals {
   private int[][] neighbours;
   private double[][] distances;
   private double[][] lrOof;
+  private double[][] forestOof;
+  private double[][] regionOof;
   private double[][] knnProbabilities;
 
   public Signals(Encoded data, Scan.Options options) {
@@ -125,14 +127,8 @@ public final class Signals {
   public double[][] logisticOutOfFold() {
     if (lrOof == null) {
       int n = data.rows();
+      int[] fold = folds();
       int folds = Math.max(2, Math.min(options.folds(), n));
-      int[] order = new int[n];
-      Arrays.setAll(order, i -> i);
-      shuffle(order, new SplittableRandom(options.seed()));
-      int[] fold = new int[n];
-      for (int i = 0; i < n; i++) {
-        fold[order[i]] = i % folds;
-      }
       lrOof = new double[n][];
       for (int f = 0; f < folds; f++) {
         boolean[] use = new boolean[n];
@@ -149,6 +145,148 @@ public final class Signals {
       }
     }
     return lrOof;
+  }
+
+  /** The seeded fold of each row, shared by the out-of-fold models. */
+  private int[] folds() {
+    int n = data.rows();
+    int folds = Math.max(2, Math.min(options.folds(), n));
+    int[] order = new int[n];
+    Arrays.setAll(order, i -> i);
+    shuffle(order, new SplittableRandom(options.seed()));
+    int[] fold = new int[n];
+    for (int i = 0; i < n; i++) {
+      fold[order[i]] = i % folds;
+    }
+    return fold;
+  }
+
+  /** Trees of the out-of-fold random forests. */
+  public static final int TREES = 40;
+
+  /**
+   * Out-of-fold probabilities of a random forest ({@link Forest}, {@value #TREES} trees, seeded by
+   * the options' seed), on the same folds as {@link #logisticOutOfFold()}.
+   */
+  public double[][] forestOutOfFold() {
+    if (forestOof == null) {
+      int n = data.rows();
+      int[] fold = folds();
+      int folds = Math.max(2, Math.min(options.folds(), n));
+      forestOof = new double[n][];
+      for (int f = 0; f < folds; f++) {
+        boolean[] use = new boolean[n];
+        for (int i = 0; i < n; i++) {
+          use[i] = fold[i] != f;
+        }
+        Forest m = Forest.fit(data.x(), data.y(), data.classes().size(), use, TREES,
+            options.seed() * 31 + f);
+        for (int i = 0; i < n; i++) {
+          if (!use[i]) {
+            forestOof[i] = m.predict(data.x()[i]);
+          }
+        }
+      }
+    }
+    return forestOof;
+  }
+
+  /** Clusters of {@link #regionOutOfFold()}. */
+  public static final int CLUSTERS = 10;
+
+  /**
+   * Out-of-region probabilities of a logistic regression: the rows are split into
+   * {@value #CLUSTERS} regions by k-means (seeded k-means++ start, 30 rounds, on the encoded
+   * features), and each row's probabilities come from a model trained without its whole region.
+   * A group of flips that are each other's neighbours is then held out together, so it cannot
+   * vouch for itself, as it does under random folds.
+   */
+  public double[][] regionOutOfFold() {
+    if (regionOof == null) {
+      int n = data.rows();
+      int[] region = kmeans(data.x(), Math.min(CLUSTERS, n), options.seed());
+      regionOof = new double[n][];
+      for (int f = 0; f < CLUSTERS; f++) {
+        boolean[] use = new boolean[n];
+        boolean any = false;
+        for (int i = 0; i < n; i++) {
+          use[i] = region[i] != f;
+          any |= !use[i];
+        }
+        if (!any) {
+          continue;
+        }
+        LogisticRegression m =
+            LogisticRegression.fit(data.x(), data.y(), data.classes().size(), use, L2, STEPS);
+        for (int i = 0; i < n; i++) {
+          if (!use[i]) {
+            regionOof[i] = m.predict(data.x()[i]);
+          }
+        }
+      }
+    }
+    return regionOof;
+  }
+
+  /** k-means cluster of each row: seeded k-means++ start, then 30 rounds; ties to the lower. */
+  static int[] kmeans(double[][] x, int k, long seed) {
+    int n = x.length;
+    int dim = n == 0 ? 0 : x[0].length;
+    int[] a = new int[n];
+    if (n == 0 || k <= 1) {
+      return a;
+    }
+    SplittableRandom rnd = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
+    double[][] c = new double[k][];
+    c[0] = x[rnd.nextInt(n)].clone();
+    double[] nearest = new double[n];
+    Arrays.fill(nearest, Double.POSITIVE_INFINITY);
+    for (int j = 1; j < k; j++) {
+      double total = 0;
+      for (int i = 0; i < n; i++) {
+        double d = distance(x[i], c[j - 1]);
+        nearest[i] = Math.min(nearest[i], d * d);
+        total += nearest[i];
+      }
+      double u = rnd.nextDouble() * total;
+      int pick = n - 1;
+      for (int i = 0; i < n; i++) {
+        u -= nearest[i];
+        if (u <= 0) {
+          pick = i;
+          break;
+        }
+      }
+      c[j] = x[pick].clone();
+    }
+    for (int round = 0; round < 30; round++) {
+      for (int i = 0; i < n; i++) {
+        int best = 0;
+        double bestD = distance(x[i], c[0]);
+        for (int j = 1; j < k; j++) {
+          double d = distance(x[i], c[j]);
+          if (d < bestD) {
+            bestD = d;
+            best = j;
+          }
+        }
+        a[i] = best;
+      }
+      double[][] sum = new double[k][dim];
+      int[] count = new int[k];
+      for (int i = 0; i < n; i++) {
+        count[a[i]]++;
+        for (int t = 0; t < dim; t++) {
+          sum[a[i]][t] += x[i][t];
+        }
+      }
+      for (int j = 0; j < k; j++) {
+        for (int t = 0; count[j] > 0 && t < dim; t++) {
+          c[j][t] = sum[j][t] / count[j];
+        }
+      }
+    }
+    return a;
   }
 
   /** L2 penalty of the logistic regressions. */

@@ -2,8 +2,13 @@ package dev.bastion.data.poison;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bastion.data.Table;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -16,6 +21,7 @@ class DetectorsTest {
     Scan.Result r = Synthetic.scan(Synthetic.clusters(100, 4, seed));
     assertThat(Synthetic.count(r.flagged("knn-label"))).isZero();
     assertThat(Synthetic.count(r.flagged("confident-learning"))).isZero();
+    assertThat(Synthetic.count(r.flagged("region-holdout"))).isZero();
     assertThat(Synthetic.count(r.flagged("duplicate"))).isZero();
     assertThat(Synthetic.count(r.flagged("trigger"))).isZero();
     assertThat(Synthetic.count(r.flagged("outlier"))).isLessThanOrEqualTo(4);
@@ -41,6 +47,78 @@ class DetectorsTest {
       assertThat(s.row()).isEqualTo(3);
       assertThat(s.detector()).isEqualTo("knn-label");
     });
+  }
+
+  /**
+   * Labels by quadrant (the sign of x0 * x1), which no linear model represents: the baseline
+   * cannot tell flips from clean rows, the forest half of confident-learning can.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {4, 5})
+  void flipsOnANonLinearBoundaryAreRankedAboveTheBaseline(long seed) throws Exception {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    List<List<String>> rows = new ArrayList<>();
+    boolean[] flipped = new boolean[400];
+    for (int i = 0; i < 400; i++) {
+      double a = 2 * rnd.nextDouble() - 1;
+      double b = 2 * rnd.nextDouble() - 1;
+      boolean pos = a * b > 0;
+      flipped[i] = i % 20 == 7;
+      rows.add(new ArrayList<>(List.of(String.format(Locale.ROOT, "%.4f", a),
+          String.format(Locale.ROOT, "%.4f", b), "red", pos != flipped[i] ? "b" : "a")));
+    }
+    Table t = Synthetic.table(rows);
+    Encoded e = Encoder.fit(t, "label", Map.of(), Set.of()).encode(t);
+    Scan.Result r = Scan.run(
+        e, List.of(new Detectors.ConfidentLearning(), Detectors.baseline()), Scan.Options.DEFAULT);
+    double cl = Metrics.auroc(r.scores().get("confident-learning"), flipped);
+    double base = Metrics.auroc(r.scores().get("lr-baseline"), flipped);
+    assertThat(cl).isGreaterThan(0.9);
+    assertThat(base).isLessThan(0.7);
+    assertThat(Synthetic.count(r.flagged("confident-learning"))).isLessThan(60);
+  }
+
+  /**
+   * A targeted flip: ten separate blobs of 20 rows, labelled by the sign of x0; every row of one
+   * blob gets the other label. The flipped rows are each other's neighbours, so the kNN vote
+   * takes them for a consistent cluster; the region hold-out model never sees the blob while it
+   * scores it, and the other regions say it belongs to class a.
+   */
+  @ParameterizedTest
+  @ValueSource(longs = {1, 2, 3})
+  void aFlippedRegionIsFoundByTheRegionHoldout(long seed) throws Exception {
+    SplittableRandom rnd = new SplittableRandom(seed);
+    List<List<String>> rows = new ArrayList<>();
+    boolean[] flipped = new boolean[200];
+    for (int i = 0; i < 200; i++) {
+      int blob = i / 20;
+      double x0 = (blob % 5) * 4 - 9 + 0.5 * Synthetic.gaussian(rnd);
+      double x1 = (blob / 5) * 8 - 4 + 0.5 * Synthetic.gaussian(rnd);
+      flipped[i] = blob == 0;
+      rows.add(new ArrayList<>(List.of(String.format(Locale.ROOT, "%.4f", x0),
+          String.format(Locale.ROOT, "%.4f", x1), "red", (x0 > 0) != flipped[i] ? "b" : "a")));
+    }
+    Scan.Result r = Synthetic.scan(rows);
+    boolean[] f = r.flagged("region-holdout");
+    int caught = 0;
+    for (int i = 0; i < f.length; i++) {
+      caught += f[i] && flipped[i] ? 1 : 0;
+    }
+    assertThat(caught).isGreaterThanOrEqualTo(18);
+    double region = Metrics.auroc(r.scores().get("region-holdout"), flipped);
+    assertThat(region).isGreaterThan(0.85);
+    assertThat(region).isGreaterThan(Metrics.auroc(r.scores().get("knn-label"), flipped) + 0.2);
+  }
+
+  @Test
+  void kmeansIsSeededAndSeparatesClusters() throws Exception {
+    Table t = Synthetic.table(Synthetic.clusters(50, 3, 9));
+    Encoded e = Encoder.fit(t, "label", Map.of(), Set.of()).encode(t);
+    int[] a = Signals.kmeans(e.x(), 2, 4);
+    assertThat(Signals.kmeans(e.x(), 2, 4)).containsExactly(a);
+    for (int i = 0; i < a.length; i++) {
+      assertThat(a[i] == a[0]).isEqualTo(e.y()[i] == e.y()[0]);
+    }
   }
 
   @Test
