@@ -3,13 +3,9 @@ package dev.bastion.data;
 import dev.bastion.core.BadInputException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -102,28 +98,9 @@ public final class ArffReader {
    */
   public Arff read(Path file) throws BadInputException, IOException {
     String name = file.toString();
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(name + ": no such file", e);
-    }
-    if (Files.isDirectory(file)) {
-      throw new BadInputException(name + ": is a directory, not an ARFF file");
-    }
-    if (size > options.maxFileBytes()) {
-      throw new BadInputException(
-          name + ": " + size + " bytes is more than the limit of " + options.maxFileBytes());
-    }
+    InputText.checkFile(file, "an ARFF file", options.maxFileBytes());
     try (InputStream in = Files.newInputStream(file)) {
-      Reader reader =
-          new InputStreamReader(
-              in,
-              StandardCharsets.UTF_8
-                  .newDecoder()
-                  .onMalformedInput(CodingErrorAction.REPORT)
-                  .onUnmappableCharacter(CodingErrorAction.REPORT));
-      return read(reader, name);
+      return read(InputText.strictUtf8(in), name);
     }
   }
 

@@ -3,7 +3,6 @@ package dev.bastion.data;
 import dev.bastion.core.BadInputException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
@@ -13,7 +12,6 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -69,28 +67,9 @@ public final class CsvReader {
    */
   public Table read(Path file) throws BadInputException, IOException {
     String name = file.toString();
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(name + ": no such file", e);
-    }
-    if (Files.isDirectory(file)) {
-      throw new BadInputException(name + ": is a directory, not a CSV file");
-    }
-    if (size > options.maxFileBytes()) {
-      throw new BadInputException(
-          name + ": " + size + " bytes is more than the limit of " + options.maxFileBytes());
-    }
+    InputText.checkFile(file, "a CSV file", options.maxFileBytes());
     try (InputStream in = Files.newInputStream(file)) {
-      Reader reader =
-          new InputStreamReader(
-              in,
-              StandardCharsets.UTF_8
-                  .newDecoder()
-                  .onMalformedInput(CodingErrorAction.REPORT)
-                  .onUnmappableCharacter(CodingErrorAction.REPORT));
-      return read(reader, name);
+      return read(InputText.strictUtf8(in), name);
     }
   }
 
@@ -196,19 +175,7 @@ public final class CsvReader {
 
   /** Checks that {@code file} exists, is a regular file and is within the size limit. */
   private void checkFile(Path file, String name) throws BadInputException, IOException {
-    long size;
-    try {
-      size = Files.size(file);
-    } catch (NoSuchFileException e) {
-      throw new BadInputException(name + ": no such file", e);
-    }
-    if (Files.isDirectory(file)) {
-      throw new BadInputException(name + ": is a directory, not a CSV file");
-    }
-    if (size > options.maxFileBytes()) {
-      throw new BadInputException(
-          name + ": " + size + " bytes is more than the limit of " + options.maxFileBytes());
-    }
+    InputText.checkFile(file, "a CSV file", options.maxFileBytes());
   }
 
   /**

@@ -22,6 +22,15 @@ public final class Detectors {
         new Duplicate(), new Trigger());
   }
 
+  /** One minus each row's probability of its own label {@code y[i]} under {@code p}. */
+  static double[] disagreement(double[][] p, int[] y) {
+    double[] out = new double[y.length];
+    for (int i = 0; i < y.length; i++) {
+      out[i] = 1 - p[i][y[i]];
+    }
+    return out;
+  }
+
   /** Out-of-fold logistic-regression disagreement: the baseline. */
   public static Detector baseline() {
     return new LogisticDisagreement();
@@ -118,13 +127,7 @@ public final class Detectors {
 
     @Override
     public double[] scores(Signals s) {
-      double[][] p = s.regionOutOfFold();
-      int[] y = s.data().y();
-      double[] out = new double[y.length];
-      for (int i = 0; i < y.length; i++) {
-        out[i] = 1 - p[i][y[i]];
-      }
-      return out;
+      return disagreement(s.regionOutOfFold(), s.data().y());
     }
   }
 
@@ -145,13 +148,7 @@ public final class Detectors {
 
     @Override
     public double[] scores(Signals s) {
-      double[][] p = s.logisticOutOfFold();
-      int[] y = s.data().y();
-      double[] out = new double[y.length];
-      for (int i = 0; i < y.length; i++) {
-        out[i] = 1 - p[i][y[i]];
-      }
-      return out;
+      return disagreement(s.logisticOutOfFold(), s.data().y());
     }
   }
 
