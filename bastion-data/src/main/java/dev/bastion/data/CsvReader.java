@@ -73,6 +73,31 @@ public final class CsvReader {
     }
   }
 
+  /**
+   * The column names of a header record: stripped, non-empty, distinct, at least two.
+   *
+   * @throws BadInputException naming line 1 and the column otherwise
+   */
+  private List<String> columns(List<String> cells, String name) throws BadInputException {
+    List<String> columns = new ArrayList<>();
+    for (int i = 0; i < cells.size(); i++) {
+      String c = cells.get(i).strip();
+      if (c.isEmpty()) {
+        throw new BadInputException(name + ": line 1, column " + (i + 1) + ": empty column name");
+      }
+      if (columns.contains(c)) {
+        throw new BadInputException(name + ": line 1: column '" + c + "' appears twice");
+      }
+      columns.add(c);
+    }
+    if (columns.size() < 2) {
+      throw new BadInputException(
+          name + ": line 1: found " + columns.size()
+              + " column; not a CSV file with delimiter '" + options.delimiter() + "'");
+    }
+    return columns;
+  }
+
   /** Reads CSV from {@code reader}; {@code name} is used in messages. */
   public Table read(Reader reader, String name) throws BadInputException, IOException {
     Parser p = new Parser(reader, name);
@@ -96,22 +121,7 @@ public final class CsvReader {
           name + ": line 1: " + header.cells.size() + " columns, more than the limit of "
               + options.maxColumns());
     }
-    List<String> columns = new ArrayList<>();
-    for (int i = 0; i < header.cells.size(); i++) {
-      String c = header.cells.get(i).strip();
-      if (c.isEmpty()) {
-        throw new BadInputException(name + ": line 1, column " + (i + 1) + ": empty column name");
-      }
-      if (columns.contains(c)) {
-        throw new BadInputException(name + ": line 1: column '" + c + "' appears twice");
-      }
-      columns.add(c);
-    }
-    if (columns.size() < 2) {
-      throw new BadInputException(
-          name + ": line 1: found " + columns.size()
-              + " column; not a CSV file with delimiter '" + options.delimiter() + "'");
-    }
+    List<String> columns = columns(header.cells, name);
     List<Table.Row> rows = new ArrayList<>();
     for (Parser.Record r; (r = p.next()) != null; ) {
       if (r.cells.size() == 1 && r.cells.get(0).isEmpty()) {
@@ -233,22 +243,7 @@ public final class CsvReader {
       if (!next(options.maxColumns())) {
         throw new BadInputException(name + ": empty file, expected a CSV header");
       }
-      List<String> columns = new ArrayList<>();
-      for (int i = 0; i < count; i++) {
-        String c = fields[i].strip();
-        if (c.isEmpty()) {
-          throw new BadInputException(name + ": line 1, column " + (i + 1) + ": empty column name");
-        }
-        if (columns.contains(c)) {
-          throw new BadInputException(name + ": line 1: column '" + c + "' appears twice");
-        }
-        columns.add(c);
-      }
-      if (columns.size() < 2) {
-        throw new BadInputException(
-            name + ": line 1: found " + columns.size()
-                + " column; not a CSV file with delimiter '" + options.delimiter() + "'");
-      }
+      List<String> columns = columns(java.util.Arrays.asList(fields).subList(0, count), name);
       visitor.header(List.copyOf(columns));
       int width = columns.size();
       String[] cells = new String[width];
