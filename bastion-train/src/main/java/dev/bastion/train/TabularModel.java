@@ -8,6 +8,7 @@ import dev.bastion.core.Json;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import org.tribuo.Example;
 import org.tribuo.Model;
 import org.tribuo.Prediction;
@@ -26,10 +27,20 @@ public final class TabularModel {
 
   private final Model<Label> model;
   private final FeatureSpec spec;
+  private final Optional<InputProfile> inputProfile;
 
-  TabularModel(Model<Label> model, FeatureSpec spec) {
+  TabularModel(Model<Label> model, FeatureSpec spec, Optional<InputProfile> inputProfile) {
     this.model = model;
     this.spec = spec;
+    this.inputProfile = inputProfile;
+  }
+
+  /**
+   * What the training inputs looked like, for the gateway's input guard; absent in models
+   * trained before it was kept.
+   */
+  public Optional<InputProfile> inputProfile() {
+    return inputProfile;
   }
 
   public FeatureSpec spec() {
@@ -69,6 +80,7 @@ public final class TabularModel {
     ObjectNode o = Json.object();
     o.put("format", FORMAT);
     o.set("spec", spec.toJson());
+    inputProfile.ifPresent(p -> o.set("input_profile", p.toJson()));
     o.put("tribuo", Base64.getEncoder().encodeToString(model.serialize().toByteArray()));
     return Json.canonical(o);
   }
@@ -84,6 +96,17 @@ public final class TabularModel {
       throw new BadInputException(where + ": not a " + FORMAT + " model");
     }
     FeatureSpec spec = FeatureSpec.fromJson(o.path("spec"));
+    Optional<InputProfile> profile = Optional.empty();
+    if (o.has("input_profile")) {
+      InputProfile p = InputProfile.fromJson(o.get("input_profile"), where);
+      // Canonical JSON orders the spec's columns by name; the profile keeps its own order.
+      if (p.columns().size() != spec.numeric().size()
+          || !spec.numeric().keySet().equals(java.util.Set.copyOf(p.columns()))) {
+        throw new BadInputException(
+            where + ": input_profile.columns are not the feature spec's numeric columns");
+      }
+      profile = Optional.of(p);
+    }
     byte[] proto;
     try {
       proto = Base64.getDecoder().decode(o.path("tribuo").asText());
@@ -103,6 +126,6 @@ public final class TabularModel {
     }
     @SuppressWarnings("unchecked")
     Model<Label> labelModel = (Model<Label>) m;
-    return new TabularModel(labelModel, spec);
+    return new TabularModel(labelModel, spec, profile);
   }
 }

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import org.tribuo.Example;
@@ -106,7 +107,21 @@ public final class Trainer {
             Integer.MAX_VALUE,
             params.seed());
     Model<Label> model = trainer.train(data);
-    return new TabularModel(model, spec);
+    Map<String, double[]> declared = new LinkedHashMap<>();
+    List<Map<String, String>> trainRows = new ArrayList<>(split.train().size());
+    for (String c : numeric.keySet()) {
+      Schema.Column col = schema.column(c).orElseThrow();
+      declared.put(c, new double[] {col.min(), col.max()});
+    }
+    for (Table.Row r : split.train()) {
+      Map<String, String> values = new LinkedHashMap<>();
+      for (String c : numeric.keySet()) {
+        values.put(c, r.cells().get(snapshot.indexOf(c)));
+      }
+      trainRows.add(values);
+    }
+    return new TabularModel(model, spec,
+        Optional.of(InputProfile.fit(spec, declared, trainRows)));
   }
 
   /**

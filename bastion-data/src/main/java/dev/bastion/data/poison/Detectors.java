@@ -153,20 +153,12 @@ public final class Detectors {
   }
 
   /**
-   * Per-class robust outliers: the Mahalanobis distance of each row from its class, under a
-   * covariance estimated robustly in the manner of MCD: start from all the class's rows, then
-   * {@value #ROUNDS} times keep the {@value #KEEP} of them nearest the current estimate and
-   * re-estimate, so a cluster of planted rows does not pull the estimate toward itself; the
-   * covariance is shrunk by {@value #SHRINK} toward its mean variance, so one-hot and constant
-   * columns keep it invertible. The score is the robust z-score of the distance within the class
-   * ({@code (d - median) / (1.4826 MAD)}); flagged above 4.
+   * Per-class robust outliers: the {@link RobustMahalanobis} distance of each row from its class,
+   * so a cluster of planted rows does not pull the estimate toward itself. The score is the
+   * robust z-score of the distance within the class ({@code (d - median) / (1.4826 MAD)});
+   * flagged above 4.
    */
   public static final class Outlier implements Detector {
-    static final double SHRINK = 0.1;
-    static final double KEEP = 0.75;
-    static final int ROUNDS = 3;
-    static final int MAX_FULL_DIMS = 256;
-
     @Override
     public String name() {
       return "outlier";
@@ -213,91 +205,16 @@ public final class Detectors {
     }
 
     /**
-     * The Mahalanobis distance of each of {@code rows}, under the mean and covariance estimated
-     * (reweighted, shrunk) from {@code sample}, which is {@code rows} itself or, on large data, the
-     * part of it in the reference sample. Above {@value #MAX_FULL_DIMS} encoded dimensions only the
-     * variances are used (a diagonal covariance), which keeps the cost linear in the dimensions.
+     * The distance of each of {@code rows} under the robust estimate fitted to {@code sample},
+     * which is {@code rows} itself or, on large data, the part of it in the reference sample.
      */
     static double[] distances(double[][] x, List<Integer> rows, List<Integer> sample) {
-      int dim = x[0].length;
-      boolean full = dim <= MAX_FULL_DIMS;
-      List<Integer> subset = new ArrayList<>(sample);
-      for (int round = 0; ; round++) {
-        double[] mean = new double[dim];
-        for (int i : subset) {
-          for (int j = 0; j < dim; j++) {
-            mean[j] += x[i][j] / subset.size();
-          }
-        }
-        double[][] cov = new double[dim][dim];
-        for (int i : subset) {
-          for (int a = 0; a < dim; a++) {
-            double da = x[i][a] - mean[a];
-            for (int b = full ? 0 : a; b <= a; b++) {
-              cov[a][b] += da * (x[i][b] - mean[b]);
-            }
-          }
-        }
-        double trace = 0;
-        for (int a = 0; a < dim; a++) {
-          for (int b = 0; b <= a; b++) {
-            cov[a][b] /= Math.max(1, subset.size() - 1);
-            cov[b][a] = cov[a][b];
-          }
-          trace += cov[a][a];
-        }
-        double avg = Math.max(trace / dim, 1e-9);
-        for (int a = 0; a < dim; a++) {
-          for (int b = 0; b < dim; b++) {
-            cov[a][b] *= 1 - SHRINK;
-          }
-          cov[a][a] += SHRINK * avg;
-        }
-        double[][] l = cholesky(cov, full);
-        List<Integer> scored = round < ROUNDS ? sample : rows;
-        double[] dist = new double[scored.size()];
-        double[] z = new double[dim];
-        for (int k = 0; k < dist.length; k++) {
-          double[] xi = x[scored.get(k)];
-          double sum = 0;
-          for (int a = 0; a < dim; a++) {
-            double r = xi[a] - mean[a];
-            for (int b = 0; full && b < a; b++) {
-              r -= l[a][b] * z[b];
-            }
-            z[a] = r / l[a][a];
-            sum += z[a] * z[a];
-          }
-          dist[k] = Math.sqrt(sum);
-        }
-        if (round == ROUNDS) {
-          return dist;
-        }
-        Integer[] order = new Integer[dist.length];
-        Arrays.setAll(order, k -> k);
-        Arrays.sort(order, (p, q) -> dist[p] != dist[q] ? Double.compare(dist[p], dist[q]) : p - q);
-        int h = Math.min(dist.length, Math.max(dim + 1, (int) Math.ceil(KEEP * dist.length)));
-        subset = new ArrayList<>();
-        for (int k = 0; k < h; k++) {
-          subset.add(sample.get(order[k]));
-        }
+      RobustMahalanobis m = RobustMahalanobis.fit(x, sample);
+      double[] dist = new double[rows.size()];
+      for (int k = 0; k < dist.length; k++) {
+        dist[k] = m.distance(x[rows.get(k)]);
       }
-    }
-
-    /** Lower Cholesky factor of a symmetric positive definite matrix (pivots floored). */
-    static double[][] cholesky(double[][] a, boolean full) {
-      int n = a.length;
-      double[][] l = new double[n][n];
-      for (int i = 0; i < n; i++) {
-        for (int j = full ? 0 : i; j <= i; j++) {
-          double sum = a[i][j];
-          for (int k = 0; k < j; k++) {
-            sum -= l[i][k] * l[j][k];
-          }
-          l[i][j] = i == j ? Math.sqrt(Math.max(sum, 1e-12)) : sum / l[j][j];
-        }
-      }
-      return l;
+      return dist;
     }
   }
 
