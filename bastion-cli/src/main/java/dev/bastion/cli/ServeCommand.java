@@ -3,6 +3,7 @@ package dev.bastion.cli;
 import dev.bastion.core.BadInputException;
 import dev.bastion.pipeline.Home;
 import dev.bastion.serve.Gateway;
+import dev.bastion.serve.InputGuard;
 import dev.bastion.serve.OutputPolicy;
 import dev.bastion.serve.ServedModel;
 import java.util.Optional;
@@ -15,7 +16,7 @@ import picocli.CommandLine.Option;
     description = "Serve a registered model after verifying its whole chain: TLS 1.3, a client"
         + " certificate or bearer token on every request, per-identity rate limits and daily"
         + " query budgets (kept in BASTION_HOME/gateway/budgets.json across restarts), bounded"
-        + " concurrency.")
+        + " concurrency, an input guard against the model's training profile.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "credit-risk", description = "registered model name")
   String model;
@@ -39,6 +40,12 @@ final class ServeCommand implements Callable<Integer> {
           + " probabilities:N (N decimals); repeatable (default: every probability, 6 decimals)")
   java.util.Map<String, String> outputs = new java.util.LinkedHashMap<>();
 
+  @Option(names = "--ood", defaultValue = "flag",
+      description = "an instance unlike the model's training data: flag (answer, count, record)"
+          + " or reject (400) (default: ${DEFAULT-VALUE}); values outside the schema's ranges are"
+          + " always refused")
+  String ood;
+
   @Override
   public Integer call() throws Exception {
     if (rate < 1 || budget < 1 || maxConcurrent < 1 || maxConcurrent > 1024) {
@@ -46,7 +53,7 @@ final class ServeCommand implements Callable<Integer> {
           + " 1024");
     }
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
-        .withMaxConcurrent(maxConcurrent);
+        .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood));
     for (var e : outputs.entrySet()) {
       if (!IdentityCommand.ROLES.contains(e.getKey())) {
         throw new BadInputException("--output " + e.getKey() + "=...: expected a role: "

@@ -89,23 +89,33 @@ public final class Gateway implements AutoCloseable {
    * @param maxConcurrent requests served at once; more are answered 503 with Retry-After
    * @param budgetFile where the budgets' counts are kept across restarts, or empty
    * @param outputs what each role sees of a prediction (a role not listed: every probability)
+   * @param ood what an instance unlike the model's training data gets
    */
   public record Config(
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
       long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
-      Map<String, OutputPolicy> outputs) {
+      Map<String, OutputPolicy> outputs, InputGuard.Policy ood) {
     public Config {
       if (dailyBudget < 1 || maxConcurrent < 1) {
         throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
       }
       outputs = Map.copyOf(outputs);
+      java.util.Objects.requireNonNull(ood, "ood");
     }
 
+    /**
+     * Limits with the default budget (10,000 a day) and concurrency (16), counts not kept, every
+     * probability shown, out-of-distribution instances flagged.
+     */
     public Config(
         String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
-        int maxInstances, long dailyBudget, int maxConcurrent, Optional<Path> budgetFile) {
-      this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, Map.of());
+        int maxInstances) {
+      this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
+          Optional.empty(), Map.of(), InputGuard.Policy.FLAG);
+    }
+
+    public static Config defaults() {
+      return new Config("127.0.0.1", 8443, 20, 40, 1 << 20, 1000);
     }
 
     /** What callers of {@code role} see of a prediction (others: every probability). */
@@ -113,40 +123,34 @@ public final class Gateway implements AutoCloseable {
       Map<String, OutputPolicy> m = new java.util.HashMap<>(outputs);
       m.put(role, policy);
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, m);
-    }
-
-    /** Limits with the default budget (10,000 a day) and concurrency (16), counts not kept. */
-    public Config(
-        String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
-        int maxInstances) {
-      this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
-          Optional.empty());
-    }
-
-    public static Config defaults() {
-      return new Config("127.0.0.1", 8443, 20, 40, 1 << 20, 1000);
+          dailyBudget, maxConcurrent, budgetFile, m, ood);
     }
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs);
+          maxConcurrent, budgetFile, outputs, ood);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs);
+          maxConcurrent, budgetFile, outputs, ood);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
-          maxConcurrent, file, outputs);
+          maxConcurrent, file, outputs, ood);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, n, budgetFile, outputs);
+          dailyBudget, n, budgetFile, outputs, ood);
+    }
+
+    /** What an instance unlike the training data gets. */
+    public Config withOod(InputGuard.Policy policy) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, outputs, policy);
     }
   }
 
@@ -507,7 +511,7 @@ public final class Gateway implements AutoCloseable {
         }
         byte[] body = readBody(request);
         details.put("input", Digest.of(body).toString());
-        return predict(body, id);
+        return predict(body, id, details);
       }
       if (path.startsWith("/v1/models/")) {
         throw new ApiError(404, "not_found", "no such model or endpoint");
@@ -559,15 +563,28 @@ public final class Gateway implements AutoCloseable {
       }
     }
 
-    private byte[] predict(byte[] body, Identity id) throws ApiError {
+    private byte[] predict(byte[] body, Identity id, Map<String, String> details)
+        throws ApiError {
       OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);
       List<Map<String, String>> checked;
+      InputGuard.Verdict verdict;
       try {
         checked =
             PredictRequest.parse(
                 body, served.model().spec(), config.maxInstances(), tokenizer::tokenize);
+        verdict = new InputGuard(served.model().spec(), served.inputProfile(), config.ood())
+            .check(checked);
       } catch (BadInputException e) {
         throw new ApiError(400, "bad_request", e.getMessage());
+      }
+      // The input guard's decision is on the ledger with the request, refused or not.
+      details.put("guard.input", verdict.decision());
+      details.put("ood.max", String.format(java.util.Locale.ROOT, "%.3f", verdict.maxScore()));
+      details.put("ood.flagged", Integer.toString(verdict.flagged()));
+      metrics.counter("bastion.gateway.guard.input", "decision", verdict.decision()).increment();
+      if (verdict.refusal().isPresent()) {
+        String[] r = verdict.refusal().get();
+        throw new ApiError(400, r[0], r[1]);
       }
       ObjectNode out = Json.object();
       ArrayNode predictions = out.putArray("predictions");
