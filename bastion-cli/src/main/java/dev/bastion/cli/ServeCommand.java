@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
         + " query budgets (kept in BASTION_HOME/gateway/budgets.json across restarts), bounded"
         + " concurrency, an input guard against the model's training profile.")
 final class ServeCommand implements Callable<Integer> {
-  @Option(names = "--model", defaultValue = "credit-risk", description = "registered model name")
+  @Option(names = "--model", defaultValue = "credit-risk",
+      description = "registered model: NAME (its newest version) or NAME@VERSION")
   String model;
 
   @Option(names = "--port", defaultValue = "8443", description = "port on 127.0.0.1")
@@ -46,14 +47,24 @@ final class ServeCommand implements Callable<Integer> {
           + " always refused")
   String ood;
 
+  @Option(names = "--admin-port", defaultValue = "-1",
+      description = "open the admin listener (reload, rollback; role admin) on this port of"
+          + " 127.0.0.1; closed by default")
+  int adminPort;
+
   @Override
   public Integer call() throws Exception {
     if (rate < 1 || budget < 1 || maxConcurrent < 1 || maxConcurrent > 1024) {
       throw new BadInputException("--rate and --budget must be positive, --max-concurrent 1 to"
           + " 1024");
     }
+    if (adminPort != -1 && (adminPort < 1 || adminPort > 65535 || adminPort == port)) {
+      throw new BadInputException("--admin-port must be a port from 1 to 65535 other than"
+          + " --port");
+    }
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
-        .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood));
+        .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood))
+        .withAdminPort(adminPort);
     for (var e : outputs.entrySet()) {
       if (!IdentityCommand.ROLES.contains(e.getKey())) {
         throw new BadInputException("--output " + e.getKey() + "=...: expected a role: "
@@ -62,16 +73,21 @@ final class ServeCommand implements Callable<Integer> {
       config = config.withOutput(e.getKey(), OutputPolicy.parse(e.getValue()));
     }
     try (Home home = Home.open(Home.defaultDir())) {
+      String session = home.integrity().openSession("serve");
       ServedModel served =
-          ServedModel.load(model, home.registry(), home.chainVerifier(), home.trust(),
-              home.integrity().openSession("serve"));
+          ServedModel.load(model, home.registry(), home.chainVerifier(), home.trust(), session);
+      // A swap or a rollback loads the version as the start did: the whole chain verified.
+      Gateway.ModelLoader loader = ref ->
+          ServedModel.load(ref, home.registry(), home.chainVerifier(), home.trust(), session);
       try (Gateway g =
           Gateway.start(config.withBudget(budget, Optional.of(home.dir().resolve("gateway")
-                  .resolve("budgets.json"))), served,
+                  .resolve("budgets.json"))), served, loader,
               home.keyring(), home.trust(), home.ledger())) {
         System.out.println("serving " + served.name() + " v" + served.version() + " ("
             + served.digest() + ") on https://127.0.0.1:" + g.port()
-            + " (TLS 1.3; client certificate or bearer token required)");
+            + " (TLS 1.3; client certificate or bearer token required)"
+            + (g.adminPort().isPresent()
+                ? "; admin listener on https://127.0.0.1:" + g.adminPort().getAsInt() : ""));
         g.join();
       }
     }

@@ -90,17 +90,21 @@ public final class Gateway implements AutoCloseable {
    * @param budgetFile where the budgets' counts are kept across restarts, or empty
    * @param outputs what each role sees of a prediction (a role not listed: every probability)
    * @param ood what an instance unlike the model's training data gets
+   * @param adminPort the admin listener's port: -1 closed (the default), 0 any free one
    */
   public record Config(
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
       long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
-      Map<String, OutputPolicy> outputs, InputGuard.Policy ood) {
+      Map<String, OutputPolicy> outputs, InputGuard.Policy ood, int adminPort) {
     public Config {
       if (dailyBudget < 1 || maxConcurrent < 1) {
         throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
       }
       outputs = Map.copyOf(outputs);
       java.util.Objects.requireNonNull(ood, "ood");
+      if (adminPort < -1 || adminPort > 65535) {
+        throw new IllegalArgumentException("adminPort must be -1 (off), 0 (any) or a port");
+      }
     }
 
     /**
@@ -111,7 +115,7 @@ public final class Gateway implements AutoCloseable {
         String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
         int maxInstances) {
       this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
-          Optional.empty(), Map.of(), InputGuard.Policy.FLAG);
+          Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1);
     }
 
     public static Config defaults() {
@@ -123,51 +127,88 @@ public final class Gateway implements AutoCloseable {
       Map<String, OutputPolicy> m = new java.util.HashMap<>(outputs);
       m.put(role, policy);
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, m, ood);
+          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort);
     }
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood);
+          maxConcurrent, budgetFile, outputs, ood, adminPort);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood);
+          maxConcurrent, budgetFile, outputs, ood, adminPort);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
-          maxConcurrent, file, outputs, ood);
+          maxConcurrent, file, outputs, ood, adminPort);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, n, budgetFile, outputs, ood);
+          dailyBudget, n, budgetFile, outputs, ood, adminPort);
     }
 
     /** What an instance unlike the training data gets. */
     public Config withOod(InputGuard.Policy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, policy);
+          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort);
+    }
+
+    /**
+     * Opens the admin listener (reload, roll back; role admin) on {@code port} of the same
+     * host, 0 for any free one; -1, the default, keeps it closed.
+     */
+    public Config withAdminPort(int port) {
+      return new Config(host, this.port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port);
+    }
+  }
+
+  /**
+   * Loads a verified version of the served model for a hot swap or a rollback.
+   */
+  @FunctionalInterface
+  public interface ModelLoader {
+    /**
+     * Loads {@code ref}: {@code NAME} (the newest version) or {@code NAME@VERSION}, its whole
+     * chain verified as {@link ServedModel#load} does.
+     *
+     * @throws VerificationException if any link does not verify
+     * @throws BadInputException if nothing is registered under {@code ref}
+     */
+    ServedModel load(String ref) throws BastionException, IOException;
+  }
+
+  /** The model being served and the monitor watching it; replaced whole on a swap. */
+  private record Live(ServedModel model, BehaviourMonitor monitor) {
+    Live(ServedModel model) {
+      this(model, new BehaviourMonitor(model.outputProfile()));
     }
   }
 
   private final Server server;
   private final ServerConnector connector;
-  private final ServedModel served;
+  private final ServerConnector adminConnector;
+  private final java.util.concurrent.atomic.AtomicReference<Live> live;
+  private final ModelLoader loader;
+  private final Object swapLock = new Object();
+  private final java.util.Deque<Integer> previous = new java.util.ArrayDeque<>();
   private final AtomicLong modelCalls = new AtomicLong();
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   private final QueryBudgets budgets;
 
-  private Gateway(Server server, ServerConnector connector, ServedModel served,
-      QueryBudgets budgets) {
+  private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
+      ServedModel served, ModelLoader loader, QueryBudgets budgets) {
     this.server = server;
     this.connector = connector;
-    this.served = served;
+    this.adminConnector = adminConnector;
+    this.live = new java.util.concurrent.atomic.AtomicReference<>(new Live(served));
+    this.loader = loader;
     this.budgets = budgets;
   }
 
@@ -178,6 +219,21 @@ public final class Gateway implements AutoCloseable {
   public static Gateway start(
       Config config, ServedModel served, Keyring keyring, Trust trust, Ledger ledger)
       throws BastionException, IOException {
+    if (config.adminPort() != -1) {
+      throw new IllegalArgumentException("the admin listener needs a model loader");
+    }
+    return start(config, served, ref -> {
+      throw new BadInputException("this gateway cannot load models");
+    }, keyring, trust, ledger);
+  }
+
+  /**
+   * Starts the gateway serving {@code served}, which the caller loaded with {@link
+   * ServedModel#load}; {@code loader} loads the versions an admin swaps to or rolls back to.
+   */
+  public static Gateway start(
+      Config config, ServedModel served, ModelLoader loader, Keyring keyring, Trust trust,
+      Ledger ledger) throws BastionException, IOException {
     char[] password = new char[24];
     SecureRandom rnd = new SecureRandom();
     for (int i = 0; i < password.length; i++) {
@@ -202,6 +258,35 @@ public final class Gateway implements AutoCloseable {
     SecureRequestCustomizer src = new SecureRequestCustomizer();
     src.setSniHostCheck(false);
     http.addCustomizer(src);
+    ServerConnector connector = connector(server, ssl, http, ledger, config.host(), config.port());
+    ServerConnector admin = config.adminPort() < 0 ? null
+        : connector(server, ssl, http, ledger, config.host(), config.adminPort());
+    // Counted per model name, so a swap or a rollback grants nobody a fresh budget.
+    QueryBudgets budgets = new QueryBudgets(config.dailyBudget(), served.name(),
+        config.budgetFile(), java.time.Clock.systemUTC());
+    Gateway g = new Gateway(server, connector, admin, served, loader, budgets);
+    server.setHandler(
+        g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
+            keyring.identity("gateway").certificate().getPublicKey()));
+    try {
+      server.start();
+    } catch (Exception e) {
+      try {
+        server.stop();
+      } catch (Exception stop) {
+        e.addSuppressed(stop);
+      }
+      throw new IOException(
+          "cannot start the gateway on " + config.host() + ":" + config.port()
+              + (admin == null ? "" : " (admin " + config.adminPort() + ")") + ": "
+              + e.getMessage(), e);
+    }
+    return g;
+  }
+
+  /** A TLS listener whose failed handshakes go on the ledger. */
+  private static ServerConnector connector(Server server, SslContextFactory.Server ssl,
+      HttpConfiguration http, Ledger ledger, String host, int port) {
     SslConnectionFactory tls = new SslConnectionFactory(ssl, "http/1.1");
     tls.addBean(
         new SslHandshakeListener() {
@@ -217,28 +302,10 @@ public final class Gateway implements AutoCloseable {
         });
     ServerConnector connector =
         new ServerConnector(server, tls, new HttpConnectionFactory(http));
-    connector.setHost(config.host());
-    connector.setPort(config.port());
+    connector.setHost(host);
+    connector.setPort(port);
     server.addConnector(connector);
-    QueryBudgets budgets = new QueryBudgets(config.dailyBudget(), served.digest().toString(),
-        config.budgetFile(), java.time.Clock.systemUTC());
-    Gateway g = new Gateway(server, connector, served, budgets);
-    server.setHandler(
-        g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
-            keyring.identity("gateway").certificate().getPublicKey()));
-    try {
-      server.start();
-    } catch (Exception e) {
-      try {
-        server.stop();
-      } catch (Exception stop) {
-        e.addSuppressed(stop);
-      }
-      throw new IOException(
-          "cannot start the gateway on " + config.host() + ":" + config.port() + ": "
-              + e.getMessage(), e);
-    }
-    return g;
+    return connector;
   }
 
   /** The port it listens on. */
@@ -246,8 +313,15 @@ public final class Gateway implements AutoCloseable {
     return connector.getLocalPort();
   }
 
+  /** The admin listener's port; absent when it is closed. */
+  public java.util.OptionalInt adminPort() {
+    return adminConnector == null ? java.util.OptionalInt.empty()
+        : java.util.OptionalInt.of(adminConnector.getLocalPort());
+  }
+
+  /** The model being served now. */
   public ServedModel served() {
-    return served;
+    return live.get().model();
   }
 
   /** How many times the model was called (for tests and metrics). */
@@ -322,12 +396,37 @@ public final class Gateway implements AutoCloseable {
       this.revocations = revocations;
       this.ledger = ledger;
       this.tokenizer = tokenizer;
-      this.modelPath = "/v1/models/" + served.name();
+      Gauge.builder("bastion.gateway.drift.psi", live, l -> l.get().monitor().predictionPsi())
+          .tag("signal", "prediction")
+          .description("PSI of the predicted classes against the evaluation baseline")
+          .register(metrics);
+      Gauge.builder("bastion.gateway.drift.psi", live, l -> l.get().monitor().confidencePsi())
+          .tag("signal", "confidence")
+          .description("PSI of the confidence against the evaluation baseline")
+          .register(metrics);
+      Gauge.builder("bastion.gateway.latency.ratio", live, l -> l.get().monitor().latencyRatio())
+          .description("median latency of the last window over the first window's")
+          .register(metrics);
+      this.modelPath = "/v1/models/" + served().name();
       this.predictPath = modelPath + ":predict";
     }
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+      boolean admin = adminConnector != null
+          && request.getConnectionMetaData().getConnector() == adminConnector;
+      if (admin) {
+        // The admin listener is not counted against predictions' concurrency: a flood of
+        // predictions must not lock the operators out.
+        try {
+          serve(request, response, callback, true);
+        } catch (RuntimeException e) {
+          send(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
+              "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
+                  .getBytes(StandardCharsets.UTF_8), 0);
+        }
+        return true;
+      }
       if (!inFlight.tryAcquire()) {
         // Full: refuse at once rather than queue without bound.
         metrics.counter("bastion.gateway.requests", "outcome", "refused", "status", "503")
@@ -338,7 +437,7 @@ public final class Gateway implements AutoCloseable {
         return true;
       }
       try {
-        serve(request, response, callback);
+        serve(request, response, callback, false);
       } catch (RuntimeException e) {
         // Fail closed: an answer leaves only after its ledger entry is written. The caller sees no
         // detail of what went wrong inside.
@@ -351,8 +450,10 @@ public final class Gateway implements AutoCloseable {
       return true;
     }
 
-    private void serve(Request request, Response response, Callback callback) {
+    private void serve(Request request, Response response, Callback callback, boolean admin) {
       long start = System.nanoTime();
+      // One model for the whole request, even if an admin swaps it meanwhile.
+      Live now = live.get();
       String requestId = "req-" + UUID.randomUUID();
       String path = Request.getPathInContext(request);
       String actor = "unauthenticated";
@@ -368,15 +469,20 @@ public final class Gateway implements AutoCloseable {
               + id.role() + "', which has no access here (roles: " + String.join(", ", ROLES)
               + ")");
         }
-        boolean scrape = path.equals("/metrics");
-        byte[] body = scrape ? metricsFor(request, id) : route(request, path, id, details);
+        boolean scrape = !admin && path.equals("/metrics");
+        byte[] body = scrape ? metricsFor(request, id)
+            : admin ? adminRoute(request, path, id, details, requestId)
+            : route(request, path, id, details, now);
         details.put("output", Digest.of(body).toString());
         details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
         // The request is on the ledger before the answer leaves.
         ledger.append(
             Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
-                served.digest().toString(), "ok", requestId, details));
+                now.model().digest().toString(), "ok", requestId, details));
         count("ok", 200, start);
+        if (path.equals(predictPath)) {
+          raise(now, now.monitor().latency(System.nanoTime() - start));
+        }
         send(response, callback, HttpStatus.OK_200, body, 0,
             scrape ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
       } catch (ApiError e) {
@@ -384,7 +490,7 @@ public final class Gateway implements AutoCloseable {
         boolean denied = e.status == 401 || e.status == 403;
         ledger.append(
             Event.now(denied ? EventKind.ACCESS_DENIED : EventKind.INFERENCE, actor,
-                request.getMethod() + " " + path, served.digest().toString(),
+                request.getMethod() + " " + path, now.model().digest().toString(),
                 denied ? "denied" : "refused", requestId, details));
         count(denied ? "denied" : "refused", e.status, start);
         ObjectNode err = Json.object();
@@ -472,8 +578,8 @@ public final class Gateway implements AutoCloseable {
       return Identity.of(chain[0]);
     }
 
-    private byte[] route(Request request, String path, Identity id, Map<String, String> details)
-        throws ApiError {
+    private byte[] route(Request request, String path, Identity id, Map<String, String> details,
+        Live now) throws ApiError {
       String method = request.getMethod();
       if (path.equals("/healthz")) {
         requireMethod(method, HttpMethod.GET);
@@ -484,9 +590,9 @@ public final class Gateway implements AutoCloseable {
         ObjectNode o = Json.object();
         ArrayNode versions = o.putArray("model_version_status");
         ObjectNode v = versions.addObject();
-        v.put("version", Integer.toString(served.version()));
+        v.put("version", Integer.toString(now.model().version()));
         v.put("state", "AVAILABLE");
-        v.put("digest", served.digest().toString());
+        v.put("digest", now.model().digest().toString());
         return Json.canonical(o);
       }
       if (path.equals(predictPath)) {
@@ -511,12 +617,137 @@ public final class Gateway implements AutoCloseable {
         }
         byte[] body = readBody(request);
         details.put("input", Digest.of(body).toString());
-        return predict(body, id, details);
+        return predict(body, id, details, now);
       }
       if (path.startsWith("/v1/models/")) {
         throw new ApiError(404, "not_found", "no such model or endpoint");
       }
       throw new ApiError(404, "not_found", "no such endpoint");
+    }
+
+    /** Records the behaviour monitor's alerts on the ledger and in the metrics. */
+    private void raise(Live now, List<BehaviourMonitor.Alert> alerts) {
+      for (BehaviourMonitor.Alert a : alerts) {
+        ledger.append(Event.now(EventKind.ALERT, "gateway", "monitor." + a.signal(),
+            now.model().digest().toString(), "raised", "monitor-" + now.model().name(),
+            a.details()));
+        metrics.counter("bastion.gateway.alerts", "signal", a.signal()).increment();
+      }
+    }
+
+    /**
+     * The admin listener: {@code GET /v1/admin/models/NAME} (what is served and what was before),
+     * {@code POST /v1/admin/models/NAME:reload} (swap to the newest verified version) and {@code
+     * POST /v1/admin/models/NAME:rollback} (back to the version served before, or to {@code
+     * {"version":N}}); role admin.
+     */
+    private byte[] adminRoute(Request request, String path, Identity id,
+        Map<String, String> details, String requestId) throws ApiError {
+      String method = request.getMethod();
+      if (path.equals("/healthz")) {
+        requireMethod(method, HttpMethod.GET);
+        return "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
+      }
+      if (!id.role().equals("admin")) {
+        throw new ApiError(403, "forbidden", "identity '" + id.name() + "' has role '"
+            + id.role() + "', the admin listener needs 'admin'");
+      }
+      String base = "/v1/admin/models/" + served().name();
+      if (path.equals(base)) {
+        requireMethod(method, HttpMethod.GET);
+        return status();
+      }
+      if (path.equals(base + ":reload")) {
+        requireMethod(method, HttpMethod.POST);
+        swap(served().name(), id, details, requestId, "reload", false);
+        return status();
+      }
+      if (path.equals(base + ":rollback")) {
+        requireMethod(method, HttpMethod.POST);
+        byte[] body = readBody(request);
+        Optional<Integer> version = Optional.empty();
+        if (body.length > 0) {
+          try {
+            com.fasterxml.jackson.databind.JsonNode o = Json.parse(body, "request body");
+            com.fasterxml.jackson.databind.JsonNode v = o.path("version");
+            if (!o.isObject() || o.size() != 1 || !v.canConvertToInt() || v.asInt() < 1) {
+              throw new ApiError(400, "bad_request",
+                  "the body is empty or {\"version\":N} with N a positive version");
+            }
+            version = Optional.of(v.asInt());
+          } catch (BadInputException e) {
+            throw new ApiError(400, "bad_request", e.getMessage());
+          }
+        }
+        int target;
+        synchronized (swapLock) {
+          if (version.isEmpty() && previous.isEmpty()) {
+            throw new ApiError(409, "nothing_to_roll_back",
+                "no version was served before this one; name one with {\"version\":N}");
+          }
+          target = version.orElseGet(previous::peek);
+          swap(served().name() + "@" + target, id, details, requestId, "rollback",
+              version.isEmpty());
+        }
+        return status();
+      }
+      throw new ApiError(404, "not_found", "no such admin endpoint");
+    }
+
+    private byte[] status() {
+      ServedModel m = served();
+      ObjectNode o = Json.object();
+      o.put("name", m.name());
+      o.put("version", m.version());
+      o.put("digest", m.digest().toString());
+      ArrayNode before = o.putArray("previous_versions");
+      synchronized (swapLock) {
+        previous.forEach(before::add);
+      }
+      return Json.canonical(o);
+    }
+
+    /**
+     * Swaps to {@code ref} once its whole chain verifies; on the ledger (a configuration change)
+     * before it takes effect. A version that does not verify is refused and the model stays.
+     */
+    private void swap(String ref, Identity admin, Map<String, String> details,
+        String requestId, String how, boolean popPrevious) throws ApiError {
+      synchronized (swapLock) {
+        Live old = live.get();
+        ServedModel next;
+        try {
+          next = loader.load(ref);
+        } catch (VerificationException e) {
+          Map<String, String> d = new LinkedHashMap<>();
+          d.put("ref", ref);
+          d.put("reason", e.getMessage());
+          ledger.append(Event.now(EventKind.ALERT, admin.name(), "model." + how,
+              old.model().digest().toString(), "refused", requestId, d));
+          throw new ApiError(409, "verification_failed",
+              "'" + ref + "' does not verify, still serving v" + old.model().version() + ": "
+                  + e.getMessage());
+        } catch (BadInputException e) {
+          throw new ApiError(404, "not_found", e.getMessage());
+        } catch (BastionException | IOException e) {
+          throw new ApiError(503, "unavailable", "'" + ref + "' cannot be loaded now", 1);
+        }
+        details.put("from", "v" + old.model().version() + " " + old.model().digest());
+        details.put("to", "v" + next.version() + " " + next.digest());
+        if (next.digest().equals(old.model().digest()) && next.version() == old.model().version()) {
+          details.put("changed", "false");
+          return;
+        }
+        ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
+            next.digest().toString(), "ok", requestId, details));
+        live.set(new Live(next));
+        if (popPrevious) {
+          previous.pop();
+        } else {
+          previous.push(old.model().version());
+        }
+        details.put("changed", "true");
+      }
     }
 
     private void requireMethod(String method, HttpMethod expected) throws ApiError {
@@ -563,8 +794,9 @@ public final class Gateway implements AutoCloseable {
       }
     }
 
-    private byte[] predict(byte[] body, Identity id, Map<String, String> details)
+    private byte[] predict(byte[] body, Identity id, Map<String, String> details, Live now)
         throws ApiError {
+      ServedModel served = now.model();
       OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);
       List<Map<String, String>> checked;
       InputGuard.Verdict verdict;
@@ -595,6 +827,8 @@ public final class Gateway implements AutoCloseable {
           modelCalls.incrementAndGet();
           var result = served.model().predict(values, where);
           policy.write(predictions.addObject(), result.label(), result.scores());
+          raise(now, now.monitor().prediction(result.label(),
+              result.scores().getOrDefault(result.label(), 0.0)));
         } catch (BadInputException e) {
           throw new ApiError(400, "bad_request", e.getMessage());
         }
@@ -627,6 +861,7 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "Gateway[" + served.name() + " v" + served.version() + " on port " + port() + "]";
+    ServedModel m = served();
+    return "Gateway[" + m.name() + " v" + m.version() + " on port " + port() + "]";
   }
 }

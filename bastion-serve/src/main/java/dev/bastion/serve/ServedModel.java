@@ -9,6 +9,7 @@ import dev.bastion.registry.ChainVerifier;
 import dev.bastion.registry.ModelChain;
 import dev.bastion.registry.ModelRegistry;
 import dev.bastion.train.InputProfile;
+import dev.bastion.train.OutputProfile;
 import dev.bastion.train.TabularModel;
 import java.io.IOException;
 
@@ -22,9 +23,14 @@ import java.io.IOException;
  */
 public record ServedModel(String name, int version, Digest digest, TabularModel model) {
   public ServedModel {
-    if (model.inputProfile().isEmpty()) {
-      throw new IllegalArgumentException("a served model needs its input profile");
+    if (model.inputProfile().isEmpty() || model.outputProfile().isEmpty()) {
+      throw new IllegalArgumentException("a served model needs its input and output profiles");
     }
+  }
+
+  /** Its predictions on the holdout split, the behaviour monitor's baseline. */
+  public OutputProfile outputProfile() {
+    return model.outputProfile().orElseThrow();
   }
 
   /** What the model's training inputs looked like, for the input guard. */
@@ -33,27 +39,33 @@ public record ServedModel(String name, int version, Digest digest, TabularModel 
   }
 
   /**
-   * Loads the newest version of {@code name}: the signed registration, then every link of its
-   * chain, then the model bytes (digest checked), then the model.
+   * Loads a registered model, {@code NAME} (its newest version) or {@code NAME@VERSION}: the
+   * signed registration, then every link of its chain, then the model bytes (digest checked),
+   * then the model.
    *
-   * @throws VerificationException naming the link or artifact that does not verify
+   * @throws VerificationException naming the link or artifact that does not verify, or if
+   *     nothing is registered under the name
+   * @throws BadInputException if the reference is malformed or names an unknown version, or the
+   *     model lacks the profiles the gateway's guard and monitor need
    */
   public static ServedModel load(
-      String name, ModelRegistry registry, ChainVerifier verifier, Trust trust, String runId)
+      String ref, ModelRegistry registry, ChainVerifier verifier, Trust trust, String runId)
       throws BastionException, IOException {
-    ModelRegistry.Registration reg =
-        registry
-            .latest(name)
-            .orElseThrow(() -> new VerificationException("no registered model named '" + name
-                + "'"));
+    // A name with nothing registered under it is a refusal (a gate may have stopped every
+    // version); a malformed reference or an unknown version is bad input.
+    ModelRegistry.Registration reg = ref.indexOf('@') < 0 && ref.indexOf(':') < 0
+        ? registry.latest(ref).orElseThrow(() ->
+            new VerificationException("no registered model named '" + ref + "'"))
+        : registry.resolve(ref);
     ModelChain chain = registry.chainOf(reg, trust, "gateway", runId);
     byte[] bytes = verifier.verify(chain, "gateway", runId);
     TabularModel model = TabularModel.fromBytes(bytes, "model " + reg.model());
-    if (model.inputProfile().isEmpty()) {
-      // Without it the input guard cannot decide, and a guard that cannot decide refuses.
+    if (model.inputProfile().isEmpty() || model.outputProfile().isEmpty()) {
+      // Without them the input guard and the behaviour monitor cannot decide, and a guard that
+      // cannot decide refuses.
       throw new BadInputException("model '" + reg.name() + "' v" + reg.version()
-          + " was trained without an input profile, which the gateway's input guard needs;"
-          + " train it again with this version of Bastion");
+          + " was trained without the input and output profiles the gateway's guard and"
+          + " monitor need; train it again with this version of Bastion");
     }
     return new ServedModel(reg.name(), reg.version(), reg.model(), model);
   }

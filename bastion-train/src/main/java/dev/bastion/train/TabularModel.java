@@ -28,11 +28,32 @@ public final class TabularModel {
   private final Model<Label> model;
   private final FeatureSpec spec;
   private final Optional<InputProfile> inputProfile;
+  private final Optional<OutputProfile> outputProfile;
 
-  TabularModel(Model<Label> model, FeatureSpec spec, Optional<InputProfile> inputProfile) {
+  TabularModel(Model<Label> model, FeatureSpec spec, Optional<InputProfile> inputProfile,
+      Optional<OutputProfile> outputProfile) {
     this.model = model;
     this.spec = spec;
     this.inputProfile = inputProfile;
+    this.outputProfile = outputProfile;
+  }
+
+  /** The same model with its evaluation baseline. */
+  TabularModel withOutputProfile(OutputProfile profile) {
+    return new TabularModel(model, spec, inputProfile, Optional.of(profile));
+  }
+
+  /**
+   * What its predictions looked like on the holdout split, for the gateway's behaviour monitor;
+   * absent in models trained before it was kept.
+   */
+  public Optional<OutputProfile> outputProfile() {
+    return outputProfile;
+  }
+
+  /** The classes it predicts, sorted. */
+  public java.util.List<String> classes() {
+    return model.getOutputIDInfo().getDomain().stream().map(Label::getLabel).sorted().toList();
   }
 
   /**
@@ -81,6 +102,7 @@ public final class TabularModel {
     o.put("format", FORMAT);
     o.set("spec", spec.toJson());
     inputProfile.ifPresent(p -> o.set("input_profile", p.toJson()));
+    outputProfile.ifPresent(p -> o.set("output_profile", p.toJson()));
     o.put("tribuo", Base64.getEncoder().encodeToString(model.serialize().toByteArray()));
     return Json.canonical(o);
   }
@@ -107,6 +129,10 @@ public final class TabularModel {
       }
       profile = Optional.of(p);
     }
+    Optional<OutputProfile> outputs = Optional.empty();
+    if (o.has("output_profile")) {
+      outputs = Optional.of(OutputProfile.fromJson(o.get("output_profile"), where));
+    }
     byte[] proto;
     try {
       proto = Base64.getDecoder().decode(o.path("tribuo").asText());
@@ -126,6 +152,6 @@ public final class TabularModel {
     }
     @SuppressWarnings("unchecked")
     Model<Label> labelModel = (Model<Label>) m;
-    return new TabularModel(labelModel, spec, profile);
+    return new TabularModel(labelModel, spec, profile, outputs);
   }
 }

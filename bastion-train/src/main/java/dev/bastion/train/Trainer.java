@@ -120,8 +120,22 @@ public final class Trainer {
       }
       trainRows.add(values);
     }
-    return new TabularModel(model, spec,
-        Optional.of(InputProfile.fit(spec, declared, trainRows)));
+    TabularModel trained = new TabularModel(model, spec,
+        Optional.of(InputProfile.fit(spec, declared, trainRows)), Optional.empty());
+    // The evaluation baseline of the gateway's behaviour monitor: predictions on the holdout.
+    List<Map<String, String>> holdout = new ArrayList<>(split.holdout().size());
+    for (Table.Row r : split.holdout()) {
+      Map<String, String> values = new LinkedHashMap<>();
+      for (String c : spec.inputColumns()) {
+        values.put(c, r.cells().get(snapshot.indexOf(c)));
+      }
+      holdout.add(values);
+    }
+    if (holdout.isEmpty()) {
+      return trained;
+    }
+    return trained.withOutputProfile(
+        OutputProfile.of(trained, holdout, snapshot.source() + " holdout"));
   }
 
   /**

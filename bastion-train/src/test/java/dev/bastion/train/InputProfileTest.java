@@ -125,4 +125,35 @@ class InputProfileTest {
   private static String fmt(double v) {
     return Long.toString((long) v);
   }
+
+  @Test
+  void theOutputProfileIsTheHoldoutsPredictions() throws BadInputException {
+    TabularModel m = CreditFixtures.model();
+    OutputProfile o = m.outputProfile().orElseThrow();
+    Trainer.Split split = Trainer.split(tokenised(), params().seed(), params().holdout());
+
+    assertThat(o.rows()).isEqualTo(split.holdout().size());
+    assertThat(o.labels().keySet()).containsExactly("bad", "good");
+    assertThat(o.labels().values().stream().mapToDouble(Double::doubleValue).sum())
+        .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    assertThat(java.util.Arrays.stream(o.confidence()).sum())
+        .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-9));
+    // Two classes: the top probability is at least one half.
+    for (int b = 0; b < OutputProfile.BINS / 2; b++) {
+      assertThat(o.confidence()[b]).isZero();
+    }
+    TabularModel back = TabularModel.fromBytes(m.toBytes(), "model.json");
+    assertThat(Json.canonicalString(back.outputProfile().orElseThrow().toJson()))
+        .isEqualTo(Json.canonicalString(o.toJson()));
+  }
+
+  @Test
+  void aDamagedOutputProfileIsBadInput() throws BadInputException {
+    ObjectNode o = (ObjectNode) Json.parse(CreditFixtures.model().toBytes(), "model.json");
+    ((ArrayNode) o.get("output_profile").get("confidence")).set(0, 2.0);
+
+    assertThatThrownBy(() -> TabularModel.fromBytes(Json.canonical(o), "model.json"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("output_profile");
+  }
 }
