@@ -47,6 +47,11 @@ final class ServeCommand implements Callable<Integer> {
           + " always refused")
   String ood;
 
+  @Option(names = "--timeout", defaultValue = "10",
+      description = "seconds a request may take, body included; also the idle timeout"
+          + " (default: ${DEFAULT-VALUE})")
+  long timeout;
+
   @Option(names = "--admin-port", defaultValue = "-1",
       description = "open the admin listener (reload, rollback; role admin) on this port of"
           + " 127.0.0.1; closed by default")
@@ -58,11 +63,15 @@ final class ServeCommand implements Callable<Integer> {
       throw new BadInputException("--rate and --budget must be positive, --max-concurrent 1 to"
           + " 1024");
     }
+    if (timeout < 1 || timeout > 300) {
+      throw new BadInputException("--timeout must be 1 to 300 seconds");
+    }
     if (adminPort != -1 && (adminPort < 1 || adminPort > 65535 || adminPort == port)) {
       throw new BadInputException("--admin-port must be a port from 1 to 65535 other than"
           + " --port");
     }
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
+        .withRequestTimeout(java.time.Duration.ofSeconds(timeout))
         .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood))
         .withAdminPort(adminPort);
     for (var e : outputs.entrySet()) {

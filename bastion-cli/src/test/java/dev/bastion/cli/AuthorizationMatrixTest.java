@@ -38,7 +38,9 @@ class AuthorizationMatrixTest {
     Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
     ServedModel served =
         ServedModel.load("credit-risk", home.registry(), home.chainVerifier(), home.trust(), "t");
-    gateway = Gateway.start(Gateway.Config.defaults().withPort(0).withRate(1000, 1000), served,
+    gateway = Gateway.start(
+        Gateway.Config.defaults().withPort(0).withRate(1000, 1000).withAdminPort(0), served,
+        ref -> ServedModel.load(ref, home.registry(), home.chainVerifier(), home.trust(), "t"),
         home.keyring(), home.trust(), home.ledger());
     Keyring k = home.keyring();
     other = Home.init(tmp.resolve("other"));
@@ -66,6 +68,43 @@ class AuthorizationMatrixTest {
         k.issueToken("svc-4", "admin", BearerTokens.GATEWAY_AUDIENCE, Duration.ofMinutes(5))));
     k.revoke("svc-4");
     CALLERS.put("basic authorization", new BasicAuth(k).client());
+    CALLERS.put("expired token", GatewayClient.anonymous(k).withBearer(
+        k.issueToken("svc-5", "admin", BearerTokens.GATEWAY_AUDIENCE, Duration.ofMinutes(5),
+            java.time.Instant.now().minus(Duration.ofHours(1)))));
+    k.issueClient("expired-1", "admin", Duration.ofSeconds(1));
+    CALLERS.put("expired certificate", GatewayClient.as(k, "expired-1"));
+    k.issueClient("reader-1", "auditor");
+    k.issueClient("app-1", "predict");
+    // Let the one-second certificate expire.
+    Thread.sleep(1500);
+  }
+
+  /** Callers with a good identity whose role is not the endpoint's. */
+  static Stream<Arguments> wrongRoles() {
+    return Stream.of(
+        Arguments.of("reader-1", "POST", EndToEndTest.PREDICT, false),
+        Arguments.of("reader-1", "POST", "/v1/admin/models/credit-risk:reload", true),
+        Arguments.of("reader-1", "GET", "/v1/admin/models/credit-risk", true),
+        Arguments.of("app-1", "GET", "/metrics", false),
+        Arguments.of("app-1", "POST", "/v1/admin/models/credit-risk:rollback", true),
+        Arguments.of("app-1", "GET", "/v1/admin/models/credit-risk", true));
+  }
+
+  @ParameterizedTest(name = "{0}: {1} {2}")
+  @MethodSource("wrongRoles")
+  void aWrongRoleIsForbidden(String who, String method, String path, boolean admin)
+      throws Exception {
+    long calls = gateway.modelCalls();
+    int version = gateway.served().version();
+    GatewayClient c = GatewayClient.as(home.keyring(), who);
+    int port = admin ? gateway.adminPort().orElseThrow() : gateway.port();
+    GatewayClient.Reply r = method.equals("GET") ? c.get(port, path)
+        : c.post(port, path, EndToEndTest.INSTANCE);
+
+    assertThat(r.status()).as(r.body()).isEqualTo(403);
+    assertThat(r.body()).contains("\"error\":\"forbidden\"");
+    assertThat(gateway.modelCalls()).isEqualTo(calls);
+    assertThat(gateway.served().version()).isEqualTo(version);
   }
 
   /** A client sending {@code Authorization: Basic ...} with nothing else. */
@@ -84,22 +123,29 @@ class AuthorizationMatrixTest {
 
   static Stream<Arguments> matrix() {
     String[][] endpoints = {
-      {"GET", "/healthz"}, {"GET", "/v1/models/credit-risk"},
-      {"POST", EndToEndTest.PREDICT}, {"GET", "/metrics"}, {"GET", "/v1/models/other"}
+      {"GET", "/healthz", "main"}, {"GET", "/v1/models/credit-risk", "main"},
+      {"POST", EndToEndTest.PREDICT, "main"}, {"GET", "/metrics", "main"},
+      {"GET", "/v1/models/other", "main"},
+      {"GET", "/healthz", "admin"}, {"GET", "/v1/admin/models/credit-risk", "admin"},
+      {"POST", "/v1/admin/models/credit-risk:reload", "admin"},
+      {"POST", "/v1/admin/models/credit-risk:rollback", "admin"}
     };
     return CALLERS.keySet().stream().flatMap(c -> Stream.of(endpoints)
-        .map(e -> Arguments.of(c, e[0], e[1])));
+        .map(e -> Arguments.of(c, e[0], e[1], e[2])));
   }
 
-  @ParameterizedTest(name = "{0}: {1} {2}")
+  @ParameterizedTest(name = "{0}: {1} {2} ({3})")
   @MethodSource("matrix")
-  void refusedBeforeTheModel(String caller, String method, String path) throws Exception {
+  void refusedBeforeTheModel(String caller, String method, String path, String listener)
+      throws Exception {
     long calls = gateway.modelCalls();
+    int version = gateway.served().version();
     GatewayClient c = CALLERS.get(caller);
+    int port = listener.equals("admin") ? gateway.adminPort().orElseThrow() : gateway.port();
     GatewayClient.Reply r;
     try {
-      r = method.equals("GET") ? c.get(gateway.port(), path)
-          : c.post(gateway.port(), path, EndToEndTest.INSTANCE);
+      r = method.equals("GET") ? c.get(port, path)
+          : c.post(port, path, EndToEndTest.INSTANCE);
     } catch (IOException refusedInTheHandshake) {
       assertThat(gateway.modelCalls()).isEqualTo(calls);
       return;
@@ -107,5 +153,6 @@ class AuthorizationMatrixTest {
     assertThat(r.status()).as(r.body()).isIn(401, 403);
     assertThat(r.body()).contains("\"error\":\"").contains("\"message\":\"");
     assertThat(gateway.modelCalls()).isEqualTo(calls);
+    assertThat(gateway.served().version()).isEqualTo(version);
   }
 }

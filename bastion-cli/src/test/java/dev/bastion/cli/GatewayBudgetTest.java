@@ -114,6 +114,15 @@ class GatewayBudgetTest {
         assertThat(ok).isPositive();
         assertThat(busy).isPositive();
         assertThat(ok + busy).isEqualTo(n);
+        // Every request is on the ledger, those refused for capacity too.
+        List<dev.bastion.ledger.Event> events =
+            dev.bastion.ledger.LedgerVerifier.events(home.ledger().directory());
+        assertThat(events.stream().filter(e -> e.action().equals("POST " + EndToEndTest.PREDICT)
+                && e.outcome().equals("refused") && "unavailable".equals(e.details().get("error"))))
+            .hasSize(busy);
+        assertThat(events.stream().filter(e -> e.action().equals("POST " + EndToEndTest.PREDICT)
+                && e.outcome().equals("ok")))
+            .hasSize(ok);
       }
     }
   }

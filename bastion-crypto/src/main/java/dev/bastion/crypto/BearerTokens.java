@@ -77,6 +77,18 @@ public final class BearerTokens {
    */
   public static String issue(Signer signer, String subject, String role, String audience,
       Duration lifetime) throws BadInputException {
+    return issue(signer, subject, role, audience, lifetime, Instant.now());
+  }
+
+  /**
+   * A token for {@code subject} with {@code role}, valid for {@code lifetime} from {@code
+   * issuedAt}.
+   *
+   * @throws BadInputException if the lifetime is not positive or longer than {@link
+   *     #MAX_LIFETIME}, or a name is not a plain name
+   */
+  public static String issue(Signer signer, String subject, String role, String audience,
+      Duration lifetime, Instant issuedAt) throws BadInputException {
     if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_LIFETIME) > 0) {
       throw new BadInputException("a token lives more than 0 and at most "
           + MAX_LIFETIME.toMinutes() + " minutes, not " + lifetime.toSeconds() + " s");
@@ -86,7 +98,7 @@ public final class BearerTokens {
         throw new BadInputException("'" + n + "' is not a plain name (a-z, 0-9, . _ -)");
       }
     }
-    Instant now = Instant.now();
+    Instant now = issuedAt;
     byte[] jti = new byte[16];
     RANDOM.nextBytes(jti);
     ObjectNode c = Json.object();

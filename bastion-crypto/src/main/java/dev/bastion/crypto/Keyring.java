@@ -14,6 +14,7 @@ import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.VerificationException;
+import java.time.Duration;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
@@ -379,9 +380,14 @@ public final class Keyring {
 
   private Identity issue(String name, String role, LocalCa.Usage usage)
       throws GeneralSecurityException, IOException, BastionException {
+    return issue(name, role, usage, LocalCa.LEAF_VALIDITY);
+  }
+
+  private Identity issue(String name, String role, LocalCa.Usage usage, Duration validity)
+      throws GeneralSecurityException, IOException, BastionException {
     checkName(name);
     KeyPair kp = LocalCa.newKeyPair();
-    X509Certificate cert = ca.issue(name, role, kp.getPublic(), usage);
+    X509Certificate cert = ca.issue(name, role, kp.getPublic(), usage, validity);
     // Key first, then certificate: a certificate on disk always has its key beside it.
     AtomicFiles.writePrivate(keyFile(name), master.encrypt(kp.getPrivate().getEncoded(), keyAd(name)));
     AtomicFiles.write(certFile(name), Pem.utf8(Pem.encode(cert)));
@@ -394,12 +400,29 @@ public final class Keyring {
    * @throws BadInputException if the name is not a valid identity name or is a component's
    */
   public Identity issueClient(String name, String role) throws BastionException, IOException {
+    return issueClient(name, role, LocalCa.LEAF_VALIDITY);
+  }
+
+  /**
+   * Issues (or re-issues) a client identity with the given role, valid for {@code validity}
+   * (short-lived certificates need no revocation to end).
+   *
+   * @throws BadInputException if the name is not a valid identity name or is a component's, or
+   *     the validity is not positive or longer than 397 days
+   */
+  public Identity issueClient(String name, String role, Duration validity)
+      throws BastionException, IOException {
+    if (validity.isNegative() || validity.isZero()
+        || validity.compareTo(LocalCa.LEAF_VALIDITY) > 0) {
+      throw new BadInputException("a client certificate is valid for more than 0 and at most "
+          + LocalCa.LEAF_VALIDITY.toDays() + " days");
+    }
     checkName(name);
     if (COMPONENTS.contains(name)) {
       throw new BadInputException("identity name '" + name + "' is reserved for a component");
     }
     try {
-      return issue(name, role, LocalCa.Usage.TLS_CLIENT);
+      return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("issuing a certificate with a fresh key cannot fail", e);
     }
@@ -428,6 +451,15 @@ public final class Keyring {
    */
   public String issueToken(String name, String role, String audience, java.time.Duration lifetime)
       throws BastionException, IOException {
+    return issueToken(name, role, audience, lifetime, java.time.Instant.now());
+  }
+
+  /**
+   * As {@link #issueToken(String, String, String, Duration)}, issued at {@code issuedAt} (a
+   * token issued in the past expires that much sooner).
+   */
+  public String issueToken(String name, String role, String audience, Duration lifetime,
+      java.time.Instant issuedAt) throws BastionException, IOException {
     Optional<X509Certificate> cert = currentCertificate(name);
     if (cert.isPresent()) {
       String has = Identity.of(cert.get()).role();
@@ -438,7 +470,7 @@ public final class Keyring {
     } else {
       issueClient(name, role);
     }
-    return BearerTokens.issue(signer("gateway"), name, role, audience, lifetime);
+    return BearerTokens.issue(signer("gateway"), name, role, audience, lifetime, issuedAt);
   }
 
   /** The CA's revocation list, {@code keys/ca.crl} (absent until the first revocation). */

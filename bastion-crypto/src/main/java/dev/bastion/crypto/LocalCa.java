@@ -109,9 +109,15 @@ final class LocalCa {
     }
   }
 
-  /** Issues a certificate for {@code publicKey}. */
+  /** Issues a certificate for {@code publicKey}, valid for {@link #LEAF_VALIDITY}. */
   X509Certificate issue(String cn, String role, PublicKey publicKey, Usage usage)
       throws GeneralSecurityException {
+    return issue(cn, role, publicKey, usage, LEAF_VALIDITY);
+  }
+
+  /** Issues a certificate for {@code publicKey}, valid from five minutes ago for {@code validity}. */
+  X509Certificate issue(String cn, String role, PublicKey publicKey, Usage usage,
+      Duration validity) throws GeneralSecurityException {
     Instant now = Instant.now();
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
@@ -120,7 +126,7 @@ final class LocalCa {
                   caCert,
                   serial(),
                   Date.from(now.minus(Duration.ofMinutes(5))),
-                  Date.from(now.plus(LEAF_VALIDITY)),
+                  Date.from(now.plus(validity)),
                   name(cn, role),
                   publicKey)
               .addExtension(Extension.basicConstraints, true, new BasicConstraints(false))

@@ -70,6 +70,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * or not, goes on the ledger with digests of its input and output (never the values).
  */
 public final class Gateway implements AutoCloseable {
+  /** How long a request may take, unless configured otherwise. */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
+
   /** The role a client certificate needs to call predict. */
   public static final String PREDICT_ROLE = "predict";
 
@@ -91,17 +94,23 @@ public final class Gateway implements AutoCloseable {
    * @param outputs what each role sees of a prediction (a role not listed: every probability)
    * @param ood what an instance unlike the model's training data gets
    * @param adminPort the admin listener's port: -1 closed (the default), 0 any free one
+   * @param requestTimeout how long a request may take, body included (default 10 s); also the
+   *     connections' idle timeout
    */
   public record Config(
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
       long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
-      Map<String, OutputPolicy> outputs, InputGuard.Policy ood, int adminPort) {
+      Map<String, OutputPolicy> outputs, InputGuard.Policy ood, int adminPort,
+      Duration requestTimeout) {
     public Config {
       if (dailyBudget < 1 || maxConcurrent < 1) {
         throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
       }
       outputs = Map.copyOf(outputs);
       java.util.Objects.requireNonNull(ood, "ood");
+      if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive");
+      }
       if (adminPort < -1 || adminPort > 65535) {
         throw new IllegalArgumentException("adminPort must be -1 (off), 0 (any) or a port");
       }
@@ -115,7 +124,7 @@ public final class Gateway implements AutoCloseable {
         String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
         int maxInstances) {
       this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
-          Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1);
+          Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1, DEFAULT_TIMEOUT);
     }
 
     public static Config defaults() {
@@ -127,34 +136,34 @@ public final class Gateway implements AutoCloseable {
       Map<String, OutputPolicy> m = new java.util.HashMap<>(outputs);
       m.put(role, policy);
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort);
+          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort, requestTimeout);
     }
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood, adminPort);
+          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood, adminPort);
+          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
-          maxConcurrent, file, outputs, ood, adminPort);
+          maxConcurrent, file, outputs, ood, adminPort, requestTimeout);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, n, budgetFile, outputs, ood, adminPort);
+          dailyBudget, n, budgetFile, outputs, ood, adminPort, requestTimeout);
     }
 
     /** What an instance unlike the training data gets. */
     public Config withOod(InputGuard.Policy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort);
+          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort, requestTimeout);
     }
 
     /**
@@ -163,7 +172,13 @@ public final class Gateway implements AutoCloseable {
      */
     public Config withAdminPort(int port) {
       return new Config(host, this.port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port);
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port, requestTimeout);
+    }
+
+    /** How long a request may take from its arrival to its answer (408 or 503 after). */
+    public Config withRequestTimeout(Duration timeout) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, timeout);
     }
   }
 
@@ -261,6 +276,10 @@ public final class Gateway implements AutoCloseable {
     ServerConnector connector = connector(server, ssl, http, ledger, config.host(), config.port());
     ServerConnector admin = config.adminPort() < 0 ? null
         : connector(server, ssl, http, ledger, config.host(), config.adminPort());
+    connector.setIdleTimeout(config.requestTimeout().toMillis());
+    if (admin != null) {
+      admin.setIdleTimeout(config.requestTimeout().toMillis());
+    }
     // Counted per model name, so a swap or a rollback grants nobody a fresh budget.
     QueryBudgets budgets = new QueryBudgets(config.dailyBudget(), served.name(),
         config.budgetFile(), java.time.Clock.systemUTC());
@@ -428,9 +447,16 @@ public final class Gateway implements AutoCloseable {
         return true;
       }
       if (!inFlight.tryAcquire()) {
-        // Full: refuse at once rather than queue without bound.
+        // Full: refuse at once rather than queue without bound. The refusal is on the ledger
+        // like every request; who asked is not known yet (nothing was authenticated).
         metrics.counter("bastion.gateway.requests", "outcome", "refused", "status", "503")
             .increment();
+        String path = Request.getPathInContext(request);
+        ledger.append(Event.now(EventKind.INFERENCE, "unauthenticated",
+            request.getMethod() + " " + (path.length() > 200 ? path.substring(0, 200) : path),
+            served().digest().toString(), "refused", "req-" + UUID.randomUUID(),
+            Map.of("error", "unavailable", "peer",
+                String.valueOf(request.getConnectionMetaData().getRemoteSocketAddress()))));
         send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
             "{\"error\":\"unavailable\",\"message\":\"the gateway is at its limit of concurrent requests; retry\"}"
                 .getBytes(StandardCharsets.UTF_8), 1);
@@ -452,6 +478,7 @@ public final class Gateway implements AutoCloseable {
 
     private void serve(Request request, Response response, Callback callback, boolean admin) {
       long start = System.nanoTime();
+      long deadline = start + config.requestTimeout().toNanos();
       // One model for the whole request, even if an admin swaps it meanwhile.
       Live now = live.get();
       String requestId = "req-" + UUID.randomUUID();
@@ -471,8 +498,8 @@ public final class Gateway implements AutoCloseable {
         }
         boolean scrape = !admin && path.equals("/metrics");
         byte[] body = scrape ? metricsFor(request, id)
-            : admin ? adminRoute(request, path, id, details, requestId)
-            : route(request, path, id, details, now);
+            : admin ? adminRoute(request, path, id, details, requestId, deadline)
+            : route(request, path, id, details, now, deadline);
         details.put("output", Digest.of(body).toString());
         details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
         // The request is on the ledger before the answer leaves.
@@ -579,7 +606,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private byte[] route(Request request, String path, Identity id, Map<String, String> details,
-        Live now) throws ApiError {
+        Live now, long deadline) throws ApiError {
       String method = request.getMethod();
       if (path.equals("/healthz")) {
         requireMethod(method, HttpMethod.GET);
@@ -615,9 +642,9 @@ public final class Gateway implements AutoCloseable {
           // Fail closed: a budget that cannot be kept is not granted.
           throw new ApiError(503, "unavailable", "query budgets cannot be recorded", 1);
         }
-        byte[] body = readBody(request);
+        byte[] body = readBody(request, deadline);
         details.put("input", Digest.of(body).toString());
-        return predict(body, id, details, now);
+        return predict(body, id, details, now, deadline);
       }
       if (path.startsWith("/v1/models/")) {
         throw new ApiError(404, "not_found", "no such model or endpoint");
@@ -642,7 +669,7 @@ public final class Gateway implements AutoCloseable {
      * {"version":N}}); role admin.
      */
     private byte[] adminRoute(Request request, String path, Identity id,
-        Map<String, String> details, String requestId) throws ApiError {
+        Map<String, String> details, String requestId, long deadline) throws ApiError {
       String method = request.getMethod();
       if (path.equals("/healthz")) {
         requireMethod(method, HttpMethod.GET);
@@ -664,7 +691,7 @@ public final class Gateway implements AutoCloseable {
       }
       if (path.equals(base + ":rollback")) {
         requireMethod(method, HttpMethod.POST);
-        byte[] body = readBody(request);
+        byte[] body = readBody(request, deadline);
         Optional<Integer> version = Optional.empty();
         if (body.length > 0) {
           try {
@@ -776,26 +803,43 @@ public final class Gateway implements AutoCloseable {
       }
     }
 
-    private byte[] readBody(Request request) throws ApiError {
+    private byte[] readBody(Request request, long deadline) throws ApiError {
       long declared = request.getHeaders().getLongField(HttpHeader.CONTENT_LENGTH);
       if (declared > config.maxBodyBytes()) {
         throw new ApiError(413, "payload_too_large",
             "body of " + declared + " bytes exceeds " + config.maxBodyBytes());
       }
       try (InputStream in = Request.asInputStream(request)) {
-        byte[] body = in.readNBytes(config.maxBodyBytes() + 1);
-        if (body.length > config.maxBodyBytes()) {
-          throw new ApiError(413, "payload_too_large",
-              "body exceeds " + config.maxBodyBytes() + " bytes");
+        java.io.ByteArrayOutputStream body = new java.io.ByteArrayOutputStream();
+        byte[] chunk = new byte[8192];
+        for (int n; (n = in.read(chunk)) >= 0; ) {
+          body.write(chunk, 0, n);
+          if (body.size() > config.maxBodyBytes()) {
+            throw new ApiError(413, "payload_too_large",
+                "body exceeds " + config.maxBodyBytes() + " bytes");
+          }
+          // A body trickled in slowly is cut off at the deadline, not at each read's timeout.
+          if (System.nanoTime() - deadline > 0) {
+            throw timeout();
+          }
         }
-        return body;
+        return body.toByteArray();
       } catch (IOException e) {
+        if (System.nanoTime() - deadline > 0
+            || e.getCause() instanceof java.util.concurrent.TimeoutException) {
+          throw timeout();
+        }
         throw new ApiError(400, "bad_request", "cannot read the request body");
       }
     }
 
-    private byte[] predict(byte[] body, Identity id, Map<String, String> details, Live now)
-        throws ApiError {
+    private ApiError timeout() {
+      return new ApiError(408, "request_timeout", "the request took longer than "
+          + config.requestTimeout().toMillis() + " ms");
+    }
+
+    private byte[] predict(byte[] body, Identity id, Map<String, String> details, Live now,
+        long deadline) throws ApiError {
       ServedModel served = now.model();
       OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);
       List<Map<String, String>> checked;
@@ -822,6 +866,10 @@ public final class Gateway implements AutoCloseable {
       ArrayNode predictions = out.putArray("predictions");
       int i = 0;
       for (Map<String, String> values : checked) {
+        if (System.nanoTime() - deadline > 0) {
+          throw new ApiError(503, "timeout", "the request took longer than "
+              + config.requestTimeout().toMillis() + " ms; send fewer instances", 1);
+        }
         String where = "instances[" + i++ + "]";
         try {
           modelCalls.incrementAndGet();
