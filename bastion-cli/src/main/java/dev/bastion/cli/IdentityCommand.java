@@ -40,6 +40,11 @@ final class IdentityCommand {
         description = "predict, admin or auditor")
     String role;
 
+    @Option(names = "--model", paramLabel = "NAME",
+        description = "limit the role to this registered model; repeatable (default: every"
+            + " model)")
+    java.util.List<String> models = new java.util.ArrayList<>();
+
     @Option(names = "--out", required = true, paramLabel = "DIR",
         description = "where to write the files (created if missing)")
     Path out;
@@ -56,14 +61,18 @@ final class IdentityCommand {
         throw new BadInputException(out + ": exists and is not a directory");
       }
       try (Home home = Home.open(Home.defaultDir())) {
-        Identity id = home.keyring().issueClient(name, role);
+        Identity id = home.keyring().issueClient(name, role,
+            java.time.Duration.ofDays(397), models);
         home.keyring().exportIdentity(name, out);
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-issue",
             "cert:" + id.certificate().getSerialNumber().toString(16), "ok", "identity-" + name,
             Map.of("identity", name, "role", role,
+                "models", models.isEmpty() ? "*" : String.join(",", models),
                 "certificate", Digest.of(id.certificate().getEncoded()).toString())));
         PrintWriter pw = spec.commandLine().getOut();
-        pw.println("issued " + name + " (role " + role + "): " + out.resolve(name + ".crt") + ", "
+        pw.println("issued " + name + " (role " + role
+            + (models.isEmpty() ? "" : " for " + String.join(", ", models)) + "): "
+            + out.resolve(name + ".crt") + ", "
             + out.resolve(name + ".key") + " (keep it secret), " + out.resolve("ca.crt"));
         pw.flush();
       }

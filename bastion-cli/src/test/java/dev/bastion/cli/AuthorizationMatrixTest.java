@@ -75,6 +75,10 @@ class AuthorizationMatrixTest {
     CALLERS.put("expired certificate", GatewayClient.as(k, "expired-1"));
     k.issueClient("reader-1", "auditor");
     k.issueClient("app-1", "predict");
+    k.issueClient("scoped-other", "predict", Duration.ofDays(1), java.util.List.of("fraud"));
+    k.issueClient("scoped-admin", "admin", Duration.ofDays(1), java.util.List.of("fraud"));
+    k.issueClient("scoped-credit", "predict", Duration.ofDays(1),
+        java.util.List.of("fraud", "credit-risk"));
     // Let the one-second certificate expire.
     Thread.sleep(1500);
   }
@@ -87,7 +91,22 @@ class AuthorizationMatrixTest {
         Arguments.of("reader-1", "GET", "/v1/admin/models/credit-risk", true),
         Arguments.of("app-1", "GET", "/metrics", false),
         Arguments.of("app-1", "POST", "/v1/admin/models/credit-risk:rollback", true),
-        Arguments.of("app-1", "GET", "/v1/admin/models/credit-risk", true));
+        Arguments.of("app-1", "GET", "/v1/admin/models/credit-risk", true),
+        Arguments.of("scoped-other", "POST", EndToEndTest.PREDICT, false),
+        Arguments.of("scoped-other", "GET", "/v1/models/credit-risk", false),
+        Arguments.of("scoped-admin", "POST", "/v1/admin/models/credit-risk:reload", true),
+        Arguments.of("scoped-admin", "GET", "/v1/admin/models/credit-risk", true));
+  }
+
+  @org.junit.jupiter.api.Test
+  void aRoleLimitedToModelsHoldsForThem() throws Exception {
+    assertThat(home.keyring().identity("scoped-credit").models())
+        .containsExactly("fraud", "credit-risk");
+    GatewayClient c = GatewayClient.as(home.keyring(), "scoped-credit");
+
+    assertThat(c.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+        .isEqualTo(200);
+    assertThat(home.keyring().identity("app-1").models()).isEmpty();
   }
 
   @ParameterizedTest(name = "{0}: {1} {2}")

@@ -18,6 +18,9 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * @param certificate the certificate the local CA issued
  */
 public record Identity(String name, String role, X509Certificate certificate) {
+  /** How a certificate names a model its role is limited to (a URI subject alternative name). */
+  public static final String MODEL_URI_PREFIX = "urn:bastion:model:";
+
   public Identity {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(role, "role");
@@ -34,6 +37,37 @@ public record Identity(String name, String role, X509Certificate certificate) {
   private static String attribute(X500Name name, org.bouncycastle.asn1.ASN1ObjectIdentifier oid) {
     RDN[] rdns = name.getRDNs(oid);
     return rdns.length == 0 ? "" : IETFUtils.valueToString(rdns[0].getFirst().getValue());
+  }
+
+  /**
+   * The models this identity's role is limited to, from its certificate; empty when it holds for
+   * every model.
+   */
+  public java.util.List<String> models() {
+    java.util.Collection<java.util.List<?>> sans;
+    try {
+      sans = certificate.getSubjectAlternativeNames();
+    } catch (java.security.cert.CertificateParsingException e) {
+      // Cannot tell which models: none (fail closed), rather than all.
+      return java.util.List.of("");
+    }
+    if (sans == null) {
+      return java.util.List.of();
+    }
+    java.util.List<String> models = new java.util.ArrayList<>();
+    for (java.util.List<?> san : sans) {
+      if (san.size() == 2 && Integer.valueOf(6).equals(san.get(0))
+          && san.get(1) instanceof String uri && uri.startsWith(MODEL_URI_PREFIX)) {
+        models.add(uri.substring(MODEL_URI_PREFIX.length()));
+      }
+    }
+    return java.util.List.copyOf(models);
+  }
+
+  /** Whether this identity's role holds for model {@code name}. */
+  public boolean mayUse(String model) {
+    java.util.List<String> m = models();
+    return m.isEmpty() || m.contains(model);
   }
 
   /** The key ID: lowercase hex SHA-256 of the DER SubjectPublicKeyInfo. */

@@ -385,9 +385,14 @@ public final class Keyring {
 
   private Identity issue(String name, String role, LocalCa.Usage usage, Duration validity)
       throws GeneralSecurityException, IOException, BastionException {
+    return issue(name, role, usage, validity, List.of());
+  }
+
+  private Identity issue(String name, String role, LocalCa.Usage usage, Duration validity,
+      List<String> models) throws GeneralSecurityException, IOException, BastionException {
     checkName(name);
     KeyPair kp = LocalCa.newKeyPair();
-    X509Certificate cert = ca.issue(name, role, kp.getPublic(), usage, validity);
+    X509Certificate cert = ca.issue(name, role, kp.getPublic(), usage, validity, models);
     // Key first, then certificate: a certificate on disk always has its key beside it.
     AtomicFiles.writePrivate(keyFile(name), master.encrypt(kp.getPrivate().getEncoded(), keyAd(name)));
     AtomicFiles.write(certFile(name), Pem.utf8(Pem.encode(cert)));
@@ -412,6 +417,23 @@ public final class Keyring {
    */
   public Identity issueClient(String name, String role, Duration validity)
       throws BastionException, IOException {
+    return issueClient(name, role, validity, List.of());
+  }
+
+  /**
+   * Issues (or re-issues) a client identity whose role holds only for {@code models} (every
+   * model when empty), valid for {@code validity}.
+   *
+   * @throws BadInputException if a name is not valid, or the validity is out of bounds
+   */
+  public Identity issueClient(String name, String role, Duration validity, List<String> models)
+      throws BastionException, IOException {
+    for (String m : models) {
+      if (!m.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+        throw new BadInputException("model name '" + m
+            + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
+      }
+    }
     if (validity.isNegative() || validity.isZero()
         || validity.compareTo(LocalCa.LEAF_VALIDITY) > 0) {
       throw new BadInputException("a client certificate is valid for more than 0 and at most "
@@ -422,7 +444,7 @@ public final class Keyring {
       throw new BadInputException("identity name '" + name + "' is reserved for a component");
     }
     try {
-      return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity);
+      return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity, List.copyOf(models));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("issuing a certificate with a fresh key cannot fail", e);
     }

@@ -118,6 +118,16 @@ final class LocalCa {
   /** Issues a certificate for {@code publicKey}, valid from five minutes ago for {@code validity}. */
   X509Certificate issue(String cn, String role, PublicKey publicKey, Usage usage,
       Duration validity) throws GeneralSecurityException {
+    return issue(cn, role, publicKey, usage, validity, List.of());
+  }
+
+  /**
+   * Issues a certificate for {@code publicKey}, valid from five minutes ago for {@code validity};
+   * a client's certificate names the models its role is limited to, if any, as subject
+   * alternative names {@value Identity#MODEL_URI_PREFIX}NAME.
+   */
+  X509Certificate issue(String cn, String role, PublicKey publicKey, Usage usage,
+      Duration validity, List<String> models) throws GeneralSecurityException {
     Instant now = Instant.now();
     try {
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();
@@ -161,6 +171,15 @@ final class LocalCa {
               Extension.extendedKeyUsage,
               false,
               new ExtendedKeyUsage(KeyPurposeId.id_kp_clientAuth));
+          if (!models.isEmpty()) {
+            b.addExtension(
+                Extension.subjectAlternativeName,
+                false,
+                new GeneralNames(models.stream()
+                    .map(m -> new GeneralName(GeneralName.uniformResourceIdentifier,
+                        Identity.MODEL_URI_PREFIX + m))
+                    .toArray(GeneralName[]::new)));
+          }
         }
       }
       return sign(b, caKey);

@@ -612,6 +612,9 @@ public final class Gateway implements AutoCloseable {
         requireMethod(method, HttpMethod.GET);
         return "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
       }
+      if (path.equals(modelPath) || path.equals(predictPath)) {
+        requireModel(id, now.model().name());
+      }
       if (path.equals(modelPath)) {
         requireMethod(method, HttpMethod.GET);
         ObjectNode o = Json.object();
@@ -680,6 +683,9 @@ public final class Gateway implements AutoCloseable {
             + id.role() + "', the admin listener needs 'admin'");
       }
       String base = "/v1/admin/models/" + served().name();
+      if (path.startsWith(base)) {
+        requireModel(id, served().name());
+      }
       if (path.equals(base)) {
         requireMethod(method, HttpMethod.GET);
         return status();
@@ -774,6 +780,14 @@ public final class Gateway implements AutoCloseable {
           previous.push(old.model().version());
         }
         details.put("changed", "true");
+      }
+    }
+
+    /** Refuses an identity whose certificate limits its role to other models. */
+    private void requireModel(Identity id, String model) throws ApiError {
+      if (!id.mayUse(model)) {
+        throw new ApiError(403, "forbidden", "identity '" + id.name() + "' has its role for "
+            + String.join(", ", id.models()) + " only, not for '" + model + "'");
       }
     }
 
