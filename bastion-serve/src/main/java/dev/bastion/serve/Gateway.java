@@ -364,6 +364,17 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
+  /** Random bytes for identifiers. */
+  private static final class SecureRandomHolder {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    static byte[] bytes(int n) {
+      byte[] b = new byte[n];
+      RANDOM.nextBytes(b);
+      return b;
+    }
+  }
+
   /** An HTTP error, sent as JSON. */
   private static final class ApiError extends Exception {
     final int status;
@@ -395,6 +406,11 @@ public final class Gateway implements AutoCloseable {
     private final Timer latency;
     private final String predictPath;
     private final String modelPath;
+    private final java.util.concurrent.Executor pool;
+    private final String requestPrefix =
+        "req-" + java.util.HexFormat.of().formatHex(SecureRandomHolder.bytes(6)) + "-";
+    private final AtomicLong requestCounter = new AtomicLong();
+    private final Map<X509Certificate, Identity> verified = new ConcurrentHashMap<>();
 
     Api(Config config, Trust trust, Revocations revocations, Ledger ledger,
         FieldTokenizer tokenizer, Keyring keyring, PublicKey tokenKey) {
@@ -427,6 +443,7 @@ public final class Gateway implements AutoCloseable {
           .description("median latency of the last window over the first window's")
           .register(metrics);
       this.modelPath = "/v1/models/" + served().name();
+      this.pool = server.getThreadPool();
       this.predictPath = modelPath + ":predict";
     }
 
@@ -438,11 +455,9 @@ public final class Gateway implements AutoCloseable {
         // The admin listener is not counted against predictions' concurrency: a flood of
         // predictions must not lock the operators out.
         try {
-          serve(request, response, callback, true);
+          serve(request, response, callback, true, () -> { });
         } catch (RuntimeException e) {
-          send(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
-              "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
-                  .getBytes(StandardCharsets.UTF_8), 0);
+          sendInternal(response, callback);
         }
         return true;
       }
@@ -452,40 +467,81 @@ public final class Gateway implements AutoCloseable {
         metrics.counter("bastion.gateway.requests", "outcome", "refused", "status", "503")
             .increment();
         String path = Request.getPathInContext(request);
-        ledger.append(Event.now(EventKind.INFERENCE, "unauthenticated",
+        Event refused = Event.now(EventKind.INFERENCE, "unauthenticated",
             request.getMethod() + " " + (path.length() > 200 ? path.substring(0, 200) : path),
-            served().digest().toString(), "refused", "req-" + UUID.randomUUID(),
+            served().digest().toString(), "refused", nextRequestId(),
             Map.of("error", "unavailable", "peer",
-                String.valueOf(request.getConnectionMetaData().getRemoteSocketAddress()))));
-        send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503,
-            "{\"error\":\"unavailable\",\"message\":\"the gateway is at its limit of concurrent requests; retry\"}"
-                .getBytes(StandardCharsets.UTF_8), 1);
+                String.valueOf(request.getConnectionMetaData().getRemoteSocketAddress())));
+        byte[] busy = ("{\"error\":\"unavailable\",\"message\":\"the gateway is at its limit"
+            + " of concurrent requests; retry\"}").getBytes(StandardCharsets.UTF_8);
+        try {
+          ledger.appendAsync(refused).whenCompleteAsync((index, failure) -> {
+            if (failure != null) {
+              sendInternal(response, callback);
+            } else {
+              send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, busy, 1);
+            }
+          }, pool);
+        } catch (RuntimeException e) {
+          sendInternal(response, callback);
+        }
         return true;
       }
+      java.util.concurrent.atomic.AtomicBoolean released =
+          new java.util.concurrent.atomic.AtomicBoolean();
+      Runnable done = () -> {
+        if (released.compareAndSet(false, true)) {
+          inFlight.release();
+        }
+      };
       try {
-        serve(request, response, callback, false);
+        serve(request, response, callback, false, done);
       } catch (RuntimeException e) {
         // Fail closed: an answer leaves only after its ledger entry is written. The caller sees no
         // detail of what went wrong inside.
-        send(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
-            "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
-                .getBytes(StandardCharsets.UTF_8), 0);
-      } finally {
-        inFlight.release();
+        done.run();
+        sendInternal(response, callback);
       }
       return true;
     }
 
-    private void serve(Request request, Response response, Callback callback, boolean admin) {
+    /**
+     * A request ID unique to this gateway's life: a random prefix drawn at start and a counter
+     * (the ID only ties ledger entries together; a UUID's secure random would cost more).
+     */
+    private String nextRequestId() {
+      return requestPrefix + Long.toString(requestCounter.incrementAndGet(), 36);
+    }
+
+    private void sendInternal(Response response, Callback callback) {
+      send(response, callback, HttpStatus.INTERNAL_SERVER_ERROR_500,
+          "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
+              .getBytes(StandardCharsets.UTF_8), 0);
+    }
+
+    /**
+     * Serves one request, then answers it once its ledger entry is durable: the entry is queued
+     * for the ledger's group commit and the answer sent from its completion, on the server's
+     * pool, so no thread waits for the disk and more requests share each fsync. {@code done}
+     * runs when the answer has been handed over (or cannot be).
+     */
+    private void serve(Request request, Response response, Callback callback, boolean admin,
+        Runnable done) {
       long start = System.nanoTime();
       long deadline = start + config.requestTimeout().toNanos();
       // One model for the whole request, even if an admin swaps it meanwhile.
       Live now = live.get();
-      String requestId = "req-" + UUID.randomUUID();
+      String requestId = nextRequestId();
       String path = Request.getPathInContext(request);
       String actor = "unauthenticated";
       Map<String, String> details = new LinkedHashMap<>();
       details.put("path", path.length() > 200 ? path.substring(0, 200) : path);
+      Event event;
+      int status;
+      byte[] answer;
+      long retryAfter = 0;
+      String contentType = "application/json";
+      String outcome;
       try {
         Identity id = authenticate(request);
         actor = id.name();
@@ -497,34 +553,57 @@ public final class Gateway implements AutoCloseable {
               + ")");
         }
         boolean scrape = !admin && path.equals("/metrics");
-        byte[] body = scrape ? metricsFor(request, id)
+        answer = scrape ? metricsFor(request, id)
             : admin ? adminRoute(request, path, id, details, requestId, deadline)
             : route(request, path, id, details, now, deadline);
-        details.put("output", Digest.of(body).toString());
+        details.put("output", Digest.of(answer).toString());
         details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
-        // The request is on the ledger before the answer leaves.
-        ledger.append(
-            Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
-                now.model().digest().toString(), "ok", requestId, details));
-        count("ok", 200, start);
-        if (path.equals(predictPath)) {
-          raise(now, now.monitor().latency(System.nanoTime() - start));
+        event = Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
+            now.model().digest().toString(), "ok", requestId, details);
+        status = HttpStatus.OK_200;
+        outcome = "ok";
+        if (scrape) {
+          contentType = "text/plain; version=0.0.4; charset=utf-8";
         }
-        send(response, callback, HttpStatus.OK_200, body, 0,
-            scrape ? "text/plain; version=0.0.4; charset=utf-8" : "application/json");
       } catch (ApiError e) {
         details.put("error", e.code);
         boolean denied = e.status == 401 || e.status == 403;
-        ledger.append(
-            Event.now(denied ? EventKind.ACCESS_DENIED : EventKind.INFERENCE, actor,
-                request.getMethod() + " " + path, now.model().digest().toString(),
-                denied ? "denied" : "refused", requestId, details));
-        count(denied ? "denied" : "refused", e.status, start);
+        outcome = denied ? "denied" : "refused";
+        event = Event.now(denied ? EventKind.ACCESS_DENIED : EventKind.INFERENCE, actor,
+            request.getMethod() + " " + path, now.model().digest().toString(), outcome,
+            requestId, details);
         ObjectNode err = Json.object();
         err.put("error", e.code);
         err.put("message", e.getMessage());
-        send(response, callback, e.status, Json.canonical(err), e.retryAfter);
+        answer = Json.canonical(err);
+        status = e.status;
+        retryAfter = e.retryAfter;
       }
+      boolean predicted = status == HttpStatus.OK_200 && path.equals(predictPath);
+      int s = status;
+      byte[] a = answer;
+      long r = retryAfter;
+      String ct = contentType;
+      String o = outcome;
+      // The request is on the ledger before the answer leaves.
+      ledger.appendAsync(event).whenCompleteAsync((index, failure) -> {
+        try {
+          if (failure != null) {
+            count("failed", 500, start);
+            sendInternal(response, callback);
+            return;
+          }
+          count(o, s, start);
+          if (predicted) {
+            raise(now, now.monitor().latency(System.nanoTime() - start));
+          }
+          send(response, callback, s, a, r, ct);
+        } catch (RuntimeException e) {
+          sendInternal(response, callback);
+        } finally {
+          done.run();
+        }
+      }, pool);
     }
 
     private void count(String outcome, int status, long start) {
@@ -585,12 +664,26 @@ public final class Gateway implements AutoCloseable {
       return id;
     }
 
-    /** {@code cert}'s identity, if our CA issued it, it is valid now and not revoked. */
+    /**
+     * {@code cert}'s identity, if our CA issued it, it is valid now and not revoked. The CA's
+     * signature on a certificate is verified once and remembered (a bounded set); its validity
+     * period and its revocation status are checked on every request.
+     */
     private Identity checked(X509Certificate cert) throws ApiError {
       X509Certificate[] chain = {cert};
+      Identity known = verified.get(cert);
       try {
-        trust.checkIssued(chain[0]);
-      } catch (VerificationException e) {
+        if (known == null) {
+          trust.checkIssued(chain[0]);
+          known = Identity.of(cert);
+          if (verified.size() >= 10_000) {
+            verified.clear();
+          }
+          verified.put(cert, known);
+        } else {
+          cert.checkValidity();
+        }
+      } catch (VerificationException | java.security.cert.CertificateException e) {
         throw new ApiError(401, "unauthenticated", "client certificate is not valid");
       }
       // Re-read when keys/ca.crl changes: a revocation holds from the next request on, also on
@@ -602,7 +695,7 @@ public final class Gateway implements AutoCloseable {
         case UNKNOWN ->
             throw new ApiError(401, "unauthenticated", "revocation status cannot be checked");
       }
-      return Identity.of(chain[0]);
+      return known;
     }
 
     private byte[] route(Request request, String path, Identity id, Map<String, String> details,
@@ -869,7 +962,9 @@ public final class Gateway implements AutoCloseable {
       }
       // The input guard's decision is on the ledger with the request, refused or not.
       details.put("guard.input", verdict.decision());
-      details.put("ood.max", String.format(java.util.Locale.ROOT, "%.3f", verdict.maxScore()));
+      // Three decimals without String.format, which is slow on this path.
+      details.put("ood.max", java.math.BigDecimal.valueOf(Math.round(verdict.maxScore() * 1000), 3)
+          .toPlainString());
       details.put("ood.flagged", Integer.toString(verdict.flagged()));
       metrics.counter("bastion.gateway.guard.input", "decision", verdict.decision()).increment();
       if (verdict.refusal().isPresent()) {
