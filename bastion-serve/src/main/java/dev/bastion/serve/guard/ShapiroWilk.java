@@ -1,6 +1,7 @@
 package dev.bastion.serve.guard;
 
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * The Shapiro–Wilk test of normality, with the coefficients and p-value of Royston's 1995
@@ -64,7 +65,7 @@ public final class ShapiroWilk {
     if (!(x[n - 1] - x[0] > 0)) {
       throw new IllegalArgumentException("Shapiro-Wilk: all values are equal");
     }
-    double[] a = coefficients(n);
+    double[] a = cached(n);
     double mean = 0;
     for (double v : x) {
       mean += v;
@@ -91,6 +92,30 @@ public final class ShapiroWilk {
     if (n < MIN_N || n > MAX_N) {
       throw new IllegalArgumentException("n must be in [" + MIN_N + ", " + MAX_N + "]: " + n);
     }
+    return cached(n).clone();
+  }
+
+  /**
+   * Coefficients for small n are kept once computed (at most {@value #CACHED_N} arrays, about 4
+   * MB): a detector tests growing samples of the same sizes again and again.
+   */
+  private static double[] cached(int n) {
+    if (n > CACHED_N) {
+      return compute(n);
+    }
+    double[] a = CACHE.get(n);
+    if (a == null) {
+      a = compute(n);
+      CACHE.set(n, a);
+    }
+    return a;
+  }
+
+  private static final int CACHED_N = 1024;
+  private static final AtomicReferenceArray<double[]> CACHE =
+      new AtomicReferenceArray<>(CACHED_N + 1);
+
+  private static double[] compute(int n) {
     double[] a = new double[n];
     if (n == 3) {
       a[0] = -Math.sqrt(0.5);
