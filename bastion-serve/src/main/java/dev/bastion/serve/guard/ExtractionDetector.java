@@ -53,7 +53,7 @@ import java.util.function.LongSupplier;
  * (the least recently seen is forgotten first, alarm included, so an evicted client starts
  * afresh: the caller's ledger keeps the alert), and per client at most {@link Settings#maxKept()}
  * vectors, as many repeat fingerprints, {@link Settings#window()} distances and {@link
- * Settings#maxQueriesPerWindow()} + 1 timestamps. Thread-safe: clients are independent, and one
+ * Settings#maxQueriesPerWindow()} timestamps. Thread-safe: clients are independent, and one
  * client's queries are handled one at a time.
  */
 public final class ExtractionDetector {
@@ -313,7 +313,7 @@ public final class ExtractionDetector {
     int distanceCount;
     int distanceNext;
     double spreadSum;
-    final long[] times = new long[settings.maxQueriesPerWindow() + 1];
+    final long[] times = new long[settings.maxQueriesPerWindow()];
     int timeNext;
     long queries;
     boolean suspected;

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-/** Simulated clients of a served model: benign replay and three extraction attacks. */
+/** Simulated extraction attacks on a served model, and the gateway side they query. */
 final class Attacks {
   private Attacks() {}
 
@@ -34,8 +34,9 @@ final class Attacks {
       this.budget = budget;
     }
 
+    /** Out of budget, or caught: the gateway suspends a client once it is suspected. */
     boolean exhausted() {
-      return asked >= budget;
+      return asked >= budget || detectedAt > 0;
     }
 
     TabularModel.Result ask(Map<String, String> instance) {
@@ -63,14 +64,6 @@ final class Attacks {
         alarmVerdict = v;
       }
       return r;
-    }
-  }
-
-  /** Replays real rows, drawn with replacement. */
-  static void benign(Oracle o, Random rnd) {
-    List<Map<String, String>> rows = o.target.rows();
-    while (!o.exhausted()) {
-      o.ask(rows.get(rnd.nextInt(rows.size())));
     }
   }
 

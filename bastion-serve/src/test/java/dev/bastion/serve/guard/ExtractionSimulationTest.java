@@ -65,6 +65,7 @@ class ExtractionSimulationTest {
       clock[0] += 1_000_000_000L;
       for (int c = 0; c < BENIGN_CLIENTS; c++) {
         Oracle o = benign.get(c);
+        // a flagged benign client keeps querying: later alarms would not count twice anyway
         o.ask(t.rows().get(rnds.get(c).nextInt(t.rows().size())));
       }
     }
