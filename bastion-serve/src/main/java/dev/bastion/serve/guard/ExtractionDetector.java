@@ -96,7 +96,7 @@ public final class ExtractionDetector {
      * with many clients lowers {@code maxClients}.
      */
     public static final Settings DEFAULT =
-        new Settings(0.35, 0.9, 2.5, 30, 1000, 1000, 1000, 1000, 60_000_000_000L);
+        new Settings(0.35, 0.8, 2.5, 30, 1000, 1000, 1000, 1000, 60_000_000_000L);
 
     /** Checks the ranges. */
     public Settings {

@@ -4,6 +4,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.serve.guard.SimulationTargets.Target;
 import dev.bastion.train.TabularModel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -102,20 +103,44 @@ final class Attacks {
       cats.add(t.categories(row));
       labels.add(o.ask(row).label());
     }
+    // The attacker does not pay twice for one point: with a fixed model the gradient at a point
+    // never changes, so a round regenerates every earlier child, and those are skipped.
+    java.util.Set<String> known = new java.util.HashSet<>();
+    List<double[]> signs = new ArrayList<>(); // the gradient at each point, taken once
+    for (int i = 0; i < zs.size(); i++) {
+      known.add(Arrays.toString(zs.get(i)) + cats.get(i));
+    }
     for (int round = 0; !o.exhausted(); round++) {
       double step = (round / tau) % 2 == 0 ? lambda : -lambda;
       int n = zs.size();
+      int added = 0;
       for (int i = 0; i < n && !o.exhausted(); i++) {
         double[] z = zs.get(i);
-        double[] g = gradient(t, z, cats.get(i), labels.get(i));
+        while (signs.size() <= i) {
+          int k = signs.size();
+          signs.add(gradient(t, zs.get(k), cats.get(k), labels.get(k)));
+        }
+        double[] g = signs.get(i);
         double[] next = z.clone();
         for (int j = 0; j < z.length; j++) {
           next[j] += step * Math.signum(g[j]);
+        }
+        if (!known.add(Arrays.toString(next) + cats.get(i))) {
+          continue;
         }
         Map<String, String> q = t.instance(next, cats.get(i));
         zs.add(next);
         cats.add(cats.get(i));
         labels.add(o.ask(q).label());
+        added++;
+      }
+      if (added == 0 && !o.exhausted()) {
+        // Run dry (points pinned at the boundary step back and forth): take a fresh seed.
+        Map<String, String> row = t.rows().get(rnd.nextInt(t.rows().size()));
+        zs.add(t.z(row));
+        cats.add(t.categories(row));
+        known.add(Arrays.toString(zs.get(zs.size() - 1)) + cats.get(cats.size() - 1));
+        labels.add(o.ask(row).label());
       }
     }
   }

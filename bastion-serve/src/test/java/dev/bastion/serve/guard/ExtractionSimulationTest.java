@@ -24,13 +24,27 @@ class ExtractionSimulationTest {
   static final int BENIGN_CLIENTS = 200;
   static final int ATTACK_SEEDS = 3;
 
-  record Attack(String name, BiConsumer<Oracle, Random> run) {}
+  /**
+   * An attack.
+   *
+   * @param name as reported
+   * @param run the client's loop
+   * @param required whether the test fails if it is missed (the others are reported only: known
+   *     limits, see docs/extraction.md)
+   */
+  record Attack(String name, BiConsumer<Oracle, Random> run, boolean required) {}
 
   static final List<Attack> ATTACKS =
       List.of(
-          new Attack("uniform (Tramèr)", Attacks::uniform),
-          new Attack("jacobian (Papernot/PRADA)", (o, r) -> Attacks.jacobian(o, r, 10, 0.1, 3)),
-          new Attack("line search (Tramèr)", (o, r) -> Attacks.lineSearch(o, r, 1e-3)));
+          new Attack("uniform (Tramèr)", Attacks::uniform, true),
+          new Attack("jacobian λ=0.1 τ=3 (Papernot/PRADA)",
+              (o, r) -> Attacks.jacobian(o, r, 10, 0.1, 3), true),
+          new Attack("jacobian λ=0.1, no reversal",
+              (o, r) -> Attacks.jacobian(o, r, 10, 0.1, Integer.MAX_VALUE), true),
+          new Attack("line search to 1e-3 (Tramèr)", (o, r) -> Attacks.lineSearch(o, r, 1e-3), true),
+          new Attack("line search to 1e-2", (o, r) -> Attacks.lineSearch(o, r, 1e-2), true),
+          new Attack("jacobian λ=0.5, no reversal",
+              (o, r) -> Attacks.jacobian(o, r, 10, 0.5, Integer.MAX_VALUE), false));
 
   @ParameterizedTest
   @ValueSource(strings = {"breast-cancer", "credit-g"})
@@ -93,8 +107,12 @@ class ExtractionSimulationTest {
         Oracle o = new Oracle(t, detector, a.name() + "#" + seed, BUDGET);
         a.run().accept(o, new Random(77 + seed));
         if (o.detectedAt < 0) {
-          problems.add(dataset + ": " + a.name() + " seed " + seed + " not detected");
-          at.add("missed");
+          if (a.required()) {
+            problems.add(dataset + ": " + a.name() + " seed " + seed + " not detected");
+          }
+          ExtractionDetector.Verdict v = o.trace.get(o.trace.size() - 1);
+          at.add(String.format("missed (min W %.3f, max log sd %.3f, spread %.2f)", o.minW,
+              o.maxLogSd, v.spread()));
         } else {
           at.add(o.detectedAt + " " + o.alarmVerdict.reasons());
           assertThat(detector.suspected(o.client)).isTrue();
