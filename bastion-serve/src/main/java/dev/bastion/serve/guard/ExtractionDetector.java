@@ -1,5 +1,6 @@
 package dev.bastion.serve.guard;
 
+import dev.bastion.core.BadInputException;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -9,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.LongSupplier;
 
@@ -29,11 +31,11 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>{@link Reason#NORMALITY}: PRADA's own test, the Shapiro–Wilk W of the distances below
  *       {@link Settings#delta()}. Natural images give nearly normal distances; tabular data with
- *       skewed columns does not (W of benign replay goes down to about 0.46 on breast-cancer), so
- *       delta is low and this test catches only the crudest synthetic streams.
+ *       skewed columns does not (W of benign replay goes down to about 0.49 on breast-cancer), so
+ *       delta is low and, in the simulation, this test never fires before the others.
  *   <li>{@link Reason#DISTANCE_RANGE}: the standard deviation of {@code log d} above {@link
  *       Settings#maxLogDistanceSd()}. Natural inputs sit at a typical distance from their
- *       neighbours (a standard deviation of 0.2 to 0.6 in log on the project's data sets);
+ *       neighbours (a standard deviation of at most 0.64 in log on the project's data sets);
  *       synthetic queries made by small steps from earlier ones (Jacobian augmentation, line
  *       search, bisection) mix steps of very different sizes. It does not depend on the scale of
  *       the features.
@@ -90,7 +92,8 @@ public final class ExtractionDetector {
     /**
      * Defaults tuned on the simulation in {@code ExtractionSimulationTest} (measured in {@code
      * docs/extraction.md}): benign replay by 200 clients of 500 queries each, on breast-cancer and
-     * on credit-g, raised no alarm, with a margin to the worst benign client of each signal. Memory
+     * on credit-g, raised no alarm; the worst benign client reached W 0.485 (delta 0.35), a
+     * log-distance standard deviation of 0.638 (limit 0.8) and a spread of 1.98 (limit 2.5). Memory
      * per client is about {@code maxKept × dimension × 8} bytes (0.5 MB for credit-g's 63
      * coordinates), so the worst case of the defaults is some 500 MB for such a model: a gateway
      * with many clients lowers {@code maxClients}.
@@ -188,13 +191,24 @@ public final class ExtractionDetector {
   private final int dimension;
   private final int numericCoordinates;
   private final LongSupplier nanoClock;
+  private final Optional<FeatureVectors> vectors;
   private final LinkedHashMap<String, ClientState> clients;
 
   /**
    * A detector for the vectors of one model, with {@link Settings#DEFAULT} and the system clock.
    */
   public ExtractionDetector(FeatureVectors vectors) {
-    this(vectors.dimension(), vectors.numericDimension(), Settings.DEFAULT, System::nanoTime);
+    this(vectors, Settings.DEFAULT, System::nanoTime);
+  }
+
+  /**
+   * A detector for the vectors of one model, with {@code settings}, reading time (for volume)
+   * from {@code nanoClock}; it can also {@linkplain #observe(String, Map, String) encode}
+   * instances itself.
+   */
+  public ExtractionDetector(FeatureVectors vectors, Settings settings, LongSupplier nanoClock) {
+    this(vectors.dimension(), vectors.numericDimension(), settings, nanoClock,
+        Optional.of(vectors));
   }
 
   /**
@@ -204,6 +218,16 @@ public final class ExtractionDetector {
    */
   public ExtractionDetector(
       int dimension, int numericCoordinates, Settings settings, LongSupplier nanoClock) {
+    this(dimension, numericCoordinates, settings, nanoClock, Optional.empty());
+  }
+
+  private ExtractionDetector(
+      int dimension,
+      int numericCoordinates,
+      Settings settings,
+      LongSupplier nanoClock,
+      Optional<FeatureVectors> vectors) {
+    this.vectors = vectors;
     if (dimension < 1 || numericCoordinates < 0 || numericCoordinates > dimension) {
       throw new IllegalArgumentException(
           "need 0 <= numericCoordinates <= dimension, dimension >= 1: "
@@ -256,6 +280,22 @@ public final class ExtractionDetector {
     synchronized (state) {
       return state.observe(x.clone(), predictedLabel, now);
     }
+  }
+
+  /**
+   * Records one query of {@code client} as the gateway has it after parsing (column to value,
+   * protected columns tokenised), encoding it with the detector's {@link FeatureVectors}.
+   *
+   * @throws BadInputException if the instance cannot be encoded (see {@link
+   *     FeatureVectors#encode})
+   * @throws IllegalStateException if the detector was built without {@link FeatureVectors}
+   */
+  public Verdict observe(String client, Map<String, String> instance, String predictedLabel)
+      throws BadInputException {
+    FeatureVectors v =
+        vectors.orElseThrow(
+            () -> new IllegalStateException("detector built without feature vectors"));
+    return observe(client, v.encode(instance), predictedLabel);
   }
 
   /** Whether {@code client} has raised the alarm (and has not been forgotten or evicted). */

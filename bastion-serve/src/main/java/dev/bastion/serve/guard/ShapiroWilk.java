@@ -32,6 +32,12 @@ public final class ShapiroWilk {
   // The upper bound gamma of log(1 - W) for 4 <= n <= 11, in n.
   private static final double[] G = {-2.273, 0.459};
 
+  // Coefficients depend on n only; a detector tests growing samples of the same sizes again and
+  // again, so those for n <= CACHED_N are kept once computed (about 4 MB at most).
+  private static final int CACHED_N = 1024;
+  private static final AtomicReferenceArray<double[]> CACHE =
+      new AtomicReferenceArray<>(CACHED_N + 1);
+
   private ShapiroWilk() {}
 
   /**
@@ -95,10 +101,6 @@ public final class ShapiroWilk {
     return cached(n).clone();
   }
 
-  /**
-   * Coefficients for small n are kept once computed (at most {@value #CACHED_N} arrays, about 4
-   * MB): a detector tests growing samples of the same sizes again and again.
-   */
   private static double[] cached(int n) {
     if (n > CACHED_N) {
       return compute(n);
@@ -110,10 +112,6 @@ public final class ShapiroWilk {
     }
     return a;
   }
-
-  private static final int CACHED_N = 1024;
-  private static final AtomicReferenceArray<double[]> CACHE =
-      new AtomicReferenceArray<>(CACHED_N + 1);
 
   private static double[] compute(int n) {
     double[] a = new double[n];

@@ -3,11 +3,13 @@ package dev.bastion.serve.guard;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bastion.core.BadInputException;
 import dev.bastion.serve.guard.ExtractionDetector.Reason;
 import dev.bastion.serve.guard.ExtractionDetector.Settings;
 import dev.bastion.serve.guard.ExtractionDetector.Verdict;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -167,6 +169,19 @@ class ExtractionDetectorTest {
     }
     // Nothing to see from outside but time and memory; the distances stay those of a small set.
     assertThat(d.observe("dave", natural(rnd), "yes").distance()).isGreaterThan(0.1);
+  }
+
+  @Test
+  void aDetectorWithFeatureVectorsEncodesInstancesItself() throws Exception {
+    FeatureVectors vectors = new FeatureVectors(FeatureVectorsTest.SPEC);
+    ExtractionDetector d = new ExtractionDetector(vectors, Settings.DEFAULT, () -> now);
+    Verdict v = d.observe("frank", Map.of("age", "50", "colour", "red", "city", "tok_a"), "yes");
+    assertThat(v.queries()).isEqualTo(1);
+    assertThat(v.spread()).isEqualTo(1.0); // (50 - 40) / 10 squared
+    assertThatThrownBy(() -> d.observe("frank", Map.of("age", "50"), "yes"))
+        .isInstanceOf(BadInputException.class);
+    assertThatThrownBy(() -> detector(Settings.DEFAULT).observe("frank", Map.of(), "yes"))
+        .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
