@@ -1,6 +1,7 @@
 package dev.bastion.serve.guard;
 
 import dev.bastion.core.BadInputException;
+import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -192,6 +193,8 @@ public final class ExtractionDetector {
   private final int numericCoordinates;
   private final LongSupplier nanoClock;
   private final Optional<FeatureVectors> vectors;
+  /** Keys the repeat fingerprints, so a client cannot make a new query collide with an old one. */
+  private final long fingerprintKey = new SecureRandom().nextLong();
   private final LinkedHashMap<String, ClientState> clients;
 
   /**
@@ -348,7 +351,7 @@ public final class ExtractionDetector {
   private final class ClientState {
     final Map<String, GrowingSet> sets = new HashMap<>();
     int kept;
-    final LinkedHashSet<Integer> recent = new LinkedHashSet<>();
+    final LinkedHashSet<Long> recent = new LinkedHashSet<>();
     final double[] distances = new double[settings.window()];
     int distanceCount;
     int distanceNext;
@@ -365,9 +368,9 @@ public final class ExtractionDetector {
       EnumSet<Reason> fired = EnumSet.noneOf(Reason.class);
 
       double distance = Double.NaN;
-      boolean repeat = !recent.add(Arrays.hashCode(x));
+      boolean repeat = !recent.add(fingerprint(x));
       if (recent.size() > settings.maxKept()) {
-        Iterator<Integer> oldest = recent.iterator();
+        Iterator<Long> oldest = recent.iterator();
         oldest.next();
         oldest.remove();
       }
@@ -456,6 +459,22 @@ public final class ExtractionDetector {
       }
       return best;
     }
+  }
+
+  /** A keyed 64-bit fingerprint of a vector (splitmix64 steps over the values' bits). */
+  private long fingerprint(double[] x) {
+    long h = fingerprintKey;
+    for (double v : x) {
+      h = mix(h ^ Double.doubleToLongBits(v == 0 ? 0.0 : v)); // -0.0 and 0.0 are one point
+    }
+    return h;
+  }
+
+  private static long mix(long z) {
+    z += 0x9E3779B97F4A7C15L;
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
   }
 
   private static boolean allEqual(double[] v) {
