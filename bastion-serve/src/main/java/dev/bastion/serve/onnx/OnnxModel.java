@@ -39,7 +39,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *       domains ({@code ""}, {@code ai.onnx}, {@code ai.onnx.ml}) are refused, as are model-local
  *       functions and training information.
  *   <li>ONNX Runtime's telemetry is switched off where its environment is created; the launcher
- *       also sets {@code ORT_DISABLE_TELEMETRY=1}.
+ *       must also set {@code ORT_DISABLE_TELEMETRY=1}.
  *   <li>{@link #parse} refuses anything it cannot serve with a {@link BadInputException} whose
  *       message is one line, whatever the bytes: errors from ONNX Runtime on a crafted file are
  *       reported the same way.
@@ -133,9 +133,11 @@ public final class OnnxModel implements AutoCloseable {
           + MAX_CLASSES);
     }
     WireCheck.check(bytes, where);
+    // Outside the try: a runtime that cannot start is not the model's fault.
+    OrtEnvironment env = Ort.env();
     OrtSession session;
     try (OrtSession.SessionOptions options = Ort.options()) {
-      session = Ort.env().createSession(bytes, options);
+      session = env.createSession(bytes, options);
     } catch (OrtException | RuntimeException e) {
       throw new BadInputException(where + ": ONNX Runtime cannot load it: "
           + WireCheck.ortMessage(e), e);
@@ -471,11 +473,14 @@ public final class OnnxModel implements AutoCloseable {
     }
     for (int i = 0; i < n; i++) {
       double sum = 0;
-      for (double p : out[i]) {
-        if (!(p >= 0 && p <= 1 + SUM_TOLERANCE)) {
+      for (int j = 0; j < c; j++) {
+        double p = out[i][j];
+        if (!(p >= -SUM_TOLERANCE && p <= 1 + SUM_TOLERANCE)) {
           throw refuseOutput("gave " + p + " in row " + i + ", not a probability");
         }
         sum += p;
+        // Rounding in the model's float arithmetic stays out of what callers see.
+        out[i][j] = Math.min(1, Math.max(0, p));
       }
       if (Math.abs(sum - 1) > SUM_TOLERANCE) {
         throw refuseOutput("gave row " + i + " probabilities summing to " + sum + ", not 1"
@@ -547,8 +552,10 @@ public final class OnnxModel implements AutoCloseable {
     private static final OrtEnvironment ENV = create();
 
     private static OrtEnvironment create() {
+      // Fatal errors only: every error on a model comes back as an exception and is reported
+      // in Bastion's one line, not also printed by ONNX Runtime.
       OrtEnvironment env =
-          OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "bastion");
+          OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL, "bastion");
       try {
         // The Java API's switch for OrtApi::DisableTelemetryEvents. It only matters for builds
         // that have telemetry (Windows, and Linux from 1.29.0); the launcher's
@@ -571,6 +578,7 @@ public final class OnnxModel implements AutoCloseable {
         o.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.EXTENDED_OPT);
         o.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
         // One thread per run: the gateway runs requests in parallel, not each request.
+        o.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_FATAL);
         o.setIntraOpNumThreads(1);
         o.setInterOpNumThreads(1);
         // The ONNX protobuf format only, never the ORT flatbuffer format.

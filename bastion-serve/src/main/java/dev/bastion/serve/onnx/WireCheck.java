@@ -226,26 +226,41 @@ final class WireCheck {
   }
 
   /**
-   * ONNX Runtime's message without its wrapping: {@code Error code - ORT_FAIL - message:
-   * /src/graph.cc:123 void Graph::F() What went wrong} becomes {@code What went wrong}.
+   * The innermost part of ONNX Runtime's message, without its wrapping: {@code Error code -
+   * ORT_FAIL - message: /src/a.cc:51 void F(int) [ONNXRuntimeError] : 1 : FAIL : b.cc:9 G What
+   * went wrong} becomes {@code What went wrong}.
    */
   static String ortMessage(Throwable e) {
     String s = e.getMessage();
     if (s == null) {
       return e.getClass().getSimpleName();
     }
-    s = s.replace('\n', ' ').strip();
+    // Names from the model can be in the message: cut it before any pattern looks at it.
+    s = s.substring(0, Math.min(s.length(), 2000)).replace('\n', ' ').strip();
     int m = s.indexOf(" - message: ");
     if (s.startsWith("Error code - ") && m >= 0) {
       s = s.substring(m + " - message: ".length());
     }
-    s = SOURCE_PREFIX.matcher(s).replaceFirst("");
-    return printable(s, 240);
+    java.util.regex.Matcher source = SOURCE.matcher(s);
+    int after = -1;
+    while (source.find()) {
+      after = source.end();
+    }
+    if (after >= 0) {
+      String rest = s.substring(after);
+      java.util.regex.Matcher f = FUNCTION.matcher(rest);
+      s = f.lookingAt() ? rest.substring(f.end()) : rest;
+    }
+    return printable(s.strip(), 240);
   }
 
-  // A C++ source location and function signature at the start of an ONNX Runtime message.
-  private static final java.util.regex.Pattern SOURCE_PREFIX =
-      java.util.regex.Pattern.compile("^\\S+\\.(?:cc|cpp|h):\\d+ .*?\\)(?: const)? ");
+  // A C++ source location in an ONNX Runtime message: "/src/core/graph/graph.cc:1490 ".
+  private static final java.util.regex.Pattern SOURCE =
+      java.util.regex.Pattern.compile("\\S+\\.(?:cc|cpp|h):\\d+ ");
+
+  // The function named after a source location: "void ns::F(const T&) const " or "Name ".
+  private static final java.util.regex.Pattern FUNCTION = java.util.regex.Pattern.compile(
+      "(?:[\\w:<>*&]+ )?[\\w:~<>]+\\([^)]*\\)(?: const)? |\\w+ ");
 
   @FunctionalInterface
   private interface Body {

@@ -254,6 +254,25 @@ class OnnxModelTest {
         .hasMessageNotContaining("\n");
   }
 
+  /** ONNX Runtime's own errors come back as one line, without its source paths. */
+  @Test
+  void runtimeErrorsAreOneCleanLine() {
+    byte[] wrongCount = new Graph()
+        .input("X", FLOAT, -1, 3)
+        .initializer(OnnxFixtures.floatTensor("W", new long[] {3, 1}, OnnxFixtures.flatten(W)))
+        .node("MatMul", List.of("X", "W"), List.of("z"))
+        .node("Softmax", List.of("z"), List.of("p"), intAttr("axis", 1))
+        .output("p", FLOAT, -1, -1)
+        .model();
+    assertThatThrownBy(() -> OnnxModel.parse(wrongCount, "m.onnx"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("m.onnx: ONNX Runtime cannot load it: Initializer 'W': data field count (6)"
+            + " does not match expected count from shape (3)")
+        .hasMessageNotContaining(".cc:")
+        .hasMessageNotContaining("Error code")
+        .hasMessageNotContaining("\n");
+  }
+
   @Test
   void customNodeWithoutAnImportIsRefusedToo() {
     byte[] bytes = OnnxFixtures.logisticBody(W, B, -1)
