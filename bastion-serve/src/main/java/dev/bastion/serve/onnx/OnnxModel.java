@@ -132,7 +132,7 @@ public final class OnnxModel implements AutoCloseable {
       throw new BadInputException(where + ": the class labels must be distinct, at most "
           + MAX_CLASSES);
     }
-    WireCheck.check(bytes, where);
+    Set<String> initializers = WireCheck.check(bytes, where);
     // Outside the try: a runtime that cannot start is not the model's fault.
     OrtEnvironment env = Ort.env();
     OrtSession session;
@@ -143,7 +143,7 @@ public final class OnnxModel implements AutoCloseable {
           + WireCheck.ortMessage(e), e);
     }
     try {
-      return inspect(session, where, labels);
+      return inspect(session, where, labels, initializers);
     } catch (BadInputException | OrtException | RuntimeException e) {
       try {
         session.close();
@@ -158,9 +158,12 @@ public final class OnnxModel implements AutoCloseable {
     }
   }
 
-  private static OnnxModel inspect(OrtSession session, String where, List<String> labels)
-      throws BadInputException, OrtException {
-    Map<String, NodeInfo> inputs = session.getInputInfo();
+  private static OnnxModel inspect(OrtSession session, String where, List<String> labels,
+      Set<String> initializers) throws BadInputException, OrtException {
+    // An input with an initializer of its name has a default value (older exporters list
+    // every weight as an input): it is left to that value, never fed.
+    Map<String, NodeInfo> inputs = new java.util.LinkedHashMap<>(session.getInputInfo());
+    inputs.keySet().removeAll(initializers);
     if (inputs.size() != 1) {
       throw new BadInputException(where + ": has " + inputs.size() + " inputs "
           + printable(inputs.keySet()) + "; Bastion serves models with exactly one float input");
@@ -176,7 +179,11 @@ public final class OnnxModel implements AutoCloseable {
       throw new BadInputException(where + ": input '" + in + "' has shape " + dims(shape)
           + "; it must be [N, F]: a batch of rows of F features");
     }
-    if (shape[1] <= 0) {
+    if (shape[1] == 0) {
+      throw new BadInputException(where + ": input '" + in + "' has shape " + dims(shape)
+          + ": a row without features");
+    }
+    if (shape[1] < 0) {
       throw new BadInputException(where + ": input '" + in + "' has shape " + dims(shape)
           + ": the feature count must be fixed");
     }

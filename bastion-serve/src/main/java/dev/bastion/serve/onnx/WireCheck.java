@@ -5,6 +5,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.WireFormat;
 import dev.bastion.core.BadInputException;
 import java.io.IOException;
+import java.util.HashSet;
 import java.util.Set;
 
 /**
@@ -31,6 +32,7 @@ final class WireCheck {
   private final String where;
   private int nodes;
   private boolean hasGraph;
+  private final Set<String> initializers = new HashSet<>();
 
   private WireCheck(String where) {
     this.where = where;
@@ -41,9 +43,11 @@ final class WireCheck {
    *
    * @param bytes the whole {@code .onnx} file
    * @param where names the model in messages, usually its file name
+   * @return the names of the main graph's initializers: older exporters also list them as graph
+   *     inputs, which ONNX Runtime then reports as inputs with a default value
    * @throws BadInputException with one line naming what is refused
    */
-  static void check(byte[] bytes, String where) throws BadInputException {
+  static Set<String> check(byte[] bytes, String where) throws BadInputException {
     WireCheck c = new WireCheck(where);
     try {
       CodedInputStream in = CodedInputStream.newInstance(bytes);
@@ -62,6 +66,7 @@ final class WireCheck {
     if (!c.hasGraph) {
       throw new BadInputException(where + ": not an ONNX model (it has no graph)");
     }
+    return Set.copyOf(c.initializers);
   }
 
   private void model(CodedInputStream in) throws IOException, BadInputException {
@@ -109,7 +114,12 @@ final class WireCheck {
       }
       switch (WireFormat.getTagFieldNumber(tag)) {
         case 1 -> message(in, () -> node(in, depth));
-        case 5 -> message(in, () -> tensor(in));
+        case 5 -> message(in, () -> {
+          String name = tensor(in);
+          if (depth == 0) {
+            initializers.add(name);
+          }
+        });
         case 15 -> message(in, () -> sparseTensor(in));
         default -> in.skipField(tag);
       }
@@ -147,7 +157,9 @@ final class WireCheck {
         continue;
       }
       switch (WireFormat.getTagFieldNumber(tag)) {
-        case 5, 10 -> message(in, () -> tensor(in));
+        case 5, 10 -> message(in, () -> {
+          tensor(in);
+        });
         case 6, 11 -> message(in, () -> graph(in, depth + 1));
         case 22, 23 -> message(in, () -> sparseTensor(in));
         default -> in.skipField(tag);
@@ -159,14 +171,17 @@ final class WireCheck {
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
       int field = WireFormat.getTagFieldNumber(tag);
       if ((field == 1 || field == 2) && delimited(tag)) {
-        message(in, () -> tensor(in));
+        message(in, () -> {
+          tensor(in);
+        });
       } else {
         in.skipField(tag);
       }
     }
   }
 
-  private void tensor(CodedInputStream in) throws IOException, BadInputException {
+  /** Checks a TensorProto and returns its name. */
+  private String tensor(CodedInputStream in) throws IOException, BadInputException {
     String name = "";
     boolean external = false;
     for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
@@ -187,6 +202,7 @@ final class WireCheck {
       throw refuse("tensor '" + printable(name) + "' keeps its data in an external file;"
           + " Bastion serves only self-contained models");
     }
+    return name;
   }
 
   /** Reads one length-delimited sub-message with {@code body}, within its length. */

@@ -88,6 +88,21 @@ class OnnxModelTest {
         .hasMessage("three.onnx: output 'p' has 3 classes but 2 labels were given");
   }
 
+  /** Older exporters list every initializer as a graph input too; those keep their value. */
+  @Test
+  void initializersListedAsInputsAreNotInputs() throws Exception {
+    byte[] bytes = OnnxFixtures.logisticBody(W, B, -1)
+        .input("W", FLOAT, 3, 2)
+        .input("B", FLOAT, 2)
+        .output("probabilities", FLOAT, -1, 2)
+        .model();
+    try (OnnxModel m = OnnxModel.parse(bytes, "old.onnx")) {
+      assertThat(m.inputNames()).containsExactly("X");
+      float[][] x = rows(6, 10, 3);
+      assertSoftmax(m.predict(x), x, W, B);
+    }
+  }
+
   @Test
   void aFixedBatchIsPaddedAndItsPaddingDropped() throws Exception {
     byte[] one = OnnxFixtures.logisticGraph(W, B, 1).model();
