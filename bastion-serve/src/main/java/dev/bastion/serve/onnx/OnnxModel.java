@@ -128,9 +128,10 @@ public final class OnnxModel implements AutoCloseable {
       throw new BadInputException(where + ": is " + bytes.length + " bytes; models over "
           + MAX_MODEL_BYTES + " bytes (256 MiB) are not served");
     }
-    if (labels.size() > MAX_CLASSES || new HashSet<>(labels).size() != labels.size()) {
-      throw new BadInputException(where + ": the class labels must be distinct, at most "
-          + MAX_CLASSES);
+    if (labels.size() > MAX_CLASSES || new HashSet<>(labels).size() != labels.size()
+        || labels.stream().anyMatch(String::isBlank)) {
+      throw new BadInputException(where + ": the class labels must be distinct and not blank,"
+          + " at most " + MAX_CLASSES);
     }
     Set<String> initializers = WireCheck.check(bytes, where);
     // Outside the try: a runtime that cannot start is not the model's fault.

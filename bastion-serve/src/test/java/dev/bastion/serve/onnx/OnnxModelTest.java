@@ -86,6 +86,12 @@ class OnnxModelTest {
     assertThatThrownBy(() -> OnnxModel.parse(bytes, "three.onnx", List.of("a", "b")))
         .isInstanceOf(BadInputException.class)
         .hasMessage("three.onnx: output 'p' has 3 classes but 2 labels were given");
+    assertThatThrownBy(() -> OnnxModel.parse(bytes, "three.onnx", List.of("a", "b", "a")))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith("three.onnx: the class labels must be distinct and not blank");
+    assertThatThrownBy(() -> OnnxModel.parse(bytes, "three.onnx", List.of("a", " ", "c")))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith("three.onnx: the class labels must be distinct and not blank");
   }
 
   /** Older exporters list every initializer as a graph input too; those keep their value. */
