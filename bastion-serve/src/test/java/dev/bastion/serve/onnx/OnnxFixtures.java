@@ -45,6 +45,23 @@ public final class OnnxFixtures {
   }
 
   /**
+   * The logistic-regression fixture shaped as sklearn-onnx exports a classifier: an
+   * {@code output_label} int64 tensor [N] and an {@code output_probability} sequence of maps
+   * int64 -> float ({@code ZipMap}, keys 0 and 1).
+   */
+  public static byte[] sklearnZipMap() {
+    return logisticBody(W, B, -1)
+        .opset("ai.onnx.ml", 1)
+        .node("ArgMax", List.of("probabilities"), List.of("output_label"), intAttr("axis", 1),
+            intAttr("keepdims", 0))
+        .node("ai.onnx.ml", "ZipMap", List.of("probabilities"), List.of("output_probability"),
+            intsAttr("classlabels_int64s", 0, 1))
+        .output("output_label", INT64, -1)
+        .output("output_probability", sequenceOfMapsType(INT64))
+        .model();
+  }
+
+  /**
    * The logistic-regression graph before its output: {@code probabilities} is computed but not
    * yet declared an output, so tests can add outputs of their own.
    *

@@ -10,9 +10,10 @@ import dev.bastion.core.BadInputException;
  * ONNX Runtime's native parser: any bytes either load as a classifier that predicts, or are
  * refused with a one-line {@link BadInputException}, never another exception. A plain
  * {@code mvn test} replays the inputs under
- * {@code src/test/resources/dev/bastion/serve/onnx/OnnxModelFuzzTestInputs/parse/} (the
- * {@link OnnxFixtures#logistic()} model); set {@code JAZZER_FUZZ=1} to fuzz for real, and keep
- * every crash found there, named after what it found.
+ * {@code src/test/resources/dev/bastion/serve/onnx/OnnxModelFuzzTestInputs/parse/}: the
+ * {@link OnnxFixtures#logistic()} and {@link OnnxFixtures#sklearnZipMap()} models, and two that
+ * are refused (external data, a custom operator). Set {@code JAZZER_FUZZ=1} to fuzz for real,
+ * and keep every crash found there, named after what it found.
  */
 class OnnxModelFuzzTest {
   @FuzzTest(maxDuration = "2m")

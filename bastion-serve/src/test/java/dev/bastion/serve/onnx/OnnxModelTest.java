@@ -5,7 +5,6 @@ import static dev.bastion.serve.onnx.OnnxFixtures.FLOAT;
 import static dev.bastion.serve.onnx.OnnxFixtures.INT64;
 import static dev.bastion.serve.onnx.OnnxFixtures.W;
 import static dev.bastion.serve.onnx.OnnxFixtures.intAttr;
-import static dev.bastion.serve.onnx.OnnxFixtures.intsAttr;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
@@ -130,15 +129,7 @@ class OnnxModelTest {
         .output("label", INT64, -1)
         .output("probabilities", FLOAT, -1, 2)
         .model();
-    byte[] zipMap = OnnxFixtures.logisticBody(W, B, -1)
-        .opset("ai.onnx.ml", 1)
-        .node("ArgMax", List.of("probabilities"), List.of("output_label"), intAttr("axis", 1),
-            intAttr("keepdims", 0))
-        .node("ai.onnx.ml", "ZipMap", List.of("probabilities"), List.of("output_probability"),
-            intsAttr("classlabels_int64s", 0, 1))
-        .output("output_label", INT64, -1)
-        .output("output_probability", OnnxFixtures.sequenceOfMapsType(INT64))
-        .model();
+    byte[] zipMap = OnnxFixtures.sklearnZipMap();
     float[][] x = rows(4, 30, 3);
     try (OnnxModel m = OnnxModel.parse(tensorPair, "pair.onnx", List.of("no", "yes"))) {
       assertThat(m.outputName()).isEqualTo("probabilities");
@@ -421,13 +412,17 @@ class OnnxModelTest {
     return b;
   }
 
-  /** The fuzz test's seed is the fixture, byte for byte: regenerate it when the fixture moves. */
+  /** The fuzz test's seeds are the fixtures, byte for byte: regenerate them when these move. */
   @Test
-  void fuzzSeedIsTheFixture() throws Exception {
-    try (InputStream in = OnnxModelTest.class.getResourceAsStream(
-        "OnnxModelFuzzTestInputs/parse/logistic")) {
-      assertThat(in).as("fuzz seed").isNotNull();
-      assertThat(in.readAllBytes()).isEqualTo(OnnxFixtures.logistic());
+  void fuzzSeedsAreTheFixtures() throws Exception {
+    for (var seed : List.of(
+        new Object[] {"logistic", OnnxFixtures.logistic()},
+        new Object[] {"sklearn-zipmap", OnnxFixtures.sklearnZipMap()})) {
+      try (InputStream in = OnnxModelTest.class.getResourceAsStream(
+          "OnnxModelFuzzTestInputs/parse/" + seed[0])) {
+        assertThat(in).as("fuzz seed %s", seed[0]).isNotNull();
+        assertThat(in.readAllBytes()).as("fuzz seed %s", seed[0]).isEqualTo(seed[1]);
+      }
     }
   }
 }
