@@ -285,6 +285,28 @@ class OnnxModelTest {
         .hasMessageNotContaining("\n");
   }
 
+  /** Deep nesting is refused by limits, never a StackOverflowError. */
+  @Test
+  void deepNestingIsRefused() {
+    byte[] groups = new byte[200_000];
+    Arrays.fill(groups, (byte) 0x1b); // field 3, start group, over and over
+    assertThatThrownBy(() -> OnnxModel.parse(groups, "m.onnx"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith("m.onnx: not an ONNX model (malformed protobuf: ");
+    // Subgraphs in If nodes, 20 deep.
+    Proto graph = OnnxFixtures.logisticGraph(W, B, -1).graph();
+    for (int i = 0; i < 20; i++) {
+      Proto ifNode = new Proto().string(1, "c").string(2, "o").string(4, "If")
+          .message(5, new Proto().string(1, "then_branch").message(6, graph).varint(20, 5));
+      graph = new Proto().message(1, ifNode);
+    }
+    byte[] nested = new Proto().varint(1, 8).message(7, graph)
+        .message(8, new Proto().string(1, "").varint(2, 13)).toByteArray();
+    assertThatThrownBy(() -> OnnxModel.parse(nested, "m.onnx"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("m.onnx: nests subgraphs more than 8 deep");
+  }
+
   @Test
   void customNodeWithoutAnImportIsRefusedToo() {
     byte[] bytes = OnnxFixtures.logisticBody(W, B, -1)
