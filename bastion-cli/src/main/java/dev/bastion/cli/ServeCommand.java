@@ -2,6 +2,7 @@ package dev.bastion.cli;
 
 import dev.bastion.core.BadInputException;
 import dev.bastion.pipeline.Home;
+import dev.bastion.serve.ExtractionPolicy;
 import dev.bastion.serve.Gateway;
 import dev.bastion.serve.InputGuard;
 import dev.bastion.serve.OutputPolicy;
@@ -52,6 +53,12 @@ final class ServeCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   long timeout;
 
+  @Option(names = "--on-extraction", defaultValue = "suspend",
+      description = "what an identity whose queries look like model extraction gets, besides a"
+          + " ledger alert: suspend (403 until an admin reinstates it), throttle (1 request/s)"
+          + " or alert (nothing more) (default: ${DEFAULT-VALUE})")
+  String onExtraction;
+
   @Option(names = "--admin-port", defaultValue = "-1",
       description = "open the admin listener (reload, rollback; role admin) on this port of"
           + " 127.0.0.1; closed by default")
@@ -73,7 +80,7 @@ final class ServeCommand implements Callable<Integer> {
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
         .withRequestTimeout(java.time.Duration.ofSeconds(timeout))
         .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood))
-        .withAdminPort(adminPort);
+        .withAdminPort(adminPort).withExtraction(ExtractionPolicy.parse(onExtraction));
     for (var e : outputs.entrySet()) {
       if (!IdentityCommand.ROLES.contains(e.getKey())) {
         throw new BadInputException("--output " + e.getKey() + "=...: expected a role: "

@@ -16,6 +16,8 @@ import dev.bastion.crypto.Trust;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.Ledger;
+import dev.bastion.serve.guard.ExtractionDetector;
+import dev.bastion.serve.guard.FeatureVectors;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -70,6 +72,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * or not, goes on the ledger with digests of its input and output (never the values).
  */
 public final class Gateway implements AutoCloseable {
+  /** Requests a second allowed to an identity throttled for suspected extraction. */
+  public static final long THROTTLED_RATE = 1;
+
   /** How long a request may take, unless configured otherwise. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
@@ -96,13 +101,15 @@ public final class Gateway implements AutoCloseable {
    * @param adminPort the admin listener's port: -1 closed (the default), 0 any free one
    * @param requestTimeout how long a request may take, body included (default 10 s); also the
    *     connections' idle timeout
+   * @param extraction what an identity suspected of model extraction gets (default: suspended)
    */
   public record Config(
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
       long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
       Map<String, OutputPolicy> outputs, InputGuard.Policy ood, int adminPort,
-      Duration requestTimeout) {
+      Duration requestTimeout, ExtractionPolicy extraction) {
     public Config {
+      java.util.Objects.requireNonNull(extraction, "extraction");
       if (dailyBudget < 1 || maxConcurrent < 1) {
         throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
       }
@@ -124,7 +131,8 @@ public final class Gateway implements AutoCloseable {
         String host, int port, long ratePerSecond, long burst, int maxBodyBytes,
         int maxInstances) {
       this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
-          Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1, DEFAULT_TIMEOUT);
+          Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1, DEFAULT_TIMEOUT,
+          ExtractionPolicy.SUSPEND);
     }
 
     public static Config defaults() {
@@ -136,34 +144,34 @@ public final class Gateway implements AutoCloseable {
       Map<String, OutputPolicy> m = new java.util.HashMap<>(outputs);
       m.put(role, policy);
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort, requestTimeout);
+          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort, requestTimeout, extraction);
     }
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout);
+          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout);
+          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
-          maxConcurrent, file, outputs, ood, adminPort, requestTimeout);
+          maxConcurrent, file, outputs, ood, adminPort, requestTimeout, extraction);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, n, budgetFile, outputs, ood, adminPort, requestTimeout);
+          dailyBudget, n, budgetFile, outputs, ood, adminPort, requestTimeout, extraction);
     }
 
     /** What an instance unlike the training data gets. */
     public Config withOod(InputGuard.Policy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort, requestTimeout);
+          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort, requestTimeout, extraction);
     }
 
     /**
@@ -172,13 +180,20 @@ public final class Gateway implements AutoCloseable {
      */
     public Config withAdminPort(int port) {
       return new Config(host, this.port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port, requestTimeout);
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port, requestTimeout, extraction);
     }
 
     /** How long a request may take from its arrival to its answer (408 or 503 after). */
     public Config withRequestTimeout(Duration timeout) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, timeout);
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, timeout, extraction);
+    }
+
+    /** What the gateway does to an identity whose queries look like model extraction. */
+    public Config withExtraction(ExtractionPolicy policy) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout,
+          policy);
     }
   }
 
@@ -198,9 +213,10 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** The model being served and the monitor watching it; replaced whole on a swap. */
-  private record Live(ServedModel model, BehaviourMonitor monitor) {
+  private record Live(ServedModel model, BehaviourMonitor monitor, ExtractionDetector detector) {
     Live(ServedModel model) {
-      this(model, new BehaviourMonitor(model.outputProfile()));
+      this(model, new BehaviourMonitor(model.outputProfile()),
+          new ExtractionDetector(new FeatureVectors(model.model().spec())));
     }
   }
 
@@ -211,6 +227,9 @@ public final class Gateway implements AutoCloseable {
   private final ModelLoader loader;
   private final Object swapLock = new Object();
   private final java.util.Deque<Integer> previous = new java.util.ArrayDeque<>();
+  /** Identities suspended or throttled for suspected extraction, until an admin reinstates them. */
+  private final java.util.Set<String> suspended = ConcurrentHashMap.newKeySet();
+  private final java.util.Set<String> throttled = ConcurrentHashMap.newKeySet();
   private final AtomicLong modelCalls = new AtomicLong();
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -555,7 +574,7 @@ public final class Gateway implements AutoCloseable {
         boolean scrape = !admin && path.equals("/metrics");
         answer = scrape ? metricsFor(request, id)
             : admin ? adminRoute(request, path, id, details, requestId, deadline)
-            : route(request, path, id, details, now, deadline);
+            : route(request, path, id, details, now, deadline, requestId);
         details.put("output", Digest.of(answer).toString());
         details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
         event = Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
@@ -699,7 +718,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private byte[] route(Request request, String path, Identity id, Map<String, String> details,
-        Live now, long deadline) throws ApiError {
+        Live now, long deadline, String requestId) throws ApiError {
       String method = request.getMethod();
       if (path.equals("/healthz")) {
         requireMethod(method, HttpMethod.GET);
@@ -725,6 +744,11 @@ public final class Gateway implements AutoCloseable {
               "identity '" + id.name() + "' has role '" + id.role() + "', predict needs '"
                   + PREDICT_ROLE + "'");
         }
+        if (suspended.contains(id.name())) {
+          details.put("guard.extraction", "suspended");
+          throw new ApiError(403, "suspended", "identity '" + id.name() + "' is suspended: its"
+              + " queries looked like an attempt to copy the model; an admin can reinstate it");
+        }
         rateLimit(id);
         Optional<Long> renews = budgets.take(id.name());
         if (renews.isPresent()) {
@@ -740,7 +764,7 @@ public final class Gateway implements AutoCloseable {
         }
         byte[] body = readBody(request, deadline);
         details.put("input", Digest.of(body).toString());
-        return predict(body, id, details, now, deadline);
+        return predict(body, id, details, now, deadline, requestId);
       }
       if (path.startsWith("/v1/models/")) {
         throw new ApiError(404, "not_found", "no such model or endpoint");
@@ -762,7 +786,8 @@ public final class Gateway implements AutoCloseable {
      * The admin listener: {@code GET /v1/admin/models/NAME} (what is served and what was before),
      * {@code POST /v1/admin/models/NAME:reload} (swap to the newest verified version) and {@code
      * POST /v1/admin/models/NAME:rollback} (back to the version served before, or to {@code
-     * {"version":N}}); role admin.
+     * {"version":N}}), {@code POST /v1/admin/clients/NAME:reinstate} (lift a suspension or a
+     * throttle for suspected extraction); role admin.
      */
     private byte[] adminRoute(Request request, String path, Identity id,
         Map<String, String> details, String requestId, long deadline) throws ApiError {
@@ -816,6 +841,32 @@ public final class Gateway implements AutoCloseable {
               version.isEmpty());
         }
         return status();
+      }
+      String clients = "/v1/admin/clients/";
+      if (path.startsWith(clients) && path.endsWith(":reinstate")) {
+        requireMethod(method, HttpMethod.POST);
+        String name = path.substring(clients.length(), path.length() - ":reinstate".length());
+        if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+          throw new ApiError(400, "bad_request", "not an identity name");
+        }
+        boolean was = suspended.contains(name) || throttled.contains(name);
+        if (!was) {
+          throw new ApiError(404, "not_found", "identity '" + name
+              + "' is neither suspended nor throttled");
+        }
+        Map<String, String> d = new LinkedHashMap<>(details);
+        d.put("identity", name);
+        // On the ledger before it takes effect.
+        ledger.append(Event.now(EventKind.CONFIG_CHANGE, id.name(), "client.reinstate",
+            "identity:" + name, "ok", requestId, d));
+        suspended.remove(name);
+        throttled.remove(name);
+        buckets.remove("throttled:" + name);
+        live.get().detector().forget(name);
+        ObjectNode o = Json.object();
+        o.put("identity", name);
+        o.put("reinstated", true);
+        return Json.canonical(o);
       }
       throw new ApiError(404, "not_found", "no such admin endpoint");
     }
@@ -891,22 +942,60 @@ public final class Gateway implements AutoCloseable {
     }
 
     private void rateLimit(Identity id) throws ApiError {
+      // A throttled identity (suspected of extraction) gets one request a second.
+      boolean slow = throttled.contains(id.name());
+      long rate = slow ? THROTTLED_RATE : config.ratePerSecond();
+      long burst = slow ? THROTTLED_RATE : config.burst();
       Bucket bucket =
           buckets.computeIfAbsent(
-              id.name(),
+              (slow ? "throttled:" : "") + id.name(),
               k ->
                   Bucket.builder()
                       .addLimit(
-                          l ->
-                              l.capacity(config.burst())
-                                  .refillGreedy(config.ratePerSecond(), Duration.ofSeconds(1)))
+                          l -> l.capacity(burst).refillGreedy(rate, Duration.ofSeconds(1)))
                       .build());
       ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
       if (!probe.isConsumed()) {
         long seconds = Math.max(1, (probe.getNanosToWaitForRefill() + 999_999_999) / 1_000_000_000);
         throw new ApiError(429, "rate_limited",
-            "rate limit of " + config.ratePerSecond() + "/s exceeded for '" + id.name() + "'",
+            "rate limit of " + rate + "/s exceeded for '" + id.name() + "'"
+                + (slow ? " (throttled: suspected of extraction)" : ""),
             seconds);
+      }
+    }
+
+    /**
+     * Feeds one answered instance to the extraction detector; on its alarm, an alert on the
+     * ledger and the policy's action.
+     */
+    private void watchExtraction(Live now, Identity id, Map<String, String> values,
+        String label, Map<String, String> details, String requestId) throws ApiError {
+      ExtractionDetector.Verdict v;
+      try {
+        v = now.detector().observe(id.name(), values, label);
+      } catch (BadInputException e) {
+        throw new ApiError(400, "bad_request", e.getMessage());
+      }
+      details.put("guard.extraction", v.suspected() ? "suspected" : "pass");
+      if (!v.alarm()) {
+        return;
+      }
+      ExtractionPolicy action = config.extraction();
+      Map<String, String> d = new LinkedHashMap<>();
+      d.put("identity", id.name());
+      d.put("reasons", v.reasons().toString());
+      d.put("queries", Long.toString(v.queries()));
+      d.put("w", Double.toString(v.w()));
+      d.put("log_distance_sd", Double.toString(v.logDistanceSd()));
+      d.put("spread", Double.toString(v.spread()));
+      d.put("action", action.toString());
+      ledger.append(Event.now(EventKind.ALERT, "gateway", "guard.extraction",
+          now.model().digest().toString(), "raised", requestId, d));
+      metrics.counter("bastion.gateway.alerts", "signal", "extraction").increment();
+      switch (action) {
+        case SUSPEND -> suspended.add(id.name());
+        case THROTTLE -> throttled.add(id.name());
+        case ALERT -> { }
       }
     }
 
@@ -946,7 +1035,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     private byte[] predict(byte[] body, Identity id, Map<String, String> details, Live now,
-        long deadline) throws ApiError {
+        long deadline, String requestId) throws ApiError {
       ServedModel served = now.model();
       OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);
       List<Map<String, String>> checked;
@@ -986,6 +1075,7 @@ public final class Gateway implements AutoCloseable {
           policy.write(predictions.addObject(), result.label(), result.scores());
           raise(now, now.monitor().prediction(result.label(),
               result.scores().getOrDefault(result.label(), 0.0)));
+          watchExtraction(now, id, values, result.label(), details, requestId);
         } catch (BadInputException e) {
           throw new ApiError(400, "bad_request", e.getMessage());
         }
