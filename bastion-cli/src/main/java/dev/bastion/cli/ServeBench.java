@@ -211,6 +211,9 @@ final class ServeBench implements Callable<Integer> {
         + " max %.3f ms%n", x.count, x.seconds, x.rate(), x.p50(), x.p99(), x.max());
     out.printf(Locale.ROOT, "plain:   %d requests in %.1f s, %.0f req/s, p50 %.3f ms, p99 %.3f ms,"
         + " max %.3f ms%n", y.count, y.seconds, y.rate(), y.p50(), y.p99(), y.max());
+    out.printf(Locale.ROOT, "cpu per request, whole process (clients included): secured %.0f us,"
+        + " plain %.0f us; load average %.2f%n", x.cpuPerRequest(), y.cpuPerRequest(),
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
     double r = x.rate() / y.rate();
     double dp99 = x.p99() - y.p99();
     out.printf(Locale.ROOT, "targets: R >= 0.85 %s; p99 difference %.2f ms <= 1 ms %s; heap %.0f"
@@ -263,12 +266,19 @@ final class ServeBench implements Callable<Integer> {
     final long count;
     final double seconds;
     final long[] sorted;
+    final long cpuNanos;
 
-    Stats(long[] samples, double seconds) {
+    Stats(long[] samples, double seconds, long cpuNanos) {
+      this.cpuNanos = cpuNanos;
       this.sorted = samples.clone();
       Arrays.sort(sorted);
       this.count = sorted.length;
       this.seconds = seconds;
+    }
+
+    /** Process CPU time (every thread: servers, clients, ledger, GC) per request, microseconds. */
+    double cpuPerRequest() {
+      return count == 0 ? Double.NaN : cpuNanos / 1e3 / count;
     }
 
     double rate() {
@@ -305,6 +315,8 @@ final class ServeBench implements Callable<Integer> {
    * side, then rounds in which the sides take turns, the first side alternating.
    */
   static final class LoadGenerator {
+    private static final com.sun.management.OperatingSystemMXBean CPU =
+        (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final int clients;
     private final Target[] targets;
 
@@ -345,6 +357,7 @@ final class ServeBench implements Callable<Integer> {
         out.flush();
         List<long[]> samples = new ArrayList<>(List.of(new long[0], new long[0]));
         double[] elapsed = new double[2];
+        long[] cpu = new long[2];
         for (int r = 0; r < rounds; r++) {
           double[] rate = new double[2];
           for (int k = 0; k < 2; k++) {
@@ -352,6 +365,7 @@ final class ServeBench implements Callable<Integer> {
             Phase p = phase(pool, conns[s], each);
             samples.set(s, concat(samples.get(s), p.samples));
             elapsed[s] += p.seconds;
+            cpu[s] += p.cpuNanos;
             rate[s] = p.samples.length / p.seconds;
             if (s == 0) {
               securedTotal += p.samples.length;
@@ -361,8 +375,8 @@ final class ServeBench implements Callable<Integer> {
               r + 1, targets[r % 2].name(), rate[0], rate[1]);
           out.flush();
         }
-        return new Result(new Stats(samples.get(0), elapsed[0]),
-            new Stats(samples.get(1), elapsed[1]), securedTotal);
+        return new Result(new Stats(samples.get(0), elapsed[0], cpu[0]),
+            new Stats(samples.get(1), elapsed[1], cpu[1]), securedTotal);
       } finally {
         for (Connection[] side : conns) {
           for (Connection c : side) {
@@ -375,9 +389,10 @@ final class ServeBench implements Callable<Integer> {
     }
 
     /** Latencies of one phase and its length. */
-    record Phase(long[] samples, double seconds) {}
+    record Phase(long[] samples, double seconds, long cpuNanos) {}
 
     private Phase phase(ExecutorService pool, Connection[] conns, long millis) throws Exception {
+      long cpu = CPU.getProcessCpuTime();
       long start = System.nanoTime();
       long end = start + millis * 1_000_000L;
       List<Future<long[]>> futures = new ArrayList<>();
@@ -396,7 +411,7 @@ final class ServeBench implements Callable<Integer> {
               e.getCause());
         }
       }
-      return new Phase(all, (System.nanoTime() - start) / 1e9);
+      return new Phase(all, (System.nanoTime() - start) / 1e9, CPU.getProcessCpuTime() - cpu);
     }
 
     private static long[] concat(long[] a, long[] b) {
@@ -477,10 +492,15 @@ final class ServeBench implements Callable<Integer> {
       byte[] body = chunked ? readChunked() : readN(length);
       if (!status.startsWith("HTTP/1.1 200 ") || close) {
         throw new CheckFailedException(target.name() + " answered '" + status + "'"
-            + (close ? " and closed the connection" : "") + ": "
-            + new String(body, StandardCharsets.UTF_8));
+            + (close ? " and closed the connection" : "") + ": " + oneLine(body));
       }
       return body;
+    }
+
+    /** The start of an answer's body on one line, for an error message. */
+    private static String oneLine(byte[] body) {
+      String text = new String(body, StandardCharsets.UTF_8).replaceAll("\\s+", " ").strip();
+      return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 
     private byte[] readN(long length) throws IOException {
