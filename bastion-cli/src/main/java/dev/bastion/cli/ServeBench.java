@@ -214,6 +214,8 @@ final class ServeBench implements Callable<Integer> {
     out.printf(Locale.ROOT, "cpu per request, whole process (clients included): secured %.0f us,"
         + " plain %.0f us; load average %.2f%n", x.cpuPerRequest(), y.cpuPerRequest(),
         ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    out.println("  secured by thread: " + x.cpuByThread());
+    out.println("  plain by thread:   " + y.cpuByThread());
     double r = x.rate() / y.rate();
     double dp99 = x.p99() - y.p99();
     out.printf(Locale.ROOT, "targets: R >= 0.85 %s; p99 difference %.2f ms <= 1 ms %s; heap %.0f"
@@ -267,9 +269,11 @@ final class ServeBench implements Callable<Integer> {
     final double seconds;
     final long[] sorted;
     final long cpuNanos;
+    final Map<String, Long> threads;
 
-    Stats(long[] samples, double seconds, long cpuNanos) {
+    Stats(long[] samples, double seconds, long cpuNanos, Map<String, Long> threads) {
       this.cpuNanos = cpuNanos;
+      this.threads = Map.copyOf(threads);
       this.sorted = samples.clone();
       Arrays.sort(sorted);
       this.count = sorted.length;
@@ -279,6 +283,22 @@ final class ServeBench implements Callable<Integer> {
     /** Process CPU time (every thread: servers, clients, ledger, GC) per request, microseconds. */
     double cpuPerRequest() {
       return count == 0 ? Double.NaN : cpuNanos / 1e3 / count;
+    }
+
+    /** CPU per request by thread group, largest first, then the rest (GC, JIT). */
+    String cpuByThread() {
+      StringBuilder b = new StringBuilder();
+      long named = 0;
+      List<Map.Entry<String, Long>> groups = new ArrayList<>(threads.entrySet());
+      groups.sort(Map.Entry.<String, Long>comparingByValue().reversed());
+      for (Map.Entry<String, Long> e : groups) {
+        named += e.getValue();
+        if (e.getValue() / 1e3 / count >= 1) {
+          b.append(String.format(Locale.ROOT, "%s %.0f, ", e.getKey(), e.getValue() / 1e3 / count));
+        }
+      }
+      return b.append(String.format(Locale.ROOT, "other (GC, JIT, VM) %.0f us",
+          (cpuNanos - named) / 1e3 / count)).toString();
     }
 
     double rate() {
@@ -315,6 +335,8 @@ final class ServeBench implements Callable<Integer> {
    * side, then rounds in which the sides take turns, the first side alternating.
    */
   static final class LoadGenerator {
+    private static final java.lang.management.ThreadMXBean THREADS =
+        ManagementFactory.getThreadMXBean();
     private static final com.sun.management.OperatingSystemMXBean CPU =
         (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private final int clients;
@@ -358,6 +380,8 @@ final class ServeBench implements Callable<Integer> {
         List<long[]> samples = new ArrayList<>(List.of(new long[0], new long[0]));
         double[] elapsed = new double[2];
         long[] cpu = new long[2];
+        List<Map<String, Long>> byThread = List.of(new java.util.TreeMap<>(),
+            new java.util.TreeMap<>());
         for (int r = 0; r < rounds; r++) {
           double[] rate = new double[2];
           for (int k = 0; k < 2; k++) {
@@ -366,6 +390,7 @@ final class ServeBench implements Callable<Integer> {
             samples.set(s, concat(samples.get(s), p.samples));
             elapsed[s] += p.seconds;
             cpu[s] += p.cpuNanos;
+            p.threads.forEach((g, v) -> byThread.get(s).merge(g, v, Long::sum));
             rate[s] = p.samples.length / p.seconds;
             if (s == 0) {
               securedTotal += p.samples.length;
@@ -375,8 +400,8 @@ final class ServeBench implements Callable<Integer> {
               r + 1, targets[r % 2].name(), rate[0], rate[1]);
           out.flush();
         }
-        return new Result(new Stats(samples.get(0), elapsed[0], cpu[0]),
-            new Stats(samples.get(1), elapsed[1], cpu[1]), securedTotal);
+        return new Result(new Stats(samples.get(0), elapsed[0], cpu[0], byThread.get(0)),
+            new Stats(samples.get(1), elapsed[1], cpu[1], byThread.get(1)), securedTotal);
       } finally {
         for (Connection[] side : conns) {
           for (Connection c : side) {
@@ -389,9 +414,36 @@ final class ServeBench implements Callable<Integer> {
     }
 
     /** Latencies of one phase and its length. */
-    record Phase(long[] samples, double seconds, long cpuNanos) {}
+    record Phase(long[] samples, double seconds, long cpuNanos, Map<String, Long> threads) {}
+
+    /** CPU nanoseconds of every live thread, by id, with names. */
+    private static Map<Long, Map.Entry<String, Long>> threadCpu() {
+      Map<Long, Map.Entry<String, Long>> m = new java.util.HashMap<>();
+      for (java.lang.management.ThreadInfo t : THREADS.getThreadInfo(THREADS.getAllThreadIds())) {
+        if (t != null) {
+          long c = THREADS.getThreadCpuTime(t.getThreadId());
+          if (c >= 0) {
+            m.put(t.getThreadId(), Map.entry(t.getThreadName(), c));
+          }
+        }
+      }
+      return m;
+    }
+
+    /** CPU used by each group of threads (names without their numbers) between two snapshots. */
+    private static Map<String, Long> threadDelta(
+        Map<Long, Map.Entry<String, Long>> before, Map<Long, Map.Entry<String, Long>> after) {
+      Map<String, Long> m = new java.util.TreeMap<>();
+      after.forEach((id, e) -> {
+        long b = before.containsKey(id) ? before.get(id).getValue() : 0;
+        String group = e.getKey().replaceAll("([-#_ ]?[0-9]+)+$", "");
+        m.merge(group, e.getValue() - b, Long::sum);
+      });
+      return m;
+    }
 
     private Phase phase(ExecutorService pool, Connection[] conns, long millis) throws Exception {
+      Map<Long, Map.Entry<String, Long>> threads = threadCpu();
       long cpu = CPU.getProcessCpuTime();
       long start = System.nanoTime();
       long end = start + millis * 1_000_000L;
@@ -411,7 +463,9 @@ final class ServeBench implements Callable<Integer> {
               e.getCause());
         }
       }
-      return new Phase(all, (System.nanoTime() - start) / 1e9, CPU.getProcessCpuTime() - cpu);
+      double seconds = (System.nanoTime() - start) / 1e9;
+      long used = CPU.getProcessCpuTime() - cpu;
+      return new Phase(all, seconds, used, threadDelta(threads, threadCpu()));
     }
 
     private static long[] concat(long[] a, long[] b) {
