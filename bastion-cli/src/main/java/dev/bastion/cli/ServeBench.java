@@ -384,6 +384,7 @@ final class ServeBench implements Callable<Integer> {
             new java.util.TreeMap<>());
         for (int r = 0; r < rounds; r++) {
           double[] rate = new double[2];
+          double[] perRequest = new double[2];
           for (int k = 0; k < 2; k++) {
             int s = (r + k) % 2;
             Phase p = phase(pool, conns[s], each);
@@ -392,12 +393,14 @@ final class ServeBench implements Callable<Integer> {
             cpu[s] += p.cpuNanos;
             p.threads.forEach((g, v) -> byThread.get(s).merge(g, v, Long::sum));
             rate[s] = p.samples.length / p.seconds;
+            perRequest[s] = p.cpuNanos / 1e3 / Math.max(1, p.samples.length);
             if (s == 0) {
               securedTotal += p.samples.length;
             }
           }
-          out.printf(Locale.ROOT, "round %d (%s first): secured %.0f req/s, plain %.0f req/s%n",
-              r + 1, targets[r % 2].name(), rate[0], rate[1]);
+          out.printf(Locale.ROOT, "round %d (%s first): secured %.0f req/s (cpu %.0f us each),"
+                  + " plain %.0f req/s (cpu %.0f us each)%n",
+              r + 1, targets[r % 2].name(), rate[0], perRequest[0], rate[1], perRequest[1]);
           out.flush();
         }
         return new Result(new Stats(samples.get(0), elapsed[0], cpu[0], byThread.get(0)),
