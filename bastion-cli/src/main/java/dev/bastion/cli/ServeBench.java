@@ -118,6 +118,12 @@ final class ServeBench implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   int concurrency = 8;
 
+  @Option(names = "--soak", paramLabel = "MINUTES", defaultValue = "0",
+      description = "after the measurement, run the secured side at 80%% of its measured"
+          + " throughput for MINUTES (0 to 1440) and sample the heap after GC each minute"
+          + " (default: ${DEFAULT-VALUE}, no soak)")
+  int soak = 0;
+
   @Option(names = "--pipeline", paramLabel = "FILE",
       description = "pipeline definition to run for the model (default: the credit example)")
   Path pipeline;
@@ -131,6 +137,9 @@ final class ServeBench implements Callable<Integer> {
     }
     if (concurrency < 1 || concurrency > 256) {
       throw new BadInputException("--concurrency " + concurrency + ": expected 1 to 256");
+    }
+    if (soak < 0 || soak > 1440) {
+      throw new BadInputException("--soak " + soak + ": expected 0 to 1440");
     }
     Path definition = pipeline != null ? pipeline : DemoCommand.defaultPipeline();
     if (!Files.isRegularFile(definition)) {
@@ -189,7 +198,7 @@ final class ServeBench implements Callable<Integer> {
             context(keys.keyStore(CLIENT, "bench".toCharArray()), keys.trustStore()));
         Target pln = new Target("plain", plain.port(), path, body,
             context(null, keys.trustStore()));
-        result = new LoadGenerator(concurrency, sec, pln).run(seconds, out);
+        result = new LoadGenerator(concurrency, sec, pln).run(seconds, soak, out);
       }
       secured = result.securedTotal;
       long syncs = home.ledger().syncs() - syncsBefore;
@@ -347,7 +356,7 @@ final class ServeBench implements Callable<Integer> {
       this.targets = new Target[] {secured, plain};
     }
 
-    Result run(int seconds, PrintWriter out) throws Exception {
+    Result run(int seconds, int soakMinutes, PrintWriter out) throws Exception {
       Connection[][] conns = new Connection[2][clients];
       long securedTotal = 0;
       try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
@@ -403,7 +412,11 @@ final class ServeBench implements Callable<Integer> {
               r + 1, targets[r % 2].name(), rate[0], perRequest[0], rate[1], perRequest[1]);
           out.flush();
         }
-        return new Result(new Stats(samples.get(0), elapsed[0], cpu[0], byThread.get(0)),
+        Stats secured = new Stats(samples.get(0), elapsed[0], cpu[0], byThread.get(0));
+        if (soakMinutes > 0) {
+          securedTotal += soak(pool, conns[0], soakMinutes, 0.8 * secured.rate(), out);
+        }
+        return new Result(secured,
             new Stats(samples.get(1), elapsed[1], cpu[1], byThread.get(1)), securedTotal);
       } finally {
         for (Connection[] side : conns) {
@@ -414,6 +427,55 @@ final class ServeBench implements Callable<Integer> {
           }
         }
       }
+    }
+
+    /**
+     * The secured side paced at {@code rate} requests per second for {@code minutes}, the heap
+     * used after a full collection sampled before and after each minute; returns the requests
+     * sent. Latencies are from each request's send, not its scheduled time.
+     */
+    private long soak(ExecutorService pool, Connection[] conns, int minutes, double rate,
+        PrintWriter out) throws Exception {
+      long interval = (long) (1e9 * conns.length / rate);
+      out.printf(Locale.ROOT, "soak: secured side at %.0f req/s (80%% of its measured %.0f) for %d"
+          + " minutes, heap after GC sampled every minute%n", rate, rate / 0.8, minutes);
+      out.flush();
+      double[] heap = new double[minutes + 1];
+      heap[0] = heapAfterGc();
+      long sent = 0;
+      for (int m = 1; m <= minutes; m++) {
+        Phase p = phase(pool, conns, 60_000, interval);
+        sent += p.samples.length;
+        heap[m] = heapAfterGc();
+        Stats st = new Stats(p.samples, p.seconds, p.cpuNanos, Map.of());
+        out.printf(Locale.ROOT, "soak minute %d: %.0f req/s, p50 %.3f ms, p99 %.3f ms, heap after"
+            + " GC %.1f MiB%n", m, st.rate(), st.p50(), st.p99(), heap[m]);
+        out.flush();
+      }
+      out.printf(Locale.ROOT, "soak: heap after GC %.1f MiB at the start, %.1f MiB at the end,"
+          + " slope %.3f MiB/minute (least squares over %d samples)%n", heap[0], heap[minutes],
+          slope(heap), heap.length);
+      return sent;
+    }
+
+    /** The least-squares slope of {@code y} against its index. */
+    static double slope(double[] y) {
+      int n = y.length;
+      double mx = (n - 1) / 2.0;
+      double my = Arrays.stream(y).average().orElse(0);
+      double num = 0;
+      double den = 0;
+      for (int i = 0; i < n; i++) {
+        num += (i - mx) * (y[i] - my);
+        den += (i - mx) * (i - mx);
+      }
+      return den == 0 ? 0 : num / den;
+    }
+
+    /** MiB of heap in use after a full collection. */
+    private static double heapAfterGc() {
+      System.gc();
+      return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / 1048576.0;
     }
 
     /** Latencies of one phase and its length. */
@@ -446,13 +508,19 @@ final class ServeBench implements Callable<Integer> {
     }
 
     private Phase phase(ExecutorService pool, Connection[] conns, long millis) throws Exception {
+      return phase(pool, conns, millis, 0);
+    }
+
+    /** A phase in which each client sends every {@code interval} ns at most (0: back to back). */
+    private Phase phase(ExecutorService pool, Connection[] conns, long millis, long interval)
+        throws Exception {
       Map<Long, Map.Entry<String, Long>> threads = threadCpu();
       long cpu = CPU.getProcessCpuTime();
       long start = System.nanoTime();
       long end = start + millis * 1_000_000L;
       List<Future<long[]>> futures = new ArrayList<>();
       for (Connection c : conns) {
-        futures.add(pool.submit(() -> c.loop(end)));
+        futures.add(pool.submit(() -> c.loop(end, interval)));
       }
       long[] all = new long[0];
       for (Future<long[]> f : futures) {
@@ -509,12 +577,23 @@ final class ServeBench implements Callable<Integer> {
       System.arraycopy(target.body(), 0, request, h.length, target.body().length);
     }
 
-    /** Sends requests until {@code end} (System.nanoTime); returns each one's latency. */
-    long[] loop(long end) throws IOException, BastionException {
+    /**
+     * Sends requests until {@code end} (System.nanoTime), one every {@code interval} ns at most
+     * (0: back to back); returns each one's latency.
+     */
+    long[] loop(long end, long interval) throws IOException, BastionException {
       long[] samples = new long[1024];
       int n = 0;
       long now = System.nanoTime();
+      long next = now;
       while (now < end) {
+        if (interval > 0) {
+          if (next > now) {
+            java.util.concurrent.locks.LockSupport.parkNanos(next - now);
+            now = System.nanoTime();
+          }
+          next += interval;
+        }
         exchange();
         long done = System.nanoTime();
         if (n == samples.length) {
