@@ -50,6 +50,13 @@ class ServeBenchTest {
         .isCloseTo((double) secured / plain, org.assertj.core.data.Offset.offset(0.01 + 1.0 / plain));
   }
 
+  @Test
+  void slopeIsTheLeastSquaresFit() {
+    assertThat(ServeBench.LoadGenerator.slope(new double[] {5, 5, 5, 5})).isZero();
+    assertThat(ServeBench.LoadGenerator.slope(new double[] {1, 3, 5, 7})).isEqualTo(2.0);
+    assertThat(ServeBench.LoadGenerator.slope(new double[] {4})).isZero();
+  }
+
   @ParameterizedTest
   @CsvSource({
     "--seconds, 0",
@@ -57,6 +64,8 @@ class ServeBenchTest {
     "--seconds, ten",
     "--concurrency, 0",
     "--concurrency, 257",
+    "--soak, -1",
+    "--soak, 1441",
   })
   void badValuesAreExitTwoWithOneLine(String option, String value) {
     Outcome o = run("bench", "serve", option, value);
