@@ -43,7 +43,7 @@ import picocli.CommandLine.Option;
     name = "bench",
     description = "Benchmarks.",
     subcommands = {BenchCommand.Sign.class, LedgerBench.class, ProofBench.class, DataBench.class,
-        PoisoningBench.class})
+        PoisoningBench.class, ServeBench.class})
 final class BenchCommand {
   /** Upper bound for --size: the directory is written to the temporary directory. */
   static final long MAX_SIZE = 1L << 40;

@@ -19,6 +19,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.Consumer;
 
 /**
  * The credit-risk example end to end: init, run the pipeline, serve the model, one authenticated
@@ -52,13 +53,7 @@ public final class Demo {
 
       step(2, "run " + def.name() + " (" + pipeline.getFileName() + ", " + def.digest().shortHex()
           + ")");
-      if (home.integrity().approveIfFirst(pipeline, "pipeline", def.name(),
-          Integrity.currentUser())) {
-        out.println("  approved the definition " + def.digest().shortHex()
-            + " (first run; signed by gate, as 'bastion approve' does)");
-      }
-      Runner.Result result = new Runner(home, line -> out.println("  " + line))
-          .run(def, Integrity.Invocation.bastionRun());
+      Runner.Result result = approveAndRun(home, pipeline, def, line -> out.println("  " + line));
 
       step(3, "serve");
       Keyring keys = home.keyring();
@@ -106,13 +101,28 @@ public final class Demo {
     }
   }
 
+  /**
+   * Approves {@code def} if this is its first run in {@code home} (signed by gate, as {@code
+   * bastion approve} does), then runs it as {@code bastion run} does; progress goes to {@code log}.
+   */
+  static Runner.Result approveAndRun(
+      Home home, Path pipeline, PipelineDefinition def, Consumer<String> log)
+      throws BastionException, IOException {
+    if (home.integrity().approveIfFirst(pipeline, "pipeline", def.name(),
+        Integrity.currentUser())) {
+      log.accept("approved the definition " + def.digest().shortHex()
+          + " (first run; signed by gate, as 'bastion approve' does)");
+    }
+    return new Runner(home, log).run(def, Integrity.Invocation.bastionRun());
+  }
+
   private void step(int n, String what) {
     out.println();
     out.println("[" + n + "/4] " + what);
   }
 
   /** The first row of the example data, without its label, as a predict request. */
-  private static String exampleRequest(PipelineDefinition def)
+  static String exampleRequest(PipelineDefinition def)
       throws BastionException, IOException {
     Table t = new CsvReader().read(def.data());
     Table.Row row = t.rows().get(0);

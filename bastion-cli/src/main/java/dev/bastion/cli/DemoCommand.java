@@ -16,12 +16,14 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Path p = pipeline;
-    if (p == null) {
-      String root = System.getProperty("bastion.root", ".");
-      p = Path.of(root, "examples", "credit", "pipeline.yaml");
-    }
-    new Demo(Home.defaultDir(), p, System.out).run();
+    new Demo(Home.defaultDir(), pipeline != null ? pipeline : defaultPipeline(), System.out)
+        .run();
     return 0;
+  }
+
+  /** The credit example of the Bastion checkout the launcher runs from. */
+  static Path defaultPipeline() {
+    String root = System.getProperty("bastion.root", ".");
+    return Path.of(root, "examples", "credit", "pipeline.yaml");
   }
 }
