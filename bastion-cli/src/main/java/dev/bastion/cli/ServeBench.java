@@ -173,7 +173,8 @@ final class ServeBench implements Callable<Integer> {
       Gateway.Config config = Gateway.Config.defaults().withPort(0).withRate(RATE, RATE)
           .withBudget(BUDGET, Optional.of(homeDir.resolve("gateway").resolve("budgets.json")))
           .withMaxConcurrent(limit)
-          .withOutput(Gateway.PREDICT_ROLE, POLICY);
+          .withOutput(Gateway.PREDICT_ROLE, POLICY)
+          .withExtraction(dev.bastion.serve.ExtractionPolicy.ALERT);
       out.printf(Locale.ROOT, "model %s v%d %s, trained and verified in a temporary home in %.1f"
               + " s%n", served.name(), served.version(), served.digest(),
           (System.nanoTime() - t0) / 1e9);
@@ -184,8 +185,11 @@ final class ServeBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "secured: the gateway, client certificate of '%s' (role predict)"
               + " checked against the CA and its CRL on every request, rate limit %d/s and daily"
               + " budget %d per identity (set high so they never throttle the benchmark; still"
-              + " counted on every request), concurrency limit %d, output policy %s, every"
-              + " request on the ledger (fsync, group commit) before its answer%n",
+              + " counted on every request), concurrency limit %d, output policy %s, input guard"
+              + " (flag), behaviour monitor, extraction detector (on every instance; its alarm"
+              + " only alerts, since one client repeating one request at this rate is what its"
+              + " volume signal is for), every request on the ledger (fsync, group commit)"
+              + " before its answer%n",
           CLIENT, RATE, BUDGET, limit, POLICY);
       out.println("plain: bare Jetty 12 HTTPS (TLS 1.3, server certificate only), no client"
           + " authentication, no limits, no ledger; the same parse, tokenisation and model");
