@@ -106,8 +106,11 @@ final class ServeBench implements Callable<Integer> {
   /** Output policy of role predict on the gateway; the plain server writes the same JSON. */
   static final OutputPolicy POLICY = new OutputPolicy("probabilities", 6);
 
-  /** Longest warm-up of each side, in seconds. */
-  static final int WARM_UP = 3;
+
+  @Option(names = "--warm-up", paramLabel = "W", defaultValue = "10",
+      description = "seconds of warm-up of each side before measuring, 0 to 600 (default:"
+          + " ${DEFAULT-VALUE}; the JIT is still compiling the secured path after a few seconds)")
+  int warmUp = 10;
 
   @Option(names = "--seconds", paramLabel = "S", defaultValue = "10",
       description = "measured seconds of each side, 1 to 3600 (default: ${DEFAULT-VALUE})")
@@ -134,6 +137,9 @@ final class ServeBench implements Callable<Integer> {
   public Integer call() throws Exception {
     if (seconds < 1 || seconds > 3600) {
       throw new BadInputException("--seconds " + seconds + ": expected 1 to 3600");
+    }
+    if (warmUp < 0 || warmUp > 600) {
+      throw new BadInputException("--warm-up " + warmUp + ": expected 0 to 600");
     }
     if (concurrency < 1 || concurrency > 256) {
       throw new BadInputException("--concurrency " + concurrency + ": expected 1 to 256");
@@ -174,7 +180,10 @@ final class ServeBench implements Callable<Integer> {
           .withBudget(BUDGET, Optional.of(homeDir.resolve("gateway").resolve("budgets.json")))
           .withMaxConcurrent(limit)
           .withOutput(Gateway.PREDICT_ROLE, POLICY)
-          .withExtraction(dev.bastion.serve.ExtractionPolicy.ALERT);
+          .withExtraction(dev.bastion.serve.ExtractionPolicy.ALERT)
+          // Each side's connections idle while the other side runs its round: longer than that.
+          .withRequestTimeout(
+              java.time.Duration.ofSeconds(Math.max(60, 2L * Math.max(seconds, warmUp))));
       out.printf(Locale.ROOT, "model %s v%d %s, trained and verified in a temporary home in %.1f"
               + " s%n", served.name(), served.version(), served.digest(),
           (System.nanoTime() - t0) / 1e9);
@@ -188,7 +197,8 @@ final class ServeBench implements Callable<Integer> {
               + " counted on every request), concurrency limit %d, output policy %s, input guard"
               + " (flag), behaviour monitor, extraction detector (on every instance; its alarm"
               + " only alerts, since one client repeating one request at this rate is what its"
-              + " volume signal is for), every request on the ledger (fsync, group commit)"
+              + " volume signal is for), request timeout max(60 s, 2 S) (the connections idle"
+              + " while the other side runs), every request on the ledger (fsync, group commit)"
               + " before its answer%n",
           CLIENT, RATE, BUDGET, limit, POLICY);
       out.println("plain: bare Jetty 12 HTTPS (TLS 1.3, server certificate only), no client"
@@ -202,7 +212,7 @@ final class ServeBench implements Callable<Integer> {
             context(keys.keyStore(CLIENT, "bench".toCharArray()), keys.trustStore()));
         Target pln = new Target("plain", plain.port(), path, body,
             context(null, keys.trustStore()));
-        result = new LoadGenerator(concurrency, sec, pln).run(seconds, soak, out);
+        result = new LoadGenerator(concurrency, sec, pln).run(warmUp, seconds, soak, out);
       }
       secured = result.securedTotal;
       long syncs = home.ledger().syncs() - syncsBefore;
@@ -376,7 +386,7 @@ final class ServeBench implements Callable<Integer> {
       this.targets = new Target[] {secured, plain};
     }
 
-    Result run(int seconds, int soakMinutes, PrintWriter out) throws Exception {
+    Result run(int warmUp, int seconds, int soakMinutes, PrintWriter out) throws Exception {
       Connection[][] conns = new Connection[2][clients];
       long securedTotal = 0;
       try (ExecutorService pool = Executors.newFixedThreadPool(clients)) {
@@ -394,7 +404,7 @@ final class ServeBench implements Callable<Integer> {
               + new String(a, StandardCharsets.UTF_8) + " and "
               + new String(b, StandardCharsets.UTF_8));
         }
-        long warm = Math.min(WARM_UP, seconds) * 1000L;
+        long warm = warmUp * 1000L;
         for (int s = 0; s < 2; s++) {
           Phase p = phase(pool, conns[s], warm);
           if (s == 0) {

@@ -34,7 +34,7 @@ class ServeBenchTest {
   @Test
   void shortRunEndsWithTheRatioLineAndBothSidesAnswered(@TempDir Path tmp) throws Exception {
     Path pipeline = Examples.copyCredit(tmp.resolve("credit"));
-    Outcome o = run("bench", "serve", "--seconds", "1", "--concurrency", "2",
+    Outcome o = run("bench", "serve", "--seconds", "1", "--warm-up", "1", "--concurrency", "2",
         "--pipeline", pipeline.toString());
     assertThat(o.code()).as(o.err()).isEqualTo(0);
     List<String> lines = o.out().strip().lines().toList();

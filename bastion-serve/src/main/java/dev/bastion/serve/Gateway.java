@@ -606,21 +606,28 @@ public final class Gateway implements AutoCloseable {
       String o = outcome;
       // The request is on the ledger before the answer leaves.
       ledger.appendAsync(event).whenCompleteAsync((index, failure) -> {
+        // The permit goes back before the answer leaves: a client that sends its next request
+        // as soon as it reads this answer must find it free.
+        boolean ok = false;
         try {
-          if (failure != null) {
+          if (failure == null) {
+            count(o, s, start);
+            if (predicted) {
+              raise(now, now.monitor().latency(System.nanoTime() - start));
+            }
+            ok = true;
+          } else {
             count("failed", 500, start);
-            sendInternal(response, callback);
-            return;
           }
-          count(o, s, start);
-          if (predicted) {
-            raise(now, now.monitor().latency(System.nanoTime() - start));
-          }
-          send(response, callback, s, a, r, ct);
         } catch (RuntimeException e) {
-          sendInternal(response, callback);
+          ok = false;
         } finally {
           done.run();
+        }
+        if (ok) {
+          send(response, callback, s, a, r, ct);
+        } else {
+          sendInternal(response, callback);
         }
       }, pool);
     }
