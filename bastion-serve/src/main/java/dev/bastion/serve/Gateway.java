@@ -61,15 +61,19 @@ import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
- * The inference gateway: HTTPS (TLS 1.3 only) on loopback, a client certificate from the
- * deployment's CA required for every connection and not revoked (the CA's CRL, re-read as it
- * changes), the caller's role checked, a per-identity rate
- * limit, and one model loaded after its whole chain verified.
+ * The inference gateway: HTTPS (TLS 1.3 only) on loopback; every request authenticated by a
+ * client certificate from the deployment's CA or a bearer token, not revoked (the CA's CRL,
+ * re-read as it changes), its role (and the models it is limited to) checked; per-identity rate
+ * limits and daily budgets, bounded concurrency, a request timeout; the input guard, the output
+ * policy, the behaviour monitor and the extraction detector around one model, loaded after its
+ * whole chain verified and swapped only for another that verifies.
  *
  * <p>Endpoints (TF Serving / KServe v1): {@code POST /v1/models/NAME:predict} with {@code
  * {"instances":[{...}]}} answering {@code {"predictions":[...]}}; {@code GET /v1/models/NAME};
- * {@code GET /healthz}; {@code GET /metrics} (Prometheus text, roles auditor and admin). Errors are {@code {"error":CODE,"message":TEXT}}. Every request, refused
- * or not, goes on the ledger with digests of its input and output (never the values).
+ * {@code GET /healthz}; {@code GET /metrics} (Prometheus text, roles auditor and admin); on the
+ * admin listener, when open, reload, rollback and reinstatement (role admin). Errors are {@code
+ * {"error":CODE,"message":TEXT}}. Every request, refused or not, goes on the ledger with digests
+ * of its input and output (never the values) before its answer leaves. See docs/gateway.md.
  */
 public final class Gateway implements AutoCloseable {
   /** Requests a second allowed to an identity throttled for suspected extraction. */
