@@ -146,6 +146,31 @@ class GatewayExtractionTest {
   }
 
   @Test
+  void aSuspensionSurvivesARestart() throws Exception {
+    home.keyring().issueClient("copier-3", "predict");
+    GatewayClient copier = GatewayClient.as(home.keyring(), "copier-3");
+    Gateway.Config config = new Gateway.Config("127.0.0.1", 0, 10_000, 10_000, 1 << 16, 5)
+        .withBudget(1_000_000, java.util.Optional.of(tmp.resolve("gw").resolve("budgets.json")));
+    try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+        home.ledger())) {
+      SplittableRandom rnd = new SplittableRandom(13);
+      int status = 200;
+      for (int q = 0; q < 500 && status == 200; q++) {
+        status = copier.post(g.port(), EndToEndTest.PREDICT, synthetic(rnd)).status();
+      }
+      assertThat(status).isEqualTo(403);
+    }
+    try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+        home.ledger())) {
+      GatewayClient.Reply r = copier.post(g.port(), EndToEndTest.PREDICT, real(1));
+
+      assertThat(r.status()).isEqualTo(403);
+      assertThat(r.body()).contains("\"error\":\"suspended\"");
+      assertThat(g.modelCalls()).isZero();
+    }
+  }
+
+  @Test
   void realApplicantsRaiseNoAlarm() throws Exception {
     home.keyring().issueClient("bank-1", "predict");
     GatewayClient bank = GatewayClient.as(home.keyring(), "bank-1");

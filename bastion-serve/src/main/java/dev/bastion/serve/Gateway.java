@@ -232,8 +232,7 @@ public final class Gateway implements AutoCloseable {
   private final Object swapLock = new Object();
   private final java.util.Deque<Integer> previous = new java.util.ArrayDeque<>();
   /** Identities suspended or throttled for suspected extraction, until an admin reinstates them. */
-  private final java.util.Set<String> suspended = ConcurrentHashMap.newKeySet();
-  private final java.util.Set<String> throttled = ConcurrentHashMap.newKeySet();
+  private final Suspensions suspensions;
   private final AtomicLong modelCalls = new AtomicLong();
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -241,7 +240,8 @@ public final class Gateway implements AutoCloseable {
   private final QueryBudgets budgets;
 
   private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
-      ServedModel served, ModelLoader loader, QueryBudgets budgets) {
+      ServedModel served, ModelLoader loader, QueryBudgets budgets, Suspensions suspensions) {
+    this.suspensions = suspensions;
     this.server = server;
     this.connector = connector;
     this.adminConnector = adminConnector;
@@ -306,7 +306,10 @@ public final class Gateway implements AutoCloseable {
     // Counted per model name, so a swap or a rollback grants nobody a fresh budget.
     QueryBudgets budgets = new QueryBudgets(config.dailyBudget(), served.name(),
         config.budgetFile(), java.time.Clock.systemUTC());
-    Gateway g = new Gateway(server, connector, admin, served, loader, budgets);
+    // Kept beside the budgets, so a restart lifts no suspension.
+    Suspensions suspensions = Suspensions.open(
+        config.budgetFile().map(f -> f.resolveSibling("suspended.json")));
+    Gateway g = new Gateway(server, connector, admin, served, loader, budgets, suspensions);
     server.setHandler(
         g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
             keyring.identity("gateway").certificate().getPublicKey()));
@@ -755,7 +758,7 @@ public final class Gateway implements AutoCloseable {
               "identity '" + id.name() + "' has role '" + id.role() + "', predict needs '"
                   + PREDICT_ROLE + "'");
         }
-        if (suspended.contains(id.name())) {
+        if (suspensions.suspended(id.name())) {
           details.put("guard.extraction", "suspended");
           throw new ApiError(403, "suspended", "identity '" + id.name() + "' is suspended: its"
               + " queries looked like an attempt to copy the model; an admin can reinstate it");
@@ -860,8 +863,7 @@ public final class Gateway implements AutoCloseable {
         if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
           throw new ApiError(400, "bad_request", "not an identity name");
         }
-        boolean was = suspended.contains(name) || throttled.contains(name);
-        if (!was) {
+        if (!suspensions.suspended(name) && !suspensions.throttled(name)) {
           throw new ApiError(404, "not_found", "identity '" + name
               + "' is neither suspended nor throttled");
         }
@@ -870,8 +872,14 @@ public final class Gateway implements AutoCloseable {
         // On the ledger before it takes effect.
         ledger.append(Event.now(EventKind.CONFIG_CHANGE, id.name(), "client.reinstate",
             "identity:" + name, "ok", requestId, d));
-        suspended.remove(name);
-        throttled.remove(name);
+        try {
+          suspensions.reinstate(name);
+        } catch (IOException e) {
+          // The ledger said it would happen; it says now that it did not.
+          ledger.append(Event.now(EventKind.CONFIG_CHANGE, id.name(), "client.reinstate",
+              "identity:" + name, "failed", requestId, d));
+          throw new ApiError(503, "unavailable", "the suspension list cannot be written", 1);
+        }
         buckets.remove("throttled:" + name);
         live.get().detector().forget(name);
         ObjectNode o = Json.object();
@@ -954,7 +962,7 @@ public final class Gateway implements AutoCloseable {
 
     private void rateLimit(Identity id) throws ApiError {
       // A throttled identity (suspected of extraction) gets one request a second.
-      boolean slow = throttled.contains(id.name());
+      boolean slow = suspensions.throttled(id.name());
       long rate = slow ? THROTTLED_RATE : config.ratePerSecond();
       long burst = slow ? THROTTLED_RATE : config.burst();
       Bucket bucket =
@@ -1000,14 +1008,19 @@ public final class Gateway implements AutoCloseable {
       d.put("log_distance_sd", Double.toString(v.logDistanceSd()));
       d.put("spread", Double.toString(v.spread()));
       d.put("action", action.toString());
+      try {
+        switch (action) {
+          case SUSPEND -> suspensions.suspend(id.name());
+          case THROTTLE -> suspensions.throttle(id.name());
+          case ALERT -> { }
+        }
+      } catch (IOException e) {
+        // In force in memory all the same; the alert says it will not survive a restart.
+        d.put("persisted", "false");
+      }
       ledger.append(Event.now(EventKind.ALERT, "gateway", "guard.extraction",
           now.model().digest().toString(), "raised", requestId, d));
       metrics.counter("bastion.gateway.alerts", "signal", "extraction").increment();
-      switch (action) {
-        case SUSPEND -> suspended.add(id.name());
-        case THROTTLE -> throttled.add(id.name());
-        case ALERT -> { }
-      }
     }
 
     private byte[] readBody(Request request, long deadline) throws ApiError {
