@@ -12,8 +12,22 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@link Numbers#classify} agrees with the regular-expression parsers, value for value. */
+/**
+ * {@link Numbers#classify} (and {@link Numbers#parseDecimal}, which is built on it) agrees with
+ * the grammar written as a regular expression and {@code Double.parseDouble}, value for value.
+ */
 class NumbersClassifyTest {
+  /** The decimal grammar as a regular expression: the oracle. */
+  private static final java.util.regex.Pattern DECIMAL = java.util.regex.Pattern.compile(
+      "[+-]?(?:[0-9]{1,400}(?:\\.[0-9]{0,400})?|\\.[0-9]{1,400})(?:[eE][+-]?[0-9]{1,4})?");
+
+  static OptionalDouble regexDecimal(String s) {
+    if (!DECIMAL.matcher(s).matches()) {
+      return OptionalDouble.empty();
+    }
+    double d = Double.parseDouble(s);
+    return Double.isFinite(d) ? OptionalDouble.of(d) : OptionalDouble.empty();
+  }
   private static final String ALPHABET = "0123456789012345+-..eE x";
 
   static LongStream seeds() {
@@ -25,8 +39,28 @@ class NumbersClassifyTest {
     if (i.isPresent()) {
       return "integer " + (double) i.getAsLong();
     }
-    OptionalDouble d = Numbers.parseDecimal(s);
+    OptionalDouble d = regexDecimal(s);
     return d.isPresent() ? "decimal " + d.getAsDouble() : "not a number";
+  }
+
+  @ParameterizedTest(name = "seed {0}")
+  @MethodSource("seeds")
+  void parseDecimalAgreesWithTheOracle(long seed) {
+    SplittableRandom r = new SplittableRandom(seed);
+    for (int i = 0; i < 2000; i++) {
+      StringBuilder sb = new StringBuilder();
+      for (int j = r.nextInt(25); j > 0; j--) {
+        sb.append(ALPHABET.charAt(r.nextInt(ALPHABET.length())));
+      }
+      String s = r.nextBoolean() ? sb.toString() : Double.toString(r.nextGaussian() * 1e5);
+      OptionalDouble want = regexDecimal(s);
+      OptionalDouble got = Numbers.parseDecimal(s);
+      assertThat(got.isPresent()).as("'%s'", s).isEqualTo(want.isPresent());
+      if (want.isPresent()) {
+        // Equal as numbers: "-0" is 0 either way.
+        assertThat(got.getAsDouble() == want.getAsDouble()).as("'%s'", s).isTrue();
+      }
+    }
   }
 
   static String actual(String s) {
