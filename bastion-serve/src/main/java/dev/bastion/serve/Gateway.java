@@ -218,10 +218,25 @@ public final class Gateway implements AutoCloseable {
 
   /** The model being served and the monitor watching it; replaced whole on a swap. */
   private record Live(ServedModel model, BehaviourMonitor monitor, ExtractionDetector detector) {
-    Live(ServedModel model) {
+    Live(ServedModel model, ExtractionDetector.Settings settings) {
       this(model, new BehaviourMonitor(model.outputProfile()),
-          new ExtractionDetector(new FeatureVectors(model.model().spec())));
+          new ExtractionDetector(new FeatureVectors(model.model().spec()), settings,
+              System::nanoTime));
     }
+  }
+
+  /**
+   * The extraction detector's settings under {@code config}: its volume signal fires only beyond
+   * what the rate limit lets a client send in the detector's window (at most 10,000 queries, the
+   * memory it keeps per client), so a client within its rate limit is never suspended for volume
+   * alone; the rate limit and the budget are what bound volume.
+   */
+  static ExtractionDetector.Settings detectorSettings(Config config) {
+    ExtractionDetector.Settings d = ExtractionDetector.Settings.DEFAULT;
+    long perWindow = config.ratePerSecond() * (d.volumeWindowNanos() / 1_000_000_000L)
+        + config.burst() + 1;
+    int limit = (int) Math.max(d.maxQueriesPerWindow(), Math.min(perWindow, 10_000));
+    return d.withVolume(limit, d.volumeWindowNanos());
   }
 
   private final Server server;
@@ -233,6 +248,7 @@ public final class Gateway implements AutoCloseable {
   private final java.util.Deque<Integer> previous = new java.util.ArrayDeque<>();
   /** Identities suspended or throttled for suspected extraction, until an admin reinstates them. */
   private final Suspensions suspensions;
+  private final ExtractionDetector.Settings detectorSettings;
   private final AtomicLong modelCalls = new AtomicLong();
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -240,12 +256,15 @@ public final class Gateway implements AutoCloseable {
   private final QueryBudgets budgets;
 
   private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
-      ServedModel served, ModelLoader loader, QueryBudgets budgets, Suspensions suspensions) {
+      ServedModel served, ModelLoader loader, QueryBudgets budgets, Suspensions suspensions,
+      ExtractionDetector.Settings detectorSettings) {
     this.suspensions = suspensions;
     this.server = server;
     this.connector = connector;
     this.adminConnector = adminConnector;
-    this.live = new java.util.concurrent.atomic.AtomicReference<>(new Live(served));
+    this.detectorSettings = detectorSettings;
+    this.live = new java.util.concurrent.atomic.AtomicReference<>(
+        new Live(served, detectorSettings));
     this.loader = loader;
     this.budgets = budgets;
   }
@@ -309,7 +328,8 @@ public final class Gateway implements AutoCloseable {
     // Kept beside the budgets, so a restart lifts no suspension.
     Suspensions suspensions = Suspensions.open(
         config.budgetFile().map(f -> f.resolveSibling("suspended.json")));
-    Gateway g = new Gateway(server, connector, admin, served, loader, budgets, suspensions);
+    Gateway g = new Gateway(server, connector, admin, served, loader, budgets, suspensions,
+        detectorSettings(config));
     server.setHandler(
         g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
             keyring.identity("gateway").certificate().getPublicKey()));
@@ -936,7 +956,7 @@ public final class Gateway implements AutoCloseable {
         }
         ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
             next.digest().toString(), "ok", requestId, details));
-        live.set(new Live(next));
+        live.set(new Live(next, detectorSettings));
         if (popPrevious) {
           previous.pop();
         } else {
