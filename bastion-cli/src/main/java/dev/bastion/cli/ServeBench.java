@@ -40,7 +40,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
-import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -739,15 +738,8 @@ final class ServeBench implements Callable<Integer> {
     }
 
     static PlainServer start(ServedModel served, Keyring keyring) throws Exception {
-      char[] password = new char[24];
-      SecureRandom rnd = new SecureRandom();
-      for (int i = 0; i < password.length; i++) {
-        password[i] = (char) ('a' + rnd.nextInt(26));
-      }
-      SslContextFactory.Server ssl = new SslContextFactory.Server();
-      ssl.setKeyStore(keyring.keyStore("gateway", password));
-      ssl.setKeyStorePassword(new String(password));
-      ssl.setIncludeProtocols("TLSv1.3");
+      // The same certificate and protocol as the gateway; no client authentication.
+      SslContextFactory.Server ssl = Gateway.serverTls(keyring);
       QueuedThreadPool threads = new QueuedThreadPool(32, 4);
       threads.setName("bench-plain");
       Server server = new Server(threads);

@@ -285,12 +285,11 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * Starts the gateway serving {@code served}, which the caller loaded with {@link
-   * ServedModel#load}; {@code loader} loads the versions an admin swaps to or rolls back to.
+   * The gateway's side of TLS: its certificate and key (under a fresh random password), TLS 1.3
+   * only, no client authentication yet (the gateway adds it).
    */
-  public static Gateway start(
-      Config config, ServedModel served, ModelLoader loader, Keyring keyring, Trust trust,
-      Ledger ledger) throws BastionException, IOException {
+  public static SslContextFactory.Server serverTls(Keyring keyring)
+      throws BastionException, IOException {
     char[] password = new char[24];
     SecureRandom rnd = new SecureRandom();
     for (int i = 0; i < password.length; i++) {
@@ -299,11 +298,22 @@ public final class Gateway implements AutoCloseable {
     SslContextFactory.Server ssl = new SslContextFactory.Server();
     ssl.setKeyStore(keyring.keyStore("gateway", password));
     ssl.setKeyStorePassword(new String(password));
+    ssl.setIncludeProtocols("TLSv1.3");
+    return ssl;
+  }
+
+  /**
+   * Starts the gateway serving {@code served}, which the caller loaded with {@link
+   * ServedModel#load}; {@code loader} loads the versions an admin swaps to or rolls back to.
+   */
+  public static Gateway start(
+      Config config, ServedModel served, ModelLoader loader, Keyring keyring, Trust trust,
+      Ledger ledger) throws BastionException, IOException {
+    SslContextFactory.Server ssl = serverTls(keyring);
     ssl.setTrustStore(keyring.trustStore());
     // A client certificate is asked for but may be missing: such a client must then bring a
     // bearer token, checked for every request before anything else happens.
     ssl.setWantClientAuth(true);
-    ssl.setIncludeProtocols("TLSv1.3");
     ssl.setEndpointIdentificationAlgorithm(null);
 
     QueuedThreadPool pool = new QueuedThreadPool(32, 4);
