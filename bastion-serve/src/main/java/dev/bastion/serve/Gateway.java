@@ -219,8 +219,12 @@ public final class Gateway implements AutoCloseable {
   /** The model being served and the monitor watching it; replaced whole on a swap. */
   private record Live(ServedModel model, BehaviourMonitor monitor, ExtractionDetector detector) {
     Live(ServedModel model, ExtractionDetector.Settings settings) {
+      this(model, new FeatureVectors(model.model().spec()), settings);
+    }
+
+    private Live(ServedModel model, FeatureVectors vectors, ExtractionDetector.Settings settings) {
       this(model, new BehaviourMonitor(model.outputProfile()),
-          new ExtractionDetector(new FeatureVectors(model.model().spec()), settings,
+          new ExtractionDetector(vectors, bounded(settings, vectors.dimension()),
               System::nanoTime));
     }
   }
@@ -237,6 +241,24 @@ public final class Gateway implements AutoCloseable {
         + config.burst() + 1;
     int limit = (int) Math.max(d.maxQueriesPerWindow(), Math.min(perWindow, 10_000));
     return d.withVolume(limit, d.volumeWindowNanos());
+  }
+
+  /** Memory the extraction detector may keep for all clients together. */
+  static final long DETECTOR_MEMORY = 64L << 20;
+
+  /**
+   * {@code settings} with as many clients tracked as {@link #DETECTOR_MEMORY} holds for vectors
+   * of {@code dimension} coordinates (at least 64, at most the default): beyond them the client
+   * seen least recently is forgotten (a suspension already made is kept apart and stays).
+   */
+  static ExtractionDetector.Settings bounded(ExtractionDetector.Settings settings,
+      int dimension) {
+    long perClient = (long) settings.maxKept() * dimension * Double.BYTES
+        + (long) settings.maxQueriesPerWindow() * Long.BYTES
+        + (long) settings.window() * Double.BYTES * 2;
+    int clients = (int) Math.max(64, Math.min(settings.maxClients(),
+        DETECTOR_MEMORY / Math.max(1, perClient)));
+    return settings.withLimits(settings.maxKept(), clients);
   }
 
   private final Server server;

@@ -20,4 +20,22 @@ class GatewaySettingsTest {
     assertThat(Gateway.detectorSettings(c).maxQueriesPerWindow()).isEqualTo(limit);
     assertThat(Gateway.detectorSettings(c).volumeWindowNanos()).isEqualTo(60_000_000_000L);
   }
+
+  @ParameterizedTest(name = "{0} coordinates: {1} clients")
+  @CsvSource({
+    "63, 126", // credit-g: 64 MiB / 0.53 MB per client
+    "30, 252",
+    "1000, 64", // never fewer than 64
+    "1, 1000" // never more than the default
+  })
+  void theDetectorsMemoryIsBounded(int dimension, int clients) {
+    var s = Gateway.bounded(Gateway.detectorSettings(Gateway.Config.defaults()), dimension);
+
+    assertThat(s.maxClients()).isEqualTo(clients);
+    if (clients > 64) {
+      long perClient = (long) s.maxKept() * dimension * 8 + s.maxQueriesPerWindow() * 8L
+          + s.window() * 16L;
+      assertThat(perClient * s.maxClients()).isLessThanOrEqualTo(Gateway.DETECTOR_MEMORY);
+    }
+  }
 }
