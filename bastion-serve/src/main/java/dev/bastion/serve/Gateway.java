@@ -553,13 +553,14 @@ public final class Gateway implements AutoCloseable {
         byte[] busy = ("{\"error\":\"unavailable\",\"message\":\"the gateway is at its limit"
             + " of concurrent requests; retry\"}").getBytes(StandardCharsets.UTF_8);
         try {
-          ledger.appendAsync(refused).whenCompleteAsync((index, failure) -> {
-            if (failure != null) {
-              sendInternal(response, callback);
-            } else {
-              send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, busy, 1);
-            }
-          }, pool);
+          ledger.appendAsync(refused).whenComplete((index, failure) ->
+              onPool(response, callback, () -> { }, () -> {
+                if (failure != null) {
+                  sendInternal(response, callback);
+                } else {
+                  send(response, callback, HttpStatus.SERVICE_UNAVAILABLE_503, busy, 1);
+                }
+              }));
         } catch (RuntimeException e) {
           sendInternal(response, callback);
         }
@@ -656,6 +657,16 @@ public final class Gateway implements AutoCloseable {
         answer = Json.canonical(err);
         status = e.status;
         retryAfter = e.retryAfter;
+      } catch (RuntimeException e) {
+        // A failure inside (the model, a loader): on the ledger like any request, with no detail
+        // of it for the caller.
+        details.put("error", "internal");
+        outcome = "failed";
+        event = Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
+            now.model().digest().toString(), outcome, requestId, details);
+        answer = "{\"error\":\"internal\",\"message\":\"the request could not be served\"}"
+            .getBytes(StandardCharsets.UTF_8);
+        status = HttpStatus.INTERNAL_SERVER_ERROR_500;
       }
       boolean predicted = status == HttpStatus.OK_200 && path.equals(predictPath);
       int s = status;
@@ -664,7 +675,8 @@ public final class Gateway implements AutoCloseable {
       String ct = contentType;
       String o = outcome;
       // The request is on the ledger before the answer leaves.
-      ledger.appendAsync(event).whenCompleteAsync((index, failure) -> {
+      ledger.appendAsync(event).whenComplete((index, failure) -> onPool(response, callback, done,
+          () -> {
         // The permit goes back before the answer leaves: a client that sends its next request
         // as soon as it reads this answer must find it free.
         boolean ok = false;
@@ -688,7 +700,20 @@ public final class Gateway implements AutoCloseable {
         } else {
           sendInternal(response, callback);
         }
-      }, pool);
+      }));
+    }
+
+    /**
+     * Runs {@code task} on the server's pool; if the pool refuses it (the server is stopping),
+     * the permit goes back and the exchange is failed rather than left hanging.
+     */
+    private void onPool(Response response, Callback callback, Runnable done, Runnable task) {
+      try {
+        pool.execute(task);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        done.run();
+        callback.failed(e);
+      }
     }
 
     private void count(String outcome, int status, long start) {
@@ -841,7 +866,9 @@ public final class Gateway implements AutoCloseable {
     /** Records the behaviour monitor's alerts on the ledger and in the metrics. */
     private void raise(Live now, List<BehaviourMonitor.Alert> alerts) {
       for (BehaviourMonitor.Alert a : alerts) {
-        ledger.append(Event.now(EventKind.ALERT, "gateway", "monitor." + a.signal(),
+        // Queued, not waited for: an alert is a record, and the request it came with is already
+        // on the ledger or will be before its answer.
+        ledger.appendAsync(Event.now(EventKind.ALERT, "gateway", "monitor." + a.signal(),
             now.model().digest().toString(), "raised", "monitor-" + now.model().name(),
             a.details()));
         metrics.counter("bastion.gateway.alerts", "signal", a.signal()).increment();
@@ -911,6 +938,7 @@ public final class Gateway implements AutoCloseable {
       String clients = "/v1/admin/clients/";
       if (path.startsWith(clients) && path.endsWith(":reinstate")) {
         requireMethod(method, HttpMethod.POST);
+        requireModel(id, served().name());
         String name = path.substring(clients.length(), path.length() - ":reinstate".length());
         if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
           throw new ApiError(400, "bad_request", "not an identity name");
@@ -984,6 +1012,9 @@ public final class Gateway implements AutoCloseable {
         details.put("to", "v" + next.version() + " " + next.digest());
         if (next.digest().equals(old.model().digest()) && next.version() == old.model().version()) {
           details.put("changed", "false");
+          if (popPrevious) {
+            previous.pop(); // a stale entry: going back to it would change nothing
+          }
           return;
         }
         ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
@@ -1070,9 +1101,17 @@ public final class Gateway implements AutoCloseable {
         // In force in memory all the same; the alert says it will not survive a restart.
         d.put("persisted", "false");
       }
+      if (action == ExtractionPolicy.SUSPEND) {
+        details.put("guard.extraction", "suspended");
+      }
       ledger.append(Event.now(EventKind.ALERT, "gateway", "guard.extraction",
           now.model().digest().toString(), "raised", requestId, d));
       metrics.counter("bastion.gateway.alerts", "signal", "extraction").increment();
+      if (action == ExtractionPolicy.SUSPEND) {
+        // Nothing more for this identity, the rest of this batch included.
+        throw new ApiError(403, "suspended", "identity '" + id.name() + "' is suspended: its"
+            + " queries looked like an attempt to copy the model; an admin can reinstate it");
+      }
     }
 
     private byte[] readBody(Request request, long deadline) throws ApiError {
