@@ -188,7 +188,7 @@ public final class BearerTokens {
   }
 
   private static boolean plain(String s) {
-    return s.matches("[a-z0-9][a-z0-9._-]{0,62}");
+    return Identity.isName(s);
   }
 
   private static String b64(byte[] b) {

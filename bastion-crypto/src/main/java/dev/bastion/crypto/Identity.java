@@ -18,6 +18,17 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * @param certificate the certificate the local CA issued
  */
 public record Identity(String name, String role, X509Certificate certificate) {
+  private static final java.util.regex.Pattern NAME =
+      java.util.regex.Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
+
+  /**
+   * Whether {@code s} is a plain name, as identities, roles, models and audiences are spelled:
+   * 1 to 63 of a-z 0-9 . _ -, starting with a letter or digit.
+   */
+  public static boolean isName(String s) {
+    return NAME.matcher(s).matches();
+  }
+
   /** How a certificate names a model its role is limited to (a URI subject alternative name). */
   public static final String MODEL_URI_PREFIX = "urn:bastion:model:";
 

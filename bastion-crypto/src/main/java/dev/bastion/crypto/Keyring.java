@@ -363,7 +363,7 @@ public final class Keyring {
   }
 
   private static void checkName(String name) throws BadInputException {
-    if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+    if (!Identity.isName(name)) {
       throw new BadInputException(
           "identity name '" + name + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
     }
@@ -429,7 +429,7 @@ public final class Keyring {
   public Identity issueClient(String name, String role, Duration validity, List<String> models)
       throws BastionException, IOException {
     for (String m : models) {
-      if (!m.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+      if (!Identity.isName(m)) {
         throw new BadInputException("model name '" + m
             + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
       }

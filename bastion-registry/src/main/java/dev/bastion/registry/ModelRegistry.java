@@ -86,7 +86,7 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   private static void checkName(String name) throws BadInputException {
-    if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+    if (!dev.bastion.crypto.Identity.isName(name)) {
       throw new BadInputException(
           "model name '" + name + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
     }

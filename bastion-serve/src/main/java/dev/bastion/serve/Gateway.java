@@ -217,13 +217,16 @@ public final class Gateway implements AutoCloseable {
   }
 
   /** The model being served and the monitor watching it; replaced whole on a swap. */
-  private record Live(ServedModel model, BehaviourMonitor monitor, ExtractionDetector detector) {
-    Live(ServedModel model, ExtractionDetector.Settings settings) {
-      this(model, new FeatureVectors(model.model().spec()), settings);
+  private record Live(ServedModel model, InputGuard guard, BehaviourMonitor monitor,
+      ExtractionDetector detector) {
+    Live(ServedModel model, InputGuard.Policy ood, ExtractionDetector.Settings settings) {
+      this(model, ood, new FeatureVectors(model.model().spec()), settings);
     }
 
-    private Live(ServedModel model, FeatureVectors vectors, ExtractionDetector.Settings settings) {
-      this(model, new BehaviourMonitor(model.outputProfile()),
+    private Live(ServedModel model, InputGuard.Policy ood, FeatureVectors vectors,
+        ExtractionDetector.Settings settings) {
+      this(model, new InputGuard(model.model().spec(), model.inputProfile(), ood),
+          new BehaviourMonitor(model.outputProfile()),
           new ExtractionDetector(vectors, bounded(settings, vectors.dimension()),
               System::nanoTime));
     }
@@ -271,6 +274,7 @@ public final class Gateway implements AutoCloseable {
   /** Identities suspended or throttled for suspected extraction, until an admin reinstates them. */
   private final Suspensions suspensions;
   private final ExtractionDetector.Settings detectorSettings;
+  private final InputGuard.Policy ood;
   private final AtomicLong modelCalls = new AtomicLong();
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -279,14 +283,15 @@ public final class Gateway implements AutoCloseable {
 
   private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
       ServedModel served, ModelLoader loader, QueryBudgets budgets, Suspensions suspensions,
-      ExtractionDetector.Settings detectorSettings) {
+      ExtractionDetector.Settings detectorSettings, InputGuard.Policy ood) {
     this.suspensions = suspensions;
+    this.ood = ood;
     this.server = server;
     this.connector = connector;
     this.adminConnector = adminConnector;
     this.detectorSettings = detectorSettings;
     this.live = new java.util.concurrent.atomic.AtomicReference<>(
-        new Live(served, detectorSettings));
+        new Live(served, ood, detectorSettings));
     this.loader = loader;
     this.budgets = budgets;
   }
@@ -361,7 +366,7 @@ public final class Gateway implements AutoCloseable {
     Suspensions suspensions = Suspensions.open(
         config.budgetFile().map(f -> f.resolveSibling("suspended.json")));
     Gateway g = new Gateway(server, connector, admin, served, loader, budgets, suspensions,
-        detectorSettings(config));
+        detectorSettings(config), config.ood());
     server.setHandler(
         g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
             keyring.identity("gateway").certificate().getPublicKey()));
@@ -837,8 +842,7 @@ public final class Gateway implements AutoCloseable {
         }
         if (suspensions.suspended(id.name())) {
           details.put("guard.extraction", "suspended");
-          throw new ApiError(403, "suspended", "identity '" + id.name() + "' is suspended: its"
-              + " queries looked like an attempt to copy the model; an admin can reinstate it");
+          throw suspended(id);
         }
         rateLimit(id);
         Optional<Long> renews = budgets.take(id.name());
@@ -940,7 +944,7 @@ public final class Gateway implements AutoCloseable {
         requireMethod(method, HttpMethod.POST);
         requireModel(id, served().name());
         String name = path.substring(clients.length(), path.length() - ":reinstate".length());
-        if (!name.matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+        if (!Identity.isName(name)) {
           throw new ApiError(400, "bad_request", "not an identity name");
         }
         if (!suspensions.suspended(name) && !suspensions.throttled(name)) {
@@ -1019,7 +1023,7 @@ public final class Gateway implements AutoCloseable {
         }
         ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
             next.digest().toString(), "ok", requestId, details));
-        live.set(new Live(next, detectorSettings));
+        live.set(new Live(next, ood, detectorSettings));
         if (popPrevious) {
           previous.pop();
         } else {
@@ -1027,6 +1031,11 @@ public final class Gateway implements AutoCloseable {
         }
         details.put("changed", "true");
       }
+    }
+
+    private ApiError suspended(Identity id) {
+      return new ApiError(403, "suspended", "identity '" + id.name() + "' is suspended: its"
+          + " queries looked like an attempt to copy the model; an admin can reinstate it");
     }
 
     /** Refuses an identity whose certificate limits its role to other models. */
@@ -1109,8 +1118,7 @@ public final class Gateway implements AutoCloseable {
       metrics.counter("bastion.gateway.alerts", "signal", "extraction").increment();
       if (action == ExtractionPolicy.SUSPEND) {
         // Nothing more for this identity, the rest of this batch included.
-        throw new ApiError(403, "suspended", "identity '" + id.name() + "' is suspended: its"
-            + " queries looked like an attempt to copy the model; an admin can reinstate it");
+        throw suspended(id);
       }
     }
 
@@ -1159,8 +1167,7 @@ public final class Gateway implements AutoCloseable {
         checked =
             PredictRequest.parse(
                 body, served.model().spec(), config.maxInstances(), tokenizer::tokenize);
-        verdict = new InputGuard(served.model().spec(), served.inputProfile(), config.ood())
-            .check(checked);
+        verdict = now.guard().check(checked);
       } catch (BadInputException e) {
         throw new ApiError(400, "bad_request", e.getMessage());
       }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
+import dev.bastion.crypto.Identity;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,7 @@ final class Suspensions {
       throw new BadInputException(where + " must be an array of identity names");
     }
     for (JsonNode n : a) {
-      if (!n.isTextual() || !n.asText().matches("[a-z0-9][a-z0-9._-]{0,62}")) {
+      if (!n.isTextual() || !Identity.isName(n.asText())) {
         throw new BadInputException(where + " must be an array of identity names");
       }
       into.add(n.asText());
