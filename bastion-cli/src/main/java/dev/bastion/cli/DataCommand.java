@@ -54,7 +54,7 @@ final class DataCommand {
         // Which models came from it, found while their evidence can still be read.
         List<String> affected = new ArrayList<>();
         for (ModelRegistry.Registration r : home.registry().list()) {
-          if (home.registry().chainOf(r, home.trust(), actor, run).snapshot().equals(d)) {
+          if (home.registry().chainOf(r, home.trust(), actor, run).data().equals(d)) {
             affected.add(r.name() + " v" + r.version() + " (" + r.model() + ")");
           }
         }
@@ -69,7 +69,7 @@ final class DataCommand {
         System.out.println("erased " + d + ": data key destroyed, key-encryption key rotated ("
             + n + " other data keys re-wrapped, " + retired + " old key(s) destroyed)");
         if (affected.isEmpty()) {
-          System.out.println("no registered model was trained on it");
+          System.out.println("no registered model was trained or evaluated on it");
         } else {
           System.out.println("affected models (their chains can no longer be fully verified):");
           affected.forEach(a -> System.out.println("  " + a));

@@ -23,7 +23,7 @@ import picocli.CommandLine.Parameters;
     description = {
       "Propose a schema from a clean sample: integer, number or categorical by the values seen"
           + " (a categorical column lists its values, at most 128); numeric ranges are the"
-          + " sample's min and max widened by 10% of the span on each side, not across zero;"
+          + " sample's min and max widened by 10%% of the span on each side, not across zero;"
           + " rows from half the sample's count to 100 times it.",
       "Refused (exit 2, naming the column): empty cells, numbers mixed with text, more than 128"
           + " distinct text values. Review the result before using it."

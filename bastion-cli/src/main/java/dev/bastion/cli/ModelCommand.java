@@ -22,12 +22,14 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code bastion model sign|verify}: OpenSSF Model Signing (OMS) v1.0 signatures, interoperable
  * with the reference implementation. A thin layer over {@link ModelSigner} and
- * {@link ModelVerifier}.
+ * {@link ModelVerifier}. {@code bastion model import}: registers an ONNX classifier trained
+ * elsewhere ({@link ModelImportCommand}).
  */
 @Command(
     name = "model",
-    description = "OpenSSF Model Signing (OMS v1.0) signatures for a model file or directory.",
-    subcommands = {ModelCommand.Sign.class, ModelCommand.Verify.class})
+    description = "OpenSSF Model Signing (OMS v1.0) signatures for a model file or directory;"
+        + " import of ONNX classifiers into the registry.",
+    subcommands = {ModelCommand.Sign.class, ModelCommand.Verify.class, ModelImportCommand.class})
 final class ModelCommand {
   /** Keys and certificates are small: a bigger file is not one. */
   private static final long MAX_KEY_FILE = 1 << 20;

@@ -19,7 +19,7 @@ import dev.bastion.serve.Gateway;
 import dev.bastion.serve.OutputPolicy;
 import dev.bastion.serve.PredictRequest;
 import dev.bastion.serve.ServedModel;
-import dev.bastion.train.TabularModel;
+import dev.bastion.train.Classifier;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
@@ -810,7 +810,7 @@ final class ServeBench implements Callable<Integer> {
       ArrayNode predictions = out.putArray("predictions");
       int i = 0;
       for (Map<String, String> values : instances) {
-        TabularModel.Result r = served.model().predict(values, "instances[" + i++ + "]");
+        Classifier.Result r = served.model().predict(values, "instances[" + i++ + "]");
         ObjectNode p = predictions.addObject();
         p.put("label", r.label());
         ObjectNode probs = p.putObject("probabilities");

@@ -8,9 +8,9 @@ import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Pem;
 import dev.bastion.pipeline.Home;
+import dev.bastion.registry.Chain;
 import dev.bastion.registry.ChainVerifier;
 import dev.bastion.registry.Evidence;
-import dev.bastion.registry.ModelChain;
 import dev.bastion.registry.ModelRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +72,7 @@ final class VerifyChainCommand implements Callable<Integer> {
     try (Home home = Home.open(Home.defaultDir())) {
       String run = home.integrity().openSession("verify");
       ModelRegistry.Registration reg = home.registry().resolve(model);
-      ModelChain chain = home.registry().chainOf(reg, home.trust(), "auditor", run);
+      Chain chain = home.registry().chainOf(reg, home.trust(), "auditor", run);
       // An auditor checks every content too, not only what serving needs.
       ChainVerifier.Verified v =
           home.chainVerifier().verifyAll(chain, ChainVerifier.Contents.ALL, "auditor", run);

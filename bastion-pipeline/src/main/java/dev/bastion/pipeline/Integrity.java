@@ -46,14 +46,22 @@ public final class Integrity {
   /** The predicate type of an approval. */
   public static final String APPROVAL_PREDICATE = "urn:bastion:predicate:approval:v1";
 
-  /** The entry point a run must come through. */
+  /** The entry point a pipeline run must come through. */
   public static final String ENTRY_POINT = "bastion run";
+
+  /** The entry point of an import run, which registers a model trained elsewhere. */
+  public static final String IMPORT_ENTRY_POINT = "bastion model import";
 
   /** Who ran a pipeline, and how it was started. */
   public record Invocation(String actor, String entryPoint) {
     /** The current operating-system user, through {@code bastion run}. */
     public static Invocation bastionRun() {
       return new Invocation(currentUser(), ENTRY_POINT);
+    }
+
+    /** The current operating-system user, through {@code bastion model import}. */
+    public static Invocation modelImport() {
+      return new Invocation(currentUser(), IMPORT_ENTRY_POINT);
     }
 
     /** The current operating-system user, calling the library directly. */
@@ -195,17 +203,19 @@ public final class Integrity {
 
   /**
    * Starts a run for {@code inv}: refused, with an alert, unless it came through {@value
-   * #ENTRY_POINT} by an identity the approved runners list allows.
+   * #ENTRY_POINT} or {@value #IMPORT_ENTRY_POINT} by an identity the approved runners list
+   * allows.
    *
    * @return the run id
    */
   String beginRun(Invocation inv, Set<String> allowedRunners) throws CheckFailedException {
     String runId = "run-" + UUID.randomUUID();
-    if (!ENTRY_POINT.equals(inv.entryPoint())) {
+    if (!ENTRY_POINT.equals(inv.entryPoint()) && !IMPORT_ENTRY_POINT.equals(inv.entryPoint())) {
       alert("unexpected-run", inv.actor(), inv.entryPoint(), runId,
-          "a run was started through '" + inv.entryPoint() + "', not '" + ENTRY_POINT + "'");
-      throw new CheckFailedException("runs start only through '" + ENTRY_POINT + "' (this one: '"
-          + inv.entryPoint() + "'); refused and recorded");
+          "a run was started through '" + inv.entryPoint() + "', not '" + ENTRY_POINT + "' or '"
+              + IMPORT_ENTRY_POINT + "'");
+      throw new CheckFailedException("runs start only through '" + ENTRY_POINT + "' or '"
+          + IMPORT_ENTRY_POINT + "' (this one: '" + inv.entryPoint() + "'); refused and recorded");
     }
     if (!allowedRunners.contains(inv.actor())) {
       alert("unexpected-run", inv.actor(), inv.entryPoint(), runId,

@@ -330,7 +330,7 @@ public final class Runner {
         new StringReader(new String(bytes, StandardCharsets.UTF_8)), "snapshot " + d.shortHex());
   }
 
-  private Digest attest(
+  Digest attest(
       String signer, String stage, String runId, String subjectName, Digest subject,
       Provenance provenance) throws BastionException, IOException {
     Statement st =
@@ -340,7 +340,7 @@ public final class Runner {
     return home.store().put(env.toJson(), "attestation", signer, runId);
   }
 
-  private Digest gate(
+  Digest gate(
       GateEngine engine,
       GatePolicies policies,
       String gate,
@@ -364,7 +364,7 @@ public final class Runner {
     return dd;
   }
 
-  private void stageEvent(
+  void stageEvent(
       EventKind kind, String actor, String stage, String object, String outcome, String runId) {
     home.ledger().append(
         Event.now(kind, actor, stage, object, outcome, runId, Map.of()));

@@ -43,7 +43,10 @@ public final class ChainVerifier {
   public enum Contents {
     /** The model only: what every load reads anyway. */
     MODEL(false, true),
-    /** The snapshot, the evaluation report and the model: everything an evidence export holds. */
+    /**
+     * The snapshot (or an import's reference data), the evaluation report and the model:
+     * everything an evidence export holds.
+     */
     ALL(true, true),
     /**
      * The evaluation report only: evidence exported without the data and the model, whose
@@ -91,7 +94,7 @@ public final class ChainVerifier {
    *
    * @throws VerificationException naming the first link that does not verify
    */
-  public byte[] verify(ModelChain chain, String actor, String runId)
+  public byte[] verify(Chain chain, String actor, String runId)
       throws IOException, VerificationException {
     return verifyAll(chain, Contents.MODEL, actor, runId).model().orElseThrow();
   }
@@ -101,7 +104,7 @@ public final class ChainVerifier {
    *
    * @throws VerificationException naming the first link that does not verify
    */
-  public Verified verifyAll(ModelChain chain, String actor, String runId)
+  public Verified verifyAll(Chain chain, String actor, String runId)
       throws IOException, VerificationException {
     return verifyAll(chain, Contents.MODEL, actor, runId);
   }
@@ -112,7 +115,89 @@ public final class ChainVerifier {
    *
    * @throws VerificationException naming the first link that does not verify
    */
-  public Verified verifyAll(ModelChain chain, Contents contents, String actor, String runId)
+  public Verified verifyAll(Chain chain, Contents contents, String actor, String runId)
+      throws IOException, VerificationException {
+    return switch (chain) {
+      case ModelChain trained -> verifyTrained(trained, contents, actor, runId);
+      case ImportChain imported -> verifyImported(imported, contents, actor, runId);
+    };
+  }
+
+  /**
+   * An imported model's chain: the import provenance (file and reference data in, model out),
+   * the evaluation on the reference data, the register gate.
+   */
+  private Verified verifyImported(
+      ImportChain chain, Contents contents, String actor, String runId)
+      throws IOException, VerificationException {
+    Map<String, Digest> notChecked = new LinkedHashMap<>();
+    List<Link> links = new ArrayList<>();
+    Statement imp = statement(chain.importation(), "trainer", Provenance.PREDICATE_TYPE, "import",
+        actor, runId);
+    expectStage(imp, "import", "trainer", "import provenance");
+    expectSubject(imp, chain.model(), "import provenance");
+    Map<String, Digest> impInputs = Provenance.inputsOf(imp.predicate());
+    expectInput(impInputs, "file", chain.source(), "import provenance");
+    expectInput(impInputs, "reference", chain.reference(), "import provenance");
+    links.add(new Link("imported file", chain.source(), "", "as given to bastion model import"));
+    if (contents.snapshot) {
+      byte[] reference = store.get(chain.reference(), actor, runId);
+      links.add(new Link("reference data", chain.reference(), "",
+          reference.length + " bytes, digest checked"));
+    } else if (contents == Contents.WITHOUT_DATA) {
+      notChecked.put("reference data", chain.reference());
+      links.add(new Link("reference data", chain.reference(), "",
+          "content not exported, not checked"));
+    } else {
+      links.add(new Link("reference data", chain.reference(), "", "encrypted"));
+    }
+    links.add(new Link("import provenance", chain.importation(), "trainer", "SLSA v1, runtime "
+        + imp.predicate().path("buildDefinition").path("internalParameters").path("runtime")
+            .asText("(none)")));
+
+    Statement eval = statement(chain.evaluate(), "trainer", Provenance.PREDICATE_TYPE,
+        "evaluate", actor, runId);
+    expectStage(eval, "evaluate", "trainer", "evaluate provenance");
+    expectSubject(eval, chain.report(), "evaluate provenance");
+    Map<String, Digest> evalInputs = Provenance.inputsOf(eval.predicate());
+    expectInput(evalInputs, "model", chain.model(), "evaluate provenance");
+    expectInput(evalInputs, "snapshot", chain.reference(), "evaluate provenance");
+    links.add(new Link("evaluate provenance", chain.evaluate(), "trainer",
+        "SLSA v1, on the reference data"));
+    report(chain.report(), contents, links, actor, runId);
+
+    GateDecision gReg = decision(chain.gateRegister(), "register", actor, runId);
+    expectInput(gReg.inputs(), "model", chain.model(), "gate 'register' decision");
+    expectInput(gReg.inputs(), "report", chain.report(), "gate 'register' decision");
+    links.add(gateLink(gReg, chain.gateRegister()));
+    return model(chain.model(), contents, links, notChecked, actor, runId);
+  }
+
+  private void report(Digest report, Contents contents, List<Link> links, String actor,
+      String runId) throws IOException, VerificationException {
+    if (contents == Contents.MODEL) {
+      links.add(new Link("evaluation report", report, "", "metrics"));
+    } else {
+      byte[] bytes = store.get(report, actor, runId);
+      links.add(new Link("evaluation report", report, "",
+          "metrics; " + bytes.length + " bytes, digest checked"));
+    }
+  }
+
+  private Verified model(Digest model, Contents contents, List<Link> links,
+      Map<String, Digest> notChecked, String actor, String runId)
+      throws IOException, VerificationException {
+    if (!contents.model) {
+      notChecked.put("model", model);
+      links.add(new Link("model", model, "", "content not exported, not checked"));
+      return new Verified(links, Optional.empty(), notChecked);
+    }
+    byte[] bytes = store.get(model, actor, runId);
+    links.add(new Link("model", model, "", bytes.length + " bytes, digest checked"));
+    return new Verified(links, Optional.of(bytes), notChecked);
+  }
+
+  private Verified verifyTrained(ModelChain chain, Contents contents, String actor, String runId)
       throws IOException, VerificationException {
     Map<String, Digest> notChecked = new LinkedHashMap<>();
     List<Link> links = new ArrayList<>();
@@ -166,27 +251,14 @@ public final class ChainVerifier {
     expectInput(evalInputs, "model", chain.model(), "evaluate provenance");
     expectInput(evalInputs, "snapshot", chain.snapshot(), "evaluate provenance");
     links.add(new Link("evaluate provenance", chain.evaluate(), "trainer", "SLSA v1"));
-    if (contents == Contents.MODEL) {
-      links.add(new Link("evaluation report", chain.report(), "", "holdout metrics"));
-    } else {
-      byte[] report = store.get(chain.report(), actor, runId);
-      links.add(new Link("evaluation report", chain.report(), "",
-          "holdout metrics; " + report.length + " bytes, digest checked"));
-    }
+    report(chain.report(), contents, links, actor, runId);
 
     GateDecision gReg = decision(chain.gateRegister(), "register", actor, runId);
     expectInput(gReg.inputs(), "model", chain.model(), "gate 'register' decision");
     expectInput(gReg.inputs(), "report", chain.report(), "gate 'register' decision");
     links.add(gateLink(gReg, chain.gateRegister()));
 
-    if (!contents.model) {
-      notChecked.put("model", chain.model());
-      links.add(new Link("model", chain.model(), "", "content not exported, not checked"));
-      return new Verified(links, Optional.empty(), notChecked);
-    }
-    byte[] model = store.get(chain.model(), actor, runId);
-    links.add(new Link("model", chain.model(), "", model.length + " bytes, digest checked"));
-    return new Verified(links, Optional.of(model), notChecked);
+    return model(chain.model(), contents, links, notChecked, actor, runId);
   }
 
   private static Link gateLink(GateDecision d, Digest digest) {

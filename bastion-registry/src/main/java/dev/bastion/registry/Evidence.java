@@ -140,11 +140,11 @@ public final class Evidence {
       read.put(d, b);
       return b;
     };
-    ModelChain chain = ModelRegistry.verifyRegistration(recording, reg, trust, actor, runId);
+    Chain chain = ModelRegistry.verifyRegistration(recording, reg, trust, actor, runId);
     ChainVerifier.Verified v = new ChainVerifier(recording, trust)
         .verifyAll(chain, ChainVerifier.Contents.ALL, actor, runId);
     if (!withData) {
-      read.remove(chain.snapshot());
+      read.remove(chain.data());
       read.remove(chain.model());
     }
     TreeSet<String> signers = new TreeSet<>();
@@ -221,7 +221,7 @@ public final class Evidence {
     JsonNode o = Json.parse(readLimited(dir.resolve(CHAIN), MAX_CHAIN_BYTES), dir.resolve(CHAIN)
         .toString());
     ModelRegistry.Registration reg;
-    ModelChain listed;
+    Chain listed;
     ChainVerifier.Contents contents;
     try {
       if (!o.path("version").canConvertToInt() || !o.path("version").isIntegralNumber()) {
@@ -230,7 +230,7 @@ public final class Evidence {
       reg = new ModelRegistry.Registration(
           text(o, "name"), o.path("version").asInt(), Digest.parse(text(o, "model")),
           Digest.parse(text(o, "registration")), Instant.parse(text(o, "registered_at")));
-      listed = ModelChain.fromJson(o.path("chain"));
+      listed = Chain.fromJson(o.path("chain"));
       contents = switch (text(o, "contents")) {
         case ALL -> ChainVerifier.Contents.ALL;
         case WITHOUT_DATA -> ChainVerifier.Contents.WITHOUT_DATA;
@@ -258,7 +258,7 @@ public final class Evidence {
         throw new VerificationException(what + e.getMessage(), e);
       }
     };
-    ModelChain chain = ModelRegistry.verifyRegistration(registration, reg, trust, actor, runId);
+    Chain chain = ModelRegistry.verifyRegistration(registration, reg, trust, actor, runId);
     if (!chain.equals(listed)) {
       throw new VerificationException(dir.resolve(CHAIN) + ": its chain differs from the one the"
           + " registration " + reg.registration() + " signs");

@@ -29,8 +29,14 @@ public record ModelChain(
     Digest train,
     Digest gateEvaluate,
     Digest evaluate,
-    Digest gateRegister) {
+    Digest gateRegister) implements Chain {
 
+  @Override
+  public Digest data() {
+    return snapshot;
+  }
+
+  @Override
   public JsonNode toJson() {
     ObjectNode o = Json.object();
     o.put("snapshot", snapshot.toString());
@@ -53,25 +59,17 @@ public record ModelChain(
   public static ModelChain fromJson(JsonNode o) throws VerificationException {
     try {
       return new ModelChain(
-          d(o, "snapshot"),
-          d(o, "model"),
-          d(o, "report"),
-          d(o, "ingest"),
-          d(o, "gate_train"),
-          d(o, "train"),
-          d(o, "gate_evaluate"),
-          d(o, "evaluate"),
-          d(o, "gate_register"));
+          Chain.link(o, "snapshot"),
+          Chain.link(o, "model"),
+          Chain.link(o, "report"),
+          Chain.link(o, "ingest"),
+          Chain.link(o, "gate_train"),
+          Chain.link(o, "train"),
+          Chain.link(o, "gate_evaluate"),
+          Chain.link(o, "evaluate"),
+          Chain.link(o, "gate_register"));
     } catch (IllegalArgumentException e) {
       throw new VerificationException("malformed model chain: " + e.getMessage(), e);
     }
-  }
-
-  private static Digest d(JsonNode o, String field) {
-    JsonNode v = o.get(field);
-    if (v == null || !v.isTextual()) {
-      throw new IllegalArgumentException("link '" + field + "' is missing");
-    }
-    return Digest.parse(v.asText());
   }
 }

@@ -98,7 +98,7 @@ public final class ModelRegistry implements AutoCloseable {
    * @throws VerificationException if any link does not verify; nothing is recorded then
    */
   public Registration register(
-      String name, ModelChain chain, ChainVerifier verifier, Signer registry, String runId)
+      String name, Chain chain, ChainVerifier verifier, Signer registry, String runId)
       throws IOException, VerificationException, BadInputException {
     checkName(name);
     try {
@@ -260,7 +260,7 @@ public final class ModelRegistry implements AutoCloseable {
    *
    * @throws VerificationException if the registration does not verify or does not match the row
    */
-  public ModelChain chainOf(Registration r, Trust trust, String actor, String runId)
+  public Chain chainOf(Registration r, Trust trust, String actor, String runId)
       throws IOException, VerificationException {
     return verifyRegistration(store, r, trust, actor, runId);
   }
@@ -274,7 +274,7 @@ public final class ModelRegistry implements AutoCloseable {
    * @throws VerificationException if the registration is missing, altered, not signed by {@code
    *     registry} or names another model or version
    */
-  public static ModelChain verifyRegistration(
+  public static Chain verifyRegistration(
       ArtifactSource source, Registration r, Trust trust, String actor, String runId)
       throws IOException, VerificationException {
     byte[] bytes = source.get(r.registration(), actor, runId);
@@ -293,7 +293,7 @@ public final class ModelRegistry implements AutoCloseable {
           "registration of " + r.name() + " v" + r.version()
               + ": the signed registration names another model or version");
     }
-    return ModelChain.fromJson(p.path("chain"));
+    return Chain.fromJson(p.path("chain"));
   }
 
   @Override

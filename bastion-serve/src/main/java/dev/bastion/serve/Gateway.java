@@ -298,7 +298,7 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Starts the gateway serving {@code served}, which the caller loaded with {@link
-   * ServedModel#load}.
+   * ServedModel#load}. The gateway owns the model from then on: {@link #close} releases it.
    */
   public static Gateway start(
       Config config, ServedModel served, Keyring keyring, Trust trust, Ledger ledger)
@@ -444,6 +444,7 @@ public final class Gateway implements AutoCloseable {
       throw new IOException("cannot stop the gateway: " + e.getMessage(), e);
     } finally {
       budgets.flush();
+      live.get().model().close();
     }
   }
 
@@ -1015,6 +1016,7 @@ public final class Gateway implements AutoCloseable {
         details.put("from", "v" + old.model().version() + " " + old.model().digest());
         details.put("to", "v" + next.version() + " " + next.digest());
         if (next.digest().equals(old.model().digest()) && next.version() == old.model().version()) {
+          next.close();
           details.put("changed", "false");
           if (popPrevious) {
             previous.pop(); // a stale entry: going back to it would change nothing
@@ -1024,6 +1026,7 @@ public final class Gateway implements AutoCloseable {
         ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
             next.digest().toString(), "ok", requestId, details));
         live.set(new Live(next, ood, detectorSettings));
+        release(old.model());
         if (popPrevious) {
           previous.pop();
         } else {
@@ -1031,6 +1034,22 @@ public final class Gateway implements AutoCloseable {
         }
         details.put("changed", "true");
       }
+    }
+
+    /**
+     * Releases a model swapped out once the requests that may still use it are over: after the
+     * request timeout and a margin (a request still running then fails and is on the ledger).
+     */
+    private void release(ServedModel old) {
+      long graceMillis = config.requestTimeout().toMillis() + 5_000;
+      Thread.ofVirtual().name("release-" + old.name() + "-v" + old.version()).start(() -> {
+        try {
+          Thread.sleep(graceMillis);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        old.close();
+      });
     }
 
     private ApiError suspended(Identity id) {

@@ -6,8 +6,11 @@ import dev.bastion.core.Digest;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Trust;
 import dev.bastion.registry.ChainVerifier;
-import dev.bastion.registry.ModelChain;
+import dev.bastion.registry.Chain;
+import dev.bastion.registry.ImportChain;
 import dev.bastion.registry.ModelRegistry;
+import dev.bastion.serve.onnx.ImportedModel;
+import dev.bastion.train.Classifier;
 import dev.bastion.train.InputProfile;
 import dev.bastion.train.OutputProfile;
 import dev.bastion.train.TabularModel;
@@ -19,9 +22,11 @@ import java.io.IOException;
  * @param name the registered name
  * @param version the registered version
  * @param digest the model artifact's digest
- * @param model the model
+ * @param model the model: trained by Bastion, or imported ({@link ImportedModel}, which holds a
+ *     native session: {@link #close} releases it)
  */
-public record ServedModel(String name, int version, Digest digest, TabularModel model) {
+public record ServedModel(String name, int version, Digest digest, Classifier model)
+    implements AutoCloseable {
   public ServedModel {
     if (model.inputProfile().isEmpty() || model.outputProfile().isEmpty()) {
       throw new IllegalArgumentException("a served model needs its input and output profiles");
@@ -57,10 +62,23 @@ public record ServedModel(String name, int version, Digest digest, TabularModel 
         ? registry.latest(ref).orElseThrow(() ->
             new VerificationException("no registered model named '" + ref + "'"))
         : registry.resolve(ref);
-    ModelChain chain = registry.chainOf(reg, trust, "gateway", runId);
+    Chain chain = registry.chainOf(reg, trust, "gateway", runId);
     byte[] bytes = verifier.verify(chain, "gateway", runId);
-    TabularModel model = TabularModel.fromBytes(bytes, "model " + reg.model());
+    String where = "model " + reg.model();
+    Classifier model;
+    if (chain instanceof ImportChain imported) {
+      ImportedModel m = ImportedModel.fromBytes(bytes, where);
+      if (!m.fileDigest().equals(imported.source())) {
+        m.close();
+        throw new VerificationException(where + ": holds ONNX bytes " + m.fileDigest()
+            + ", but its import chain names the file " + imported.source());
+      }
+      model = m;
+    } else {
+      model = TabularModel.fromBytes(bytes, where);
+    }
     if (model.inputProfile().isEmpty() || model.outputProfile().isEmpty()) {
+      close(model);
       // Without them the input guard and the behaviour monitor cannot decide, and a guard that
       // cannot decide refuses.
       throw new BadInputException("model '" + reg.name() + "' v" + reg.version()
@@ -68,5 +86,17 @@ public record ServedModel(String name, int version, Digest digest, TabularModel 
           + " monitor need; train it again with this version of Bastion");
     }
     return new ServedModel(reg.name(), reg.version(), reg.model(), model);
+  }
+
+  /** Releases what the model holds outside the heap (an imported model's native session). */
+  @Override
+  public void close() {
+    close(model);
+  }
+
+  private static void close(Classifier model) {
+    if (model instanceof ImportedModel imported) {
+      imported.close();
+    }
   }
 }

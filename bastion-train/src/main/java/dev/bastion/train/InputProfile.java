@@ -81,7 +81,7 @@ public record InputProfile(
    * @param rows the training split
    * @throws IllegalArgumentException if there are no rows
    */
-  static InputProfile fit(
+  public static InputProfile fit(
       FeatureSpec spec, Map<String, double[]> declared, List<Map<String, String>> rows) {
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("no training rows to profile");

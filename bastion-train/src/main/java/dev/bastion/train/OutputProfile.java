@@ -44,7 +44,7 @@ public record OutputProfile(Map<String, Double> labels, double[] confidence, int
   }
 
   /** Profiles the predictions of {@code model} on {@code instances}. */
-  static OutputProfile of(TabularModel model, List<Map<String, String>> instances, String where)
+  public static OutputProfile of(Classifier model, List<Map<String, String>> instances, String where)
       throws BadInputException {
     Map<String, Double> labels = new LinkedHashMap<>();
     for (String c : model.classes()) {
@@ -53,7 +53,7 @@ public record OutputProfile(Map<String, Double> labels, double[] confidence, int
     double[] conf = new double[BINS];
     int n = instances.size();
     for (int i = 0; i < n; i++) {
-      TabularModel.Result r = model.predict(instances.get(i), where + " row " + i);
+      Classifier.Result r = model.predict(instances.get(i), where + " row " + i);
       labels.merge(r.label(), 1.0 / n, Double::sum);
       conf[bin(r.scores().getOrDefault(r.label(), 0.0))] += 1.0 / n;
     }

@@ -22,7 +22,7 @@ import org.tribuo.protos.core.ModelProto;
  * Stored as canonical JSON holding the spec and the model in Tribuo's protobuf form (never Java
  * serialisation, which would run code while reading).
  */
-public final class TabularModel {
+public final class TabularModel implements Classifier {
   public static final String FORMAT = "bastion-tabular-model/v1";
 
   private final Model<Label> model;
@@ -47,11 +47,13 @@ public final class TabularModel {
    * What its predictions looked like on the holdout split, for the gateway's behaviour monitor;
    * absent in models trained before it was kept.
    */
+  @Override
   public Optional<OutputProfile> outputProfile() {
     return outputProfile;
   }
 
   /** The classes it predicts, sorted. */
+  @Override
   public java.util.List<String> classes() {
     return model.getOutputIDInfo().getDomain().stream().map(Label::getLabel).sorted().toList();
   }
@@ -60,10 +62,12 @@ public final class TabularModel {
    * What the training inputs looked like, for the gateway's input guard; absent in models
    * trained before it was kept.
    */
+  @Override
   public Optional<InputProfile> inputProfile() {
     return inputProfile;
   }
 
+  @Override
   public FeatureSpec spec() {
     return spec;
   }
@@ -73,18 +77,11 @@ public final class TabularModel {
   }
 
   /**
-   * A prediction.
-   *
-   * @param label the predicted class
-   * @param scores class to probability
-   */
-  public record Result(String label, Map<String, Double> scores) {}
-
-  /**
    * Predicts one instance whose protected fields are already tokenised.
    *
    * @throws BadInputException if a field is missing or invalid
    */
+  @Override
   public Result predict(Map<String, String> instance, String where) throws BadInputException {
     FeatureSpec.Encoded e = spec.encode(instance, where);
     Example<Label> ex = new ArrayExample<>(LabelFactory.UNKNOWN_LABEL, e.names(), e.values());

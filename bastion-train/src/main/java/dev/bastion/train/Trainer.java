@@ -147,6 +147,68 @@ public final class Trainer {
    */
   public record Metrics(double auc, double accuracy, int holdoutRows) {}
 
+  /**
+   * Evaluates any classifier on labelled instances: accuracy, and the area under the ROC curve of
+   * {@code positiveClass}'s probability (ties count one half).
+   *
+   * @param instances column to raw value, as {@link Classifier#predict} takes them
+   * @param truth the true class of each instance
+   * @throws BadInputException if an instance is refused, or the instances do not hold both the
+   *     positive class and another (there is no AUC then)
+   */
+  public static Metrics evaluate(Classifier model, List<Map<String, String>> instances,
+      List<String> truth, String positiveClass, String where) throws BadInputException {
+    int n = instances.size();
+    if (truth.size() != n) {
+      throw new IllegalArgumentException("one true class per instance");
+    }
+    double[] score = new double[n];
+    boolean[] positive = new boolean[n];
+    int right = 0;
+    int positives = 0;
+    for (int i = 0; i < n; i++) {
+      Classifier.Result r = model.predict(instances.get(i), where + " row " + (i + 1));
+      score[i] = r.scores().getOrDefault(positiveClass, 0.0);
+      positive[i] = truth.get(i).equals(positiveClass);
+      positives += positive[i] ? 1 : 0;
+      right += r.label().equals(truth.get(i)) ? 1 : 0;
+    }
+    if (positives == 0 || positives == n) {
+      throw new BadInputException(where + ": needs rows of class '" + positiveClass
+          + "' and of another class to measure the AUC; it has " + positives + " of " + n);
+    }
+    return new Metrics(auc(score, positive), (double) right / n, n);
+  }
+
+  /** Mann-Whitney: the rank sum of the positives, with tied scores sharing their mean rank. */
+  static double auc(double[] score, boolean[] positive) {
+    int n = score.length;
+    Integer[] order = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(order, (a, b) -> Double.compare(score[a], score[b]));
+    double rankSum = 0;
+    long pos = 0;
+    int i = 0;
+    while (i < n) {
+      int j = i;
+      while (j + 1 < n && score[order[j + 1]] == score[order[i]]) {
+        j++;
+      }
+      double rank = (i + j) / 2.0 + 1;
+      for (int k = i; k <= j; k++) {
+        if (positive[order[k]]) {
+          rankSum += rank;
+          pos++;
+        }
+      }
+      i = j + 1;
+    }
+    long neg = n - pos;
+    return (rankSum - pos * (pos + 1) / 2.0) / ((double) pos * neg);
+  }
+
   /** Evaluates {@code model} on the holdout split of {@code snapshot}. */
   public static Metrics evaluate(TabularModel model, Table snapshot, TrainParams params)
       throws BadInputException {

@@ -296,6 +296,11 @@ public final class OnnxModel implements AutoCloseable {
     return false;
   }
 
+  /** The version of ONNX Runtime that runs the models, for provenance. */
+  public static String runtimeVersion() {
+    return Ort.env().getVersion();
+  }
+
   /** The number of features each row must have. */
   public int features() {
     return features;

@@ -2,7 +2,7 @@ package dev.bastion.serve.guard;
 
 import dev.bastion.core.BadInputException;
 import dev.bastion.serve.guard.SimulationTargets.Target;
-import dev.bastion.train.TabularModel;
+import dev.bastion.train.Classifier;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -40,8 +40,8 @@ final class Attacks {
       return asked >= budget || detectedAt > 0;
     }
 
-    TabularModel.Result ask(Map<String, String> instance) {
-      TabularModel.Result r = target.predict(instance);
+    Classifier.Result ask(Map<String, String> instance) {
+      Classifier.Result r = target.predict(instance);
       double[] x;
       try {
         x = target.vectors().encode(instance);

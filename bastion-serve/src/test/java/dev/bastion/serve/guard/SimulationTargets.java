@@ -8,6 +8,7 @@ import dev.bastion.data.ArffReader;
 import dev.bastion.data.CsvReader;
 import dev.bastion.data.Schema;
 import dev.bastion.data.Table;
+import dev.bastion.train.Classifier;
 import dev.bastion.train.TabularModel;
 import dev.bastion.train.TrainParams;
 import dev.bastion.train.Trainer;
@@ -79,7 +80,7 @@ final class SimulationTargets {
     }
 
     /** The model's answer. */
-    TabularModel.Result predict(Map<String, String> instance) {
+    Classifier.Result predict(Map<String, String> instance) {
       try {
         return model.predict(instance, name);
       } catch (BadInputException e) {

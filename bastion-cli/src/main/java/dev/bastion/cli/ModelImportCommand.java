@@ -1,0 +1,127 @@
+package dev.bastion.cli;
+
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.CheckFailedException;
+import dev.bastion.core.Digest;
+import dev.bastion.core.InputFiles;
+import dev.bastion.data.CsvReader;
+import dev.bastion.data.Schema;
+import dev.bastion.data.Table;
+import dev.bastion.data.Validator;
+import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
+import dev.bastion.pipeline.ModelImport;
+import dev.bastion.serve.onnx.ImportedModel;
+import dev.bastion.serve.onnx.OnnxModel;
+import dev.bastion.train.Trainer;
+import java.io.ByteArrayInputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code bastion model import FILE.onnx --name N --schema S --reference DATA.csv
+ * --positive-class C}: checks that an ONNX classifier parses and runs, evaluates and profiles it on
+ * reference data, and registers it through the register gate, signed, as {@link ModelImport}
+ * says. Nothing is registered when any step fails.
+ */
+@Command(
+    name = "import",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Import an ONNX classifier trained elsewhere: it must parse, use standard operators only"
+          + " and run (ONNX Runtime); it is evaluated and profiled on the reference data, the"
+          + " 'register' gate decides on its AUC and accuracy there, and the registry signs the"
+          + " new version of NAME. The gateway then serves it like a trained model.",
+      "The schema's feature columns, in file order, are the model's input columns (numeric"
+          + " only); its label column holds the classes.",
+      "Exit 0 when registered; 1 when the reference data fails the schema or the gate refuses;"
+          + " 2 for bad usage or input (a file that is not a classifier Bastion serves)."
+    })
+final class ModelImportCommand implements Callable<Integer> {
+  /** Reference data is read whole, to store exactly the bytes evaluated. */
+  private static final long MAX_REFERENCE_BYTES = 256L << 20;
+
+  @Parameters(index = "0", paramLabel = "FILE.onnx", description = "the ONNX model file")
+  Path file;
+
+  @Option(names = "--name", required = true, paramLabel = "NAME",
+      description = "the registered model name (a new version when it exists)")
+  String name;
+
+  @Option(names = "--schema", required = true, paramLabel = "SCHEMA.json",
+      description = "the input columns, their ranges, and the label column")
+  Path schema;
+
+  @Option(names = "--reference", required = true, paramLabel = "DATA.csv",
+      description = "labelled rows to evaluate and profile the model on")
+  Path reference;
+
+  @Option(names = "--positive-class", required = true, paramLabel = "CLASS",
+      description = "the class whose probability is the risk score (for the AUC)")
+  String positiveClass;
+
+  @Option(names = "--labels", split = ",", paramLabel = "A,B,...",
+      description = "the class labels in the order of the model's probability columns (default:"
+          + " the model's own map keys, or 0 to C-1)")
+  List<String> labels = new ArrayList<>();
+
+  @Override
+  public Integer call() throws Exception {
+    Schema s = Schema.load(schema);
+    byte[] onnx = InputFiles.read(file, "an ONNX model", OnnxModel.MAX_MODEL_BYTES);
+    byte[] csv = InputFiles.read(reference, "reference data", MAX_REFERENCE_BYTES);
+    // The bytes stored are the bytes evaluated: read once, decoded strictly.
+    Table table = new CsvReader().read(
+        new InputStreamReader(new ByteArrayInputStream(csv), StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT)),
+        reference.toString());
+    Validator.Result valid = Validator.validate(table, s);
+    if (!valid.ok()) {
+      throw new CheckFailedException(valid.issues().get(0).describe() + " (" + valid.issueCount()
+          + " issues in " + valid.invalidRows() + " rows; the reference data must pass the"
+          + " schema)");
+    }
+    String where = file.getFileName().toString();
+    ModelImport.Request req;
+    try (ImportedModel model = ImportedModel.create(onnx, where, labels, s, positiveClass, table)) {
+      List<Map<String, String>> instances = new ArrayList<>(table.rows().size());
+      List<String> truth = new ArrayList<>(table.rows().size());
+      int labelAt = table.indexOf(s.label());
+      for (Table.Row r : table.rows()) {
+        Map<String, String> values = new LinkedHashMap<>();
+        for (String f : model.features()) {
+          values.put(f, r.cells().get(table.indexOf(f)));
+        }
+        instances.add(values);
+        truth.add(r.cells().get(labelAt));
+      }
+      Trainer.Metrics metrics =
+          Trainer.evaluate(model, instances, truth, positiveClass, reference.toString());
+      Map<String, String> parameters = new LinkedHashMap<>();
+      parameters.put("schema", s.digest().toString());
+      parameters.put("positive_class", positiveClass);
+      parameters.put("classes", String.join(",", model.classes()));
+      parameters.put("features", String.join(",", model.features()));
+      req = new ModelImport.Request(name, Digest.of(onnx), where, model.toBytes(), csv, metrics,
+          "ONNX Runtime " + OnnxModel.runtimeVersion(), parameters);
+    }
+    try (Home home = Home.open(Home.defaultDir())) {
+      ModelImport.Result r = new ModelImport(home, line -> System.out.println("  " + line))
+          .run(req, Integrity.Invocation.modelImport());
+      System.out.println("run " + r.runId() + " registered " + r.registration().name() + " v"
+          + r.registration().version() + " (imported " + where + ")");
+    }
+    return 0;
+  }
+}
