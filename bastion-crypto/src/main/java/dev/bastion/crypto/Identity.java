@@ -16,8 +16,12 @@ import org.bouncycastle.asn1.x500.style.IETFUtils;
  * @param name the common name
  * @param role the organisational unit, for example {@code component} or {@code predict}
  * @param certificate the certificate the local CA issued
+ * @param models the models its role is limited to (URI subject alternative names {@value
+ *     #MODEL_URI_PREFIX}NAME), read once from the certificate; empty when it holds for every
+ *     model
  */
-public record Identity(String name, String role, X509Certificate certificate) {
+public record Identity(
+    String name, String role, X509Certificate certificate, java.util.List<String> models) {
   private static final java.util.regex.Pattern NAME =
       java.util.regex.Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
 
@@ -36,6 +40,12 @@ public record Identity(String name, String role, X509Certificate certificate) {
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(certificate, "certificate");
+    models = java.util.List.copyOf(models);
+  }
+
+  /** An identity whose model limits are read from its certificate. */
+  public Identity(String name, String role, X509Certificate certificate) {
+    this(name, role, certificate, modelsOf(certificate));
   }
 
   /** Reads name and role from a certificate's subject. */
@@ -51,10 +61,10 @@ public record Identity(String name, String role, X509Certificate certificate) {
   }
 
   /**
-   * The models this identity's role is limited to, from its certificate; empty when it holds for
-   * every model.
+   * The models a certificate limits its role to (its URI subject alternative names); empty when
+   * it holds for every model, and one empty name (no model) when they cannot be read.
    */
-  public java.util.List<String> models() {
+  static java.util.List<String> modelsOf(X509Certificate certificate) {
     java.util.Collection<java.util.List<?>> sans;
     try {
       sans = certificate.getSubjectAlternativeNames();

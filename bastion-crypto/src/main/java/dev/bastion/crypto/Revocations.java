@@ -32,11 +32,24 @@ public final class Revocations {
 
   private final Path file;
   private final X509Certificate ca;
-  private Object seenKey;
-  private long seenModified = Long.MIN_VALUE;
-  private long seenSize = -1;
-  private X509CRL crl;
-  private String problem;
+
+  /** What the file looked like when last read: its key (inode), time and size. */
+  private record Seen(Object key, long modified, long size) {}
+
+  /** The file's absence. */
+  private static final Seen MISSING = new Seen(null, Long.MIN_VALUE, -1);
+
+  /** A file that could not be looked at: the next look reads it again. */
+  private static final Seen UNREADABLE = new Seen(null, Long.MIN_VALUE, -2);
+
+  /**
+   * What a check uses: the CRL read for {@code seen}, or the problem that refuses everyone.
+   * Replaced whole, so a check reads one consistent state without a lock.
+   */
+  private record State(Seen seen, X509CRL crl, String problem) {}
+
+  private volatile State state = new State(MISSING, null, null);
+  /** The highest CRL number seen; guarded by {@code this}. */
   private BigInteger highest = BigInteger.valueOf(-1);
 
   public Revocations(Path file, X509Certificate ca) {
@@ -54,18 +67,23 @@ public final class Revocations {
     UNKNOWN
   }
 
-  /** The status of {@code cert} against the current CRL, re-read first if the file changed. */
-  public synchronized Status status(X509Certificate cert) {
-    refresh();
-    if (problem != null) {
+  /**
+   * The status of {@code cert} against the current CRL, re-read first if the file changed. The
+   * file is looked at on every call (no lock unless it changed), so a revocation holds from the
+   * next check on.
+   */
+  public Status status(X509Certificate cert) {
+    State s = current();
+    if (s.problem() != null) {
       return Status.UNKNOWN;
     }
-    return crl != null && crl.isRevoked(cert) ? Status.REVOKED : Status.GOOD;
+    return s.crl() != null && s.crl().isRevoked(cert) ? Status.REVOKED : Status.GOOD;
   }
 
   /** Why the status is {@link Status#UNKNOWN}, or empty. */
-  public synchronized String problem() {
-    return problem == null ? "" : problem;
+  public String problem() {
+    String p = current().problem();
+    return p == null ? "" : p;
   }
 
   /**
@@ -82,39 +100,60 @@ public final class Revocations {
     }
   }
 
-  private void refresh() {
-    BasicFileAttributes a;
-    try {
-      a = Files.readAttributes(file, BasicFileAttributes.class);
-    } catch (NoSuchFileException e) {
-      if (crl != null) {
-        problem = file + ": the revocation list was removed; refusing every certificate";
+  private State current() {
+    Seen now;
+    String unreadable = null;
+    // Most deployments have revoked nothing yet: a missing file is told without an exception.
+    java.io.File f = file.toFile();
+    if (f.lastModified() == 0L && !f.exists()) {
+      now = MISSING;
+    } else {
+      try {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        now = new Seen(a.fileKey(), a.lastModifiedTime().toMillis(), a.size());
+      } catch (NoSuchFileException e) {
+        now = MISSING;
+      } catch (IOException e) {
+        now = null;
+        unreadable = file + ": cannot read the revocation list: " + e.getMessage();
       }
-      return;
-    } catch (IOException e) {
-      problem = file + ": cannot read the revocation list: " + e.getMessage();
-      return;
     }
-    if (Objects.equals(a.fileKey(), seenKey) && a.lastModifiedTime().toMillis() == seenModified
-        && a.size() == seenSize) {
-      return;
+    State s = state;
+    if (now != null && now.equals(s.seen())) {
+      return s;
     }
-    seenKey = a.fileKey();
-    seenModified = a.lastModifiedTime().toMillis();
-    seenSize = a.size();
+    synchronized (this) {
+      s = state;
+      if (now == null) {
+        s = new State(UNREADABLE, s.crl(), unreadable);
+      } else if (now.equals(s.seen())) {
+        return s;
+      } else if (now == MISSING) {
+        // Once there was a list, its removal is tampering, not a clean slate.
+        s = s.crl() == null && s.problem() == null ? new State(MISSING, null, null)
+            : new State(MISSING, s.crl(),
+                file + ": the revocation list was removed; refusing every certificate");
+      } else {
+        s = read(now, s);
+      }
+      state = s;
+      return s;
+    }
+  }
+
+  /** Reads the changed file; called with the lock held. */
+  private State read(Seen now, State before) {
     try {
       X509CRL next = load(file, ca);
       BigInteger n = number(next);
       if (n.compareTo(highest) < 0) {
-        problem = file + ": revocation list number " + n + " is older than " + highest
-            + " seen before; refusing every certificate";
-        return;
+        return new State(now, before.crl(), file + ": revocation list number " + n
+            + " is older than " + highest + " seen before; refusing every certificate");
       }
       highest = n;
-      crl = next;
-      problem = null;
+      return new State(now, next, null);
     } catch (VerificationException e) {
-      problem = e.getMessage() + "; refusing every certificate";
+      return new State(now, before.crl(), e.getMessage() + "; refusing every certificate");
     }
   }
 
