@@ -20,6 +20,7 @@ import dev.bastion.serve.guard.ExtractionDetector;
 import dev.bastion.serve.guard.FeatureVectors;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
@@ -722,9 +723,19 @@ public final class Gateway implements AutoCloseable {
       }
     }
 
+    /** Counters by name and tags, looked up once: a registry lookup per request is costly. */
+    private final java.util.concurrent.ConcurrentHashMap<String, Counter> counters =
+        new java.util.concurrent.ConcurrentHashMap<>();
+
+    private Counter counter(String name, String tag, String value) {
+      return counters.computeIfAbsent(name + '\n' + tag + '\n' + value,
+          k -> metrics.counter(name, tag, value));
+    }
+
     private void count(String outcome, int status, long start) {
-      metrics.counter("bastion.gateway.requests", "outcome", outcome,
-          "status", Integer.toString(status)).increment();
+      counters.computeIfAbsent(outcome + '\n' + status, k -> metrics.counter(
+          "bastion.gateway.requests", "outcome", outcome, "status", Integer.toString(status)))
+          .increment();
       latency.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
@@ -876,7 +887,7 @@ public final class Gateway implements AutoCloseable {
         ledger.appendAsync(Event.now(EventKind.ALERT, "gateway", "monitor." + a.signal(),
             now.model().digest().toString(), "raised", "monitor-" + now.model().name(),
             a.details()));
-        metrics.counter("bastion.gateway.alerts", "signal", a.signal()).increment();
+        counter("bastion.gateway.alerts", "signal", a.signal()).increment();
       }
     }
 
@@ -1134,7 +1145,7 @@ public final class Gateway implements AutoCloseable {
       }
       ledger.append(Event.now(EventKind.ALERT, "gateway", "guard.extraction",
           now.model().digest().toString(), "raised", requestId, d));
-      metrics.counter("bastion.gateway.alerts", "signal", "extraction").increment();
+      counter("bastion.gateway.alerts", "signal", "extraction").increment();
       if (action == ExtractionPolicy.SUSPEND) {
         // Nothing more for this identity, the rest of this batch included.
         throw suspended(id);
@@ -1210,7 +1221,7 @@ public final class Gateway implements AutoCloseable {
       details.put("ood.max", java.math.BigDecimal.valueOf(Math.round(verdict.maxScore() * 1000), 3)
           .toPlainString());
       details.put("ood.flagged", Integer.toString(verdict.flagged()));
-      metrics.counter("bastion.gateway.guard.input", "decision", verdict.decision()).increment();
+      counter("bastion.gateway.guard.input", "decision", verdict.decision()).increment();
       if (verdict.refusal().isPresent()) {
         String[] r = verdict.refusal().get();
         throw new ApiError(400, r[0], r[1]);
