@@ -77,6 +77,11 @@ final class ModelImportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Checked before anything is read or stored.
+    if (!dev.bastion.crypto.Identity.isName(name)) {
+      throw new BadInputException("--name '" + name + "': use 1-63 of a-z 0-9 . _ -, starting"
+          + " with a letter or digit");
+    }
     Schema s = Schema.load(schema);
     byte[] onnx = InputFiles.read(file, "an ONNX model", OnnxModel.MAX_MODEL_BYTES);
     byte[] csv = InputFiles.read(reference, "reference data", MAX_REFERENCE_BYTES);

@@ -196,6 +196,20 @@ class ModelImportTest {
   }
 
   @Test
+  void aBadNameIsRefusedBeforeAnythingIsStored() throws Exception {
+    StringWriter err = new StringWriter();
+    int code = execute(err, "model", "import", ONNX.toString(), "--name", "Tumours!",
+        "--schema", SCHEMA.toString(), "--reference", DATA.toString(), "--positive-class",
+        "malignant", "--labels", "benign,malignant");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("--name 'Tumours!'");
+    try (Home h = Home.open(home)) {
+      assertThat(LedgerVerifier.events(h.ledger().directory()))
+          .noneMatch(e -> e.kind() == EventKind.ARTIFACT_PUT);
+    }
+  }
+
+  @Test
   void referenceDataThatFailsTheSchemaStopsTheImport() throws Exception {
     List<String> lines = new ArrayList<>(Files.readAllLines(DATA));
     lines.set(3, lines.get(3).replaceFirst("^[^,]+,", "-1,"));
