@@ -33,10 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
  * reference data, gated, registered with a chain of its own, and served by the gateway.
  */
 class ModelImportTest {
-  static final Path ONNX = Path.of("src", "test", "resources", "dev", "bastion", "cli",
-      "breast-cancer-logreg.onnx");
-  static final Path SCHEMA = Path.of("..", "bastion-serve", "src", "test", "resources", "dev",
-      "bastion", "serve", "onnx", "breast-cancer-schema.json");
+  static final Path ONNX = Path.of("..", "examples", "tumours", "model.onnx");
+  static final Path SCHEMA = Path.of("..", "examples", "tumours", "schema.json");
   static final Path DATA = Path.of("..", "datasets", "breast-cancer.csv");
 
   /** A malignant tumour, row 1 of the data set. */

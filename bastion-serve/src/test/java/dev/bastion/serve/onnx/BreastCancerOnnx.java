@@ -4,7 +4,6 @@ import dev.bastion.data.CsvReader;
 import dev.bastion.data.Schema;
 import dev.bastion.data.Table;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,13 +16,14 @@ import java.util.List;
  * features: the standardisation is folded into the weights. Classes {@code benign, malignant}, in
  * that order.
  *
- * <p>{@code main} writes the file that {@code bastion-cli}'s import tests use; a test checks that
- * the committed file is still what this class writes.
+ * <p>{@code main} writes {@code examples/tumours/model.onnx}; a test checks that the committed file
+ * is still what this class writes.
  */
 public final class BreastCancerOnnx {
   public static final Path DATA = Path.of("..", "datasets", "breast-cancer.csv");
   public static final List<String> LABELS = List.of("benign", "malignant");
-  public static final String SCHEMA = "breast-cancer-schema.json";
+  /** The example the model is shipped in, with its schema. */
+  public static final Path EXAMPLE = Path.of("..", "examples", "tumours");
 
   private BreastCancerOnnx() {}
 
@@ -36,8 +36,8 @@ public final class BreastCancerOnnx {
   }
 
   public static Schema schema() throws IOException {
-    try (InputStream in = BreastCancerOnnx.class.getResourceAsStream(SCHEMA)) {
-      return Schema.parse(in.readAllBytes(), SCHEMA);
+    try {
+      return Schema.load(EXAMPLE.resolve("schema.json"));
     } catch (dev.bastion.core.BadInputException e) {
       throw new IllegalStateException(e);
     }

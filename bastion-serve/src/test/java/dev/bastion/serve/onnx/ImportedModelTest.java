@@ -49,9 +49,8 @@ class ImportedModelTest {
   }
 
   @Test
-  void theCommittedCliFixtureIsWhatTheGeneratorWrites() throws Exception {
-    Path committed = Path.of("..", "bastion-cli", "src", "test", "resources", "dev", "bastion",
-        "cli", "breast-cancer-logreg.onnx");
+  void theShippedExampleIsWhatTheGeneratorWrites() throws Exception {
+    Path committed = BreastCancerOnnx.EXAMPLE.resolve("model.onnx");
     assertThat(Files.readAllBytes(committed)).isEqualTo(onnx);
   }
 
