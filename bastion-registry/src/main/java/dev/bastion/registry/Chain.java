@@ -22,6 +22,12 @@ public sealed interface Chain permits ModelChain, ImportChain {
   /** The evaluation report the register gate decided on. */
   Digest report();
 
+  /** Provenance of the report: the model evaluated on {@link #data()}, signed by trainer. */
+  Digest evaluate();
+
+  /** The register gate's decision on the model and the report. */
+  Digest gateRegister();
+
   /** The JSON form, as a registration signs it. */
   JsonNode toJson();
 

@@ -155,21 +155,34 @@ public final class ChainVerifier {
         + imp.predicate().path("buildDefinition").path("internalParameters").path("runtime")
             .asText("(none)")));
 
-    Statement eval = statement(chain.evaluate(), "trainer", Provenance.PREDICATE_TYPE,
-        "evaluate", actor, runId);
+    links.add(evaluation(chain, "SLSA v1, on the reference data", actor, runId));
+    return registered(chain, contents, links, notChecked, actor, runId);
+  }
+
+  /** The evaluation of {@code chain}'s model on its data, signed by {@code trainer}. */
+  private Link evaluation(Chain chain, String detail, String actor, String runId)
+      throws IOException, VerificationException {
+    Digest evaluate = chain.evaluate();
+    Statement eval = statement(evaluate, "trainer", Provenance.PREDICATE_TYPE, "evaluate", actor,
+        runId);
     expectStage(eval, "evaluate", "trainer", "evaluate provenance");
     expectSubject(eval, chain.report(), "evaluate provenance");
     Map<String, Digest> evalInputs = Provenance.inputsOf(eval.predicate());
     expectInput(evalInputs, "model", chain.model(), "evaluate provenance");
-    expectInput(evalInputs, "snapshot", chain.reference(), "evaluate provenance");
-    links.add(new Link("evaluate provenance", chain.evaluate(), "trainer",
-        "SLSA v1, on the reference data"));
-    report(chain.report(), contents, links, actor, runId);
+    expectInput(evalInputs, "snapshot", chain.data(), "evaluate provenance");
+    return new Link("evaluate provenance", evaluate, "trainer", detail);
+  }
 
-    GateDecision gReg = decision(chain.gateRegister(), "register", actor, runId);
+  /** The report, the register gate's decision on it and the model, and the model's bytes. */
+  private Verified registered(Chain chain, Contents contents, List<Link> links,
+      Map<String, Digest> notChecked, String actor, String runId)
+      throws IOException, VerificationException {
+    report(chain.report(), contents, links, actor, runId);
+    Digest gate = chain.gateRegister();
+    GateDecision gReg = decision(gate, "register", actor, runId);
     expectInput(gReg.inputs(), "model", chain.model(), "gate 'register' decision");
     expectInput(gReg.inputs(), "report", chain.report(), "gate 'register' decision");
-    links.add(gateLink(gReg, chain.gateRegister()));
+    links.add(gateLink(gReg, gate));
     return model(chain.model(), contents, links, notChecked, actor, runId);
   }
 
@@ -243,22 +256,8 @@ public final class ChainVerifier {
     expectInput(gEval.inputs(), "model", chain.model(), "gate 'evaluate' decision");
     links.add(gateLink(gEval, chain.gateEvaluate()));
 
-    Statement eval = statement(chain.evaluate(), "trainer", Provenance.PREDICATE_TYPE,
-        "evaluate", actor, runId);
-    expectStage(eval, "evaluate", "trainer", "evaluate provenance");
-    expectSubject(eval, chain.report(), "evaluate provenance");
-    Map<String, Digest> evalInputs = Provenance.inputsOf(eval.predicate());
-    expectInput(evalInputs, "model", chain.model(), "evaluate provenance");
-    expectInput(evalInputs, "snapshot", chain.snapshot(), "evaluate provenance");
-    links.add(new Link("evaluate provenance", chain.evaluate(), "trainer", "SLSA v1"));
-    report(chain.report(), contents, links, actor, runId);
-
-    GateDecision gReg = decision(chain.gateRegister(), "register", actor, runId);
-    expectInput(gReg.inputs(), "model", chain.model(), "gate 'register' decision");
-    expectInput(gReg.inputs(), "report", chain.report(), "gate 'register' decision");
-    links.add(gateLink(gReg, chain.gateRegister()));
-
-    return model(chain.model(), contents, links, notChecked, actor, runId);
+    links.add(evaluation(chain, "SLSA v1", actor, runId));
+    return registered(chain, contents, links, notChecked, actor, runId);
   }
 
   private static Link gateLink(GateDecision d, Digest digest) {

@@ -177,36 +177,8 @@ public final class Trainer {
       throw new BadInputException(where + ": needs rows of class '" + positiveClass
           + "' and of another class to measure the AUC; it has " + positives + " of " + n);
     }
-    return new Metrics(auc(score, positive), (double) right / n, n);
-  }
-
-  /** Mann-Whitney: the rank sum of the positives, with tied scores sharing their mean rank. */
-  static double auc(double[] score, boolean[] positive) {
-    int n = score.length;
-    Integer[] order = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    java.util.Arrays.sort(order, (a, b) -> Double.compare(score[a], score[b]));
-    double rankSum = 0;
-    long pos = 0;
-    int i = 0;
-    while (i < n) {
-      int j = i;
-      while (j + 1 < n && score[order[j + 1]] == score[order[i]]) {
-        j++;
-      }
-      double rank = (i + j) / 2.0 + 1;
-      for (int k = i; k <= j; k++) {
-        if (positive[order[k]]) {
-          rankSum += rank;
-          pos++;
-        }
-      }
-      i = j + 1;
-    }
-    long neg = n - pos;
-    return (rankSum - pos * (pos + 1) / 2.0) / ((double) pos * neg);
+    return new Metrics(dev.bastion.data.poison.Metrics.auroc(score, positive), (double) right / n,
+        n);
   }
 
   /** Evaluates {@code model} on the holdout split of {@code snapshot}. */

@@ -165,31 +165,4 @@ class TrainerTest {
   private static List<Long> lines(List<Table.Row> rows) {
     return rows.stream().map(Table.Row::line).toList();
   }
-
-  @org.junit.jupiter.params.ParameterizedTest(name = "seed {0}")
-  @org.junit.jupiter.params.provider.ValueSource(longs = {1, 2, 3, 4, 5, 6, 7, 8})
-  void theAucIsTheShareOfPositiveNegativePairsRankedRight(long seed) {
-    // The definition, pair by pair (ties one half), against the rank-sum computation.
-    java.util.Random r = new java.util.Random(seed);
-    int n = 2 + r.nextInt(200);
-    double[] score = new double[n];
-    boolean[] positive = new boolean[n];
-    positive[0] = true;
-    for (int i = 0; i < n; i++) {
-      score[i] = r.nextInt(10) / 10.0; // many ties
-      positive[i] = i == 0 || (i > 1 && r.nextBoolean());
-    }
-    double pairs = 0;
-    double right = 0;
-    for (int i = 0; i < n; i++) {
-      for (int j = 0; j < n; j++) {
-        if (positive[i] && !positive[j]) {
-          pairs++;
-          right += score[i] > score[j] ? 1 : score[i] == score[j] ? 0.5 : 0;
-        }
-      }
-    }
-    assertThat(Trainer.auc(score, positive))
-        .isCloseTo(right / pairs, org.assertj.core.data.Offset.offset(1e-12));
-  }
 }
