@@ -5,8 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -15,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -184,22 +183,49 @@ final class Segments {
       throws IOException, VerificationException {
     long offset = from;
     long start = from;
-    try (InputStream raw = Files.newInputStream(file)) {
-      raw.skipNBytes(from);
-      InputStream in = new BufferedInputStream(raw, 1 << 16);
-      ByteArrayOutputStream line = new ByteArrayOutputStream(512);
-      for (int b; offset < limit && (b = in.read()) != -1; ) {
-        offset++;
-        if (b != '\n') {
-          if (line.size() >= MAX_LINE) {
+    byte[] block = new byte[1 << 16];
+    // The start of a line that runs past the end of a block.
+    byte[] pending = new byte[512];
+    int pendingLength = 0;
+    try (InputStream in = Files.newInputStream(file)) {
+      in.skipNBytes(from);
+      while (offset < limit) {
+        int n = in.read(block, 0, (int) Math.min(block.length, limit - offset));
+        if (n < 0) {
+          break;
+        }
+        for (int p = 0; p < n; ) {
+          int end = p;
+          while (end < n && block[end] != '\n') {
+            end++;
+          }
+          int piece = end - p;
+          if (pendingLength + piece > MAX_LINE) {
             throw new VerificationException(file + ": a line at byte " + start + " is too long");
           }
-          line.write(b);
-          continue;
+          offset += piece;
+          if (end == n) {
+            if (pendingLength + piece > pending.length) {
+              pending = Arrays.copyOf(pending,
+                  Math.min(MAX_LINE, Math.max(2 * pending.length, pendingLength + piece)));
+            }
+            System.arraycopy(block, p, pending, pendingLength, piece);
+            pendingLength += piece;
+            break;
+          }
+          byte[] line;
+          if (pendingLength == 0) {
+            line = Arrays.copyOfRange(block, p, end);
+          } else {
+            line = Arrays.copyOf(pending, pendingLength + piece);
+            System.arraycopy(block, p, line, pendingLength, piece);
+            pendingLength = 0;
+          }
+          offset++; // the newline
+          v.line(start, line);
+          start = offset;
+          p = end + 1;
         }
-        v.line(start, line.toByteArray());
-        line.reset();
-        start = offset;
       }
     }
     return start;
