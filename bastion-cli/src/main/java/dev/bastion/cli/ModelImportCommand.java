@@ -2,7 +2,6 @@ package dev.bastion.cli;
 
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.CheckFailedException;
-import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
 import dev.bastion.data.CsvReader;
 import dev.bastion.data.Schema;
@@ -13,7 +12,6 @@ import dev.bastion.pipeline.Integrity;
 import dev.bastion.pipeline.ModelImport;
 import dev.bastion.serve.onnx.ImportedModel;
 import dev.bastion.serve.onnx.OnnxModel;
-import dev.bastion.train.Trainer;
 import java.io.ByteArrayInputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.CodingErrorAction;
@@ -83,6 +81,17 @@ final class ModelImportCommand implements Callable<Integer> {
           + " with a letter or digit");
     }
     Schema s = Schema.load(schema);
+    for (Schema.Column c : s.columns()) {
+      // Protection and consent are applied by a pipeline's ingest, which an import does not
+      // run: reference data that needs them is refused rather than stored as it came.
+      if (c.type() == Schema.Type.PURPOSES || c.sensitivity() != Schema.Sensitivity.KEEP) {
+        throw new BadInputException(schema + ": column '" + c.name() + "' is "
+            + (c.type() == Schema.Type.PURPOSES ? "a consent column"
+                : c.sensitivity().spelling())
+            + "; reference data for an import must hold only columns kept as they are (remove"
+            + " the others from the schema and the data)");
+      }
+    }
     byte[] onnx = InputFiles.read(file, "an ONNX model", OnnxModel.MAX_MODEL_BYTES);
     byte[] csv = InputFiles.read(reference, "reference data", MAX_REFERENCE_BYTES);
     // The bytes stored are the bytes evaluated: read once, decoded strictly.
@@ -97,31 +106,27 @@ final class ModelImportCommand implements Callable<Integer> {
           + " issues in " + valid.invalidRows() + " rows; the reference data must pass the"
           + " schema)");
     }
-    String where = file.getFileName().toString();
-    ModelImport.Request req;
-    try (ImportedModel model = ImportedModel.create(onnx, where, labels, s, positiveClass, table)) {
-      List<Map<String, String>> instances = new ArrayList<>(table.rows().size());
-      List<String> truth = new ArrayList<>(table.rows().size());
-      int labelAt = table.indexOf(s.label());
-      for (Table.Row r : table.rows()) {
-        Map<String, String> values = new LinkedHashMap<>();
-        for (String f : model.features()) {
-          values.put(f, r.cells().get(table.indexOf(f)));
-        }
-        instances.add(values);
-        truth.add(r.cells().get(labelAt));
+    // Only the model's inputs and the label are kept: nothing else is evaluated or stored.
+    for (String c : table.columns()) {
+      if (!c.equals(s.label()) && s.column(c).map(col -> !s.isFeature(col)).orElse(true)) {
+        table = table.withoutColumn(c);
       }
-      Trainer.Metrics metrics =
-          Trainer.evaluate(model, instances, truth, positiveClass, reference.toString());
-      Map<String, String> parameters = new LinkedHashMap<>();
-      parameters.put("schema", s.digest().toString());
-      parameters.put("positive_class", positiveClass);
-      parameters.put("classes", String.join(",", model.classes()));
-      parameters.put("features", String.join(",", model.features()));
-      req = new ModelImport.Request(name, Digest.of(onnx), where, model.toBytes(), csv, metrics,
-          "ONNX Runtime " + OnnxModel.runtimeVersion(), parameters);
     }
+    String where = file.getFileName().toString();
     try (Home home = Home.open(Home.defaultDir())) {
+      byte[] artifact;
+      Map<String, String> parameters = new LinkedHashMap<>();
+      try (ImportedModel model =
+          ImportedModel.create(onnx, where, labels, s, positiveClass, table)) {
+        artifact = model.toBytes();
+        parameters.put("schema", s.digest().toString());
+        parameters.put("positive_class", positiveClass);
+        parameters.put("classes", String.join(",", model.classes()));
+        parameters.put("features", String.join(",", model.features()));
+      }
+      ModelImport.Request req = new ModelImport.Request(name, where, artifact, table,
+          positiveClass, ImportedModel::fromBytes, "ONNX Runtime " + OnnxModel.runtimeVersion(),
+          parameters);
       ModelImport.Result r = new ModelImport(home, line -> System.out.println("  " + line))
           .run(req, Integrity.Invocation.modelImport());
       System.out.println("run " + r.runId() + " registered " + r.registration().name() + " v"

@@ -173,6 +173,7 @@ class ModelImportTest {
     StringWriter err = new StringWriter();
     assertThat(importIt(err, "--labels", "malignant,benign")).isEqualTo(1);
     assertThat(err.toString()).contains("register");
+    assertThat(err.toString().lines().count()).isEqualTo(1);
     try (Home h = Home.open(home)) {
       assertThat(h.registry().list()).isEmpty();
     }
@@ -219,6 +220,26 @@ class ModelImportTest {
         "--labels", "benign,malignant");
     assertThat(code).isEqualTo(1);
     assertThat(err.toString()).contains("bad.csv: row 3", "radius_mean");
+    assertThat(err.toString().lines().count()).isEqualTo(1);
+  }
+
+  @Test
+  void aSchemaThatProtectsAColumnIsRefused() throws Exception {
+    // Protection and consent belong to a pipeline's ingest: an import does not store such data.
+    String schema = Files.readString(SCHEMA).replaceFirst(
+        "\"name\" : \"texture_mean\",", "\"name\" : \"texture_mean\", \"sensitivity\" : \"encrypt\",");
+    Path protectedSchema = tmp.resolve("schema.json");
+    Files.writeString(protectedSchema, schema);
+    StringWriter err = new StringWriter();
+    int code = execute(err, "model", "import", ONNX.toString(), "--name", "tumours", "--schema",
+        protectedSchema.toString(), "--reference", DATA.toString(), "--positive-class",
+        "malignant", "--labels", "benign,malignant");
+    assertThat(code).isEqualTo(2);
+    assertThat(err.toString()).contains("column 'texture_mean' is encrypt");
+    try (Home h = Home.open(home)) {
+      assertThat(LedgerVerifier.events(h.ledger().directory()))
+          .noneMatch(e -> e.kind() == EventKind.ARTIFACT_PUT);
+    }
   }
 
   @Test

@@ -41,9 +41,14 @@ public record Identity(
     Objects.requireNonNull(role, "role");
     Objects.requireNonNull(certificate, "certificate");
     models = java.util.List.copyOf(models);
+    // The limits are the certificate's: no one builds an identity with wider ones.
+    if (!models.equals(modelsOf(certificate))) {
+      throw new IllegalArgumentException("models must be the certificate's own: "
+          + modelsOf(certificate));
+    }
   }
 
-  /** An identity whose model limits are read from its certificate. */
+  /** An identity with its certificate's model limits. */
   public Identity(String name, String role, X509Certificate certificate) {
     this(name, role, certificate, modelsOf(certificate));
   }

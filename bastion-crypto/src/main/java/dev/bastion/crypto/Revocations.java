@@ -42,13 +42,16 @@ public final class Revocations {
   /** A file that could not be looked at: the next look reads it again. */
   private static final Seen UNREADABLE = new Seen(null, Long.MIN_VALUE, -2);
 
+  /** Before the first look, which is always a full one. */
+  private static final Seen NOT_LOOKED = new Seen(null, Long.MIN_VALUE, -3);
+
   /**
    * What a check uses: the CRL read for {@code seen}, or the problem that refuses everyone.
    * Replaced whole, so a check reads one consistent state without a lock.
    */
   private record State(Seen seen, X509CRL crl, String problem) {}
 
-  private volatile State state = new State(MISSING, null, null);
+  private volatile State state = new State(NOT_LOOKED, null, null);
   /** The highest CRL number seen; guarded by {@code this}. */
   private BigInteger highest = BigInteger.valueOf(-1);
 
@@ -92,33 +95,37 @@ public final class Revocations {
    * @throws VerificationException if it is, or the CRL cannot be trusted
    */
   public void check(X509Certificate cert) throws VerificationException {
-    switch (status(cert)) {
-      case GOOD -> { }
-      case REVOKED -> throw new VerificationException(
+    State s = current();
+    if (s.problem() != null) {
+      throw new VerificationException(s.problem());
+    }
+    if (s.crl() != null && s.crl().isRevoked(cert)) {
+      throw new VerificationException(
           "certificate of " + cert.getSubjectX500Principal().getName() + " is revoked");
-      case UNKNOWN -> throw new VerificationException(problem());
     }
   }
 
   private State current() {
     Seen now;
     String unreadable = null;
-    // Most deployments have revoked nothing yet: a missing file is told without an exception.
-    java.io.File f = file.toFile();
-    if (f.lastModified() == 0L && !f.exists()) {
-      now = MISSING;
-    } else {
-      try {
-        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-        now = new Seen(a.fileKey(), a.lastModifiedTime().toMillis(), a.size());
-      } catch (NoSuchFileException e) {
-        now = MISSING;
-      } catch (IOException e) {
-        now = null;
-        unreadable = file + ": cannot read the revocation list: " + e.getMessage();
-      }
-    }
     State s = state;
+    // Most deployments have revoked nothing yet: once a full look found no file, its absence is
+    // told without an exception. java.io.File cannot tell "absent" from "cannot look" (both say
+    // false), so that shortcut holds only while the last full look said absent; any other state
+    // looks in full, and an error other than absence refuses everyone.
+    java.io.File f = file.toFile();
+    if (s.seen() == MISSING && f.lastModified() == 0L && !f.exists()) {
+      return s;
+    }
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      now = new Seen(a.fileKey(), a.lastModifiedTime().toMillis(), a.size());
+    } catch (NoSuchFileException e) {
+      now = MISSING;
+    } catch (IOException e) {
+      now = null;
+      unreadable = file + ": cannot read the revocation list: " + e.getMessage();
+    }
     if (now != null && now.equals(s.seen())) {
       return s;
     }

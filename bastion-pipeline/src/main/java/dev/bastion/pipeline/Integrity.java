@@ -202,20 +202,20 @@ public final class Integrity {
   // ---- runs and sessions ----
 
   /**
-   * Starts a run for {@code inv}: refused, with an alert, unless it came through {@value
-   * #ENTRY_POINT} or {@value #IMPORT_ENTRY_POINT} by an identity the approved runners list
-   * allows.
+   * Starts a run for {@code inv}: refused, with an alert, unless it came through {@code
+   * entryPoint} ({@value #ENTRY_POINT} for a pipeline run, {@value #IMPORT_ENTRY_POINT} for an
+   * import) by an identity the approved runners list allows.
    *
    * @return the run id
    */
-  String beginRun(Invocation inv, Set<String> allowedRunners) throws CheckFailedException {
+  String beginRun(Invocation inv, String entryPoint, Set<String> allowedRunners)
+      throws CheckFailedException {
     String runId = "run-" + UUID.randomUUID();
-    if (!ENTRY_POINT.equals(inv.entryPoint()) && !IMPORT_ENTRY_POINT.equals(inv.entryPoint())) {
+    if (!entryPoint.equals(inv.entryPoint())) {
       alert("unexpected-run", inv.actor(), inv.entryPoint(), runId,
-          "a run was started through '" + inv.entryPoint() + "', not '" + ENTRY_POINT + "' or '"
-              + IMPORT_ENTRY_POINT + "'");
-      throw new CheckFailedException("runs start only through '" + ENTRY_POINT + "' or '"
-          + IMPORT_ENTRY_POINT + "' (this one: '" + inv.entryPoint() + "'); refused and recorded");
+          "a run was started through '" + inv.entryPoint() + "', not '" + entryPoint + "'");
+      throw new CheckFailedException("this run starts only through '" + entryPoint
+          + "' (this one: '" + inv.entryPoint() + "'); refused and recorded");
     }
     if (!allowedRunners.contains(inv.actor())) {
       alert("unexpected-run", inv.actor(), inv.entryPoint(), runId,

@@ -97,7 +97,7 @@ public final class Runner {
     integrity.requireApproved(def.digest(), "pipeline", def.name(), def.file().toString(),
         inv.actor(), "run-start");
     GatePolicies policies = home.approvedPolicies(inv.actor());
-    String runId = integrity.beginRun(inv, home.allowedRunners(true));
+    String runId = integrity.beginRun(inv, Integrity.ENTRY_POINT, home.allowedRunners(true));
     home.ledger().append(Event.now(EventKind.STAGE_START, inv.actor(), "run",
         def.digest().toString(), "ok", runId,
         Map.of("pipeline", def.name(), "entry_point", inv.entryPoint())));

@@ -156,7 +156,21 @@ public final class ChainVerifier {
             .asText("(none)")));
 
     links.add(evaluation(chain, "SLSA v1, on the reference data", actor, runId));
-    return registered(chain, contents, links, notChecked, actor, runId);
+    Verified v = registered(chain, contents, links, notChecked, actor, runId);
+    if (v.model().isPresent()) {
+      // The artifact must wrap the very file the import provenance names.
+      ImportedArtifact a;
+      try {
+        a = ImportedArtifact.parse(v.model().get(), "model " + chain.model());
+      } catch (dev.bastion.core.BadInputException e) {
+        throw new VerificationException("chain link 'model': " + e.getMessage(), e);
+      }
+      if (!a.fileDigest().equals(chain.source())) {
+        throw new VerificationException("chain link 'model' (" + chain.model() + "): wraps the"
+            + " file " + a.fileDigest() + ", but the import provenance names " + chain.source());
+      }
+    }
+    return v;
   }
 
   /** The evaluation of {@code chain}'s model on its data, signed by {@code trainer}. */

@@ -35,6 +35,7 @@ import java.security.SecureRandom;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -299,7 +300,8 @@ public final class Gateway implements AutoCloseable {
 
   /**
    * Starts the gateway serving {@code served}, which the caller loaded with {@link
-   * ServedModel#load}. The gateway owns the model from then on: {@link #close} releases it.
+   * ServedModel#load}. Once started, the gateway owns the model: {@link #close} releases it (if
+   * the start fails, the caller still owns it).
    */
   public static Gateway start(
       Config config, ServedModel served, Keyring keyring, Trust trust, Ledger ledger)
@@ -444,8 +446,11 @@ public final class Gateway implements AutoCloseable {
     } catch (Exception e) {
       throw new IOException("cannot stop the gateway: " + e.getMessage(), e);
     } finally {
-      budgets.flush();
-      live.get().model().close();
+      try {
+        budgets.flush();
+      } finally {
+        live.get().model().close();
+      }
     }
   }
 
@@ -724,8 +729,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Counters by name and tags, looked up once: a registry lookup per request is costly. */
-    private final java.util.concurrent.ConcurrentHashMap<String, Counter> counters =
-        new java.util.concurrent.ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
 
     private Counter counter(String name, String tag, String value) {
       return counters.computeIfAbsent(name + '\n' + tag + '\n' + value,
@@ -1034,9 +1038,17 @@ public final class Gateway implements AutoCloseable {
           }
           return;
         }
-        ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
-            next.digest().toString(), "ok", requestId, details));
-        live.set(new Live(next, ood, detectorSettings));
+        boolean installed = false;
+        try {
+          ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
+              next.digest().toString(), "ok", requestId, details));
+          live.set(new Live(next, ood, detectorSettings));
+          installed = true;
+        } finally {
+          if (!installed) {
+            next.close();
+          }
+        }
         release(old.model());
         if (popPrevious) {
           previous.pop();
@@ -1059,7 +1071,11 @@ public final class Gateway implements AutoCloseable {
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-        old.close();
+        try {
+          old.close();
+        } catch (RuntimeException e) {
+          // Nothing serves it any more; a session the runtime cannot release is freed at exit.
+        }
       });
     }
 
@@ -1160,9 +1176,13 @@ public final class Gateway implements AutoCloseable {
       }
       try (InputStream in = Request.asInputStream(request)) {
         if (declared >= 0) {
-          // Jetty holds the body to its declared length: read it into an array of that size.
-          byte[] body = new byte[(int) declared];
-          for (int at = 0, n; at < body.length; at += n) {
+          // Jetty holds the body to its declared length: read it into an array of that size,
+          // grown as bytes arrive (a client declaring much and sending little holds little).
+          byte[] body = new byte[(int) Math.min(declared, 64 << 10)];
+          for (int at = 0, n; at < declared; at += n) {
+            if (at == body.length) {
+              body = Arrays.copyOf(body, (int) Math.min(declared, 2L * body.length));
+            }
             n = in.read(body, at, body.length - at);
             if (n < 0) {
               throw new ApiError(400, "bad_request", "the body ended before its Content-Length");

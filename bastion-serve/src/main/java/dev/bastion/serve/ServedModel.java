@@ -66,16 +66,23 @@ public record ServedModel(String name, int version, Digest digest, Classifier mo
     byte[] bytes = verifier.verify(chain, "gateway", runId);
     String where = "model " + reg.model();
     Classifier model;
-    if (chain instanceof ImportChain imported) {
-      ImportedModel m = ImportedModel.fromBytes(bytes, where);
-      if (!m.fileDigest().equals(imported.source())) {
-        m.close();
-        throw new VerificationException(where + ": holds ONNX bytes " + m.fileDigest()
-            + ", but its import chain names the file " + imported.source());
+    try {
+      if (chain instanceof ImportChain imported) {
+        ImportedModel m = ImportedModel.fromBytes(bytes, where);
+        if (!m.fileDigest().equals(imported.source())) {
+          m.close();
+          throw new VerificationException(where + ": holds ONNX bytes " + m.fileDigest()
+              + ", but its import chain names the file " + imported.source());
+        }
+        model = m;
+      } else {
+        model = TabularModel.fromBytes(bytes, where);
       }
-      model = m;
-    } else {
-      model = TabularModel.fromBytes(bytes, where);
+    } catch (BadInputException e) {
+      // Its chain verified, so this is not bad input from whoever asked for it: a registered
+      // model that cannot be served (another runtime version, say) is refused like a bad link.
+      throw new VerificationException(where + " verified but does not load: " + e.getMessage(),
+          e);
     }
     if (model.inputProfile().isEmpty() || model.outputProfile().isEmpty()) {
       close(model);

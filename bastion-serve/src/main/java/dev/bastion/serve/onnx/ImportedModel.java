@@ -9,14 +9,12 @@ import dev.bastion.core.Json;
 import dev.bastion.data.Numbers;
 import dev.bastion.data.Schema;
 import dev.bastion.data.Table;
+import dev.bastion.registry.ImportedArtifact;
 import dev.bastion.train.Classifier;
 import dev.bastion.train.FeatureSpec;
 import dev.bastion.train.InputProfile;
 import dev.bastion.train.OutputProfile;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,9 +29,9 @@ import java.util.Set;
  * column, what the probability columns are called, and the input and output profiles that the
  * gateway's guard and monitor need, computed at import from reference data.
  *
- * <p>The stored form is binary, so that a model needs no base64 and no size limit of a JSON
- * string: the line {@code bastion-onnx-model/v1}, a 4-byte big-endian header length, the header
- * (canonical JSON), then the ONNX bytes; the header names their SHA-256, checked on every read.
+ * <p>The stored form is an {@link ImportedArtifact}: the header names the feature order, the
+ * classes, the feature spec and both profiles, and the SHA-256 of the ONNX bytes after it,
+ * checked on every read.
  *
  * <p>An instance is column to raw value, like a trained model's: every feature column must be
  * present and a finite number that a 32-bit float holds; no other field is accepted but the
@@ -42,10 +40,13 @@ import java.util.Set;
  * <p>{@link #predict} is thread-safe; {@link #close} releases the native session.
  */
 public final class ImportedModel implements Classifier, AutoCloseable {
-  public static final String FORMAT = "bastion-onnx-model/v1";
-  private static final byte[] MAGIC = (FORMAT + "\n").getBytes(StandardCharsets.US_ASCII);
-  /** Headers are small: profiles of at most {@link OnnxModel#MAX_FEATURES} columns. */
-  static final int MAX_HEADER_BYTES = 64 << 20;
+  public static final String FORMAT = ImportedArtifact.FORMAT;
+
+  /**
+   * The most features an imported model may take: its input profile keeps a square matrix over
+   * them (the robust distance's factor), which must fit the stored header.
+   */
+  public static final int MAX_FEATURES = 1_000;
 
   private final OnnxModel onnx;
   private final byte[] onnxBytes;
@@ -66,8 +67,7 @@ public final class ImportedModel implements Classifier, AutoCloseable {
 
   /** Whether {@code bytes} look like this format (its first line), before any parsing. */
   public static boolean isImported(byte[] bytes) {
-    return bytes.length >= MAGIC.length
-        && Arrays.equals(bytes, 0, MAGIC.length, MAGIC, 0, MAGIC.length);
+    return ImportedArtifact.is(bytes);
   }
 
   /**
@@ -101,6 +101,10 @@ public final class ImportedModel implements Classifier, AutoCloseable {
       }
       features.add(c.name());
       declared.put(c.name(), new double[] {c.min(), c.max()});
+    }
+    if (features.size() > MAX_FEATURES) {
+      throw new BadInputException(where + ": the schema has " + features.size()
+          + " feature columns; at most " + MAX_FEATURES + " are imported");
     }
     if (reference.rows().isEmpty()) {
       throw new BadInputException(reference.source() + ": no rows to evaluate and profile on");
@@ -242,7 +246,7 @@ public final class ImportedModel implements Classifier, AutoCloseable {
         best = k;
       }
     }
-    // Scores in class order, as a trained model gives them.
+    // Scores sorted by class name, as a trained model gives them.
     Map<String, Double> scores = new java.util.TreeMap<>();
     for (int k = 0; k < p.length; k++) {
       scores.put(classes.get(k), p[k]);
@@ -250,11 +254,13 @@ public final class ImportedModel implements Classifier, AutoCloseable {
     return new Result(classes.get(best), new LinkedHashMap<>(scores));
   }
 
-  /** The stored form. */
-  public byte[] toBytes() {
+  /**
+   * The stored form ({@link ImportedArtifact}).
+   *
+   * @throws BadInputException if the header (profiles included) is too large to store
+   */
+  public byte[] toBytes() throws BadInputException {
     ObjectNode h = Json.object();
-    h.put("format", FORMAT);
-    h.put("onnx", Digest.of(onnxBytes).toString());
     ArrayNode f = h.putArray("features");
     features.forEach(f::add);
     ArrayNode c = h.putArray("classes");
@@ -262,9 +268,7 @@ public final class ImportedModel implements Classifier, AutoCloseable {
     h.set("spec", spec.toJson());
     inputProfile.ifPresent(p -> h.set("input_profile", p.toJson()));
     outputProfile.ifPresent(p -> h.set("output_profile", p.toJson()));
-    byte[] header = Json.canonical(h);
-    return ByteBuffer.allocate(MAGIC.length + 4 + header.length + onnxBytes.length)
-        .put(MAGIC).putInt(header.length).put(header).put(onnxBytes).array();
+    return ImportedArtifact.pack(h, onnxBytes);
   }
 
   /**
@@ -273,29 +277,15 @@ public final class ImportedModel implements Classifier, AutoCloseable {
    * @throws BadInputException with one line naming what is wrong, for any bytes
    */
   public static ImportedModel fromBytes(byte[] bytes, String where) throws BadInputException {
-    if (!isImported(bytes)) {
-      throw new BadInputException(where + ": not a " + FORMAT + " model");
-    }
-    ByteBuffer b = ByteBuffer.wrap(bytes, MAGIC.length, bytes.length - MAGIC.length);
-    if (b.remaining() < 4) {
-      throw new BadInputException(where + ": ends before its header");
-    }
-    int length = b.getInt();
-    if (length < 2 || length > MAX_HEADER_BYTES || length > b.remaining()) {
-      throw new BadInputException(where + ": header length " + Integer.toUnsignedString(length)
-          + " does not fit the " + bytes.length + " bytes");
-    }
-    JsonNode h = Json.parse(Arrays.copyOfRange(bytes, b.position(), b.position() + length),
-        where + " header");
-    byte[] file = Arrays.copyOfRange(bytes, b.position() + length, bytes.length);
-    if (!FORMAT.equals(h.path("format").asText())) {
-      throw new BadInputException(where + ": header is not a " + FORMAT + " header");
-    }
-    if (!Digest.of(file).toString().equals(h.path("onnx").asText())) {
-      throw new BadInputException(where + ": the ONNX bytes are not the ones the header names");
-    }
+    ImportedArtifact a = ImportedArtifact.parse(bytes, where);
+    JsonNode h = a.header();
+    byte[] file = a.file();
     List<String> features = strings(h.path("features"), where + ": features");
     List<String> classes = strings(h.path("classes"), where + ": classes");
+    if (features.size() > MAX_FEATURES) {
+      throw new BadInputException(where + ": " + features.size() + " features; at most "
+          + MAX_FEATURES + " are imported");
+    }
     FeatureSpec spec = FeatureSpec.fromJson(h.path("spec"));
     if (!spec.categorical().isEmpty() || !spec.protectedColumns().isEmpty()
         || !spec.numeric().keySet().equals(Set.copyOf(features))

@@ -95,12 +95,12 @@ class ImportedModelTest {
   }
 
   @Test
-  void alteredStoredFormsAreRefused() {
+  void alteredStoredFormsAreRefused() throws Exception {
     byte[] stored = model.toBytes();
     byte[] lastByte = stored.clone();
     lastByte[lastByte.length - 1] ^= 1;
     assertThatThrownBy(() -> ImportedModel.fromBytes(lastByte, "m"))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("not the ones the header");
+        .isInstanceOf(BadInputException.class).hasMessageContaining("not the one its header names");
     byte[] length = stored.clone();
     ByteBuffer.wrap(length).putInt("bastion-onnx-model/v1\n".length(), Integer.MAX_VALUE);
     assertThatThrownBy(() -> ImportedModel.fromBytes(length, "m"))
