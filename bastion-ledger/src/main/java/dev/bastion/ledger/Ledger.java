@@ -104,7 +104,8 @@ public final class Ledger implements AutoCloseable {
   private final ReentrantLock channelLock = new ReentrantLock();
   /** Segments rolled away from, not yet forced: the next force does it and closes them. */
   private final List<FileChannel> retired = new ArrayList<>();
-  private final MessageDigest leafDigest = MerkleHasher.sha256();
+  /** The writer thread's {@code ,"i":N}} of one line. */
+  private final byte[] tail = new byte[32];
   /** The writer thread's reusable output buffer. */
   private ByteBuffer writeBuffer;
 
@@ -125,7 +126,7 @@ public final class Ledger implements AutoCloseable {
 
   /** Events appended together: written with one checkpoint, acknowledged by one force. */
   private static final class Batch {
-    final List<byte[]> events = new ArrayList<>();
+    final List<Queued> events = new ArrayList<>();
     final List<CompletableFuture<Long>> acks = new ArrayList<>();
     long first = -1;
     RuntimeException failure;
@@ -396,7 +397,13 @@ public final class Ledger implements AutoCloseable {
    * @throws IllegalStateException if the ledger is closed, or a force failed before
    */
   public CompletableFuture<Long> appendAsync(Event event) {
+    // The work that does not need the index is done here, on the appending thread (in a server,
+    // one of many): the event's canonical JSON, and its leaf hash up to the index, so that the
+    // writer, which every batch waits for, only hashes the line's last block or two.
     byte[] canonical = event.canonical();
+    MessageDigest leaf = leafDigestBeforeEvent();
+    leaf.update(canonical);
+    Queued queued = new Queued(canonical, leaf);
     CompletableFuture<Long> ack = new CompletableFuture<>();
     queueLock.lock();
     try {
@@ -406,7 +413,7 @@ public final class Ledger implements AutoCloseable {
       if (broken != null) {
         throw new IllegalStateException(broken.getMessage(), broken);
       }
-      open.events.add(canonical);
+      open.events.add(queued);
       open.acks.add(ack);
       if (open.events.size() == 1) {
         toWrite.signal();
@@ -599,20 +606,19 @@ public final class Ledger implements AutoCloseable {
         // Each line {"event":E,"i":N} is put straight into one reusable buffer and hashed in
         // pieces: no copy per entry.
         int need = 512;
-        for (byte[] event : batch.events) {
-          need += event.length + 40;
+        for (Queued q : batch.events) {
+          need += q.canonical().length + 40;
         }
         ByteBuffer out = buffer(need + 4096);
         ByteBuffer offs = ByteBuffer.allocate(batch.events.size() * 8);
         long index = base;
-        for (byte[] event : batch.events) {
-          byte[] tail = (",\"i\":" + index + "}").getBytes(StandardCharsets.US_ASCII);
+        for (Queued q : batch.events) {
+          int n = tail(index);
           offs.putLong(startLength + out.position());
-          out.put(ENTRY_HEAD).put(event).put(tail).put((byte) '\n');
-          leafDigest.update((byte) 0x00);
-          leafDigest.update(ENTRY_HEAD);
-          leafDigest.update(event);
-          tree.append(leafDigest.digest(tail));
+          out.put(ENTRY_HEAD).put(q.canonical()).put(tail, 0, n).put((byte) '\n');
+          MessageDigest leaf = q.leaf();
+          leaf.update(tail, 0, n);
+          tree.append(leaf.digest());
           index++;
         }
         byte[] newRoot = tree.root();
@@ -687,6 +693,53 @@ public final class Ledger implements AutoCloseable {
   }
 
   private static final byte[] ENTRY_HEAD = "{\"event\":".getBytes(StandardCharsets.US_ASCII);
+
+  /**
+   * An event as queued: its canonical JSON, and the RFC 9162 leaf hash of its line {@code
+   * {"event":E,"i":N}} fed all but the {@code ,"i":N}} that only the writer knows.
+   */
+  private record Queued(byte[] canonical, MessageDigest leaf) {}
+
+  /** SHA-256 fed {@code 0x00 || {"event":}, never changed after: only copied. */
+  private static final MessageDigest LEAF_PREFIX = leafPrefix();
+
+  private static MessageDigest leafPrefix() {
+    MessageDigest md = MerkleHasher.sha256();
+    md.update((byte) 0x00);
+    md.update(ENTRY_HEAD);
+    return md;
+  }
+
+  /** A fresh copy of {@link #LEAF_PREFIX}; safe from any thread, as the original never changes. */
+  private static MessageDigest leafDigestBeforeEvent() {
+    try {
+      return (MessageDigest) LEAF_PREFIX.clone();
+    } catch (CloneNotSupportedException e) {
+      return leafPrefix(); // a provider whose SHA-256 cannot be copied: feed a new one
+    }
+  }
+
+  /** Puts {@code ,"i":index}} into {@link #tail}; returns its length. */
+  private int tail(long index) {
+    int n = 0;
+    tail[n++] = ',';
+    tail[n++] = '"';
+    tail[n++] = 'i';
+    tail[n++] = '"';
+    tail[n++] = ':';
+    int digits = 1;
+    for (long v = index / 10; v > 0; v /= 10) {
+      digits++;
+    }
+    long v = index;
+    for (int d = n + digits - 1; d >= n; d--) {
+      tail[d] = (byte) ('0' + (v % 10));
+      v /= 10;
+    }
+    n += digits;
+    tail[n++] = '}';
+    return n;
+  }
 
   /** The writer's buffer, cleared, with room for {@code n} bytes. */
   private ByteBuffer buffer(int n) {
