@@ -41,8 +41,8 @@ public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
           },
           {
             "name": "register",
-            "description": "the model is good enough on the holdout to be registered",
-            "rule": "metrics.auc >= 0.70 && metrics.accuracy >= 0.65"
+            "description": "the model is good enough, measured on at least 100 rows it was not trained on (the holdout split, or an import's reference data), to be registered",
+            "rule": "metrics.auc >= 0.70 && metrics.accuracy >= 0.65 && metrics.holdout_rows >= 100"
           }
         ]
       }

@@ -28,7 +28,8 @@ class GatePoliciesTest {
     assertThat(p.gates()).containsOnlyKeys("train", "evaluate", "register");
     assertThat(p.gates().keySet()).containsExactly("train", "evaluate", "register");
     assertThat(p.gate("register").orElseThrow().rule())
-        .isEqualTo("metrics.auc >= 0.70 && metrics.accuracy >= 0.65");
+        .isEqualTo("metrics.auc >= 0.70 && metrics.accuracy >= 0.65"
+            + " && metrics.holdout_rows >= 100");
     assertThat(p.gate("train").orElseThrow().rule())
         .isEqualTo("data.rows >= 500 && data.invalid_rows == 0 && data.tokenised_fields.size() >= 1"
             + " && data.quarantined_fraction <= 0.05");
