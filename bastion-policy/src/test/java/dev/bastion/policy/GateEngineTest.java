@@ -94,13 +94,16 @@ class GateEngineTest {
         Arguments.of("evaluate", train(50, 0.0), false),
         Arguments.of("evaluate", train(50, -0.1), false),
         Arguments.of("evaluate", train(50, 1.0000001), false),
-        // register: auc >= 0.70 and accuracy >= 0.65
+        // register: auc >= 0.70, accuracy >= 0.65, on at least 100 rows
         Arguments.of("register", metrics(0.8, 0.7), true),
         Arguments.of("register", metrics(0.70, 0.65), true),
         Arguments.of("register", metrics(1.0, 1.0), true),
         Arguments.of("register", metrics(0.6999999, 0.9), false),
         Arguments.of("register", metrics(0.9, 0.6499999), false),
-        Arguments.of("register", metrics(0.0, 0.0), false));
+        Arguments.of("register", metrics(0.0, 0.0), false),
+        Arguments.of("register", metrics(0.9, 0.9, 100), true),
+        Arguments.of("register", metrics(1.0, 1.0, 99), false),
+        Arguments.of("register", metrics(1.0, 1.0, 2), false));
   }
 
   @ParameterizedTest(name = "{0} on {1} -> pass {2}")
@@ -156,7 +159,7 @@ class GateEngineTest {
   @Test
   void intAndDoubleCompareAcrossTypes() {
     ObjectNode aucAsInt = Json.object();
-    aucAsInt.putObject("metrics").put("auc", 1).put("accuracy", 1);
+    aucAsInt.putObject("metrics").put("auc", 1).put("accuracy", 1).put("holdout_rows", 300L);
     ObjectNode rowsAsLong = data(5_000_000_000L, 0L, "ssn");
     ObjectNode rowsAsDouble = Json.object();
     rowsAsDouble.putObject("data").put("rows", 500.0).put("invalid_rows", 0.0)
@@ -176,14 +179,16 @@ class GateEngineTest {
   void evidenceParsedFromJsonTextWorks() {
     ObjectNode e =
         PolicyFixtures.parse(
-            "{\"metrics\": {\"auc\": 0.80, \"accuracy\": 7e-1}, \"data\": {\"rows\": 1000}}");
+            "{\"metrics\": {\"auc\": 0.80, \"accuracy\": 7e-1, \"holdout_rows\": 3e2},"
+                + " \"data\": {\"rows\": 1000}}");
 
     assertThat(decide("register", e).passed()).isTrue();
   }
 
   @Test
   void evidenceBuiltFromJavaValuesWorks() {
-    JsonNode e = GateEngine.evidence(Map.of("metrics", Map.of("auc", 0.75, "accuracy", 0.66)));
+    JsonNode e = GateEngine.evidence(
+        Map.of("metrics", Map.of("auc", 0.75, "accuracy", 0.66, "holdout_rows", 300)));
 
     assertThat(decide("register", e).passed()).isTrue();
   }

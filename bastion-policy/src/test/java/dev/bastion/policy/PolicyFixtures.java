@@ -46,8 +46,12 @@ final class PolicyFixtures {
 
   /** Evidence for the register gate. */
   static ObjectNode metrics(double auc, double accuracy) {
+    return metrics(auc, accuracy, 300);
+  }
+
+  static ObjectNode metrics(double auc, double accuracy, int rows) {
     ObjectNode e = Json.object();
-    e.putObject("metrics").put("auc", auc).put("accuracy", accuracy);
+    e.putObject("metrics").put("auc", auc).put("accuracy", accuracy).put("holdout_rows", rows);
     return e;
   }
 
