@@ -1,0 +1,103 @@
+package dev.bastion.crypto;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.VerificationException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The revocation list as the gateway reads it: re-read on change, closed on anything odd. */
+class RevocationsTest {
+  @TempDir Path tmp;
+  Keyring keyring;
+  X509Certificate alice;
+  X509Certificate bob;
+
+  @BeforeEach
+  void init() throws Exception {
+    keyring = Keyring.initialise(tmp.resolve("keys"));
+    alice = keyring.issueClient("alice", "predict").certificate();
+    bob = keyring.issueClient("bob", "predict").certificate();
+  }
+
+  @Test
+  void followsTheFileThroughItsLife() throws Exception {
+    Revocations r = keyring.revocations();
+    Path crl = keyring.crlFile();
+    // no list yet: nobody is revoked
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.GOOD);
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.GOOD);
+
+    keyring.revoke("alice");
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(bob)).isEqualTo(Revocations.Status.GOOD);
+    assertThatThrownBy(() -> r.check(alice)).isInstanceOf(VerificationException.class)
+        .hasMessageContaining("revoked");
+
+    byte[] first = Files.readAllBytes(crl);
+    Files.delete(crl);
+    assertThat(r.status(bob)).as("a list removed after one was seen")
+        .isEqualTo(Revocations.Status.UNKNOWN);
+    assertThat(r.problem()).contains("removed");
+    assertThatThrownBy(() -> r.check(bob)).hasMessageContaining("removed");
+
+    Files.write(crl, first);
+    assertThat(r.status(bob)).as("the same list put back").isEqualTo(Revocations.Status.GOOD);
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.REVOKED);
+
+    keyring.revoke("bob");
+    assertThat(r.status(bob)).isEqualTo(Revocations.Status.REVOKED);
+    // an older list (alice only) put back would un-revoke bob: refused
+    Files.write(crl, first);
+    Files.setLastModifiedTime(crl,
+        java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+    assertThat(r.status(bob)).isEqualTo(Revocations.Status.UNKNOWN);
+    assertThat(r.problem()).contains("older");
+
+    Files.write(crl, "not a CRL".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+    assertThat(r.status(bob)).isEqualTo(Revocations.Status.UNKNOWN);
+  }
+
+  @Test
+  void aListThatCannotBeLookedAtRefusesEveryone() throws Exception {
+    // A directory where the file should be: it exists, but is no list.
+    Files.createDirectories(keyring.crlFile());
+    Revocations r = keyring.revocations();
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.UNKNOWN);
+  }
+
+  @Test
+  void checksRacingARevocationNeverSeeItUndone() throws Exception {
+    Revocations r = keyring.revocations();
+    AtomicBoolean revoked = new AtomicBoolean();
+    AtomicInteger goodAfterRevocation = new AtomicInteger();
+    CountDownLatch done = new CountDownLatch(4);
+    for (int t = 0; t < 4; t++) {
+      Thread.ofPlatform().start(() -> {
+        try {
+          for (int i = 0; i < 2_000; i++) {
+            boolean before = revoked.get();
+            if (before && r.status(alice) == Revocations.Status.GOOD) {
+              goodAfterRevocation.incrementAndGet();
+            }
+          }
+        } finally {
+          done.countDown();
+        }
+      });
+    }
+    keyring.revoke("alice");
+    revoked.set(true);
+    done.await();
+    assertThat(goodAfterRevocation).hasValue(0);
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.REVOKED);
+  }
+}
