@@ -87,10 +87,12 @@ final class PoisoningBench implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     long t0 = System.nanoTime();
-    PoisoningBenchmark.Report r = PoisoningBenchmark.run(sets, seed, repeats, splits, Scan.Options.DEFAULT);
+    PoisoningBenchmark.Report r =
+        PoisoningBenchmark.run(sets, seed, repeats, splits, Scan.Options.DEFAULT);
     out.print(PoisoningBenchmark.markdown(r));
     out.printf(Locale.ROOT, "%nseed %d, repeats %d, splits %d; %.1f s on %d cores%n", seed,
-        repeats, splits, (System.nanoTime() - t0) / 1e9, Runtime.getRuntime().availableProcessors());
+        repeats, splits, (System.nanoTime() - t0) / 1e9,
+        Runtime.getRuntime().availableProcessors());
     out.flush();
     return 0;
   }
