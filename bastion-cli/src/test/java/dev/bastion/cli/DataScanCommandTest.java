@@ -124,13 +124,23 @@ class DataScanCommandTest {
   @Test
   void benchPoisoningOnOneDataSet() {
     Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
-        "--only", "breast-cancer", "--repeats", "1");
+        "--only", "breast-cancer", "--repeats", "1", "--splits", "3");
     assertThat(o.code()).isZero();
     assertThat(o.out())
         .contains("| breast-cancer | random flips 10% | 569 | 57 |")
         .contains("| breast-cancer | backdoor 3% |")
+        .contains("| breast-cancer | 3% | 3 (1) |")
+        .contains("seed 1, repeats 1, splits 3;")
         .contains("clean batches refused")
         .contains("lr-baseline");
+  }
+
+  @Test
+  void benchPoisoningRefusesABadSplitCount() {
+    Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
+        "--splits", "0");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("--splits 0: expected 1 to 1000").doesNotContain("Exception");
   }
 
   @Test

@@ -53,22 +53,38 @@ public final class PoisoningBenchmark {
   /**
    * A backdoor's success on held-out triggered inputs of other classes, for a logistic
    * regression trained on the poisoned training part with no filter, with the rows the scan flags
-   * removed, and with exactly the poisoned rows removed.
+   * removed, and with exactly the poisoned rows removed. Each of {@code splits} draws has its own
+   * 70/30 split and poisoned rows, and the rates are means over the draws: one draw's gap between
+   * the data filter and the perfect one moves by 0.02-0.05 (a few held-out inputs change sides),
+   * as much as the target allows, so it is given with a 95% confidence interval over the draws.
+   * The columns that need every detector (the label ones train forests and regions) are averaged
+   * over the first {@code fullSplits} draws only.
    *
    * @param dataset the data set
    * @param rate the share of training rows poisoned
+   * @param splits draws averaged
+   * @param fullSplits the first draws also scanned with every detector
    * @param noFilter attack success without filtering
-   * @param scanFilter attack success after removing every row the scan flags
+   * @param scanFilter attack success after removing every row the scan flags (first {@code
+   *     fullSplits} draws)
    * @param dataFilter attack success after removing the rows the data detectors flag (outlier,
    *     duplicate, trigger), keeping the label-noise flags for review
    * @param perfectFilter attack success after removing exactly the poisoned rows
-   * @param removed rows the scan removed, of {@code trainRows}
+   * @param scanGap {@code scanFilter - perfectFilter}, both on the first {@code fullSplits} draws
+   * @param dataGapHalfWidth half-width of the 95% confidence interval (Student t over the draws)
+   *     of the mean of {@code dataFilter - perfectFilter}, NaN for one draw
+   * @param removed rows the scan removed, of {@code trainRows} (mean of the first {@code
+   *     fullSplits} draws)
+   * @param cleanDataRemoved clean rows the data detectors removed (mean over the draws)
    * @param trainRows rows of the training part
-   * @param poisonedRemoved poisoned rows the scan removed, of {@code poisoned}
-   * @param poisoned poisoned rows in the training part
+   * @param poisonedDataRemoved poisoned rows the data detectors removed, of {@code poisoned},
+   *     over all draws
+   * @param poisoned poisoned rows in the training parts, over all draws
    */
-  public record Backdoor(String dataset, double rate, double noFilter, double scanFilter,
-      double dataFilter, double perfectFilter, int removed, int trainRows, int poisonedRemoved, int poisoned) {}
+  public record Backdoor(String dataset, double rate, int splits, int fullSplits, double noFilter,
+      double scanFilter, double dataFilter, double perfectFilter, double scanGap,
+      double dataGapHalfWidth, double removed, double cleanDataRemoved, int trainRows,
+      int poisonedDataRemoved, int poisoned) {}
 
   /**
    * Schema and volume faults on resampled batches, checked by {@link Validator} against a schema
@@ -102,10 +118,11 @@ public final class PoisoningBenchmark {
 
   /**
    * Runs everything on {@code sets} with {@code seed}; label flips are drawn {@code repeats} times
-   * (with derived seeds) and their rates averaged.
+   * (with derived seeds) and their rates averaged; each backdoor rate is measured on {@code
+   * splits} seeded 70/30 splits, the first {@code repeats} of them also with every detector.
    */
-  public static Report run(List<DataSet> sets, long seed, int repeats, Scan.Options options)
-      throws BadInputException {
+  public static Report run(List<DataSet> sets, long seed, int repeats, int splits,
+      Scan.Options options) throws BadInputException {
     List<Detection> detections = new ArrayList<>();
     List<Backdoor> backdoors = new ArrayList<>();
     List<Batches> batches = new ArrayList<>();
@@ -144,7 +161,7 @@ public final class PoisoningBenchmark {
         detections.add(detect(ds, e.getKey(), e.getValue(), options));
       }
       for (double rate : new double[] {0.01, 0.03}) {
-        backdoors.add(backdoor(ds, trigger, rate, s + 7, options));
+        backdoors.add(backdoor(ds, trigger, rate, s, splits, Math.min(repeats, splits), options));
       }
       batches.add(batches(ds, s + 8));
     }
@@ -189,8 +206,47 @@ public final class PoisoningBenchmark {
     };
   }
 
-  private static Backdoor backdoor(DataSet ds, Attacks.Trigger trigger, double rate, long seed,
-      Scan.Options options) throws BadInputException {
+  private static Backdoor backdoor(DataSet ds, Attacks.Trigger trigger, double rate, long s,
+      int splits, int fullSplits, Scan.Options options) throws BadInputException {
+    double[] sum = new double[6];
+    double[] gaps = new double[splits];
+    double scanGap = 0;
+    int trainRows = 0;
+    int poisonedRemoved = 0;
+    int poisoned = 0;
+    for (int rep = 0; rep < splits; rep++) {
+      // The first draw is the single split measured before the draws were repeated.
+      Split one = backdoorSplit(ds, trigger, rate, s + 100L * rep + 7, rep < fullSplits, options);
+      for (int k = 0; k < sum.length; k++) {
+        sum[k] += rep < fullSplits || !FULL_ONLY[k] ? one.rates()[k] : 0;
+      }
+      gaps[rep] = one.rates()[2] - one.rates()[3];
+      scanGap += rep < fullSplits ? (one.rates()[1] - one.rates()[3]) / fullSplits : 0;
+      trainRows = one.trainRows();
+      poisonedRemoved += one.poisonedDataRemoved();
+      poisoned += one.poisoned();
+    }
+    double[] mean = new double[sum.length];
+    for (int k = 0; k < sum.length; k++) {
+      mean[k] = sum[k] / (FULL_ONLY[k] ? fullSplits : splits);
+    }
+    return new Backdoor(ds.name(), rate, splits, fullSplits, mean[0], mean[1], mean[2], mean[3],
+        scanGap, Metrics.meanHalfWidth95(gaps), mean[4], mean[5], trainRows, poisonedRemoved,
+        poisoned);
+  }
+
+  /** Which of a {@link Split}'s rates need every detector. */
+  private static final boolean[] FULL_ONLY = {false, true, false, false, true, false};
+
+  /**
+   * One backdoor draw: rates {no filter, scan filter, data filter, perfect filter, rows the scan
+   * removed, clean rows the data detectors removed}; the second and fifth are NaN unless every
+   * detector ran.
+   */
+  private record Split(double[] rates, int trainRows, int poisonedDataRemoved, int poisoned) {}
+
+  private static Split backdoorSplit(DataSet ds, Attacks.Trigger trigger, double rate, long seed,
+      boolean everyDetector, Scan.Options options) throws BadInputException {
     SplittableRandom rnd = new SplittableRandom(seed);
     int n = ds.table().rows().size();
     int[] order = new int[n];
@@ -206,7 +262,11 @@ public final class PoisoningBenchmark {
     Attacks.Poisoned p = Attacks.backdoor(trainTable, ds.label(), trigger, rate, seed + 1);
     Encoder enc = Encoder.fit(p.table(), ds.label(), ds.kinds(), Set.of());
     Encoded data = enc.encode(p.table());
-    Scan.Result scan = Scan.run(data, Detectors.defaults(), options);
+    List<Detector> detectors = Detectors.defaults();
+    if (!everyDetector) {
+      detectors = detectors.stream().filter(d -> DATA_DETECTORS.contains(d.name())).toList();
+    }
+    Scan.Result scan = Scan.run(data, detectors, options);
     boolean[] flagged = scan.flaggedByAny();
     boolean[] keepData = new boolean[data.rows()];
     Arrays.fill(keepData, true);
@@ -231,17 +291,22 @@ public final class PoisoningBenchmark {
     boolean[] keepScan = new boolean[data.rows()];
     boolean[] keepPerfect = new boolean[data.rows()];
     int removed = 0;
+    int cleanDataRemoved = 0;
     int poisonedRemoved = 0;
     for (int i = 0; i < data.rows(); i++) {
       keepScan[i] = !flagged[i];
       keepPerfect[i] = !p.poisoned()[i];
       removed += flagged[i] ? 1 : 0;
-      poisonedRemoved += flagged[i] && p.poisoned()[i] ? 1 : 0;
+      cleanDataRemoved += !keepData[i] && !p.poisoned()[i] ? 1 : 0;
+      poisonedRemoved += !keepData[i] && p.poisoned()[i] ? 1 : 0;
     }
-    return new Backdoor(ds.name(), rate, success(data, null, probe, target),
-        success(data, keepScan, probe, target), success(data, keepData, probe, target),
-        success(data, keepPerfect, probe, target),
-        removed, data.rows(), poisonedRemoved, p.count());
+    double[] rates = {
+      success(data, null, probe, target),
+      everyDetector ? success(data, keepScan, probe, target) : Double.NaN,
+      success(data, keepData, probe, target), success(data, keepPerfect, probe, target),
+      everyDetector ? removed : Double.NaN, cleanDataRemoved
+    };
+    return new Split(rates, data.rows(), poisonedRemoved, p.count());
   }
 
   private static double success(Encoded data, boolean[] keep, Encoded probe, int target) {
@@ -412,16 +477,27 @@ public final class PoisoningBenchmark {
     }
     sb.append("\nBackdoor: attack success (held-out inputs of other classes with the trigger,"
         + " classified as the attacker's label by a logistic regression trained on the"
-        + " training part).\n\n");
-    sb.append("| data set | poisoned | no filter | all flags removed | data flags removed |"
-        + " perfect filter | gap (all / data) | rows removed (all flags) | poisoned rows removed |"
-        + "\n|---|---|---|---|---|---|---|---|---|\n");
+        + " training part), mean over seeded 70/30 splits; the data gap with its 95% confidence"
+        + " interval over the splits. \"All flags\" needs every detector and is measured on the"
+        + " first splits only (in brackets); its gap is against the perfect filter on"
+        + " those.\n\n");
+    sb.append("| data set | poisoned | splits (all flags) | no filter | all flags removed |"
+        + " data flags removed | perfect filter | gap (all) | gap (data), 95% CI |"
+        + " rows removed (all flags) | clean rows removed (data flags) |"
+        + " poisoned rows removed (data flags, all splits) |"
+        + "\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (Backdoor b : r.backdoors()) {
+      double gap = b.dataFilter() - b.perfectFilter();
       sb.append(String.format(Locale.ROOT,
-          "| %s | %.0f%% | %s | %s | %s | %s | %s / %s | %d of %d | %d of %d |%n",
-          b.dataset(), b.rate() * 100, f3(b.noFilter()), f3(b.scanFilter()), f3(b.dataFilter()),
-          f3(b.perfectFilter()), f3(b.scanFilter() - b.perfectFilter()),
-          f3(b.dataFilter() - b.perfectFilter()), b.removed(), b.trainRows(), b.poisonedRemoved(),
+          "| %s | %.0f%% | %d (%d) | %s | %s | %s | %s | %s | %s | %.1f of %d | %.1f"
+              + " | %d of %d |%n",
+          b.dataset(), b.rate() * 100, b.splits(), b.fullSplits(), f3(b.noFilter()),
+          f3(b.scanFilter()), f3(b.dataFilter()), f3(b.perfectFilter()),
+          f3(b.scanGap()),
+          Double.isNaN(b.dataGapHalfWidth()) ? f3(gap)
+              : f3(gap) + " [" + f3(gap - b.dataGapHalfWidth()) + ", "
+                  + f3(gap + b.dataGapHalfWidth()) + "]",
+          b.removed(), b.trainRows(), b.cleanDataRemoved(), b.poisonedDataRemoved(),
           b.poisoned()));
     }
     sb.append("\nSchema and volume faults (Validator, schema inferred from the clean data):"

@@ -26,6 +26,19 @@ class MetricsTest {
   }
 
   @Test
+  void confidenceIntervalOfAMean() {
+    // Mean 2, sample standard deviation 1, t(2 df) = 4.303: 4.303 / sqrt(3).
+    assertThat(Metrics.meanHalfWidth95(new double[] {1, 2, 3}))
+        .isCloseTo(4.303 / Math.sqrt(3), within(1e-9));
+    assertThat(Metrics.meanHalfWidth95(new double[] {0.5})).isNaN();
+    assertThat(Metrics.meanHalfWidth95(new double[] {0.2, 0.2, 0.2}))
+        .isCloseTo(0, within(1e-12));
+    // Above the table: the expansion against R's qt(0.975, df).
+    assertThat(Metrics.t975(40)).isCloseTo(2.021075, within(1e-3));
+    assertThat(Metrics.t975(99)).isCloseTo(1.984217, within(1e-3));
+  }
+
+  @Test
   void logisticRegressionSeparatesSeparableData() {
     double[][] x = {{-2, 0}, {-1, 1}, {-1.5, -1}, {2, 0}, {1, -1}, {1.5, 1}};
     int[] y = {0, 0, 0, 1, 1, 1};
