@@ -115,6 +115,7 @@ public final class Profiler {
   }
 
   private static Outcome outcome(Path file, MessageDigest sha, long rows, Visitor v) {
+    v.columns.forEach(ColumnProfile::flush); // before the profile is shared: no later writes
     Profile p = new Profile(rows,
         List.of(new Profile.Source(file.getFileName().toString(), Digest.ofRaw(sha.digest()),
             rows)),
@@ -327,6 +328,7 @@ public final class Profiler {
     private final Schema schema;
     private final List<ColumnProfile> columns = new ArrayList<>();
     private ColumnProfile[] byIndex = new ColumnProfile[0];
+    private String[] canonical = new String[0];
     private Validator.Session session;
 
     Visitor(String name, Schema schema) {
@@ -379,17 +381,31 @@ public final class Profiler {
     void header(List<String> header) {
       header.forEach(h -> columns.add(new ColumnProfile(h)));
       byIndex = columns.toArray(new ColumnProfile[0]);
+      canonical = new String[header.size()];
       if (schema != null) {
         session = Validator.start(schema, name, header);
+        // A categorical cell is then the schema's own instance of its value, which the schema
+        // check finds by identity.
+        for (int i = 0; i < header.size(); i++) {
+          schema.column(header.get(i))
+              .filter(c -> c.type() == Schema.Type.CATEGORICAL)
+              .map(c -> {
+                var instances = new java.util.HashMap<String, String>();
+                c.values().forEach(x -> instances.put(x, x));
+                return instances;
+              })
+              .ifPresent(byIndex[i]::canonical);
+        }
       }
     }
 
     void row(long row, long line, String[] cells, int[] kinds, double[] values, long[] hashes) {
+      String[] same = canonical;
       for (int i = 0; i < cells.length; i++) {
-        byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
+        same[i] = byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
       }
       if (session != null) {
-        session.row(row, line, cells, kinds, values);
+        session.row(row, line, same, kinds, values);
       }
     }
   }
