@@ -40,7 +40,7 @@ public final class ColumnProfile {
 
   ColumnProfile(String name) {
     this(name, new HyperLogLog(), new KllSketch(), new FrequentItems());
-    text = new TextValues(items.capacity());
+    text = new TextValues(items.capacity(), distinct);
   }
 
   private ColumnProfile(String name, HyperLogLog distinct, KllSketch numbers, FrequentItems items) {
@@ -79,8 +79,9 @@ public final class ColumnProfile {
         if (text != null) {
           int slot = text.slot(cell);
           if (slot >= 0) {
+            // The distinct-count sketch took this value's hash when it was first seen; adding it
+            // again changes nothing, so only the count moves.
             text.counts[slot]++;
-            distinct.addHash(text.hashes[slot]);
             return text.keys[slot];
           }
           flush();
@@ -119,11 +120,12 @@ public final class ColumnProfile {
   }
 
   /**
-   * A column's distinct text values with their counts, while there are at most the frequent-items
+   * A column's distinct text values with their counts (each added to the distinct-count sketch
+   * when first seen), while there are at most the frequent-items
    * capacity of them, each at most {@link FrequentItems#MAX_ITEM_CHARS} long. Misra–Gries keeps
    * every value of such a stream with its exact count whatever the order, so adding these counts
    * to the summary at the end gives the summary that adding each cell would have given. A text
-   * cell costs one lookup here (count, distinct-count hash and one instance per value) instead of
+   * cell costs one lookup here (count and one instance per value) instead of
    * one in the summary's map and one in a schema's category set.
    *
    * <p>The table is first indexed by a hash of a few characters (the length, the first, middle
@@ -136,14 +138,16 @@ public final class ColumnProfile {
 
     private final int max;
     String[] keys = new String[16];
-    long[] hashes = new long[16];
     long[] counts = new long[16];
     private int size;
     private boolean fullHash;
     Map<String, String> canonical = Map.of();
 
-    TextValues(int max) {
+    private final HyperLogLog distinct;
+
+    TextValues(int max, HyperLogLog distinct) {
       this.max = max;
+      this.distinct = distinct;
     }
 
     private int hash(String v) {
@@ -179,17 +183,15 @@ public final class ColumnProfile {
       }
       String key = canonical.getOrDefault(v, v);
       keys[i] = key;
-      hashes[i] = Hashing.hash(key);
       size++;
+      distinct.addHash(Hashing.hash(key));
       return i;
     }
 
     private void rehash(int n) {
       String[] oldKeys = keys;
-      long[] oldHashes = hashes;
       long[] oldCounts = counts;
       keys = new String[n];
-      hashes = new long[n];
       counts = new long[n];
       for (int j = 0; j < oldKeys.length; j++) {
         if (oldKeys[j] != null) {
@@ -198,7 +200,6 @@ public final class ColumnProfile {
             i = (i + 1) & (n - 1);
           }
           keys[i] = oldKeys[j];
-          hashes[i] = oldHashes[j];
           counts[i] = oldCounts[j];
         }
       }
