@@ -37,6 +37,7 @@ public final class ColumnProfile {
   private final FrequentItems items;
   /** Text values counted but not yet in {@link #items}; null once they are. */
   private TextValues text;
+  private boolean feedNumbers;
 
   ColumnProfile(String name) {
     this(name, new HyperLogLog(), new KllSketch(), new FrequentItems());
@@ -70,7 +71,9 @@ public final class ColumnProfile {
         } else {
           decimals++;
         }
-        numbers.update(value);
+        if (!feedNumbers) {
+          numbers.update(value);
+        }
         distinct.addHash(hash);
         return cell;
       }
@@ -90,6 +93,19 @@ public final class ColumnProfile {
         return cell;
       }
     }
+  }
+
+  /**
+   * From now on {@link #add} leaves a number's quantile sketch update to the caller, which makes
+   * it with {@link #updateNumber} in the same order (see {@link NumberFeed}).
+   */
+  void feedNumbers() {
+    feedNumbers = true;
+  }
+
+  /** Adds a number to the quantile sketch only: the other half of {@link #add} when fed. */
+  void updateNumber(double value) {
+    numbers.update(value);
   }
 
   /**

@@ -59,8 +59,13 @@ public final class Profiler {
     Visitor v = new Visitor(file.toString(), schema);
     int threads = Integer.getInteger(THREADS_PROPERTY, DEFAULT_THREADS);
     if (threads <= 1) {
-      long rows = new CsvReader(options).stream(file, v.inline(), sha);
-      return outcome(file, sha, rows, v);
+      try {
+        long rows = new CsvReader(options).stream(file, v.inline(), sha);
+        v.finish();
+        return outcome(file, sha, rows, v);
+      } finally {
+        v.close();
+      }
     }
     Visitor v2 = new Visitor(file.toString(), schema);
     Pipe pipe = new Pipe(threads == 2 ? 1 : 2);
@@ -329,6 +334,8 @@ public final class Profiler {
     private final List<ColumnProfile> columns = new ArrayList<>();
     private ColumnProfile[] byIndex = new ColumnProfile[0];
     private String[] canonical = new String[0];
+    /** The quantile sketches' feed in the one-thread mode; null otherwise. */
+    private NumberFeed feed;
     private Validator.Session session;
 
     Visitor(String name, Schema schema) {
@@ -346,6 +353,10 @@ public final class Profiler {
         @Override
         public void header(List<String> columns) {
           Visitor.this.header(columns);
+          feed = new NumberFeed(byIndex);
+          for (ColumnProfile c : byIndex) {
+            c.feedNumbers();
+          }
           kinds = new int[columns.size()];
           values = new double[columns.size()];
           hashes = new long[columns.size()];
@@ -399,10 +410,27 @@ public final class Profiler {
       }
     }
 
+    /** Waits for the quantile sketches, if they are fed on another thread. */
+    void finish() throws IOException {
+      if (feed != null) {
+        feed.finish();
+      }
+    }
+
+    void close() {
+      if (feed != null) {
+        feed.close();
+      }
+    }
+
     void row(long row, long line, String[] cells, int[] kinds, double[] values, long[] hashes) {
       String[] same = canonical;
+      NumberFeed f = feed;
       for (int i = 0; i < cells.length; i++) {
         same[i] = byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
+        if (f != null && kinds[i] != Numbers.NOT_A_NUMBER) {
+          f.add(i, values[i]);
+        }
       }
       if (session != null) {
         session.row(row, line, same, kinds, values);

@@ -42,8 +42,9 @@ class ProfileTest {
 
   /**
    * Text counts kept aside while a column has few distinct values give the summaries that adding
-   * each cell gives: below, at and beyond the frequent-items capacity, with values past its length
-   * limit, with colliding short hashes, and with numbers and empty cells between them.
+   * each cell gives (and so do numbers fed to their sketches in blocks): below, at and beyond the
+   * frequent-items capacity, with values past its length limit, with colliding short hashes, and
+   * with numbers and empty cells between them.
    */
   @ParameterizedTest
   @ValueSource(ints = {1, 127, 128, 129, 400})
@@ -82,6 +83,13 @@ class ProfileTest {
     }
     hll.merge(numbers);
     assertThat(t.distinct()).isEqualTo(hll.estimate());
+    // The numbers' quantile sketch, fed on another thread in blocks, is the one built in order.
+    var kll = new dev.bastion.data.sketch.KllSketch();
+    for (int i = 0; i < 5000; i++) {
+      kll.update(i);
+    }
+    assertThat(Profiler.profile(f, CsvReader.Options.STREAMING).column("n").orElseThrow()
+        .numbers().toBytes()).isEqualTo(kll.toBytes());
   }
 
   @Test
