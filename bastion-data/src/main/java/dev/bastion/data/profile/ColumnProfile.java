@@ -37,7 +37,8 @@ public final class ColumnProfile {
   private final FrequentItems items;
   /** Text values counted but not yet in {@link #items}; null once they are. */
   private TextValues text;
-  private boolean feedNumbers;
+  /** The fed numbers' distinct count, written by the feed's thread; null when not fed. */
+  private HyperLogLog numberDistinct;
 
   ColumnProfile(String name) {
     this(name, new HyperLogLog(), new KllSketch(), new FrequentItems());
@@ -71,10 +72,10 @@ public final class ColumnProfile {
         } else {
           decimals++;
         }
-        if (!feedNumbers) {
+        if (numberDistinct == null) {
           numbers.update(value);
+          distinct.addHash(hash);
         }
-        distinct.addHash(hash);
         return cell;
       }
       default -> {
@@ -87,7 +88,7 @@ public final class ColumnProfile {
             text.counts[slot]++;
             return text.keys[slot];
           }
-          flush();
+          flushText();
         }
         distinct.addHash(items.updateAndHash(cell));
         return cell;
@@ -96,16 +97,24 @@ public final class ColumnProfile {
   }
 
   /**
-   * From now on {@link #add} leaves a number's quantile sketch update to the caller, which makes
-   * it with {@link #updateNumber} in the same order (see {@link NumberFeed}).
+   * From now on {@link #add} leaves a number's sketches to the caller (its {@code hash} is not
+   * used), which updates them with {@link #updateNumber} in the same order, on another thread
+   * (see {@link NumberFeed}); then {@link #flush} on this one.
    */
   void feedNumbers() {
-    feedNumbers = true;
+    if (numberDistinct == null) {
+      numberDistinct = new HyperLogLog(distinct.precision());
+    }
   }
 
-  /** Adds a number to the quantile sketch only: the other half of {@link #add} when fed. */
+  /**
+   * The other half of {@link #add} for a fed number: its quantile sketch, and its distinct count
+   * in a sketch of its own (the registers' maximum with the text values' sketch, taken by {@link
+   * #flush}, is the sketch of both).
+   */
   void updateNumber(double value) {
     numbers.update(value);
+    numberDistinct.addHash(Hashing.hash(value));
   }
 
   /**
@@ -119,10 +128,20 @@ public final class ColumnProfile {
   }
 
   /**
-   * Moves the counts held in {@link #text} to {@link #items} and stops using it: the summary is
-   * then exactly what adding each cell to it would have made.
+   * Moves the counts held in {@link #text} to {@link #items} and stops using it, and the fed
+   * numbers' distinct count into {@link #distinct}: the sketches are then exactly what adding
+   * each cell to them would have made. After the feed has finished, if numbers were fed.
    */
   void flush() {
+    if (numberDistinct != null) {
+      distinct.merge(numberDistinct);
+      numberDistinct = null;
+    }
+    flushText();
+  }
+
+  /** The text half of {@link #flush}, which may come at any time on the reading thread. */
+  private void flushText() {
     TextValues t = text;
     if (t == null) {
       return;
@@ -274,6 +293,7 @@ public final class ColumnProfile {
 
   /** Estimated distinct non-empty values. */
   public double distinct() {
+    flush();
     return distinct.estimate();
   }
 

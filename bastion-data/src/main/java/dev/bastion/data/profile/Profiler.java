@@ -364,12 +364,9 @@ public final class Profiler {
 
         @Override
         public void row(long row, long line, String[] cells) {
+          // A number's hash is taken on the feed's thread (ColumnProfile.updateNumber).
           for (int i = 0; i < cells.length; i++) {
-            int kind = Numbers.classify(cells[i], values, i);
-            kinds[i] = kind;
-            if (kind != Numbers.NOT_A_NUMBER) {
-              hashes[i] = Hashing.hash(values[i]);
-            }
+            kinds[i] = Numbers.classify(cells[i], values, i);
           }
           Visitor.this.row(row, line, cells, kinds, values, hashes);
         }
