@@ -82,6 +82,7 @@ public final class Validator {
     private final int[] index;
     private final Schema.Column[] columns;
     private final Categories[] allowed;
+    private final Schema.Type[] types;
     private final boolean headerOk;
     private final List<Issue> issues = new ArrayList<>();
     private final int[] kinds;
@@ -97,7 +98,9 @@ public final class Validator {
       this.index = new int[schema.columns().size()];
       this.columns = schema.columns().toArray(new Schema.Column[0]);
       this.allowed = new Categories[columns.length];
+      this.types = new Schema.Type[columns.length];
       for (int i = 0; i < columns.length; i++) {
+        types[i] = columns[i].type();
         if (columns[i].type() == Schema.Type.CATEGORICAL) {
           allowed[i] = new Categories(columns[i].values());
         }
@@ -146,8 +149,29 @@ public final class Validator {
         Schema.Column c = columns[i];
         int at = index[i];
         String v = cells[at];
-        if (allowed[i] != null && allowed[i].contains(v)) {
-          continue; // the common case of a categorical cell, without the general check
+        // The common cases first, without the general check: an allowed category, a number in
+        // range.
+        switch (types[i]) {
+          case CATEGORICAL -> {
+            if (allowed[i].contains(v)) {
+              continue;
+            }
+          }
+          case INTEGER -> {
+            if (kinds[at] == Numbers.INTEGER_KIND && values[at] >= c.min()
+                && values[at] <= c.max()) {
+              continue;
+            }
+          }
+          case NUMBER -> {
+            if (kinds[at] != Numbers.NOT_A_NUMBER && values[at] >= c.min()
+                && values[at] <= c.max()) {
+              continue;
+            }
+          }
+          case PURPOSES -> {
+            // the general check
+          }
         }
         String problem = check(c, v, kinds[at], values[at]);
         if (problem != null) {
