@@ -133,8 +133,8 @@ final class DataBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "validate (schema + profile + drift): %s rows/s, median %.0f%n",
           list(validate), x2);
       out.printf(Locale.ROOT, "parse only: %s rows/s, median %.0f%n", list(parse), y);
-      out.printf(Locale.ROOT, "cpu per pass (all threads, incl. GC): profile %.1f s, validate %.1f s,"
-              + " parse only %.1f s; load average before %.2f, after %.2f%n",
+      out.printf(Locale.ROOT, "cpu per pass (all threads, incl. GC): profile %.2f s, validate %.2f s,"
+              + " parse only %.2f s; load average before %.2f, after %.2f%n",
           cpu[0] / 1e9 / runs, cpu[1] / 1e9 / runs, cpu[2] / 1e9 / runs, load,
           os.getSystemLoadAverage());
       out.printf(Locale.ROOT, "heap: limit %.0f MiB, peak used %.1f MiB%n",

@@ -178,8 +178,15 @@ public final class CsvReader {
     String name = file.toString();
     checkFile(file, name);
     try (InputStream raw = Files.newInputStream(file)) {
-      InputStream in = digest == null ? raw : new java.security.DigestInputStream(raw, digest);
-      return stream(in, name, visitor);
+      if (digest == null) {
+        return stream(raw, name, visitor);
+      }
+      // The hashing runs beside the parsing, on the same bytes.
+      try (DigestingInputStream in = new DigestingInputStream(raw, digest)) {
+        long rows = stream(in, name, visitor);
+        in.finish();
+        return rows;
+      }
     }
   }
 

@@ -73,6 +73,9 @@ public final class Numbers {
     }
     boolean negative = false;
     char c = s.charAt(0);
+    if (c > '9') {
+      return NOT_A_NUMBER; // a letter, most often: no number starts above the digits
+    }
     if (c == '+' || c == '-') {
       negative = c == '-';
       i++;

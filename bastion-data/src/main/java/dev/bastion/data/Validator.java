@@ -80,6 +80,9 @@ public final class Validator {
     private final Schema schema;
     private final String file;
     private final int[] index;
+    private final Schema.Column[] columns;
+    private final Categories[] allowed;
+    private final Schema.Type[] types;
     private final boolean headerOk;
     private final List<Issue> issues = new ArrayList<>();
     private final int[] kinds;
@@ -93,6 +96,15 @@ public final class Validator {
       this.schema = schema;
       this.file = file;
       this.index = new int[schema.columns().size()];
+      this.columns = schema.columns().toArray(new Schema.Column[0]);
+      this.allowed = new Categories[columns.length];
+      this.types = new Schema.Type[columns.length];
+      for (int i = 0; i < columns.length; i++) {
+        types[i] = columns[i].type();
+        if (columns[i].type() == Schema.Type.CATEGORICAL) {
+          allowed[i] = new Categories(columns[i].values());
+        }
+      }
       boolean ok = true;
       for (int i = 0; i < index.length; i++) {
         Schema.Column c = schema.columns().get(i);
@@ -134,9 +146,34 @@ public final class Validator {
       }
       boolean bad = false;
       for (int i = 0; i < index.length; i++) {
-        Schema.Column c = schema.columns().get(i);
+        Schema.Column c = columns[i];
         int at = index[i];
-        String problem = check(c, cells[at], kinds[at], values[at]);
+        String v = cells[at];
+        // The common cases first, without the general check: an allowed category, a number in
+        // range.
+        switch (types[i]) {
+          case CATEGORICAL -> {
+            if (allowed[i].contains(v)) {
+              continue;
+            }
+          }
+          case INTEGER -> {
+            if (kinds[at] == Numbers.INTEGER_KIND && values[at] >= c.min()
+                && values[at] <= c.max()) {
+              continue;
+            }
+          }
+          case NUMBER -> {
+            if (kinds[at] != Numbers.NOT_A_NUMBER && values[at] >= c.min()
+                && values[at] <= c.max()) {
+              continue;
+            }
+          }
+          case PURPOSES -> {
+            // the general check
+          }
+        }
+        String problem = check(c, v, kinds[at], values[at]);
         if (problem != null) {
           add(new Issue(file, line, row, c.name(), problem));
           bad = true;
@@ -177,6 +214,41 @@ public final class Validator {
       if (issues.size() < MAX_ISSUES) {
         issues.add(issue);
       }
+    }
+  }
+
+  /**
+   * A categorical column's values, for the per-cell check: an open-addressing table that finds a
+   * cell by identity first, so a caller that passes the schema's own instances (as {@link
+   * dev.bastion.data.profile.Profiler} does) skips comparing characters.
+   */
+  private static final class Categories {
+    private final String[] keys;
+    private final int[] codes;
+
+    Categories(java.util.Set<String> values) {
+      int n = Integer.highestOneBit(Math.max(4, values.size() * 4) - 1) * 2;
+      keys = new String[n];
+      codes = new int[n];
+      for (String v : values) {
+        int i = v.hashCode() & (n - 1);
+        while (keys[i] != null) {
+          i = (i + 1) & (n - 1);
+        }
+        keys[i] = v;
+        codes[i] = v.hashCode();
+      }
+    }
+
+    boolean contains(String v) {
+      int code = v.hashCode();
+      int mask = keys.length - 1;
+      for (int i = code & mask; keys[i] != null; i = (i + 1) & mask) {
+        if (keys[i] == v || (codes[i] == code && keys[i].equals(v))) {
+          return true;
+        }
+      }
+      return false;
     }
   }
 

@@ -115,6 +115,37 @@ class CsvStreamTest {
     assertThat(s.lines()).isEqualTo(CsvFixtures.lines(t));
   }
 
+  /**
+   * The digest taken beside the parsing is the file's, for files of zero to many hashing blocks
+   * (more than the blocks in flight), and the rows are the ones read without it.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {0, 1, 3_000, 40_000})
+  void digestBesideTheParsingIsTheFiles(int rows, @TempDir Path dir) throws Exception {
+    StringBuilder sb = new StringBuilder("a,b\n");
+    for (int i = 0; i < rows; i++) {
+      sb.append(i).append(",\"v\u00e9 ").append(i * 7919L % 1000).append("\"\n");
+    }
+    byte[] bytes = sb.toString().getBytes(StandardCharsets.UTF_8);
+    Path f = Files.write(dir.resolve("d.csv"), bytes);
+    java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+    List<String> seen = new ArrayList<>();
+    long n = new CsvReader(CsvReader.Options.STREAMING).stream(f, new CsvReader.RowVisitor() {
+      @Override
+      public void header(List<String> c) {}
+
+      @Override
+      public void row(long row, long line, String[] c) {
+        seen.add(String.join("|", c));
+      }
+    }, sha);
+    assertThat(n).isEqualTo(rows);
+    assertThat(sha.digest())
+        .isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    assertThat(seen).isEqualTo(stream(CsvReader.Options.STREAMING, bytes).cells().stream()
+        .map(c -> String.join("|", c)).toList());
+  }
+
   /** An endless line is refused at the field limit after reading about that much, not buffered. */
   @ParameterizedTest
   @ValueSource(strings = {"x", ",", "\""})

@@ -35,9 +35,14 @@ public final class ColumnProfile {
   private final HyperLogLog distinct;
   private final KllSketch numbers;
   private final FrequentItems items;
+  /** Text values counted but not yet in {@link #items}; null once they are. */
+  private TextValues text;
+  /** The fed numbers' distinct count, written by the feed's thread; null when not fed. */
+  private HyperLogLog numberDistinct;
 
   ColumnProfile(String name) {
     this(name, new HyperLogLog(), new KllSketch(), new FrequentItems());
+    text = new TextValues(items.capacity(), distinct);
   }
 
   private ColumnProfile(String name, HyperLogLog distinct, KllSketch numbers, FrequentItems items) {
@@ -50,12 +55,15 @@ public final class ColumnProfile {
   /**
    * Adds one cell, classified by {@link Numbers#classify}, with the {@link Hashing} hash of its
    * value if it is a number (a text cell is hashed here).
+   *
+   * @return the cell, or for a text cell seen before an equal instance kept for it (the one given
+   *     to {@link #canonical} if any), so that a caller can compare it by identity
    */
-  void add(String cell, int kind, double value, long hash) {
+  String add(String cell, int kind, double value, long hash) {
     count++;
     if (cell.isEmpty()) {
       nulls++;
-      return;
+      return cell;
     }
     switch (kind) {
       case Numbers.INTEGER_KIND, Numbers.DECIMAL_KIND -> {
@@ -64,17 +72,178 @@ public final class ColumnProfile {
         } else {
           decimals++;
         }
-        numbers.update(value);
-        distinct.addHash(hash);
+        if (numberDistinct == null) {
+          numbers.update(value);
+          distinct.addHash(hash);
+        }
+        return cell;
       }
       default -> {
         texts++;
+        if (text != null) {
+          int slot = text.slot(cell);
+          if (slot >= 0) {
+            // The distinct-count sketch took this value's hash when it was first seen; adding it
+            // again changes nothing, so only the count moves.
+            text.counts[slot]++;
+            return text.keys[slot];
+          }
+          flushText();
+        }
         distinct.addHash(items.updateAndHash(cell));
+        return cell;
+      }
+    }
+  }
+
+  /**
+   * From now on {@link #add} leaves a number's sketches to the caller (its {@code hash} is not
+   * used), which updates them with {@link #updateNumber} in the same order, on another thread
+   * (see {@link NumberFeed}); then {@link #flush} on this one.
+   */
+  void feedNumbers() {
+    if (numberDistinct == null) {
+      numberDistinct = new HyperLogLog(distinct.precision());
+    }
+  }
+
+  /**
+   * The other half of {@link #add} for a fed number: its quantile sketch, and its distinct count
+   * in a sketch of its own (the registers' maximum with the text values' sketch, taken by {@link
+   * #flush}, is the sketch of both).
+   */
+  void updateNumber(double value) {
+    numbers.update(value);
+    numberDistinct.addHash(Hashing.hash(value));
+  }
+
+  /**
+   * Text cells equal to a key of {@code instances} are kept as its value (one instance per value)
+   * from now on.
+   */
+  void canonical(Map<String, String> instances) {
+    if (text != null) {
+      text.canonical = instances;
+    }
+  }
+
+  /**
+   * Moves the counts held in {@link #text} to {@link #items} and stops using it, and the fed
+   * numbers' distinct count into {@link #distinct}: the sketches are then exactly what adding
+   * each cell to them would have made. After the feed has finished, if numbers were fed.
+   */
+  void flush() {
+    if (numberDistinct != null) {
+      distinct.merge(numberDistinct);
+      numberDistinct = null;
+    }
+    flushText();
+  }
+
+  /** The text half of {@link #flush}, which may come at any time on the reading thread. */
+  private void flushText() {
+    TextValues t = text;
+    if (t == null) {
+      return;
+    }
+    text = null;
+    for (int i = 0; i < t.keys.length; i++) {
+      if (t.keys[i] != null) {
+        items.update(t.keys[i], t.counts[i]);
+      }
+    }
+  }
+
+  /**
+   * A column's distinct text values with their counts (each added to the distinct-count sketch
+   * when first seen), while there are at most the frequent-items
+   * capacity of them, each at most {@link FrequentItems#MAX_ITEM_CHARS} long. Misra–Gries keeps
+   * every value of such a stream with its exact count whatever the order, so adding these counts
+   * to the summary at the end gives the summary that adding each cell would have given. A text
+   * cell costs one lookup here (count and one instance per value) instead of
+   * one in the summary's map and one in a schema's category set.
+   *
+   * <p>The table is first indexed by a hash of a few characters (the length, the first, middle
+   * and last), which is cheaper than {@link String#hashCode} of every new cell; should that hash
+   * put many values in one run (more than {@value #LONGEST_RUN} slots searched), the table is
+   * rebuilt on {@link String#hashCode}, so the cost per cell stays bounded whatever the values.
+   */
+  private static final class TextValues {
+    private static final int LONGEST_RUN = 8;
+
+    private final int max;
+    String[] keys = new String[16];
+    long[] counts = new long[16];
+    private int size;
+    private boolean fullHash;
+    Map<String, String> canonical = Map.of();
+
+    private final HyperLogLog distinct;
+
+    TextValues(int max, HyperLogLog distinct) {
+      this.max = max;
+      this.distinct = distinct;
+    }
+
+    private int hash(String v) {
+      if (fullHash) {
+        return v.hashCode() * 0x9e3779b9;
+      }
+      int n = v.length();
+      return ((((n * 31 + v.charAt(0)) * 31 + v.charAt(n >> 1)) * 31) + v.charAt(n - 1))
+          * 0x9e3779b9;
+    }
+
+    /** The slot of {@code v}, added if new; -1 if it is new and there is no room, or too long. */
+    int slot(String v) {
+      int mask = keys.length - 1;
+      int i = (hash(v) >>> 16) & mask;
+      int run = 0;
+      for (String k; (k = keys[i]) != null; i = (i + 1) & mask) {
+        if (k.equals(v)) {
+          return i;
+        }
+        if (++run > LONGEST_RUN && !fullHash) {
+          fullHash = true;
+          rehash(keys.length);
+          return slot(v);
+        }
+      }
+      if (size == max || v.length() > FrequentItems.MAX_ITEM_CHARS) {
+        return -1;
+      }
+      if (2 * (size + 1) > keys.length) {
+        rehash(keys.length * 2);
+        return slot(v);
+      }
+      String key = canonical.getOrDefault(v, v);
+      keys[i] = key;
+      size++;
+      distinct.addHash(Hashing.hash(key));
+      return i;
+    }
+
+    private void rehash(int n) {
+      String[] oldKeys = keys;
+      long[] oldCounts = counts;
+      keys = new String[n];
+      counts = new long[n];
+      for (int j = 0; j < oldKeys.length; j++) {
+        if (oldKeys[j] != null) {
+          int i = (hash(oldKeys[j]) >>> 16) & (n - 1);
+          while (keys[i] != null) {
+            i = (i + 1) & (n - 1);
+          }
+          keys[i] = oldKeys[j];
+          counts[i] = oldCounts[j];
+        }
       }
     }
   }
 
   void merge(ColumnProfile o) {
+    flush();
+    o.flush();
     count += o.count;
     nulls += o.nulls;
     integers += o.integers;
@@ -86,6 +255,7 @@ public final class ColumnProfile {
   }
 
   ColumnProfile copy() {
+    flush();
     ColumnProfile c = new ColumnProfile(name, distinct.copy(), numbers.copy(), items.copy());
     c.count = count;
     c.nulls = nulls;
@@ -123,6 +293,7 @@ public final class ColumnProfile {
 
   /** Estimated distinct non-empty values. */
   public double distinct() {
+    flush();
     return distinct.estimate();
   }
 
@@ -133,6 +304,7 @@ public final class ColumnProfile {
 
   /** A copy of the text values' frequent items. */
   public FrequentItems items() {
+    flush();
     return items.copy();
   }
 
@@ -159,6 +331,7 @@ public final class ColumnProfile {
   }
 
   JsonNode toJson() {
+    flush();
     ObjectNode o = Json.object();
     o.put("name", name);
     o.put("count", count);

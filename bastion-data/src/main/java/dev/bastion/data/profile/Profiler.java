@@ -59,8 +59,13 @@ public final class Profiler {
     Visitor v = new Visitor(file.toString(), schema);
     int threads = Integer.getInteger(THREADS_PROPERTY, DEFAULT_THREADS);
     if (threads <= 1) {
-      long rows = new CsvReader(options).stream(file, v.inline(), sha);
-      return outcome(file, sha, rows, v);
+      try {
+        long rows = new CsvReader(options).stream(file, v.inline(), sha);
+        v.finish();
+        return outcome(file, sha, rows, v);
+      } finally {
+        v.close();
+      }
     }
     Visitor v2 = new Visitor(file.toString(), schema);
     Pipe pipe = new Pipe(threads == 2 ? 1 : 2);
@@ -115,6 +120,7 @@ public final class Profiler {
   }
 
   private static Outcome outcome(Path file, MessageDigest sha, long rows, Visitor v) {
+    v.columns.forEach(ColumnProfile::flush); // before the profile is shared: no later writes
     Profile p = new Profile(rows,
         List.of(new Profile.Source(file.getFileName().toString(), Digest.ofRaw(sha.digest()),
             rows)),
@@ -327,6 +333,9 @@ public final class Profiler {
     private final Schema schema;
     private final List<ColumnProfile> columns = new ArrayList<>();
     private ColumnProfile[] byIndex = new ColumnProfile[0];
+    private String[] canonical = new String[0];
+    /** The quantile sketches' feed in the one-thread mode; null otherwise. */
+    private NumberFeed feed;
     private Validator.Session session;
 
     Visitor(String name, Schema schema) {
@@ -344,6 +353,10 @@ public final class Profiler {
         @Override
         public void header(List<String> columns) {
           Visitor.this.header(columns);
+          feed = new NumberFeed(byIndex);
+          for (ColumnProfile c : byIndex) {
+            c.feedNumbers();
+          }
           kinds = new int[columns.size()];
           values = new double[columns.size()];
           hashes = new long[columns.size()];
@@ -351,12 +364,9 @@ public final class Profiler {
 
         @Override
         public void row(long row, long line, String[] cells) {
+          // A number's hash is taken on the feed's thread (ColumnProfile.updateNumber).
           for (int i = 0; i < cells.length; i++) {
-            int kind = Numbers.classify(cells[i], values, i);
-            kinds[i] = kind;
-            if (kind != Numbers.NOT_A_NUMBER) {
-              hashes[i] = Hashing.hash(values[i]);
-            }
+            kinds[i] = Numbers.classify(cells[i], values, i);
           }
           Visitor.this.row(row, line, cells, kinds, values, hashes);
         }
@@ -379,17 +389,48 @@ public final class Profiler {
     void header(List<String> header) {
       header.forEach(h -> columns.add(new ColumnProfile(h)));
       byIndex = columns.toArray(new ColumnProfile[0]);
+      canonical = new String[header.size()];
       if (schema != null) {
         session = Validator.start(schema, name, header);
+        // A categorical cell is then the schema's own instance of its value, which the schema
+        // check finds by identity.
+        for (int i = 0; i < header.size(); i++) {
+          schema.column(header.get(i))
+              .filter(c -> c.type() == Schema.Type.CATEGORICAL)
+              .map(c -> {
+                var instances = new java.util.HashMap<String, String>();
+                c.values().forEach(x -> instances.put(x, x));
+                return instances;
+              })
+              .ifPresent(byIndex[i]::canonical);
+        }
+      }
+    }
+
+    /** Waits for the quantile sketches, if they are fed on another thread. */
+    void finish() throws IOException {
+      if (feed != null) {
+        feed.finish();
+      }
+    }
+
+    void close() {
+      if (feed != null) {
+        feed.close();
       }
     }
 
     void row(long row, long line, String[] cells, int[] kinds, double[] values, long[] hashes) {
+      String[] same = canonical;
+      NumberFeed f = feed;
       for (int i = 0; i < cells.length; i++) {
-        byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
+        same[i] = byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
+        if (f != null && kinds[i] != Numbers.NOT_A_NUMBER) {
+          f.add(i, values[i]);
+        }
       }
       if (session != null) {
-        session.row(row, line, cells, kinds, values);
+        session.row(row, line, same, kinds, values);
       }
     }
   }

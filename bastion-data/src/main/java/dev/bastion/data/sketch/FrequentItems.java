@@ -76,13 +76,7 @@ public final class FrequentItems {
    * kept with the counter so that a frequent item is hashed once, not at every occurrence.
    */
   public long updateAndHash(String item) {
-    String key = item;
-    if (item.length() > MAX_ITEM_CHARS) {
-      // Never split a surrogate pair: the cut item must still encode as UTF-8.
-      int cut = Character.isHighSurrogate(item.charAt(MAX_ITEM_CHARS - 1))
-          ? MAX_ITEM_CHARS - 1 : MAX_ITEM_CHARS;
-      key = item.substring(0, cut);
-    }
+    String key = key(item);
     n++;
     long[] c = counters.get(key);
     boolean cut = key != item;
@@ -99,6 +93,45 @@ public final class FrequentItems {
     error++;
     counters.values().removeIf(v -> --v[0] == 0);
     return cut ? Hashing.hash(item) : hash;
+  }
+
+  /** The counter's key for {@code item}: the item, or its first characters if it is too long. */
+  private static String key(String item) {
+    if (item.length() <= MAX_ITEM_CHARS) {
+      return item;
+    }
+    // Never split a surrogate pair: the cut item must still encode as UTF-8.
+    int cut = Character.isHighSurrogate(item.charAt(MAX_ITEM_CHARS - 1))
+        ? MAX_ITEM_CHARS - 1 : MAX_ITEM_CHARS;
+    return item.substring(0, cut);
+  }
+
+  /**
+   * Counts {@code count} occurrences of {@code item}: the same summary as {@code count} calls of
+   * {@link #update(String)} in a row, in one step unless the summary is full and lacks the item.
+   *
+   * @throws IllegalArgumentException if {@code count} is negative
+   */
+  public void update(String item, long count) {
+    if (count < 0) {
+      throw new IllegalArgumentException("count must not be negative");
+    }
+    if (count == 0) {
+      return;
+    }
+    String key = key(item);
+    long[] c = counters.get(key);
+    if (c != null) {
+      c[0] += count;
+      n += count;
+    } else if (counters.size() < m) {
+      counters.put(key, new long[] {count, Hashing.hash(key)});
+      n += count;
+    } else {
+      for (long i = 0; i < count; i++) {
+        updateAndHash(item);
+      }
+    }
   }
 
   /** The estimated count of {@code item} (a lower bound). */

@@ -40,6 +40,58 @@ class ProfileTest {
     return Files.write(tmp.resolve(name), part.toCsv());
   }
 
+  /**
+   * Text counts kept aside while a column has few distinct values give the summaries that adding
+   * each cell gives (and so do numbers fed to their sketches in blocks): below, at and beyond the
+   * frequent-items capacity, with values past its length limit, with colliding short hashes, and
+   * with numbers and empty cells between them.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 127, 128, 129, 400})
+  void textSummariesAreTheCellByCellOnes(int distinct) throws Exception {
+    java.util.Random r = new java.util.Random(distinct);
+    StringBuilder csv = new StringBuilder("t,n\n");
+    var items = new dev.bastion.data.sketch.FrequentItems();
+    var hll = new dev.bastion.data.sketch.HyperLogLog();
+    long texts = 0;
+    for (int i = 0; i < 5000; i++) {
+      int k = (int) Math.min(distinct - 1, Math.abs(r.nextGaussian()) * distinct / 2);
+      // Same length, first, middle and last characters: one short hash for all of them.
+      String v = i % 997 == 5 ? "L" + "x".repeat(300) + k : String.format(
+          java.util.Locale.ROOT, "a%03dm%03dz", k, k);
+      if (i % 11 == 3) {
+        v = "";
+      } else if (i % 13 == 4) {
+        v = Integer.toString(i);
+      } else {
+        items.update(v);
+        hll.addHash(dev.bastion.data.sketch.Hashing.hash(v));
+        texts++;
+      }
+      csv.append(v).append(',').append(i).append('\n');
+    }
+    Path f = Files.writeString(tmp.resolve("t.csv"), csv, StandardCharsets.UTF_8);
+    ColumnProfile t = Profiler.profile(f, CsvReader.Options.STREAMING).column("t").orElseThrow();
+    assertThat(t.texts()).isEqualTo(texts);
+    assertThat(t.items()).isEqualTo(items);
+    assertThat(t.items().toBytes()).isEqualTo(items.toBytes());
+    var numbers = new dev.bastion.data.sketch.HyperLogLog();
+    for (int i = 0; i < 5000; i++) {
+      if (i % 11 != 3 && i % 13 == 4) {
+        numbers.addHash(dev.bastion.data.sketch.Hashing.hash((double) i));
+      }
+    }
+    hll.merge(numbers);
+    assertThat(t.distinct()).isEqualTo(hll.estimate());
+    // The numbers' quantile sketch, fed on another thread in blocks, is the one built in order.
+    var kll = new dev.bastion.data.sketch.KllSketch();
+    for (int i = 0; i < 5000; i++) {
+      kll.update(i);
+    }
+    assertThat(Profiler.profile(f, CsvReader.Options.STREAMING).column("n").orElseThrow()
+        .numbers().toBytes()).isEqualTo(kll.toBytes());
+  }
+
   @Test
   void creditProfileIsExactWhereItCanBe() throws Exception {
     Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
