@@ -40,11 +40,14 @@ public final class Profiler {
   /**
    * Profiles {@code file} and, if {@code schema} is not null, validates it against the schema.
    *
-   * <p>Three threads share the work: one reads and parses the CSV and checks the number grammar;
-   * the caller's thread and a helper profile and validate alternate batches of {@value #BATCH}
-   * rows each, through two queues of at most {@value #QUEUE} batches, so memory stays bounded (a
-   * few thousand rows in flight); the two partial profiles and validations are then merged. The
-   * result is deterministic: batch {@code i} always goes to consumer {@code i % 2}.
+   * <p>By default ({@value #DEFAULT_THREADS} in {@value #THREADS_PROPERTY}) the caller's thread
+   * reads, parses, profiles and validates, while helpers hash the file's blocks and feed the
+   * numbers' quantile sketches in row order. With {@code -Dbastion.profile.threads=2} or {@code 3},
+   * one thread reads and parses the CSV and checks the number grammar, and one or two consumers
+   * profile and validate alternate batches of {@value #BATCH} rows each, through queues of at most
+   * {@value #QUEUE} batches, so memory stays bounded (a few thousand rows in flight); the partial
+   * profiles and validations are then merged. Every mode gives the same result: batch {@code i}
+   * always goes to the same consumer.
    *
    * @throws BadInputException if the file is missing, too large or not CSV
    */
