@@ -3,6 +3,7 @@ package dev.bastion.cli;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.CheckFailedException;
 import dev.bastion.core.InputFiles;
+import dev.bastion.crypto.Identity;
 import dev.bastion.data.CsvReader;
 import dev.bastion.data.Schema;
 import dev.bastion.data.Table;
@@ -76,7 +77,7 @@ final class ModelImportCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     // Checked before anything is read or stored.
-    if (!dev.bastion.crypto.Identity.isName(name)) {
+    if (!Identity.isName(name)) {
       throw new BadInputException("--name '" + name + "': use 1-63 of a-z 0-9 . _ -, starting"
           + " with a letter or digit");
     }

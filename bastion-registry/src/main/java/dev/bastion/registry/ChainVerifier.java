@@ -162,7 +162,7 @@ public final class ChainVerifier {
       ImportedArtifact a;
       try {
         a = ImportedArtifact.parse(v.model().get(), "model " + chain.model());
-      } catch (dev.bastion.core.BadInputException e) {
+      } catch (BadInputException e) {
         throw new VerificationException("chain link 'model': " + e.getMessage(), e);
       }
       if (!a.fileDigest().equals(chain.source())) {

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * An ONNX classifier imported into Bastion, as the registry stores it and the gateway serves it:
@@ -247,7 +248,7 @@ public final class ImportedModel implements Classifier, AutoCloseable {
       }
     }
     // Scores sorted by class name, as a trained model gives them.
-    Map<String, Double> scores = new java.util.TreeMap<>();
+    Map<String, Double> scores = new TreeMap<>();
     for (int k = 0; k < p.length; k++) {
       scores.put(classes.get(k), p[k]);
     }
