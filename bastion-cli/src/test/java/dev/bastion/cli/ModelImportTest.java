@@ -226,8 +226,8 @@ class ModelImportTest {
   @Test
   void aSchemaThatProtectsAColumnIsRefused() throws Exception {
     // Protection and consent belong to a pipeline's ingest: an import does not store such data.
-    String schema = Files.readString(SCHEMA).replaceFirst(
-        "\"name\" : \"texture_mean\",", "\"name\" : \"texture_mean\", \"sensitivity\" : \"encrypt\",");
+    String schema = Files.readString(SCHEMA).replaceFirst("\"name\" : \"texture_mean\",",
+        "\"name\" : \"texture_mean\", \"sensitivity\" : \"encrypt\",");
     Path protectedSchema = tmp.resolve("schema.json");
     Files.writeString(protectedSchema, schema);
     StringWriter err = new StringWriter();

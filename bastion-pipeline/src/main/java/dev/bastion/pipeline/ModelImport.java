@@ -100,7 +100,8 @@ public final class ModelImport {
   public Result run(Request req, Integrity.Invocation inv) throws BastionException, IOException {
     Integrity integrity = home.integrity();
     GatePolicies policies = home.approvedPolicies(inv.actor());
-    String runId = integrity.beginRun(inv, Integrity.IMPORT_ENTRY_POINT, home.allowedRunners(true));
+    String runId =
+        integrity.beginRun(inv, Integrity.IMPORT_ENTRY_POINT, home.allowedRunners(true));
     home.ledger().append(Event.now(EventKind.STAGE_START, inv.actor(), "run",
         "import " + req.name(), "ok", runId,
         Map.of("import", req.name(), "entry_point", inv.entryPoint())));
