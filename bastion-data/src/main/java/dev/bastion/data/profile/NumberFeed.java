@@ -97,35 +97,32 @@ final class NumberFeed implements AutoCloseable {
    * they end when the helper frees a block, which it does unless it failed.
    */
   private Block take() {
-    boolean interrupted = false;
-    try {
-      while (true) {
-        try {
-          Block b = free.poll(100, TimeUnit.MILLISECONDS);
-          if (b != null) {
-            return b;
-          }
-          if (!helper.isAlive()) {
-            throw new IllegalStateException("quantile sketch update failed", failure);
-          }
-        } catch (InterruptedException e) {
-          interrupted = true;
-        }
-      }
-    } finally {
-      if (interrupted) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    return untilDone(() -> free.poll(100, TimeUnit.MILLISECONDS));
   }
 
+  /** Hands a filled block to the helper; waits as {@link #take} does. */
   private void put(Block b) {
+    untilDone(() -> full.offer(b, 100, TimeUnit.MILLISECONDS) ? b : null);
+  }
+
+  /** One timed attempt: its result, or null when it timed out. */
+  @FunctionalInterface
+  private interface Attempt<T> {
+    T run() throws InterruptedException;
+  }
+
+  /**
+   * Repeats {@code attempt} until it gives a result, failing if the helper died meanwhile; an
+   * interrupt is kept for the caller, not obeyed.
+   */
+  private <T> T untilDone(Attempt<T> attempt) {
     boolean interrupted = false;
     try {
       while (true) {
         try {
-          if (full.offer(b, 100, TimeUnit.MILLISECONDS)) {
-            return;
+          T result = attempt.run();
+          if (result != null) {
+            return result;
           }
           if (!helper.isAlive()) {
             throw new IllegalStateException("quantile sketch update failed", failure);
