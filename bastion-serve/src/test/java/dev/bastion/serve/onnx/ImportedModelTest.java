@@ -156,4 +156,42 @@ class ImportedModelTest {
         BreastCancerOnnx.LABELS, schema, "malignant", data))
         .isInstanceOf(BadInputException.class).hasMessageStartingWith("junk.onnx: ");
   }
+
+  @Test
+  void anSklearnStyleModelWithAZipMapOutputImports() throws Exception {
+    // sklearn-onnx's classifier shape: int64 label tensor and a sequence of maps {0: p, 1: q}.
+    Schema three = Schema.parse(("{\"name\":\"three\",\"label\":\"y\",\"rows\":{\"min\":1,"
+        + "\"max\":1000},\"columns\":[{\"name\":\"a\",\"type\":\"number\",\"min\":-9,"
+        + "\"max\":9},{\"name\":\"b\",\"type\":\"number\",\"min\":-9,\"max\":9},"
+        + "{\"name\":\"c\",\"type\":\"number\",\"min\":-9,\"max\":9},"
+        + "{\"name\":\"y\",\"type\":\"categorical\",\"values\":[\"0\",\"1\"]}]}")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8), "three.json");
+    java.util.Random r = new java.util.Random(3);
+    List<Table.Row> rows = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      float[] x = {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian()};
+      double[] p = OnnxFixtures.expected(x, OnnxFixtures.W, OnnxFixtures.B);
+      rows.add(new Table.Row(i + 2, List.of(Float.toString(x[0]), Float.toString(x[1]),
+          Float.toString(x[2]), p[1] > p[0] ? "1" : "0")));
+    }
+    Table t = new Table("three.csv", List.of("a", "b", "c", "y"), rows);
+    try (ImportedModel m = ImportedModel.create(OnnxFixtures.sklearnZipMap(), "sk.onnx",
+        List.of(), three, "1", t)) {
+      assertThat(m.classes()).containsExactly("0", "1");
+      for (Table.Row row : rows.subList(0, 20)) {
+        Map<String, String> in = Map.of("a", row.cells().get(0), "b", row.cells().get(1),
+            "c", row.cells().get(2));
+        float[] x = {Float.parseFloat(row.cells().get(0)), Float.parseFloat(row.cells().get(1)),
+            Float.parseFloat(row.cells().get(2))};
+        Classifier.Result got = m.predict(in, "row");
+        assertThat(got.label()).isEqualTo(row.cells().get(3));
+        assertThat(got.scores().get("1")).isCloseTo(
+            OnnxFixtures.expected(x, OnnxFixtures.W, OnnxFixtures.B)[1],
+            org.assertj.core.data.Offset.offset(1e-5));
+      }
+      try (ImportedModel back = ImportedModel.fromBytes(m.toBytes(), "stored")) {
+        assertThat(back.classes()).containsExactly("0", "1");
+      }
+    }
+  }
 }
