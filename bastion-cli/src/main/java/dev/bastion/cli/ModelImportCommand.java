@@ -1,8 +1,15 @@
 package dev.bastion.cli;
 
+import dev.bastion.attest.modelsign.ModelVerifier;
+import dev.bastion.attest.modelsign.Resource;
+import dev.bastion.attest.modelsign.TrustRoot;
+import dev.bastion.attest.modelsign.VerifiedModel;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
 import dev.bastion.core.CheckFailedException;
+import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
+import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Identity;
 import dev.bastion.data.CsvReader;
 import dev.bastion.data.Schema;
@@ -14,6 +21,7 @@ import dev.bastion.pipeline.ModelImport;
 import dev.bastion.serve.onnx.ImportedModel;
 import dev.bastion.serve.onnx.OnnxModel;
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -47,6 +55,9 @@ import picocli.CommandLine.Parameters;
           + " 2 for bad usage or input (a file that is not a classifier Bastion serves)."
     })
 final class ModelImportCommand implements Callable<Integer> {
+  /** Keys and certificates are small: a bigger file is not one. */
+  private static final long MAX_KEY_BYTES = 1 << 20;
+
   /** Reference data is read whole, to store exactly the bytes evaluated. */
   private static final long MAX_REFERENCE_BYTES = 256L << 20;
 
@@ -69,6 +80,21 @@ final class ModelImportCommand implements Callable<Integer> {
       description = "the class whose probability is the risk score (for the AUC)")
   String positiveClass;
 
+  @Option(names = "--signature", paramLabel = "FILE.sig",
+      description = "an OpenSSF Model Signing bundle over FILE.onnx (files method), checked"
+          + " before anything else with --public-key or --cert-chain; its signer goes into the"
+          + " import's signed provenance")
+  Path signature;
+
+  @Option(names = "--public-key", paramLabel = "PUB.pem",
+      description = "with --signature: the producer's public key")
+  Path publicKey;
+
+  @Option(names = "--cert-chain", paramLabel = "CA.pem",
+      description = "with --signature: CA certificates the signing certificate must chain to"
+          + " (repeatable)")
+  List<Path> certChain = new ArrayList<>();
+
   @Option(names = "--labels", split = ",", paramLabel = "A,B,...",
       description = "the class labels in the order of the model's probability columns (default:"
           + " the model's own map keys, or 0 to C-1)")
@@ -76,6 +102,12 @@ final class ModelImportCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (signature == null && (publicKey != null || !certChain.isEmpty())) {
+      throw new BadInputException("--public-key and --cert-chain go with --signature");
+    }
+    if (signature != null && (publicKey == null) == certChain.isEmpty()) {
+      throw new BadInputException("--signature needs exactly one of --public-key or --cert-chain");
+    }
     // Checked before anything is read or stored.
     if (!Identity.isName(name)) {
       throw new BadInputException("--name '" + name + "': use 1-63 of a-z 0-9 . _ -, starting"
@@ -94,6 +126,7 @@ final class ModelImportCommand implements Callable<Integer> {
       }
     }
     byte[] onnx = InputFiles.read(file, "an ONNX model", OnnxModel.MAX_MODEL_BYTES);
+    String signer = signature == null ? null : verifySignature(onnx);
     byte[] csv = InputFiles.read(reference, "reference data", MAX_REFERENCE_BYTES);
     // The bytes stored are the bytes evaluated: read once, decoded strictly.
     Table table = new CsvReader().read(
@@ -124,6 +157,9 @@ final class ModelImportCommand implements Callable<Integer> {
         parameters.put("positive_class", positiveClass);
         parameters.put("classes", String.join(",", model.classes()));
         parameters.put("features", String.join(",", model.features()));
+        if (signer != null) {
+          parameters.put("oms_signer", signer);
+        }
       }
       ModelImport.Request req = new ModelImport.Request(name, where, artifact, table,
           positiveClass, ImportedModel::fromBytes, "ONNX Runtime " + OnnxModel.runtimeVersion(),
@@ -134,5 +170,40 @@ final class ModelImportCommand implements Callable<Integer> {
           + r.registration().version() + " (imported " + where + ")");
     }
     return 0;
+  }
+
+  /**
+   * Checks the OMS bundle over the file and that the bytes read are the ones it signs (the file
+   * is read twice: once here, once by the verifier).
+   *
+   * @return who signed it
+   * @throws VerificationException if the signature or the file does not verify
+   */
+  private String verifySignature(byte[] onnx) throws BastionException, IOException {
+    TrustRoot trust;
+    if (publicKey != null) {
+      trust = TrustRoot.publicKeyPem(
+          InputFiles.read(publicKey, "public key file", MAX_KEY_BYTES), publicKey.toString());
+    } else {
+      List<byte[]> pems = new ArrayList<>();
+      for (Path p : certChain) {
+        pems.add(InputFiles.read(p, "certificate file", MAX_KEY_BYTES));
+      }
+      trust = TrustRoot.certificatePems(pems);
+    }
+    VerifiedModel v;
+    try {
+      v = ModelVerifier.verify(file, signature, trust, ModelVerifier.Options.defaults());
+    } catch (VerificationException e) {
+      // model verify lists every file on a line of its own; one file needs one line
+      throw new VerificationException(signature + ": " + String.join("; ",
+          e.getMessage().lines().map(String::strip).toList()), e);
+    }
+    List<Resource> signed = v.manifest().resources();
+    if (signed.size() != 1 || !signed.get(0).digest().equals(Digest.of(onnx))) {
+      throw new VerificationException(signature + ": does not sign the bytes read from " + file
+          + " as one file (sign it with the files method; was it changed meanwhile?)");
+    }
+    return v.signer();
   }
 }

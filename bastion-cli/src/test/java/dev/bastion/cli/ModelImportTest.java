@@ -256,4 +256,57 @@ class ModelImportTest {
           .hasMessageContaining(chain.model().toString());
     }
   }
+
+  @Test
+  void aProducersModelSignatureIsCheckedAndRecorded() throws Exception {
+    java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+    g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+    java.security.KeyPair kp = g.generateKeyPair();
+    Path key = tmp.resolve("producer.key");
+    Path pub = tmp.resolve("producer.pub");
+    Files.writeString(key, dev.bastion.crypto.Pem.encode("PRIVATE KEY",
+        kp.getPrivate().getEncoded()));
+    Files.writeString(pub, dev.bastion.crypto.Pem.encode("PUBLIC KEY",
+        kp.getPublic().getEncoded()));
+    Path copy = tmp.resolve("model.onnx");
+    Files.copy(ONNX, copy);
+    Path sig = tmp.resolve("model.sig");
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "model", "sign", copy.toString(), "--private-key", key.toString(),
+        "--signature", sig.toString())).as(err.toString()).isZero();
+
+    String[] base = {"model", "import", copy.toString(), "--name", "tumours", "--schema",
+        SCHEMA.toString(), "--reference", DATA.toString(), "--positive-class", "malignant",
+        "--labels", "benign,malignant"};
+    // a key without a signature, and a signature without a key, are usage errors
+    assertThat(execute(err, concat(base, "--public-key", pub.toString()))).isEqualTo(2);
+    assertThat(execute(err, concat(base, "--signature", sig.toString()))).isEqualTo(2);
+
+    out.reset();
+    assertThat(execute(err, concat(base, "--signature", sig.toString(), "--public-key",
+        pub.toString()))).as(err.toString()).isZero();
+    try (Home h = Home.open(home)) {
+      var reg = h.registry().latest("tumours").orElseThrow();
+      ImportChain chain = (ImportChain) h.registry().chainOf(reg, h.trust(), "test", "t");
+      var env = dev.bastion.attest.Envelope.parse(
+          h.store().get(chain.importation(), "test", "t"), "import provenance");
+      assertThat(new String(env.payload(), StandardCharsets.UTF_8)).contains("oms_signer");
+    }
+
+    // the same signature over a file that changed afterwards: refused, nothing more registered
+    Files.write(copy, new byte[] {0}, java.nio.file.StandardOpenOption.APPEND);
+    StringWriter refused = new StringWriter();
+    assertThat(execute(refused, concat(base, "--signature", sig.toString(), "--public-key",
+        pub.toString()))).isEqualTo(1);
+    assertThat(refused.toString().lines().count()).as(refused.toString()).isEqualTo(1);
+    try (Home h = Home.open(home)) {
+      assertThat(h.registry().list()).hasSize(1);
+    }
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
 }
