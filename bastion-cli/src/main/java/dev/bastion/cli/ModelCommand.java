@@ -8,6 +8,7 @@ import dev.bastion.attest.modelsign.SigningKey;
 import dev.bastion.attest.modelsign.TrustRoot;
 import dev.bastion.attest.modelsign.VerifiedModel;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
 import dev.bastion.core.InputFiles;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -163,16 +164,7 @@ final class ModelCommand {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "give exactly one of --public-key or --cert-chain");
       }
-      TrustRoot trust;
-      if (publicKey != null) {
-        trust = TrustRoot.publicKeyPem(read(publicKey, "public key file"), publicKey.toString());
-      } else {
-        List<byte[]> pems = new ArrayList<>();
-        for (Path p : certChain) {
-          pems.add(read(p, "certificate file"));
-        }
-        trust = TrustRoot.certificatePems(pems);
-      }
+      TrustRoot trust = trustRoot(publicKey, certChain);
       ModelVerifier.Options options =
           ModelVerifier.Options.defaults()
               .withIgnorePaths(ignorePaths)
@@ -190,6 +182,18 @@ final class ModelCommand {
       spec.commandLine().getOut().flush();
       return 0;
     }
+  }
+
+  /** The verification's trust: {@code publicKey} if given, else the CA certificates. */
+  static TrustRoot trustRoot(Path publicKey, List<Path> certChain) throws BastionException {
+    if (publicKey != null) {
+      return TrustRoot.publicKeyPem(read(publicKey, "public key file"), publicKey.toString());
+    }
+    List<byte[]> pems = new ArrayList<>();
+    for (Path p : certChain) {
+      pems.add(read(p, "certificate file"));
+    }
+    return TrustRoot.certificatePems(pems);
   }
 
   private static byte[] read(Path file, String what) throws BadInputException {

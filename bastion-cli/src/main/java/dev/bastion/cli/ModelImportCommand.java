@@ -55,9 +55,6 @@ import picocli.CommandLine.Parameters;
           + " 2 for bad usage or input (a file that is not a classifier Bastion serves)."
     })
 final class ModelImportCommand implements Callable<Integer> {
-  /** Keys and certificates are small: a bigger file is not one. */
-  private static final long MAX_KEY_BYTES = 1 << 20;
-
   /** Reference data is read whole, to store exactly the bytes evaluated. */
   private static final long MAX_REFERENCE_BYTES = 256L << 20;
 
@@ -180,17 +177,7 @@ final class ModelImportCommand implements Callable<Integer> {
    * @throws VerificationException if the signature or the file does not verify
    */
   private String verifySignature(byte[] onnx) throws BastionException, IOException {
-    TrustRoot trust;
-    if (publicKey != null) {
-      trust = TrustRoot.publicKeyPem(
-          InputFiles.read(publicKey, "public key file", MAX_KEY_BYTES), publicKey.toString());
-    } else {
-      List<byte[]> pems = new ArrayList<>();
-      for (Path p : certChain) {
-        pems.add(InputFiles.read(p, "certificate file", MAX_KEY_BYTES));
-      }
-      trust = TrustRoot.certificatePems(pems);
-    }
+    TrustRoot trust = ModelCommand.trustRoot(publicKey, certChain);
     VerifiedModel v;
     try {
       v = ModelVerifier.verify(file, signature, trust, ModelVerifier.Options.defaults());
