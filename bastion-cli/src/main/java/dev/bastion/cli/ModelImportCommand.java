@@ -122,9 +122,9 @@ final class ModelImportCommand implements Callable<Integer> {
             + " the others from the schema and the data)");
       }
     }
-    byte[] onnx = InputFiles.read(file, "an ONNX model", OnnxModel.MAX_MODEL_BYTES);
+    byte[] onnx = InputFiles.read(file, "ONNX model file", OnnxModel.MAX_MODEL_BYTES);
     String signer = signature == null ? null : verifySignature(onnx);
-    byte[] csv = InputFiles.read(reference, "reference data", MAX_REFERENCE_BYTES);
+    byte[] csv = InputFiles.read(reference, "reference data file", MAX_REFERENCE_BYTES);
     // The bytes stored are the bytes evaluated: read once, decoded strictly.
     Table table = new CsvReader().read(
         new InputStreamReader(new ByteArrayInputStream(csv), StandardCharsets.UTF_8.newDecoder()

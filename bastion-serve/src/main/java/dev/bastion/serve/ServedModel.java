@@ -67,17 +67,10 @@ public record ServedModel(String name, int version, Digest digest, Classifier mo
     String where = "model " + reg.model();
     Classifier model;
     try {
-      if (chain instanceof ImportChain imported) {
-        ImportedModel m = ImportedModel.fromBytes(bytes, where);
-        if (!m.fileDigest().equals(imported.source())) {
-          m.close();
-          throw new VerificationException(where + ": holds ONNX bytes " + m.fileDigest()
-              + ", but its import chain names the file " + imported.source());
-        }
-        model = m;
-      } else {
-        model = TabularModel.fromBytes(bytes, where);
-      }
+      // For an import, the verifier has also checked that the artifact wraps the file its
+      // provenance names.
+      model = chain instanceof ImportChain
+          ? ImportedModel.fromBytes(bytes, where) : TabularModel.fromBytes(bytes, where);
     } catch (BadInputException e) {
       // Its chain verified, so this is not bad input from whoever asked for it: a registered
       // model that cannot be served (another runtime version, say) is refused like a bad link.
