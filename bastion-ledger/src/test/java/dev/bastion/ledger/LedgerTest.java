@@ -23,6 +23,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -149,6 +150,38 @@ class LedgerTest {
       assertThat(all.stream().filter(e -> e.runId().equals(run)).toList())
           .isEqualTo(events(100 + t, each));
     }
+  }
+
+  @Test
+  void offsetsWrittenInBlocksPointAtEveryEntry() throws Exception {
+    // More entries than one block of pending offsets (8,192), appended without waiting, so that
+    // blocks are written both when full and at close.
+    int n = 20_000;
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      List<CompletableFuture<Long>> acks = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        acks.add(l.appendAsync(event(12, i)));
+      }
+      for (int i = 0; i < n; i++) {
+        assertThat(acks.get(i).join()).isEqualTo(i);
+      }
+    }
+    assertThat(Files.size(dir().resolve(Ledger.OFFSETS))).isEqualTo(8L * n);
+    for (long i : new long[] {0, 1, 8191, 8192, 8193, 16383, 16384, n - 1}) {
+      assertThat(LedgerVerifier.entryLine(dir(), i))
+          .isEqualTo(Segments.entryLine(i, Json.canonical(event(12, i).toJson())));
+    }
+    // A second object appending in turns with the first re-reads the derived files each time.
+    try (Ledger a = Ledger.open(dir(), SIGNER); Ledger b = Ledger.open(dir(), SIGNER)) {
+      for (int i = 0; i < 10; i++) {
+        a.append(event(13, i));
+        b.append(event(14, i));
+      }
+    }
+    assertThat(Files.size(dir().resolve(Ledger.OFFSETS))).isEqualTo(8L * (n + 20));
+    assertThat(LedgerVerifier.entryLine(dir(), n + 19))
+        .isEqualTo(Segments.entryLine(n + 19, Json.canonical(event(14, 9).toJson())));
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(n + 20);
   }
 
   @Test
