@@ -49,9 +49,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * segment and forces it (fsync), and only then does an acker thread acknowledge its entries. A
  * signed checkpoint therefore follows every acknowledged entry; whatever follows
  * the last checkpoint was never acknowledged (a crash, or lines written without the key) and is
- * cut off when the ledger is opened. The tree and the offsets are derived from the segments,
- * written out with the exported checkpoint (and at segment rolls), and rebuilt from the segments
- * when a crash left them behind. Checkpoints are copied out (to {@code
+ * cut off when the ledger is opened. The tree and the offsets are derived from the segments and
+ * rebuilt from them when a crash left them behind. Checkpoints are copied out (to {@code
  * checkpoint} and the export directory) at most once a second and at close.
  *
  * <p>Memory is bounded whatever the size: the tree lives on disk, the state is a few hashes.
@@ -70,7 +69,6 @@ public final class Ledger implements AutoCloseable {
 
   /** The longest time between two copies of the checkpoint out of the segments. */
   static final long EXPORT_INTERVAL_NANOS = 1_000_000_000L;
-  private static final int OFFSETS_FLUSH_BYTES = 64 << 10;
 
   private final Path dir;
   private final NoteSigner signer;
@@ -110,15 +108,6 @@ public final class Ledger implements AutoCloseable {
   private final byte[] tail = new byte[32];
   /** The writer thread's reusable output buffer. */
   private ByteBuffer writeBuffer;
-  /**
-   * Where the entries from {@link #offsetsInFile} on start in their segments, not yet written to
-   * {@code offsets.bin}: written with the tree (at exports and rolls) or once this holds {@link
-   * #OFFSETS_FLUSH_BYTES}, not by a write per batch while that batch is being forced (a write to
-   * another file of the same file system lengthens the force: measured, BENCHMARKS.md).
-   */
-  private ByteBuffer pendingOffsets = ByteBuffer.allocate(OFFSETS_FLUSH_BYTES * 2);
-  /** How many entries' offsets {@code offsets.bin} holds. */
-  private long offsetsInFile;
 
   // Committed state; written by the writer thread with the directory lock held.
   private String origin;
@@ -218,7 +207,6 @@ public final class Ledger implements AutoCloseable {
     tree = TreeStore.open(dir.resolve(TREE));
     offsets = FileChannel.open(dir.resolve(OFFSETS), StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
-    pendingOffsets.clear();
     List<Segments.Segment> segs = Segments.list(dir);
     long[] at = null;
     Segments.Segment last = null;
@@ -278,8 +266,6 @@ public final class Ledger implements AutoCloseable {
       throw new VerificationException("ledger: the signed checkpoint of " + cp.size()
           + " entries does not match the stored tree; run 'bastion audit verify'");
     }
-    pendingOffsets.clear();
-    offsetsInFile = cp.size();
     segment = FileChannel.open(last.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
     if (segment.size() > at[1]) {
       segment.truncate(at[1]);
@@ -356,8 +342,6 @@ public final class Ledger implements AutoCloseable {
         StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
     segmentFirst = 0;
     segmentLength = 0;
-    offsets.truncate(0);
-    offsetsInFile = 0;
     byte[] signed = sign(0, tree.root());
     byte[] line = Segments.checkpointLine(signed);
     ByteBuffer b = ByteBuffer.allocate(line.length + 1).put(line).put((byte) '\n').flip();
@@ -626,7 +610,7 @@ public final class Ledger implements AutoCloseable {
           need += q.canonical().length + 40;
         }
         ByteBuffer out = buffer(need + 4096);
-        ByteBuffer offs = offsetBuffer(batch.events.size());
+        ByteBuffer offs = ByteBuffer.allocate(batch.events.size() * 8);
         long index = base;
         for (Queued q : batch.events) {
           int n = tail(index);
@@ -683,8 +667,9 @@ public final class Ledger implements AutoCloseable {
         exported = false;
         commits++;
         try {
-          if (pendingOffsets.position() >= OFFSETS_FLUSH_BYTES) {
-            flushOffsets();
+          offs.flip();
+          while (offs.hasRemaining()) {
+            offsets.write(offs, base * 8 + offs.position());
           }
           export(false);
         } catch (IOException e) {
@@ -756,29 +741,6 @@ public final class Ledger implements AutoCloseable {
     return n;
   }
 
-  /** {@link #pendingOffsets}, with room for {@code n} more. */
-  private ByteBuffer offsetBuffer(int n) {
-    if (pendingOffsets.remaining() < n * 8) {
-      ByteBuffer bigger = ByteBuffer.allocate(pendingOffsets.position() + n * 8 + (1 << 16));
-      pendingOffsets = bigger.put(pendingOffsets.flip());
-    }
-    return pendingOffsets;
-  }
-
-  /** Writes {@link #pendingOffsets} to {@code offsets.bin}, not forced; kept if that fails. */
-  private void flushOffsets() throws IOException {
-    ByteBuffer b = pendingOffsets.duplicate().flip();
-    long at = offsetsInFile * 8;
-    while (b.hasRemaining()) {
-      at += offsets.write(b, at);
-    }
-    offsetsInFile = at / 8;
-    if (pendingOffsets.capacity() > OFFSETS_FLUSH_BYTES * 2) {
-      pendingOffsets = ByteBuffer.allocate(OFFSETS_FLUSH_BYTES * 2);
-    }
-    pendingOffsets.clear();
-  }
-
   /** The writer's buffer, cleared, with room for {@code n} bytes. */
   private ByteBuffer buffer(int n) {
     if (writeBuffer == null || writeBuffer.capacity() < n) {
@@ -804,13 +766,7 @@ public final class Ledger implements AutoCloseable {
       segment.truncate(length);
       segment.force(true);
       tree.truncate(n);
-      if (n >= offsetsInFile) {
-        pendingOffsets.position((int) ((n - offsetsInFile) * 8));
-      } else {
-        pendingOffsets.clear();
-        offsets.truncate(n * 8);
-        offsetsInFile = n;
-      }
+      offsets.truncate(n * 8);
     } catch (IOException | RuntimeException e) {
       // The next commit or open recovers from the segments: what follows the last checkpoint
       // is cut off there.
@@ -846,7 +802,6 @@ public final class Ledger implements AutoCloseable {
     segmentLength = 0;
     // The tree and offsets up to here are durable before the old segment is left behind.
     tree.sync();
-    flushOffsets();
     offsets.force(false);
   }
 
@@ -857,7 +812,6 @@ public final class Ledger implements AutoCloseable {
       return;
     }
     tree.sync();
-    flushOffsets();
     offsets.force(false);
     AtomicFiles.write(dir.resolve(CHECKPOINT), note);
     if (exportDir.isPresent()) {

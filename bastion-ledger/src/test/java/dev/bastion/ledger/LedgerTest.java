@@ -153,9 +153,8 @@ class LedgerTest {
   }
 
   @Test
-  void offsetsWrittenInBlocksPointAtEveryEntry() throws Exception {
-    // More entries than one block of pending offsets (8,192), appended without waiting, so that
-    // blocks are written both when full and at close.
+  void offsetsPointAtEveryEntryOfManyBatches() throws Exception {
+    // Appended without waiting, so that batches of many sizes are written.
     int n = 20_000;
     try (Ledger l = Ledger.open(dir(), SIGNER)) {
       List<CompletableFuture<Long>> acks = new ArrayList<>();
