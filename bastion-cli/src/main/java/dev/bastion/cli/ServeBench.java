@@ -175,14 +175,16 @@ final class ServeBench implements Callable<Integer> {
       byte[] body = Demo.exampleRequest(def).getBytes(StandardCharsets.UTF_8);
       String path = "/v1/models/" + served.name() + ":predict";
       int limit = Math.max(16, concurrency);
+      // Each side's connections idle while the other side runs its round or its warm-up: both
+      // servers wait longer than that.
+      java.time.Duration idle =
+          java.time.Duration.ofSeconds(Math.max(60, 2L * Math.max(seconds, warmUp)));
       Gateway.Config config = Gateway.Config.defaults().withPort(0).withRate(RATE, RATE)
           .withBudget(BUDGET, Optional.of(homeDir.resolve("gateway").resolve("budgets.json")))
           .withMaxConcurrent(limit)
           .withOutput(Gateway.PREDICT_ROLE, POLICY)
           .withExtraction(dev.bastion.serve.ExtractionPolicy.ALERT)
-          // Each side's connections idle while the other side runs its round: longer than that.
-          .withRequestTimeout(
-              java.time.Duration.ofSeconds(Math.max(60, 2L * Math.max(seconds, warmUp))));
+          .withRequestTimeout(idle);
       out.printf(Locale.ROOT, "model %s v%d %s, trained and verified in a temporary home in %.1f"
               + " s%n", served.name(), served.version(), served.digest(),
           (System.nanoTime() - t0) / 1e9);
@@ -196,9 +198,9 @@ final class ServeBench implements Callable<Integer> {
               + " counted on every request), concurrency limit %d, output policy %s, input guard"
               + " (flag), behaviour monitor, extraction detector (on every instance; its alarm"
               + " only alerts, since one client repeating one request at this rate is what its"
-              + " volume signal is for), request timeout max(60 s, 2 S) (the connections idle"
-              + " while the other side runs), every request on the ledger (fsync, group commit)"
-              + " before its answer%n",
+              + " volume signal is for), request timeout max(60 s, 2 S, 2 W) (the connections idle"
+              + " while the other side runs; the plain side waits as long), every request on the"
+              + " ledger (fsync, group commit) before its answer%n",
           CLIENT, RATE, BUDGET, limit, POLICY);
       out.println("plain: bare Jetty 12 HTTPS (TLS 1.3, server certificate only), no client"
           + " authentication, no limits, no ledger; the same parse, tokenisation and model");
@@ -206,7 +208,7 @@ final class ServeBench implements Callable<Integer> {
       ledgerBefore = home.ledger().size();
       long syncsBefore = home.ledger().syncs();
       try (Gateway gateway = Gateway.start(config, served, keys, home.trust(), home.ledger());
-          PlainServer plain = PlainServer.start(served, keys)) {
+          PlainServer plain = PlainServer.start(served, keys, idle)) {
         Target sec = new Target("secured", gateway.port(), path, body,
             context(keys.keyStore(CLIENT, "bench".toCharArray()), keys.trustStore()));
         Target pln = new Target("plain", plain.port(), path, body,
@@ -737,7 +739,8 @@ final class ServeBench implements Callable<Integer> {
       this.connector = connector;
     }
 
-    static PlainServer start(ServedModel served, Keyring keyring) throws Exception {
+    static PlainServer start(ServedModel served, Keyring keyring, java.time.Duration idle)
+        throws Exception {
       // The same certificate and protocol as the gateway; no client authentication.
       SslContextFactory.Server ssl = Gateway.serverTls(keyring);
       QueuedThreadPool threads = new QueuedThreadPool(32, 4);
@@ -750,6 +753,7 @@ final class ServeBench implements Callable<Integer> {
           new SslConnectionFactory(ssl, "http/1.1"), new HttpConnectionFactory(http));
       connector.setHost("127.0.0.1");
       connector.setPort(0);
+      connector.setIdleTimeout(idle.toMillis());
       server.addConnector(connector);
       server.setHandler(new Predict(served, keyring.tokenizer()));
       server.start();
