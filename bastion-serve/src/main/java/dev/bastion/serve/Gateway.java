@@ -7,17 +7,14 @@ import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
-import dev.bastion.crypto.BearerTokens;
 import dev.bastion.crypto.FieldTokenizer;
 import dev.bastion.crypto.Identity;
 import dev.bastion.crypto.Keyring;
-import dev.bastion.crypto.Revocations;
 import dev.bastion.crypto.Trust;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.Ledger;
 import dev.bastion.serve.guard.ExtractionDetector;
-import dev.bastion.serve.guard.FeatureVectors;
 import io.github.bucket4j.Bucket;
 import io.github.bucket4j.ConsumptionProbe;
 import io.micrometer.core.instrument.Counter;
@@ -30,11 +27,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.security.PublicKey;
 import java.security.SecureRandom;
-import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,7 +41,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
-import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.ssl.SslHandshakeListener;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
@@ -218,22 +211,6 @@ public final class Gateway implements AutoCloseable {
     ServedModel load(String ref) throws BastionException, IOException;
   }
 
-  /** The model being served and the monitor watching it; replaced whole on a swap. */
-  private record Live(ServedModel model, InputGuard guard, BehaviourMonitor monitor,
-      ExtractionDetector detector) {
-    Live(ServedModel model, InputGuard.Policy ood, ExtractionDetector.Settings settings) {
-      this(model, ood, new FeatureVectors(model.model().spec()), settings);
-    }
-
-    private Live(ServedModel model, InputGuard.Policy ood, FeatureVectors vectors,
-        ExtractionDetector.Settings settings) {
-      this(model, new InputGuard(model.model().spec(), model.inputProfile(), ood),
-          new BehaviourMonitor(model.outputProfile()),
-          new ExtractionDetector(vectors, bounded(settings, vectors.dimension()),
-              System::nanoTime));
-    }
-  }
-
   /**
    * The extraction detector's settings under {@code config}: its volume signal fires only beyond
    * what the rate limit lets a client send in the detector's window (at most 10,000 queries, the
@@ -269,14 +246,10 @@ public final class Gateway implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final ServerConnector adminConnector;
-  private final java.util.concurrent.atomic.AtomicReference<Live> live;
-  private final ModelLoader loader;
-  private final Object swapLock = new Object();
-  private final java.util.Deque<Integer> previous = new java.util.ArrayDeque<>();
+  /** The model served, its guards and monitors, and the versions served before. */
+  private final ModelSlot slot;
   /** Identities suspended or throttled for suspected extraction, until an admin reinstates them. */
   private final Suspensions suspensions;
-  private final ExtractionDetector.Settings detectorSettings;
-  private final InputGuard.Policy ood;
   private final AtomicLong modelCalls = new AtomicLong();
   private final PrometheusMeterRegistry metrics =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -284,17 +257,12 @@ public final class Gateway implements AutoCloseable {
   private final QueryBudgets budgets;
 
   private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
-      ServedModel served, ModelLoader loader, QueryBudgets budgets, Suspensions suspensions,
-      ExtractionDetector.Settings detectorSettings, InputGuard.Policy ood) {
+      ModelSlot slot, QueryBudgets budgets, Suspensions suspensions) {
     this.suspensions = suspensions;
-    this.ood = ood;
     this.server = server;
     this.connector = connector;
     this.adminConnector = adminConnector;
-    this.detectorSettings = detectorSettings;
-    this.live = new java.util.concurrent.atomic.AtomicReference<>(
-        new Live(served, ood, detectorSettings));
-    this.loader = loader;
+    this.slot = slot;
     this.budgets = budgets;
   }
 
@@ -368,11 +336,14 @@ public final class Gateway implements AutoCloseable {
     // Kept beside the budgets, so a restart lifts no suspension.
     Suspensions suspensions = Suspensions.open(
         config.budgetFile().map(f -> f.resolveSibling("suspended.json")));
-    Gateway g = new Gateway(server, connector, admin, served, loader, budgets, suspensions,
-        detectorSettings(config), config.ood());
+    Gateway g = new Gateway(server, connector, admin,
+        new ModelSlot(served, loader, ledger, config.ood(), detectorSettings(config),
+            config.requestTimeout().plusSeconds(5)),
+        budgets, suspensions);
     server.setHandler(
-        g.new Api(config, trust, keyring.revocations(), ledger, keyring.tokenizer(), keyring,
-            keyring.identity("gateway").certificate().getPublicKey()));
+        g.new Api(config, new Authenticator(trust, keyring.revocations(), keyring,
+            keyring.identity("gateway").certificate().getPublicKey()), ledger,
+            keyring.tokenizer()));
     try {
       server.start();
     } catch (Exception e) {
@@ -426,7 +397,7 @@ public final class Gateway implements AutoCloseable {
 
   /** The model being served now. */
   public ServedModel served() {
-    return live.get().model();
+    return slot.current().model();
   }
 
   /** How many times the model was called (for tests and metrics). */
@@ -449,7 +420,7 @@ public final class Gateway implements AutoCloseable {
       try {
         budgets.flush();
       } finally {
-        live.get().model().close();
+        slot.close();
       }
     }
   }
@@ -465,30 +436,9 @@ public final class Gateway implements AutoCloseable {
     }
   }
 
-  /** An HTTP error, sent as JSON. */
-  private static final class ApiError extends Exception {
-    final int status;
-    final String code;
-    final long retryAfter;
-
-    ApiError(int status, String code, String message) {
-      this(status, code, message, 0);
-    }
-
-    ApiError(int status, String code, String message, long retryAfter) {
-      super(message);
-      this.status = status;
-      this.code = code;
-      this.retryAfter = retryAfter;
-    }
-  }
-
   private final class Api extends Handler.Abstract {
     private final Config config;
-    private final Trust trust;
-    private final Revocations revocations;
-    private final Keyring keyring;
-    private final PublicKey tokenKey;
+    private final Authenticator auth;
     private final Ledger ledger;
     private final FieldTokenizer tokenizer;
     private final Map<String, Bucket> buckets = new ConcurrentHashMap<>();
@@ -500,12 +450,9 @@ public final class Gateway implements AutoCloseable {
     private final String requestPrefix =
         "req-" + java.util.HexFormat.of().formatHex(SecureRandomHolder.bytes(6)) + "-";
     private final AtomicLong requestCounter = new AtomicLong();
-    private final Map<X509Certificate, Identity> verified = new ConcurrentHashMap<>();
 
-    Api(Config config, Trust trust, Revocations revocations, Ledger ledger,
-        FieldTokenizer tokenizer, Keyring keyring, PublicKey tokenKey) {
-      this.keyring = keyring;
-      this.tokenKey = tokenKey;
+    Api(Config config, Authenticator auth, Ledger ledger, FieldTokenizer tokenizer) {
+      this.auth = auth;
       this.inFlight = new Semaphore(config.maxConcurrent());
       this.latency = Timer.builder("bastion.gateway.request.latency")
           .description("time from the request to its answer, ledger entry included")
@@ -517,19 +464,18 @@ public final class Gateway implements AutoCloseable {
               sem -> config.maxConcurrent() - sem.availablePermits())
           .description("requests being served").register(metrics);
       this.config = config;
-      this.trust = trust;
-      this.revocations = revocations;
       this.ledger = ledger;
       this.tokenizer = tokenizer;
-      Gauge.builder("bastion.gateway.drift.psi", live, l -> l.get().monitor().predictionPsi())
+      Gauge.builder("bastion.gateway.drift.psi", slot, sl -> sl.current().monitor().predictionPsi())
           .tag("signal", "prediction")
           .description("PSI of the predicted classes against the evaluation baseline")
           .register(metrics);
-      Gauge.builder("bastion.gateway.drift.psi", live, l -> l.get().monitor().confidencePsi())
+      Gauge.builder("bastion.gateway.drift.psi", slot, sl -> sl.current().monitor().confidencePsi())
           .tag("signal", "confidence")
           .description("PSI of the confidence against the evaluation baseline")
           .register(metrics);
-      Gauge.builder("bastion.gateway.latency.ratio", live, l -> l.get().monitor().latencyRatio())
+      Gauge.builder("bastion.gateway.latency.ratio", slot,
+              sl -> sl.current().monitor().latencyRatio())
           .description("median latency of the last window over the first window's")
           .register(metrics);
       this.modelPath = "/v1/models/" + served().name();
@@ -621,7 +567,7 @@ public final class Gateway implements AutoCloseable {
       long start = System.nanoTime();
       long deadline = start + config.requestTimeout().toNanos();
       // One model for the whole request, even if an admin swaps it meanwhile.
-      Live now = live.get();
+      ModelSlot.Live now = slot.current();
       String requestId = nextRequestId();
       String path = Request.getPathInContext(request);
       String actor = "unauthenticated";
@@ -634,7 +580,7 @@ public final class Gateway implements AutoCloseable {
       String contentType = "application/json";
       String outcome;
       try {
-        Identity id = authenticate(request);
+        Identity id = auth.authenticate(request);
         actor = id.name();
         details.put("role", id.role());
         if (!ROLES.contains(id.role())) {
@@ -753,84 +699,8 @@ public final class Gateway implements AutoCloseable {
       return metrics.scrape().getBytes(StandardCharsets.UTF_8);
     }
 
-    private Identity authenticate(Request request) throws ApiError {
-      Object attr = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
-      X509Certificate[] chain =
-          attr instanceof EndPoint.SslSessionData data ? data.peerCertificates() : null;
-      if (chain == null || chain.length == 0) {
-        return bearer(request);
-      }
-      return checked(chain[0]);
-    }
-
-    /** The identity a bearer token names, if the token and that identity hold. */
-    private Identity bearer(Request request) throws ApiError {
-      String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-      if (auth == null) {
-        throw new ApiError(401, "unauthenticated",
-            "a client certificate or a bearer token is required");
-      }
-      if (!auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
-        throw new ApiError(401, "unauthenticated", "only Bearer authorization is accepted");
-      }
-      BearerTokens.Claims claims;
-      try {
-        claims = BearerTokens.verify(auth.substring(7).strip(), tokenKey,
-            BearerTokens.GATEWAY_AUDIENCE, Instant.now());
-      } catch (VerificationException e) {
-        throw new ApiError(401, "unauthenticated", "bearer token refused: " + e.getMessage());
-      }
-      X509Certificate cert;
-      try {
-        cert = keyring.currentCertificate(claims.subject()).orElseThrow(() ->
-            new ApiError(401, "unauthenticated", "bearer token for an unknown identity"));
-      } catch (BastionException | IOException e) {
-        throw new ApiError(401, "unauthenticated", "bearer token identity cannot be checked");
-      }
-      // The token's holder is checked as a certificate would be: issued, valid, not revoked.
-      Identity id = checked(cert);
-      if (!id.role().equals(claims.role())) {
-        throw new ApiError(401, "unauthenticated", "bearer token role is not the identity's");
-      }
-      return id;
-    }
-
-    /**
-     * {@code cert}'s identity, if our CA issued it, it is valid now and not revoked. The CA's
-     * signature on a certificate is verified once and remembered (a bounded set); its validity
-     * period and its revocation status are checked on every request.
-     */
-    private Identity checked(X509Certificate cert) throws ApiError {
-      X509Certificate[] chain = {cert};
-      Identity known = verified.get(cert);
-      try {
-        if (known == null) {
-          trust.checkIssued(chain[0]);
-          known = Identity.of(cert);
-          if (verified.size() >= 10_000) {
-            verified.clear();
-          }
-          verified.put(cert, known);
-        } else {
-          cert.checkValidity();
-        }
-      } catch (VerificationException | java.security.cert.CertificateException e) {
-        throw new ApiError(401, "unauthenticated", "client certificate is not valid");
-      }
-      // Re-read when keys/ca.crl changes: a revocation holds from the next request on, also on
-      // connections opened before it. A CRL that cannot be trusted refuses everyone.
-      switch (revocations.status(chain[0])) {
-        case GOOD -> { }
-        case REVOKED ->
-            throw new ApiError(401, "unauthenticated", "client certificate is revoked");
-        case UNKNOWN ->
-            throw new ApiError(401, "unauthenticated", "revocation status cannot be checked");
-      }
-      return known;
-    }
-
     private byte[] route(Request request, String path, Identity id, Map<String, String> details,
-        Live now, long deadline, String requestId) throws ApiError {
+        ModelSlot.Live now, long deadline, String requestId) throws ApiError {
       String method = request.getMethod();
       if (path.equals("/healthz")) {
         requireMethod(method, HttpMethod.GET);
@@ -884,7 +754,7 @@ public final class Gateway implements AutoCloseable {
     }
 
     /** Records the behaviour monitor's alerts on the ledger and in the metrics. */
-    private void raise(Live now, List<BehaviourMonitor.Alert> alerts) {
+    private void raise(ModelSlot.Live now, List<BehaviourMonitor.Alert> alerts) {
       for (BehaviourMonitor.Alert a : alerts) {
         // Queued, not waited for: an alert is a record, and the request it came with is already
         // on the ledger or will be before its answer.
@@ -919,12 +789,12 @@ public final class Gateway implements AutoCloseable {
       }
       if (path.equals(base)) {
         requireMethod(method, HttpMethod.GET);
-        return status();
+        return slot.status();
       }
       if (path.equals(base + ":reload")) {
         requireMethod(method, HttpMethod.POST);
-        swap(served().name(), id, details, requestId, "reload", false);
-        return status();
+        slot.reload(id, details, requestId);
+        return slot.status();
       }
       if (path.equals(base + ":rollback")) {
         requireMethod(method, HttpMethod.POST);
@@ -943,17 +813,8 @@ public final class Gateway implements AutoCloseable {
             throw new ApiError(400, "bad_request", e.getMessage());
           }
         }
-        int target;
-        synchronized (swapLock) {
-          if (version.isEmpty() && previous.isEmpty()) {
-            throw new ApiError(409, "nothing_to_roll_back",
-                "no version was served before this one; name one with {\"version\":N}");
-          }
-          target = version.orElseGet(previous::peek);
-          swap(served().name() + "@" + target, id, details, requestId, "rollback",
-              version.isEmpty());
-        }
-        return status();
+        slot.rollback(version, id, details, requestId);
+        return slot.status();
       }
       String clients = "/v1/admin/clients/";
       if (path.startsWith(clients) && path.endsWith(":reinstate")) {
@@ -981,102 +842,13 @@ public final class Gateway implements AutoCloseable {
           throw new ApiError(503, "unavailable", "the suspension list cannot be written", 1);
         }
         buckets.remove("throttled:" + name);
-        live.get().detector().forget(name);
+        slot.current().detector().forget(name);
         ObjectNode o = Json.object();
         o.put("identity", name);
         o.put("reinstated", true);
         return Json.canonical(o);
       }
       throw new ApiError(404, "not_found", "no such admin endpoint");
-    }
-
-    private byte[] status() {
-      ServedModel m = served();
-      ObjectNode o = Json.object();
-      o.put("name", m.name());
-      o.put("version", m.version());
-      o.put("digest", m.digest().toString());
-      ArrayNode before = o.putArray("previous_versions");
-      synchronized (swapLock) {
-        previous.forEach(before::add);
-      }
-      return Json.canonical(o);
-    }
-
-    /**
-     * Swaps to {@code ref} once its whole chain verifies; on the ledger (a configuration change)
-     * before it takes effect. A version that does not verify is refused and the model stays.
-     */
-    private void swap(String ref, Identity admin, Map<String, String> details,
-        String requestId, String how, boolean popPrevious) throws ApiError {
-      synchronized (swapLock) {
-        Live old = live.get();
-        ServedModel next;
-        try {
-          next = loader.load(ref);
-        } catch (VerificationException e) {
-          Map<String, String> d = new LinkedHashMap<>();
-          d.put("ref", ref);
-          d.put("reason", e.getMessage());
-          ledger.append(Event.now(EventKind.ALERT, admin.name(), "model." + how,
-              old.model().digest().toString(), "refused", requestId, d));
-          throw new ApiError(409, "verification_failed",
-              "'" + ref + "' does not verify, still serving v" + old.model().version() + ": "
-                  + e.getMessage());
-        } catch (BadInputException e) {
-          throw new ApiError(404, "not_found", e.getMessage());
-        } catch (BastionException | IOException e) {
-          throw new ApiError(503, "unavailable", "'" + ref + "' cannot be loaded now", 1);
-        }
-        details.put("from", "v" + old.model().version() + " " + old.model().digest());
-        details.put("to", "v" + next.version() + " " + next.digest());
-        if (next.digest().equals(old.model().digest()) && next.version() == old.model().version()) {
-          next.close();
-          details.put("changed", "false");
-          if (popPrevious) {
-            previous.pop(); // a stale entry: going back to it would change nothing
-          }
-          return;
-        }
-        boolean installed = false;
-        try {
-          ledger.append(Event.now(EventKind.CONFIG_CHANGE, admin.name(), "model." + how,
-              next.digest().toString(), "ok", requestId, details));
-          live.set(new Live(next, ood, detectorSettings));
-          installed = true;
-        } finally {
-          if (!installed) {
-            next.close();
-          }
-        }
-        release(old.model());
-        if (popPrevious) {
-          previous.pop();
-        } else {
-          previous.push(old.model().version());
-        }
-        details.put("changed", "true");
-      }
-    }
-
-    /**
-     * Releases a model swapped out once the requests that may still use it are over: after the
-     * request timeout and a margin (a request still running then fails and is on the ledger).
-     */
-    private void release(ServedModel old) {
-      long graceMillis = config.requestTimeout().toMillis() + 5_000;
-      Thread.ofVirtual().name("release-" + old.name() + "-v" + old.version()).start(() -> {
-        try {
-          Thread.sleep(graceMillis);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        try {
-          old.close();
-        } catch (RuntimeException e) {
-          // Nothing serves it any more; a session the runtime cannot release is freed at exit.
-        }
-      });
     }
 
     private ApiError suspended(Identity id) {
@@ -1125,7 +897,7 @@ public final class Gateway implements AutoCloseable {
      * Feeds one answered instance to the extraction detector; on its alarm, an alert on the
      * ledger and the policy's action.
      */
-    private void watchExtraction(Live now, Identity id, Map<String, String> values,
+    private void watchExtraction(ModelSlot.Live now, Identity id, Map<String, String> values,
         String label, Map<String, String> details, String requestId) throws ApiError {
       ExtractionDetector.Verdict v;
       try {
@@ -1221,7 +993,7 @@ public final class Gateway implements AutoCloseable {
           + config.requestTimeout().toMillis() + " ms");
     }
 
-    private byte[] predict(byte[] body, Identity id, Map<String, String> details, Live now,
+    private byte[] predict(byte[] body, Identity id, Map<String, String> details, ModelSlot.Live now,
         long deadline, String requestId) throws ApiError {
       ServedModel served = now.model();
       OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);

@@ -1,0 +1,121 @@
+package dev.bastion.serve;
+
+import dev.bastion.core.BastionException;
+import dev.bastion.core.VerificationException;
+import dev.bastion.crypto.BearerTokens;
+import dev.bastion.crypto.Identity;
+import dev.bastion.crypto.Keyring;
+import dev.bastion.crypto.Revocations;
+import dev.bastion.crypto.Trust;
+import java.io.IOException;
+import java.security.PublicKey;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.server.Request;
+
+/**
+ * Who a gateway request comes from: a client certificate issued by the deployment's CA, valid now
+ * and not revoked; or, without one, a bearer token signed by the gateway for an identity whose
+ * current certificate passes the same checks. Every failure is a 401 that names no detail an
+ * attacker could use beyond what failed.
+ */
+final class Authenticator {
+  private final Trust trust;
+  private final Revocations revocations;
+  private final Keyring keyring;
+  private final PublicKey tokenKey;
+  /** Certificates whose CA signature was verified, and their identities (a bounded set). */
+  private final Map<X509Certificate, Identity> verified = new ConcurrentHashMap<>();
+
+  Authenticator(Trust trust, Revocations revocations, Keyring keyring, PublicKey tokenKey) {
+    this.trust = trust;
+    this.revocations = revocations;
+    this.keyring = keyring;
+    this.tokenKey = tokenKey;
+  }
+
+  /**
+   * The identity behind {@code request}: its client certificate's, or else its bearer token's.
+   *
+   * @throws ApiError 401 if neither holds
+   */
+  Identity authenticate(Request request) throws ApiError {
+    Object attr = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+    X509Certificate[] chain =
+        attr instanceof EndPoint.SslSessionData data ? data.peerCertificates() : null;
+    if (chain == null || chain.length == 0) {
+      return bearer(request);
+    }
+    return checked(chain[0]);
+  }
+
+  /** The identity a bearer token names, if the token and that identity hold. */
+  private Identity bearer(Request request) throws ApiError {
+    String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+    if (auth == null) {
+      throw new ApiError(401, "unauthenticated",
+          "a client certificate or a bearer token is required");
+    }
+    if (!auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      throw new ApiError(401, "unauthenticated", "only Bearer authorization is accepted");
+    }
+    BearerTokens.Claims claims;
+    try {
+      claims = BearerTokens.verify(auth.substring(7).strip(), tokenKey,
+          BearerTokens.GATEWAY_AUDIENCE, Instant.now());
+    } catch (VerificationException e) {
+      throw new ApiError(401, "unauthenticated", "bearer token refused: " + e.getMessage());
+    }
+    X509Certificate cert;
+    try {
+      cert = keyring.currentCertificate(claims.subject()).orElseThrow(() ->
+          new ApiError(401, "unauthenticated", "bearer token for an unknown identity"));
+    } catch (BastionException | IOException e) {
+      throw new ApiError(401, "unauthenticated", "bearer token identity cannot be checked");
+    }
+    // The token's holder is checked as a certificate would be: issued, valid, not revoked.
+    Identity id = checked(cert);
+    if (!id.role().equals(claims.role())) {
+      throw new ApiError(401, "unauthenticated", "bearer token role is not the identity's");
+    }
+    return id;
+  }
+
+  /**
+   * {@code cert}'s identity, if our CA issued it, it is valid now and not revoked. The CA's
+   * signature on a certificate is verified once and remembered (a bounded set); its validity
+   * period and its revocation status are checked on every request.
+   */
+  private Identity checked(X509Certificate cert) throws ApiError {
+    X509Certificate[] chain = {cert};
+    Identity known = verified.get(cert);
+    try {
+      if (known == null) {
+        trust.checkIssued(chain[0]);
+        known = Identity.of(cert);
+        if (verified.size() >= 10_000) {
+          verified.clear();
+        }
+        verified.put(cert, known);
+      } else {
+        cert.checkValidity();
+      }
+    } catch (VerificationException | java.security.cert.CertificateException e) {
+      throw new ApiError(401, "unauthenticated", "client certificate is not valid");
+    }
+    // Re-read when keys/ca.crl changes: a revocation holds from the next request on, also on
+    // connections opened before it. A CRL that cannot be trusted refuses everyone.
+    switch (revocations.status(chain[0])) {
+      case GOOD -> { }
+      case REVOKED ->
+          throw new ApiError(401, "unauthenticated", "client certificate is revoked");
+      case UNKNOWN ->
+          throw new ApiError(401, "unauthenticated", "revocation status cannot be checked");
+    }
+    return known;
+  }
+}
