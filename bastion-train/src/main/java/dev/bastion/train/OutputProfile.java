@@ -53,7 +53,7 @@ public record OutputProfile(Map<String, Double> labels, double[] confidence, int
     double[] conf = new double[BINS];
     int n = instances.size();
     for (int i = 0; i < n; i++) {
-      Classifier.Result r = model.predict(instances.get(i), where + " row " + i);
+      Classifier.Result r = model.predict(instances.get(i), where + " row " + (i + 1));
       labels.merge(r.label(), 1.0 / n, Double::sum);
       conf[bin(r.scores().getOrDefault(r.label(), 0.0))] += 1.0 / n;
     }
