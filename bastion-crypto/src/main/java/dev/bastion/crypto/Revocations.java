@@ -14,6 +14,7 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.util.Objects;
+import java.util.function.LongSupplier;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
 import org.bouncycastle.asn1.x509.Extension;
@@ -49,15 +50,29 @@ public final class Revocations {
    * What a check uses: the CRL read for {@code seen}, or the problem that refuses everyone.
    * Replaced whole, so a check reads one consistent state without a lock.
    */
-  private record State(Seen seen, X509CRL crl, String problem) {}
+  private record State(Seen seen, X509CRL crl, String problem, long lookedAt) {}
 
-  private volatile State state = new State(NOT_LOOKED, null, null);
+  /**
+   * How long the cheap look at a missing file is trusted before a full one: {@code java.io.File}
+   * cannot tell "absent" from "cannot be looked at" (a directory turned unsearchable, a link
+   * loop), so whatever hides a list from it is seen by a full look within this time.
+   */
+  static final long FULL_LOOK_NANOS = 1_000_000_000L;
+
+  private final LongSupplier nanoClock;
+  private volatile State state = new State(NOT_LOOKED, null, null, 0);
   /** The highest CRL number seen; guarded by {@code this}. */
   private BigInteger highest = BigInteger.valueOf(-1);
 
   public Revocations(Path file, X509Certificate ca) {
+    this(file, ca, System::nanoTime);
+  }
+
+  /** As {@link #Revocations(Path, X509Certificate)}, with the clock of the full looks. */
+  Revocations(Path file, X509Certificate ca, LongSupplier nanoClock) {
     this.file = Objects.requireNonNull(file);
     this.ca = Objects.requireNonNull(ca);
+    this.nanoClock = Objects.requireNonNull(nanoClock);
   }
 
   /** A certificate's revocation status. */
@@ -111,10 +126,13 @@ public final class Revocations {
     State s = state;
     // Most deployments have revoked nothing yet: once a full look found no file, its absence is
     // told without an exception. java.io.File cannot tell "absent" from "cannot look" (both say
-    // false), so that shortcut holds only while the last full look said absent; any other state
-    // looks in full, and an error other than absence refuses everyone.
+    // false), so that shortcut holds only while the last full look said absent, and for at most
+    // FULL_LOOK_NANOS after it; any other state looks in full, and an error other than absence
+    // refuses everyone.
     java.io.File f = file.toFile();
-    if (s.seen() == MISSING && f.lastModified() == 0L && !f.exists()) {
+    long t = nanoClock.getAsLong();
+    if (s.seen() == MISSING && t - s.lookedAt() < FULL_LOOK_NANOS && f.lastModified() == 0L
+        && !f.exists()) {
       return s;
     }
     try {
@@ -126,22 +144,26 @@ public final class Revocations {
       now = null;
       unreadable = file + ": cannot read the revocation list: " + e.getMessage();
     }
-    if (now != null && now.equals(s.seen())) {
+    if (now != null && now.equals(s.seen()) && now != MISSING) {
       return s;
     }
     synchronized (this) {
       s = state;
       if (now == null) {
-        s = new State(UNREADABLE, s.crl(), unreadable);
+        s = new State(UNREADABLE, s.crl(), unreadable, t);
       } else if (now.equals(s.seen())) {
-        return s;
+        if (now != MISSING) {
+          return s;
+        }
+        // Still absent: the cheap look may be trusted for another while.
+        s = new State(MISSING, s.crl(), s.problem(), t);
       } else if (now == MISSING) {
         // Once there was a list, its removal is tampering, not a clean slate.
-        s = s.crl() == null && s.problem() == null ? new State(MISSING, null, null)
+        s = s.crl() == null && s.problem() == null ? new State(MISSING, null, null, t)
             : new State(MISSING, s.crl(),
-                file + ": the revocation list was removed; refusing every certificate");
+                file + ": the revocation list was removed; refusing every certificate", t);
       } else {
-        s = read(now, s);
+        s = read(now, s, t);
       }
       state = s;
       return s;
@@ -149,18 +171,18 @@ public final class Revocations {
   }
 
   /** Reads the changed file; called with the lock held. */
-  private State read(Seen now, State before) {
+  private State read(Seen now, State before, long t) {
     try {
       X509CRL next = load(file, ca);
       BigInteger n = number(next);
       if (n.compareTo(highest) < 0) {
         return new State(now, before.crl(), file + ": revocation list number " + n
-            + " is older than " + highest + " seen before; refusing every certificate");
+            + " is older than " + highest + " seen before; refusing every certificate", t);
       }
       highest = n;
-      return new State(now, next, null);
+      return new State(now, next, null, t);
     } catch (VerificationException e) {
-      return new State(now, before.crl(), e.getMessage() + "; refusing every certificate");
+      return new State(now, before.crl(), e.getMessage() + "; refusing every certificate", t);
     }
   }
 

@@ -75,6 +75,45 @@ class RevocationsTest {
   }
 
   @Test
+  void whatHidesTheListFromTheCheapLookIsSeenByAFullOneWithinASecond() throws Exception {
+    long[] now = {0};
+    java.security.KeyStore trusted = keyring.trustStore();
+    X509Certificate ca =
+        (X509Certificate) trusted.getCertificate(trusted.aliases().nextElement());
+    Revocations r = new Revocations(keyring.crlFile(), ca, () -> now[0]);
+    assertThat(r.status(alice)).as("a full look: no list").isEqualTo(Revocations.Status.GOOD);
+    // A link loop where the list should be: java.io.File says "absent", as it would for a list
+    // in a directory that cannot be searched; a full look cannot read it.
+    Files.createSymbolicLink(keyring.crlFile(), keyring.crlFile().getFileName());
+    now[0] += Revocations.FULL_LOOK_NANOS / 2;
+    assertThat(r.status(alice)).as("within the cheap look's time")
+        .isEqualTo(Revocations.Status.GOOD);
+    now[0] += Revocations.FULL_LOOK_NANOS;
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.UNKNOWN);
+    assertThat(r.problem()).contains("cannot read the revocation list");
+    // Something was there: its removal is not a clean slate either.
+    Files.delete(keyring.crlFile());
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.UNKNOWN);
+    assertThat(r.problem()).contains("removed");
+  }
+
+  @Test
+  void aConfirmedAbsenceKeepsNobodyRevokedAcrossFullLooks() throws Exception {
+    long[] now = {0};
+    java.security.KeyStore trusted = keyring.trustStore();
+    X509Certificate ca =
+        (X509Certificate) trusted.getCertificate(trusted.aliases().nextElement());
+    Revocations r = new Revocations(keyring.crlFile(), ca, () -> now[0]);
+    for (int i = 0; i < 5; i++) {
+      assertThat(r.status(alice)).isEqualTo(Revocations.Status.GOOD);
+      now[0] += Revocations.FULL_LOOK_NANOS + 1;
+    }
+    keyring.revoke("alice");
+    assertThat(r.status(alice)).as("a list written between two full looks is read at once")
+        .isEqualTo(Revocations.Status.REVOKED);
+  }
+
+  @Test
   void checksRacingARevocationNeverSeeItUndone() throws Exception {
     Revocations r = keyring.revocations();
     AtomicBoolean revoked = new AtomicBoolean();
