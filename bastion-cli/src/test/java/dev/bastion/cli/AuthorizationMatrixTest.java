@@ -67,6 +67,11 @@ class AuthorizationMatrixTest {
     CALLERS.put("token of a revoked identity", GatewayClient.anonymous(k).withBearer(
         k.issueToken("svc-4", "admin", BearerTokens.GATEWAY_AUDIENCE, Duration.ofMinutes(5))));
     k.revoke("svc-4");
+    CALLERS.put("token of an identity revoked, then issued again", GatewayClient.anonymous(k)
+        .withBearer(k.issueToken("svc-6", "admin", BearerTokens.GATEWAY_AUDIENCE,
+            Duration.ofMinutes(5))));
+    k.revoke("svc-6");
+    k.issueClient("svc-6", "admin");
     CALLERS.put("basic authorization", new BasicAuth(k).client());
     CALLERS.put("expired token", GatewayClient.anonymous(k).withBearer(
         k.issueToken("svc-5", "admin", BearerTokens.GATEWAY_AUDIENCE, Duration.ofMinutes(5),

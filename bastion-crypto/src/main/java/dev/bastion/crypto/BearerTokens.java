@@ -3,6 +3,7 @@ package dev.bastion.crypto;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import java.nio.charset.StandardCharsets;
@@ -54,10 +55,14 @@ public final class BearerTokens {
    * @param issuedAt when it was issued
    * @param expires when it stops being valid
    * @param id a random token id ({@code jti}), for the ledger
+   * @param certificate the SHA-256 of the subject's certificate when the token was issued ({@code
+   *     cert}): the token holds only while that certificate is the identity's, so revoking an
+   *     identity and issuing it again does not bring its old tokens back
    */
-  public record Claims(
-      String subject, String role, String audience, Instant issuedAt, Instant expires, String id) {
+  public record Claims(String subject, String role, String audience, Instant issuedAt,
+      Instant expires, String id, Digest certificate) {
     public Claims {
+      Objects.requireNonNull(certificate);
       Objects.requireNonNull(subject);
       Objects.requireNonNull(role);
       Objects.requireNonNull(audience);
@@ -70,25 +75,26 @@ public final class BearerTokens {
   private BearerTokens() {}
 
   /**
-   * A token for {@code subject} with {@code role}, valid for {@code lifetime} from now.
+   * A token for {@code subject}, whose certificate is {@code certificate} (its SHA-256), with
+   * {@code role}, valid for {@code lifetime} from now.
    *
    * @throws BadInputException if the lifetime is not positive or longer than {@link
    *     #MAX_LIFETIME}, or a name is not a plain name
    */
-  public static String issue(Signer signer, String subject, String role, String audience,
-      Duration lifetime) throws BadInputException {
-    return issue(signer, subject, role, audience, lifetime, Instant.now());
+  public static String issue(Signer signer, String subject, Digest certificate, String role,
+      String audience, Duration lifetime) throws BadInputException {
+    return issue(signer, subject, certificate, role, audience, lifetime, Instant.now());
   }
 
   /**
-   * A token for {@code subject} with {@code role}, valid for {@code lifetime} from {@code
-   * issuedAt}.
+   * As {@link #issue(Signer, String, Digest, String, String, Duration)}, valid for {@code
+   * lifetime} from {@code issuedAt}.
    *
    * @throws BadInputException if the lifetime is not positive or longer than {@link
    *     #MAX_LIFETIME}, or a name is not a plain name
    */
-  public static String issue(Signer signer, String subject, String role, String audience,
-      Duration lifetime, Instant issuedAt) throws BadInputException {
+  public static String issue(Signer signer, String subject, Digest certificate, String role,
+      String audience, Duration lifetime, Instant issuedAt) throws BadInputException {
     if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_LIFETIME) > 0) {
       throw new BadInputException("a token lives more than 0 and at most "
           + MAX_LIFETIME.toMinutes() + " minutes, not " + lifetime.toSeconds() + " s");
@@ -104,6 +110,7 @@ public final class BearerTokens {
     ObjectNode c = Json.object();
     c.put("iss", "bastion");
     c.put("sub", subject);
+    c.put("cert", certificate.toString());
     c.put("aud", audience);
     c.put("role", role);
     c.put("iat", now.getEpochSecond());
@@ -184,7 +191,13 @@ public final class BearerTokens {
     if (c.has("nbf") && Instant.ofEpochSecond(seconds(c, "nbf")).isAfter(now.plus(CLOCK_SKEW))) {
       throw new VerificationException("token not valid yet");
     }
-    return new Claims(sub, role, aud, iat, exp, jti);
+    Digest cert;
+    try {
+      cert = Digest.parse(text(c, "cert"));
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException("token claim 'cert' is not a certificate digest", e);
+    }
+    return new Claims(sub, role, aud, iat, exp, jti, cert);
   }
 
   private static boolean plain(String s) {

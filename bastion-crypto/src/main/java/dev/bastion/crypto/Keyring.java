@@ -13,6 +13,7 @@ import com.google.crypto.tink.daead.PredefinedDeterministicAeadParameters;
 import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
+import dev.bastion.core.Digest;
 import dev.bastion.core.VerificationException;
 import java.time.Duration;
 import java.io.IOException;
@@ -491,8 +492,18 @@ public final class Keyring {
       }
     } else {
       issueClient(name, role);
+      cert = currentCertificate(name);
     }
-    return BearerTokens.issue(signer("gateway"), name, role, audience, lifetime, issuedAt);
+    X509Certificate current = cert.orElseThrow(() ->
+        new IllegalStateException("identity '" + name + "' has no certificate after its issue"));
+    Digest digest;
+    try {
+      digest = Digest.of(current.getEncoded());
+    } catch (java.security.cert.CertificateEncodingException e) {
+      throw new IllegalStateException("a certificate read back encodes", e);
+    }
+    return BearerTokens.issue(signer("gateway"), name, digest, role, audience, lifetime,
+        issuedAt);
   }
 
   /** The CA's revocation list, {@code keys/ca.crl} (absent until the first revocation). */

@@ -21,6 +21,10 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class BearerTokensTest {
+  /** The SHA-256 of the certificate a token is bound to (any digest, for these tests). */
+  static final dev.bastion.core.Digest CERT =
+      dev.bastion.core.Digest.of("alice's certificate".getBytes(StandardCharsets.UTF_8));
+
   @TempDir static Path tmp;
   static Signer gateway;
   static PublicKey key;
@@ -49,13 +53,14 @@ class BearerTokensTest {
 
   @Test
   void aTokenVerifiesForItsAudienceUntilItExpires() throws Exception {
-    String t = BearerTokens.issue(gateway, "alice", "predict", "bastion-gateway",
+    String t = BearerTokens.issue(gateway, "alice", CERT, "predict", "bastion-gateway",
         Duration.ofMinutes(15));
     BearerTokens.Claims c = BearerTokens.verify(t, key, "bastion-gateway", Instant.now());
     assertThat(c.subject()).isEqualTo("alice");
     assertThat(c.role()).isEqualTo("predict");
     assertThat(Duration.between(c.issuedAt(), c.expires())).isEqualTo(Duration.ofMinutes(15));
     assertThat(c.id()).hasSize(32);
+    assertThat(c.certificate()).isEqualTo(CERT);
     assertThatThrownBy(() -> BearerTokens.verify(t, key, "other-service", Instant.now()))
         .isInstanceOf(VerificationException.class).hasMessageContaining("audience");
     assertThatThrownBy(() -> BearerTokens.verify(t, key, "bastion-gateway",
@@ -68,18 +73,18 @@ class BearerTokensTest {
 
   @Test
   void lifetimesOverFifteenMinutesAreNeverIssued() {
-    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", "predict", "bastion-gateway",
+    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", CERT, "predict", "bastion-gateway",
         Duration.ofMinutes(16))).isInstanceOf(BadInputException.class);
-    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", "predict", "bastion-gateway",
+    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", CERT, "predict", "bastion-gateway",
         Duration.ZERO)).isInstanceOf(BadInputException.class);
-    assertThatThrownBy(() -> BearerTokens.issue(gateway, "Alice Smith", "predict",
+    assertThatThrownBy(() -> BearerTokens.issue(gateway, "Alice Smith", CERT, "predict",
         "bastion-gateway", Duration.ofMinutes(1))).isInstanceOf(BadInputException.class);
   }
 
   static Stream<Arguments> refused() throws Exception {
     long now = Instant.now().getEpochSecond();
-    String claims = "{\"aud\":\"bastion-gateway\",\"exp\":" + (now + 600) + ",\"iat\":" + now
-        + ",\"role\":\"predict\",\"sub\":\"alice\"}";
+    String claims = "{\"aud\":\"bastion-gateway\",\"cert\":\"" + CERT + "\",\"exp\":"
+        + (now + 600) + ",\"iat\":" + now + ",\"role\":\"predict\",\"sub\":\"alice\"}";
     String good = forge(gateway, "{\"alg\":\"ES256\",\"typ\":\"JWT\"}", claims);
     String[] p = good.split("\\.");
     return Stream.of(
@@ -110,7 +115,12 @@ class BearerTokensTest {
             claims.replace("\"alice\"", "\"../etc/passwd\"")), "plain name"),
         Arguments.of("not JSON", forge(gateway, "{\"alg\":\"ES256\"}", "[1,2]"), "object"),
         Arguments.of("signed by another deployment", forge(other, "{\"alg\":\"ES256\"}", claims),
-            "signature"));
+            "signature"),
+        Arguments.of("no certificate binding", forge(gateway, "{\"alg\":\"ES256\"}",
+            claims.replace(",\"cert\":\"" + CERT + "\"", "")), "'cert'"),
+        Arguments.of("a certificate binding that is no digest", forge(gateway,
+            "{\"alg\":\"ES256\"}", claims.replace(CERT.toString(), "sha256:00")),
+            "certificate digest"));
   }
 
   @ParameterizedTest(name = "{0}")

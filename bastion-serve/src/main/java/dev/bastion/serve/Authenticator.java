@@ -1,6 +1,7 @@
 package dev.bastion.serve;
 
 import dev.bastion.core.BastionException;
+import dev.bastion.core.Digest;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.BearerTokens;
 import dev.bastion.crypto.Identity;
@@ -75,6 +76,16 @@ final class Authenticator {
       cert = keyring.currentCertificate(claims.subject()).orElseThrow(() ->
           new ApiError(401, "unauthenticated", "bearer token for an unknown identity"));
     } catch (BastionException | IOException e) {
+      throw new ApiError(401, "unauthenticated", "bearer token identity cannot be checked");
+    }
+    // Issued for the identity's current certificate: revoking an identity and issuing it anew
+    // does not bring its earlier tokens back.
+    try {
+      if (!Digest.of(cert.getEncoded()).equals(claims.certificate())) {
+        throw new ApiError(401, "unauthenticated",
+            "bearer token was issued for an earlier certificate of its identity");
+      }
+    } catch (java.security.cert.CertificateEncodingException e) {
       throw new ApiError(401, "unauthenticated", "bearer token identity cannot be checked");
     }
     // The token's holder is checked as a certificate would be: issued, valid, not revoked.
