@@ -57,6 +57,41 @@ class GatewayBudgetTest {
     }
   }
 
+  /** {@code n} copies of the one instance of {@link EndToEndTest#INSTANCE}, as one request. */
+  static String batch(int n) {
+    String one = EndToEndTest.INSTANCE.substring("{\"instances\":[".length(),
+        EndToEndTest.INSTANCE.length() - "]}".length());
+    return "{\"instances\":[" + String.join(",", java.util.Collections.nCopies(n, one)) + "]}";
+  }
+
+  @Test
+  void theBudgetCountsPredictionsNotRequests() throws Exception {
+    try (Home home = Home.init(tmp.resolve("home"))) {
+      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      Gateway.Config config = Gateway.Config.defaults().withPort(0)
+          .withBudget(3, Optional.empty());
+      GatewayClient demo = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
+      try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+          home.ledger())) {
+        GatewayClient.Reply r = demo.post(g.port(), EndToEndTest.PREDICT, batch(5));
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.body()).contains("\"error\":\"budget_exhausted\"")
+            .contains("has 3 predictions left, this request asks 5");
+        assertThat(g.modelCalls()).isZero();
+        r = demo.post(g.port(), EndToEndTest.PREDICT, "{\"instances\":[{\"duration\":\"x\"}]}");
+        assertThat(r.status()).as("a malformed request takes nothing").isEqualTo(400);
+        assertThat(demo.post(g.port(), EndToEndTest.PREDICT, batch(2)).status()).isEqualTo(200);
+        assertThat(demo.post(g.port(), EndToEndTest.PREDICT, batch(1)).status()).isEqualTo(200);
+        r = demo.post(g.port(), EndToEndTest.PREDICT, batch(1));
+        assertThat(r.status()).isEqualTo(429);
+        assertThat(r.body()).contains("is used up");
+        assertThat(g.modelCalls()).isEqualTo(3);
+      }
+    }
+  }
+
   @Test
   void eachRoleSeesWhatItsOutputPolicyAllows() throws Exception {
     try (Home home = Home.init(tmp.resolve("home"))) {

@@ -731,17 +731,11 @@ public final class Gateway implements AutoCloseable {
           throw suspended(id);
         }
         rateLimit(id);
-        Optional<Long> renews = budgets.take(id.name());
-        if (renews.isPresent()) {
-          throw new ApiError(429, "budget_exhausted",
-              "daily query budget of " + config.dailyBudget() + " for '" + id.name()
-                  + "' on this model is used up; it renews at 00:00 UTC", renews.get());
-        }
-        try {
-          budgets.flushIfDue();
-        } catch (IOException e) {
-          // Fail closed: a budget that cannot be kept is not granted.
-          throw new ApiError(503, "unavailable", "query budgets cannot be recorded", 1);
+        // Nothing left: refused before the body is read. What a request asks is taken once
+        // it is known to be well formed and to pass the input guard (predict).
+        Optional<QueryBudgets.Refusal> spent = budgets.check(id.name());
+        if (spent.isPresent()) {
+          throw budgetExhausted(id, 1, spent.get());
         }
         byte[] body = readBody(request, deadline);
         details.put("input", Digest.of(body).toString());
@@ -804,7 +798,8 @@ public final class Gateway implements AutoCloseable {
           try {
             com.fasterxml.jackson.databind.JsonNode o = Json.parse(body, "request body");
             com.fasterxml.jackson.databind.JsonNode v = o.path("version");
-            if (!o.isObject() || o.size() != 1 || !v.canConvertToInt() || v.asInt() < 1) {
+            if (!o.isObject() || o.size() != 1 || !v.isIntegralNumber() || !v.canConvertToInt()
+                || v.asInt() < 1) {
               throw new ApiError(400, "bad_request",
                   "the body is empty or {\"version\":N} with N a positive version");
             }
@@ -988,6 +983,14 @@ public final class Gateway implements AutoCloseable {
       }
     }
 
+    private ApiError budgetExhausted(Identity id, int asked, QueryBudgets.Refusal r) {
+      String what = r.left() == 0 ? "is used up"
+          : "has " + r.left() + " predictions left, this request asks " + asked;
+      return new ApiError(429, "budget_exhausted", "daily query budget of "
+          + config.dailyBudget() + " predictions for '" + id.name() + "' on this model " + what
+          + "; it renews at 00:00 UTC", r.renewsInSeconds());
+    }
+
     private ApiError timeout() {
       return new ApiError(408, "request_timeout", "the request took longer than "
           + config.requestTimeout().toMillis() + " ms");
@@ -1018,6 +1021,17 @@ public final class Gateway implements AutoCloseable {
         String[] r = verdict.refusal().get();
         throw new ApiError(400, r[0], r[1]);
       }
+      // The budget counts predictions: every instance of the batch, all or none.
+      Optional<QueryBudgets.Refusal> refused = budgets.take(id.name(), checked.size());
+      if (refused.isPresent()) {
+        throw budgetExhausted(id, checked.size(), refused.get());
+      }
+      try {
+        budgets.flushIfDue();
+      } catch (IOException e) {
+        // Fail closed: a budget that cannot be kept is not granted.
+        throw new ApiError(503, "unavailable", "query budgets cannot be recorded", 1);
+      }
       ObjectNode out = Json.object();
       ArrayNode predictions = out.putArray("predictions");
       int i = 0;
@@ -1037,6 +1051,12 @@ public final class Gateway implements AutoCloseable {
         } catch (BadInputException e) {
           throw new ApiError(400, "bad_request", e.getMessage());
         }
+      }
+      if (suspensions.suspended(id.name())) {
+        // Suspended while this request ran (another of its requests raised the alarm): its
+        // answers do not leave either.
+        details.put("guard.extraction", "suspended");
+        throw suspended(id);
       }
       return Json.canonical(out);
     }

@@ -88,25 +88,55 @@ final class QueryBudgets {
   }
 
   /**
-   * Takes one prediction from {@code identity}'s budget.
-   *
-   * @return empty if allowed; otherwise the seconds until the budget renews (next UTC midnight)
+   * Why a request was refused: what is left of the budget today (less than it asked for), and the
+   * seconds until it renews (next UTC midnight).
    */
-  synchronized Optional<Long> take(String identity) {
+  record Refusal(long left, long renewsInSeconds) {}
+
+  /**
+   * Takes {@code n} predictions from {@code identity}'s budget, all or none.
+   *
+   * @return empty if allowed; otherwise what is left and when the budget renews
+   */
+  synchronized Optional<Refusal> take(String identity, long n) {
+    if (n < 0) {
+      throw new IllegalArgumentException("a negative number of predictions");
+    }
+    LocalDate now = renew();
+    long spent = used.getOrDefault(identity, 0L);
+    if (n > perDay - spent || spent >= perDay) {
+      return Optional.of(refusal(now, spent));
+    }
+    used.put(identity, spent + n);
+    dirty = true;
+    return Optional.empty();
+  }
+
+  /**
+   * Whether {@code identity} has anything left today, without taking any: a request is refused
+   * before its body is read when nothing is.
+   */
+  synchronized Optional<Refusal> check(String identity) {
+    LocalDate now = renew();
+    long spent = used.getOrDefault(identity, 0L);
+    return spent >= perDay ? Optional.of(refusal(now, spent)) : Optional.empty();
+  }
+
+  /** The budgets' day: a new one clears yesterday's counts. */
+  private LocalDate renew() {
     LocalDate now = today();
     if (!now.equals(day)) {
       day = now;
       used.clear();
       dirty = true;
     }
-    long n = used.getOrDefault(identity, 0L);
-    if (n >= perDay) {
-      Instant midnight = now.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
-      return Optional.of(Math.max(1, Duration.between(clock.instant(), midnight).toSeconds()));
-    }
-    used.put(identity, n + 1);
-    dirty = true;
-    return Optional.empty();
+    return now;
+  }
+
+  private Refusal refusal(LocalDate now, long spent) {
+    Instant midnight = now.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant();
+    return new Refusal(Math.max(0, perDay - spent),
+        Math.max(1, Duration.between(clock.instant(), midnight).toSeconds()));
   }
 
   /** How many predictions {@code identity} has used today. */

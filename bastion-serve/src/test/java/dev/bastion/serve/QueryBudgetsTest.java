@@ -25,23 +25,40 @@ class QueryBudgetsTest {
     Path f = tmp.resolve("g").resolve("budgets.json");
     Clock noon = at("2026-11-26T12:00:00Z");
     QueryBudgets b = new QueryBudgets(2, "sha256:m", Optional.of(f), noon);
-    assertThat(b.take("alice")).isEmpty();
-    assertThat(b.take("alice")).isEmpty();
-    assertThat(b.take("alice")).contains(12L * 3600); // renews at 00:00 UTC
-    assertThat(b.take("bob")).isEmpty();
+    assertThat(b.take("alice", 1)).isEmpty();
+    assertThat(b.check("alice")).isEmpty();
+    assertThat(b.take("alice", 1)).isEmpty();
+    assertThat(b.take("alice", 1)).contains(new QueryBudgets.Refusal(0, 12L * 3600));
+    assertThat(b.check("alice")).isPresent();
+    assertThat(b.take("bob", 1)).isEmpty();
     b.flush();
 
     QueryBudgets again = new QueryBudgets(2, "sha256:m", Optional.of(f), noon);
     assertThat(again.used("alice")).isEqualTo(2);
-    assertThat(again.take("alice")).isPresent();
-    assertThat(again.take("bob")).isEmpty();
+    assertThat(again.take("alice", 1)).isPresent();
+    assertThat(again.take("bob", 1)).isEmpty();
 
     QueryBudgets tomorrow =
         new QueryBudgets(2, "sha256:m", Optional.of(f), at("2026-11-27T00:00:01Z"));
-    assertThat(tomorrow.take("alice")).isEmpty();
+    assertThat(tomorrow.take("alice", 1)).isEmpty();
 
     QueryBudgets otherModel = new QueryBudgets(2, "sha256:n", Optional.of(f), noon);
-    assertThat(otherModel.take("alice")).isEmpty();
+    assertThat(otherModel.take("alice", 1)).isEmpty();
+  }
+
+  @Test
+  void aBatchTakesOnePredictionPerInstanceAllOrNone() throws Exception {
+    QueryBudgets b = new QueryBudgets(10, "sha256:m", Optional.empty(),
+        at("2026-11-26T12:00:00Z"));
+    assertThat(b.take("alice", 7)).isEmpty();
+    assertThat(b.take("alice", 4)).as("more than is left")
+        .contains(new QueryBudgets.Refusal(3, 12L * 3600));
+    assertThat(b.used("alice")).as("a refused batch takes nothing").isEqualTo(7);
+    assertThat(b.take("alice", 3)).isEmpty();
+    assertThat(b.check("alice")).isPresent();
+    assertThat(b.take("alice", 0)).as("nothing left, even for nothing").isPresent();
+    assertThat(b.take("bob", Long.MAX_VALUE)).isPresent();
+    assertThat(b.used("bob")).isZero();
   }
 
   @Test
