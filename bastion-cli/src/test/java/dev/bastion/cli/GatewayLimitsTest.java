@@ -70,6 +70,51 @@ class GatewayLimitsTest {
     assertThat(gateway.modelCalls()).isEqualTo(calls);
   }
 
+  /** Sends {@code head} (the request line and headers, CRLF-ended) as it is; the raw answer. */
+  static String raw(String head) throws Exception {
+    char[] pw = "pw".toCharArray();
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+    kmf.init(home.keyring().keyStore(Keyring.DEMO_CLIENT, pw), pw);
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    tmf.init(home.keyring().trustStore());
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    try (javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) ctx.getSocketFactory()
+        .createSocket("127.0.0.1", gateway.port())) {
+      sock.setSoTimeout(10_000);
+      sock.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+      sock.getOutputStream().flush();
+      return new String(sock.getInputStream().readAllBytes(),
+          java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      value = {
+        "encoded separator in the path | GET /v1/models/a%2Fb HTTP/1.1 | 400 | bad_request",
+        "bad escape in the path | GET /%zz HTTP/1.1 | 400 | bad_request",
+        "path above the root | GET /../../etc/passwd HTTP/1.1 | 400 | bad_request",
+        "headers too large | GET /healthz HTTP/1.1 CRLF X-Pad: PAD | 431 | headers_too_large",
+        "not HTTP | HELLO | 400 | bad_request",
+      })
+  void requestsRefusedBeforeTheGatewayGetItsJsonErrorAndAreOnTheLedger(
+      String what, String line, int status, String code) throws Exception {
+    long calls = gateway.modelCalls();
+    long entries = home.ledger().size();
+    String head = line.replace(" CRLF ", "\r\n").replace("PAD", "x".repeat(20_000))
+        + "\r\nHost: localhost\r\n\r\n";
+    String answer = raw(head);
+    assertThat(answer).as(what).startsWith("HTTP/1.1 " + status);
+    assertThat(answer).contains("Content-Type: application/json")
+        .contains("{\"error\":\"" + code + "\",\"message\":");
+    assertThat(answer).doesNotContainIgnoringCase("<html");
+    assertThat(gateway.modelCalls()).isEqualTo(calls);
+    assertThat(home.ledger().size()).as("the refusal is on the ledger").isGreaterThan(entries);
+  }
+
   @Test
   void metricsAreForAuditorsInPrometheusText() throws Exception {
     client.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);

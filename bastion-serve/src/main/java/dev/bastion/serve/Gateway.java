@@ -340,6 +340,7 @@ public final class Gateway implements AutoCloseable {
         new ModelSlot(served, loader, ledger, config.ood(), detectorSettings(config),
             config.requestTimeout().plusSeconds(5)),
         budgets, suspensions);
+    server.setErrorHandler(new GatewayErrors(ledger, served.digest().toString()));
     server.setHandler(
         g.new Api(config, new Authenticator(trust, keyring.revocations(), keyring,
             keyring.identity("gateway").certificate().getPublicKey()), ledger,
@@ -369,11 +370,17 @@ public final class Gateway implements AutoCloseable {
           @Override
           public void handshakeFailed(Event event, Throwable failure) {
             String peer = String.valueOf(event.getEndPoint().getRemoteSocketAddress());
-            ledger.append(
-                dev.bastion.ledger.Event.now(
-                    EventKind.ACCESS_DENIED, "unauthenticated", "tls-handshake", peer, "denied",
-                    "conn-" + UUID.randomUUID(),
-                    Map.of("reason", String.valueOf(failure.getMessage()))));
+            // Queued, not waited for: no answer waits on it, and a server thread held for a
+            // force per failed handshake would let a flood of them starve the requests.
+            try {
+              ledger.appendAsync(
+                  dev.bastion.ledger.Event.now(
+                      EventKind.ACCESS_DENIED, "unauthenticated", "tls-handshake", peer, "denied",
+                      "conn-" + UUID.randomUUID(),
+                      Map.of("reason", String.valueOf(failure.getMessage()))));
+            } catch (RuntimeException e) {
+              // The ledger is closed or broken: the connection is refused all the same.
+            }
           }
         });
     ServerConnector connector =
