@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * JSON for Bastion: one mapper with explicit parser limits, and a canonical form.
@@ -87,13 +88,58 @@ public final class Json {
       }
       return node;
     } catch (JsonProcessingException e) {
-      throw new BadInputException(what + ": not valid JSON: " + e.getOriginalMessage(), e);
+      throw new BadInputException(what + ": not valid JSON" + where(e) + ": " + describe(e), e);
     } catch (IOException e) {
       throw new BadInputException(what + ": cannot read: " + e.getMessage(), e);
     } catch (NumberFormatException | ArithmeticException e) {
       // A number whose exponent does not fit (1e9999999999): not a value Bastion can hold.
       throw new BadInputException(what + ": a number is out of range", e);
     }
+  }
+
+  /** {@code " at line L, column C"} of a parse error, when the parser knows it. */
+  public static String where(JsonProcessingException e) {
+    var at = e.getLocation();
+    return at == null || at.getLineNr() < 1 ? ""
+        : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+  }
+
+  private static final Pattern DUPLICATE =
+      Pattern.compile("Duplicate field '([^']{0,200})'.*", Pattern.DOTALL);
+  private static final Pattern LIMIT = Pattern.compile(
+      "(Document nesting depth|Number value length|String value length|Document length)"
+          + " \\(([0-9]+)\\) exceeds the maximum (?:allowed|length) \\(([0-9]+).*",
+      Pattern.DOTALL);
+
+  /**
+   * What is wrong, in words for the person who wrote the document: Jackson's own message, but
+   * not the names of its classes and settings it adds for programmers.
+   */
+  public static String describe(JsonProcessingException e) {
+    String m = String.valueOf(e.getOriginalMessage());
+    var dup = DUPLICATE.matcher(m);
+    if (dup.matches()) {
+      return "duplicate key '" + dup.group(1) + "'";
+    }
+    var limit = LIMIT.matcher(m);
+    if (limit.matches()) {
+      return switch (limit.group(1)) {
+        case "Document nesting depth" -> "nested deeper than " + limit.group(3) + " levels";
+        case "Number value length" -> "a number longer than " + limit.group(3) + " characters";
+        case "String value length" -> "a string longer than " + limit.group(3) + " characters";
+        default -> "longer than " + limit.group(3) + " bytes";
+      };
+    }
+    int tick = m.indexOf('`');
+    if (tick >= 0) {
+      // Some other message naming a class or setting ("Non-standard token 'NaN': enable `...`
+      // to allow"): keep the clause before the one that names it.
+      String head = m.substring(0, tick);
+      int clause = Math.max(head.lastIndexOf(':'), head.lastIndexOf(';'));
+      head = (clause > 0 ? head.substring(0, clause) : head).strip();
+      return head.isEmpty() ? "malformed" : head;
+    }
+    return m;
   }
 
   /** Converts any value Jackson can map to a tree. */

@@ -32,6 +32,30 @@ class JsonTest {
 
   // ---- canonical form ----
 
+  static Stream<Arguments> parseErrors() {
+    return Stream.of(
+        Arguments.of("{\"a\":1,\"a\":2}", "doc: not valid JSON at line 1, column ",
+            ": duplicate key 'a'"),
+        Arguments.of("[".repeat(Json.MAX_DEPTH + 1) + "]".repeat(Json.MAX_DEPTH + 1),
+            "doc: not valid JSON", ": nested deeper than 64 levels"),
+        Arguments.of("[" + "1".repeat(101) + "]", "doc: not valid JSON",
+            ": a number longer than 100 characters"),
+        Arguments.of("{\"a\":\n  NaN}", "doc: not valid JSON at line 2, column ",
+            "token 'NaN'"),
+        Arguments.of("{\"a\":1} x", "doc: not valid JSON at line 1, column ", ""));
+  }
+
+  @ParameterizedTest
+  @MethodSource("parseErrors")
+  void parseErrorsSayWhereAndWhatWithoutTheParsersInternals(String doc, String start,
+      String end) {
+    assertThatThrownBy(() -> Json.parse(doc.getBytes(StandardCharsets.UTF_8), "doc"))
+        .isInstanceOf(BadInputException.class)
+        .satisfies(e -> assertThat(e.getMessage()).startsWith(start).endsWith(end)
+            .doesNotContain("`").doesNotContain("StreamReadConstraints")
+            .doesNotContain("DeserializationFeature").doesNotContain("ObjectNode"));
+  }
+
   @Test
   void canonicalSortsKeysRecursivelyWithoutWhitespace() throws BadInputException {
     JsonNode n =

@@ -206,7 +206,8 @@ public final class Bundle {
     try {
       root = MAPPER.readTree(json);
     } catch (JsonProcessingException e) {
-      throw new BadInputException("bundle: not valid JSON: " + e.getOriginalMessage(), e);
+      throw new BadInputException(
+          "bundle: not valid JSON" + Json.where(e) + ": " + Json.describe(e), e);
     } catch (IOException e) {
       throw new BadInputException("bundle: cannot read: " + e.getMessage(), e);
     }

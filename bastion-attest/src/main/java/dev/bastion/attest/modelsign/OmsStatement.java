@@ -49,7 +49,7 @@ final class OmsStatement {
       st = MAPPER.readTree(payload);
     } catch (JsonProcessingException e) {
       throw new VerificationException(
-          "the signed payload is not valid JSON: " + e.getOriginalMessage(), e);
+          "the signed payload is not valid JSON" + Json.where(e) + ": " + Json.describe(e), e);
     } catch (IOException e) {
       throw new VerificationException("the signed payload cannot be read", e);
     }
