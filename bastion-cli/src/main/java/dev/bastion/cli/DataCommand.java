@@ -26,6 +26,10 @@ final class DataCommand {
           + " key-encryption key rotated, so no copy of the blob can be read again; the ledger"
           + " records who, when and why; every model trained on it is listed as affected.")
   static final class Erase implements Callable<Integer> {
+    /** What the store records data as: ingested snapshots, quarantined rows, reference data. */
+    static final java.util.Set<String> DATA_KINDS =
+        new java.util.TreeSet<>(List.of("snapshot", "quarantine", "reference-data"));
+
     @Parameters(index = "0", paramLabel = "SNAPSHOT", description = "the snapshot's sha256:...")
     String snapshot;
 
@@ -50,6 +54,18 @@ final class DataCommand {
         String run = home.integrity().openSession("erase");
         if (!home.store().contains(d)) {
           throw new BadInputException("no artifact " + d + " in the store");
+        }
+        // Only data is erased: what the store recorded it as, on the ledger, says which.
+        java.util.Set<String> kinds = new java.util.TreeSet<>();
+        dev.bastion.ledger.LedgerVerifier.forEachEvent(home.ledger().directory(), e -> {
+          if (e.kind() == EventKind.ARTIFACT_PUT && e.object().equals(d.toString())) {
+            kinds.add(e.details().getOrDefault("kind", "unknown"));
+          }
+        });
+        if (kinds.isEmpty() || !DATA_KINDS.containsAll(kinds)) {
+          throw new BadInputException(d + " is " + (kinds.isEmpty() ? "not recorded as data"
+              : "a " + String.join(" and a ", kinds)) + ", not data: only "
+              + String.join(", ", DATA_KINDS) + " artifacts are erased");
         }
         // Which models came from it, found while their evidence can still be read.
         List<String> affected = new ArrayList<>();

@@ -99,4 +99,15 @@ class CryptoShredTest {
     assertThat(execute(err, "data", "erase", result.chain().snapshot().toString(), "--reason",
         " ")).isEqualTo(2);
   }
+
+  @Test
+  void onlyDataIsErasedNeverAModelOrItsEvidence() {
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "data", "erase", result.registration().model().toString(),
+        "--reason", "x")).isEqualTo(2);
+    assertThat(err.toString()).contains("is a model, not data");
+    StringWriter verifyErr = new StringWriter();
+    assertThat(execute(verifyErr, "verify-chain", "credit-risk")).as(verifyErr.toString())
+        .isZero();
+  }
 }
