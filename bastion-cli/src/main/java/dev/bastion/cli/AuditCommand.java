@@ -1,7 +1,6 @@
 package dev.bastion.cli;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
@@ -102,6 +101,9 @@ final class AuditCommand {
 
     @Override
     public Integer call() throws Exception {
+      if (out != null) {
+        OutputFile.check(out);
+      }
       Path home = Home.defaultDir();
       ObjectNode proof =
           LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
@@ -110,7 +112,7 @@ final class AuditCommand {
         System.out.write(bytes);
         System.out.flush();
       } else {
-        AtomicFiles.write(out, bytes);
+        OutputFile.write(out, bytes);
         System.out.println("proof of entry " + entry + " in the tree of "
             + proof.get("tree_size").asLong() + " entries written to " + out);
       }

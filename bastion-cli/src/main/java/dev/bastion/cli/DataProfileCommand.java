@@ -1,6 +1,5 @@
 package dev.bastion.cli;
 
-import dev.bastion.core.AtomicFiles;
 import dev.bastion.data.CsvReader;
 import dev.bastion.data.profile.ColumnProfile;
 import dev.bastion.data.profile.Profile;
@@ -21,8 +20,8 @@ import picocli.CommandLine.Parameters;
     mixinStandardHelpOptions = true,
     description = {
       "Profile a CSV file in one pass and bounded memory: per column the cell counts by kind"
-          + " (empty, integer, decimal, text), distinct values (HyperLogLog, 1.6% standard error),"
-          + " quantiles (KLL, rank error at most 1.25%), frequent text values (Misra-Gries, 128"
+          + " (empty, integer, decimal, text), distinct values (HyperLogLog, 1.6%% standard error),"
+          + " quantiles (KLL, rank error at most 1.25%%), frequent text values (Misra-Gries, 128"
           + " counters, exact below 129 distinct values).",
       "The profile is written as a DSSE envelope (in-toto Statement, subject: the file's SHA-256,"
           + " predicate type urn:bastion:predicate:data-profile:v1) signed by the home's ingest"
@@ -47,6 +46,7 @@ final class DataProfileCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
+    OutputFile.check(output, data, merge);
     try (Home home = Home.open(Home.defaultDir())) {
       Profile old = merge == null ? null : SignedProfiles.read(home, merge);
       Profile p = Profiler.profile(data, CsvReader.Options.STREAMING);
@@ -59,7 +59,7 @@ final class DataProfileCommand implements Callable<Integer> {
         }
         p = old.merge(p);
       }
-      AtomicFiles.write(output, SignedProfiles.sign(home, p));
+      OutputFile.write(output, SignedProfiles.sign(home, p));
       out.printf(Locale.ROOT, "profiled %d rows of %s%s: %d rows, %d columns; signed by %s: %s%n",
           newRows, data, old == null ? "" : " merged into " + merge, p.rows(),
           p.columnNames().size(), SignedProfiles.SIGNER, output);

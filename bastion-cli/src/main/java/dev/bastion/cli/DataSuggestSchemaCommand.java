@@ -1,6 +1,5 @@
 package dev.bastion.cli;
 
-import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
 import dev.bastion.data.CsvReader;
@@ -47,6 +46,7 @@ final class DataSuggestSchemaCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    OutputFile.check(output, data);
     Profile p = Profiler.profile(data, CsvReader.Options.STREAMING);
     String n = name != null ? name : data.getFileName().toString().replaceFirst("\\.[^.]*$", "");
     byte[] json;
@@ -57,7 +57,7 @@ final class DataSuggestSchemaCommand implements Callable<Integer> {
       throw new BadInputException(data + ": " + e.getMessage(), e);
     }
     Schema s = Schema.parse(json, output.toString()); // what is written loads
-    AtomicFiles.write(output, json);
+    OutputFile.write(output, json);
     spec.commandLine().getOut().printf("schema for %s: %d columns, label %s, rows %d..%d: %s%n",
         data, s.columns().size(), s.label(), s.minRows(), s.maxRows(), output);
     spec.commandLine().getOut().flush();

@@ -46,7 +46,7 @@ final class IdentityCommand {
     java.util.List<String> models = new java.util.ArrayList<>();
 
     @Option(names = "--out", required = true, paramLabel = "DIR",
-        description = "where to write the files (created if missing)")
+        description = "where to write the files (created if missing; its parent must exist)")
     Path out;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -60,15 +60,37 @@ final class IdentityCommand {
       if (Files.exists(out) && !Files.isDirectory(out)) {
         throw new BadInputException(out + ": exists and is not a directory");
       }
+      // The directory is made (its parent must exist: a mistyped path is not created) and found
+      // writable before anything is issued.
+      if (!Files.isDirectory(out)) {
+        try {
+          Files.createDirectory(out);
+        } catch (java.io.IOException e) {
+          Path parent = out.toAbsolutePath().normalize().getParent();
+          throw new BadInputException(out + ": cannot create the directory ("
+              + (parent == null || !Files.isDirectory(parent) ? "no such directory " + parent
+                  : OutputFile.why(e)) + ")", e);
+        }
+      }
+      if (!Files.isWritable(out)) {
+        throw new BadInputException(out + ": cannot write there");
+      }
       try (Home home = Home.open(Home.defaultDir())) {
         Identity id = home.keyring().issueClient(name, role,
             java.time.Duration.ofDays(397), models);
-        home.keyring().exportIdentity(name, out);
+        // On the ledger as soon as it exists, whatever happens to the copies written out.
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-issue",
             "cert:" + id.certificate().getSerialNumber().toString(16), "ok", "identity-" + name,
             Map.of("identity", name, "role", role,
                 "models", models.isEmpty() ? "*" : String.join(",", models),
                 "certificate", Digest.of(id.certificate().getEncoded()).toString())));
+        try {
+          home.keyring().exportIdentity(name, out);
+        } catch (java.io.IOException e) {
+          throw new BadInputException("issued " + name + " (on the ledger), but its files cannot"
+              + " be written to " + out + " (" + OutputFile.why(e) + "); revoke it with 'bastion"
+              + " identity revoke " + name + "' and issue it again", e);
+        }
         PrintWriter pw = spec.commandLine().getOut();
         pw.println("issued " + name + " (role " + role
             + (models.isEmpty() ? "" : " for " + String.join(", ", models)) + "): "

@@ -171,4 +171,20 @@ class IdentityCommandTest {
     assertThat(execute(err, "identity", "revoke", "gateway")).isEqualTo(2);
     assertThat(err.toString().strip()).contains("is a component");
   }
+
+  @Test
+  void anOutputDirectoryThatCannotBeMadeIssuesNothing() throws Exception {
+    for (String out : new String[] {tmp.resolve("no-such").resolve("dir").toString(),
+        "/proc/bastion-test"}) {
+      StringWriter err = new StringWriter();
+      assertThat(execute(err, "identity", "issue", "dave", "--role", "predict", "--out", out))
+          .as(out).isEqualTo(2);
+      assertThat(err.toString().strip()).startsWith("bastion: " + out + ": cannot create")
+          .doesNotContain("internal error");
+    }
+    assertThat(homeDir.resolve("keys").resolve("identities").resolve("dave.crt"))
+        .doesNotExist();
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "identity", "revoke", "dave")).as("never issued").isEqualTo(2);
+  }
 }
