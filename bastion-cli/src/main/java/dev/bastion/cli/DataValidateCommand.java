@@ -80,9 +80,22 @@ final class DataValidateCommand implements Callable<Integer> {
     Schema schema = Schema.load(schemaFile);
     Profile ref = null;
     if (reference != null) {
+      Profile read;
       try (Home home = Home.open(Home.defaultDir())) {
-        ref = SignedProfiles.read(home, reference);
+        read = SignedProfiles.read(home, reference);
       }
+      // A profile of other data would make every drift test silently absent.
+      List<String> missing = schema.columns().stream().map(Schema.Column::name)
+          .filter(c -> !read.columnNames().contains(c)).toList();
+      if (!missing.isEmpty()) {
+        throw new dev.bastion.core.BadInputException(reference + ": a profile of other data: no"
+            + " column " + String.join(", ", missing) + " of " + schemaFile);
+      }
+      if (read.rows() == 0) {
+        throw new dev.bastion.core.BadInputException(reference + ": profiles no rows; a"
+            + " reference needs data to compare with");
+      }
+      ref = read;
     }
     ValidationReport report = validate(data, schema, ref, options);
     PrintWriter out = spec.commandLine().getOut();

@@ -48,6 +48,16 @@ public final class Main implements Runnable {
   /** The command line, with Bastion's error handling. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
+    addHelp(cl);
+    // A wrong option or value: one line that says what, and where to look; not the whole usage.
+    cl.setParameterExceptionHandler((ex, args) -> {
+      CommandLine at = ex.getCommandLine();
+      PrintWriter err = at.getErr();
+      err.println("bastion: " + ex.getMessage() + " (see '"
+          + at.getCommandSpec().qualifiedName() + " --help')");
+      err.flush();
+      return at.getCommandSpec().exitCodeOnInvalidInput();
+    });
     cl.setExecutionExceptionHandler(
         (ex, line, parseResult) -> {
           PrintWriter err = line.getErr();
@@ -66,6 +76,18 @@ public final class Main implements Runnable {
           return INTERNAL_ERROR;
         });
     return cl;
+  }
+
+  /** Gives {@code --help} (and {@code -h} where it is free) to every command. */
+  private static void addHelp(CommandLine c) {
+    CommandLine.Model.CommandSpec spec = c.getCommandSpec();
+    if (spec.findOption("--help") == null) {
+      String[] names = spec.findOption("-h") == null ? new String[] {"-h", "--help"}
+          : new String[] {"--help"};
+      spec.addOption(CommandLine.Model.OptionSpec.builder(names).usageHelp(true)
+          .description("Show this help message and exit.").build());
+    }
+    c.getSubcommands().values().forEach(Main::addHelp);
   }
 
   // Held here: java.util.logging keeps loggers weakly, and a collected one forgets its level.

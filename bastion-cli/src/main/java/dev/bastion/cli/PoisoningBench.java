@@ -21,10 +21,10 @@ import picocli.CommandLine.Option;
     name = "poisoning",
     mixinStandardHelpOptions = true,
     description = {
-      "Inject seeded attacks (random and targeted label flips at 5% and 10%, duplicates, a"
-          + " feature shift, a backdoor trigger at 1% and 3%) into the three data sets and report"
+      "Inject seeded attacks (random and targeted label flips at 5%% and 10%%, duplicates, a"
+          + " feature shift, a backdoor trigger at 1%% and 3%%) into the three data sets and report"
           + " TPR, FPR (default thresholds) and AUROC per attack and detector, the backdoor's"
-          + " success after filtering (mean over --splits seeded splits, with a 95% confidence"
+          + " success after filtering (mean over --splits seeded splits, with a 95%% confidence"
           + " interval), and schema/volume faults over 30 resampled batches.",
       "Prints Markdown tables (as in docs/poisoning.md). Deterministic for a given --seed."
     })

@@ -66,6 +66,60 @@ class DataProfileCommandTest {
   }
 
   @Test
+  void badOutputPathsAreOneLineAndTouchNothing() throws Exception {
+    byte[] before = Files.readAllBytes(credit);
+    Outcome same = run("data", "profile", credit.toString(), "-o", credit.toString());
+    assertThat(same.code).isEqualTo(2);
+    assertThat(same.err).contains("is also an input").doesNotContain("internal error");
+    Outcome sameSchema = run("data", "suggest-schema", credit.toString(), "--label", "class",
+        "-o", credit.toString());
+    assertThat(sameSchema.code).isEqualTo(2);
+    assertThat(Files.readAllBytes(credit)).as("the input is untouched").isEqualTo(before);
+
+    Path nowhere = tmp.resolve("no-such-dir").resolve("p.json");
+    Outcome missing = run("data", "profile", credit.toString(), "-o", nowhere.toString());
+    assertThat(missing.code).isEqualTo(2);
+    assertThat(missing.err).contains("no such directory");
+    assertThat(nowhere.getParent()).doesNotExist();
+
+    Outcome dir = run("data", "profile", credit.toString(), "-o", tmp.toString());
+    assertThat(dir.code).isEqualTo(2);
+    assertThat(dir.err).contains("is a directory");
+
+    Outcome proc = run("data", "profile", credit.toString(), "-o", "/proc/bastion-test");
+    assertThat(proc.code).isEqualTo(2);
+    assertThat(proc.err.strip()).startsWith("bastion: /proc/bastion-test: cannot write")
+        .doesNotContain("internal error").doesNotContain(".tmp");
+  }
+
+  @Test
+  void aReferenceProfileOfOtherDataIsRefused() throws Exception {
+    Path other = Files.writeString(tmp.resolve("other.csv"), "a,b\n1,2\n3,4\n");
+    Path p = tmp.resolve("other.profile.json");
+    assertThat(run("data", "profile", other.toString(), "-o", p.toString()).code).isZero();
+    Outcome v = run("data", "validate", credit.toString(), "--schema", schema.toString(),
+        "--reference", p.toString());
+    assertThat(v.code).isEqualTo(2);
+    assertThat(v.err).contains("a profile of other data");
+  }
+
+  @Test
+  void aWrongValueIsOneLineAndHelpWorksEverywhere() {
+    Outcome bad = run("data", "validate", credit.toString(), "--schema", schema.toString(),
+        "--alpha", "abc");
+    assertThat(bad.code).isEqualTo(2);
+    assertThat(bad.err.strip().lines()).hasSize(1);
+    assertThat(bad.err).contains("--alpha").contains("bastion data validate --help");
+    for (String[] cmd : new String[][] {{"data", "--help"}, {"audit", "verify", "--help"},
+        {"data", "profile", "--help"}, {"bench", "poisoning", "--help"}}) {
+      Outcome h = run(cmd);
+      assertThat(h.code).as(String.join(" ", cmd)).isZero();
+      assertThat(h.out).contains("Usage:");
+      assertThat(h.err).as(String.join(" ", cmd)).isEmpty();
+    }
+  }
+
+  @Test
   void profileIsSignedAndValidateUsesIt() throws Exception {
     Path p = tmp.resolve("credit.profile.json");
     Outcome o = run("data", "profile", credit.toString(), "-o", p.toString());
