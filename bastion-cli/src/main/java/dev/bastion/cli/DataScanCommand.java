@@ -105,6 +105,9 @@ final class DataScanCommand implements Callable<Integer> {
     if (k < 1 || k > 1000) {
       throw new BadInputException("--k " + k + ": expected 1 to 1000");
     }
+    if (show < 0) {
+      throw new BadInputException("--show " + show + ": expected 0 or more");
+    }
     if (maxReference < 2) {
       throw new BadInputException("--max-reference " + maxReference + ": expected at least 2");
     }

@@ -70,13 +70,21 @@ final class DataValidateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    Drift.Options options;
-    try {
-      options = new Drift.Options(alpha, psi, wasserstein, js);
-    } catch (IllegalArgumentException e) {
-      throw new dev.bastion.core.BadInputException(
-          "--alpha must be in (0, 1), --psi and --wasserstein >= 0, --js in [0, 1]");
+    // Each bound named on its own; a threshold of Infinity would turn its test off.
+    if (!(alpha > 0 && alpha < 1)) {
+      throw new dev.bastion.core.BadInputException("--alpha " + alpha + ": expected in (0, 1)");
     }
+    if (!(psi >= 0 && Double.isFinite(psi))) {
+      throw new dev.bastion.core.BadInputException("--psi " + psi + ": expected a finite >= 0");
+    }
+    if (!(wasserstein >= 0 && Double.isFinite(wasserstein))) {
+      throw new dev.bastion.core.BadInputException(
+          "--wasserstein " + wasserstein + ": expected a finite >= 0");
+    }
+    if (!(js >= 0 && js <= 1)) {
+      throw new dev.bastion.core.BadInputException("--js " + js + ": expected in [0, 1]");
+    }
+    Drift.Options options = new Drift.Options(alpha, psi, wasserstein, js);
     Schema schema = Schema.load(schemaFile);
     Profile ref = null;
     if (reference != null) {

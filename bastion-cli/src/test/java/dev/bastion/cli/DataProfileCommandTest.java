@@ -110,6 +110,10 @@ class DataProfileCommandTest {
     assertThat(bad.code).isEqualTo(2);
     assertThat(bad.err.strip().lines()).hasSize(1);
     assertThat(bad.err).contains("--alpha").contains("bastion data validate --help");
+    Outcome off = run("data", "validate", credit.toString(), "--schema", schema.toString(),
+        "--psi", "Infinity");
+    assertThat(off.code).as("a threshold that turns its test off").isEqualTo(2);
+    assertThat(off.err.strip()).isEqualTo("bastion: --psi Infinity: expected a finite >= 0");
     for (String[] cmd : new String[][] {{"data", "--help"}, {"audit", "verify", "--help"},
         {"data", "profile", "--help"}, {"bench", "poisoning", "--help"}}) {
       Outcome h = run(cmd);

@@ -396,8 +396,11 @@ public final class LedgerVerifier {
     List<byte[]> proof = new ArrayList<>();
     byte[] note;
     try {
-      if (!o.path("index").isIntegralNumber() || !o.path("tree_size").isIntegralNumber()) {
-        throw new IllegalArgumentException("'index' and 'tree_size' must be whole numbers");
+      if (!o.path("index").isIntegralNumber() || !o.path("tree_size").isIntegralNumber()
+          || !o.get("index").canConvertToLong() || !o.get("tree_size").canConvertToLong()
+          || o.get("index").asLong() < 0 || o.get("tree_size").asLong() < 1) {
+        throw new IllegalArgumentException("'index' and 'tree_size' must be whole numbers,"
+            + " 'index' from 0 and 'tree_size' from 1, within 64 bits");
       }
       index = o.get("index").asLong();
       treeSize = o.get("tree_size").asLong();

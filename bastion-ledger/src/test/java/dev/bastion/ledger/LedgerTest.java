@@ -274,6 +274,13 @@ class LedgerTest {
     ObjectNode index = proof.deepCopy().put("index", 12);
     assertThatThrownBy(() -> LedgerVerifier.verifyProof(Json.canonical(index), "p.json", KEY))
         .isInstanceOf(VerificationException.class);
+    // Indices that are no entry's: malformed, not merely unproven.
+    for (String bad : new String[] {"-1", "99999999999999999999999"}) {
+      byte[] text = Json.canonicalString(proof).replace("\"index\":11", "\"index\":" + bad)
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      assertThatThrownBy(() -> LedgerVerifier.verifyProof(text, "p.json", KEY)).as(bad)
+          .isInstanceOf(BadInputException.class).hasMessageContaining("'index'");
+    }
 
     ObjectNode entry = proof.deepCopy();
     entry.put("entry", proof.get("entry").asText().replace("actor-", "actor_"));

@@ -43,7 +43,8 @@ public final class Drift {
     public static final Options DEFAULTS = new Options(0.01, 0.2, 0.1, 0.1);
 
     public Options {
-      if (!(alpha > 0 && alpha < 1) || !(psi >= 0) || !(wasserstein >= 0)
+      if (!(alpha > 0 && alpha < 1) || !(psi >= 0 && Double.isFinite(psi))
+          || !(wasserstein >= 0 && Double.isFinite(wasserstein))
           || !(jensenShannon >= 0 && jensenShannon <= 1)) {
         throw new IllegalArgumentException("drift thresholds out of range");
       }
