@@ -94,6 +94,11 @@ public record PipelineDefinition(
     if (model.isEmpty()) {
       throw new BadInputException(where + ": 'register.model' is missing");
     }
+    if (!dev.bastion.crypto.Identity.isName(model)) {
+      // Refused here, before a run stores anything, not at registration.
+      throw new BadInputException(where + ": register.model '" + model
+          + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
+    }
     return new PipelineDefinition(
         file, Digest.of(bytes), name, data, schema, protect, purpose, params, model);
   }

@@ -79,6 +79,16 @@ class IntegrityTest {
   }
 
   @Test
+  void aModelNameThatIsNoNameIsRefusedWhenTheDefinitionIsRead() throws Exception {
+    String yaml = java.nio.file.Files.readString(pipeline);
+    java.nio.file.Files.writeString(pipeline,
+        yaml.replaceFirst("model: credit-risk", "model: ../evil"));
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
+        .isInstanceOf(dev.bastion.core.BadInputException.class)
+        .hasMessageContaining("register.model '../evil'");
+  }
+
+  @Test
   void aPipelineNeverApprovedIsRefusedWithAnAlert() throws Exception {
     PipelineDefinition def = PipelineDefinition.load(pipeline);
     assertThatThrownBy(() -> runner().run(def, Integrity.Invocation.bastionRun()))
