@@ -48,6 +48,17 @@ public record PipelineDefinition(
   }
 
   /**
+   * The YAML parser's message on one line: its statements, without the quoted source lines and
+   * position markers it puts under them (the position is given apart).
+   */
+  static String oneLine(String message) {
+    String m = String.valueOf(message).replace("java.io.CharConversionException: ", "");
+    String joined = m.lines().filter(l -> !l.isBlank() && !Character.isWhitespace(l.charAt(0)))
+        .map(String::strip).collect(java.util.stream.Collectors.joining("; "));
+    return joined.isEmpty() ? "malformed" : joined;
+  }
+
+  /**
    * Reads a definition.
    *
    * @throws BadInputException naming the file and field that is missing or wrong
@@ -59,7 +70,8 @@ public record PipelineDefinition(
     try {
       root = new ObjectMapper(new YAMLFactory()).readTree(bytes);
     } catch (JsonProcessingException e) {
-      throw new BadInputException(where + ": not valid YAML: " + e.getOriginalMessage(), e);
+      throw new BadInputException(where + ": not valid YAML" + dev.bastion.core.Json.where(e)
+          + ": " + oneLine(e.getOriginalMessage()), e);
     }
     if (root == null || !root.isObject()) {
       throw new BadInputException(where + ": expected a YAML mapping");

@@ -86,6 +86,11 @@ class IntegrityTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
         .isInstanceOf(dev.bastion.core.BadInputException.class)
         .hasMessageContaining("register.model '../evil'");
+    java.nio.file.Files.writeString(pipeline, "name: [unclosed\n  x: y\n");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
+        .isInstanceOf(dev.bastion.core.BadInputException.class)
+        .hasMessageContaining("not valid YAML at line 2, column ")
+        .hasMessageNotContaining("\n");
   }
 
   @Test
