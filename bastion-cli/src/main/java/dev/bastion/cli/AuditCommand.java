@@ -34,7 +34,13 @@ final class AuditCommand {
       return Home.ledgerVerifier(Home.defaultDir());
     }
     byte[] b = InputFiles.read(keyFile, "verifier key file", 4096);
-    return NoteVerifier.parse(new String(b, StandardCharsets.UTF_8).strip());
+    try {
+      return NoteVerifier.parse(new String(b, StandardCharsets.UTF_8).strip());
+    } catch (dev.bastion.core.BadInputException e) {
+      // Named by its file; what the file holds is not echoed back.
+      throw new dev.bastion.core.BadInputException(keyFile
+          + ": not a verifier key (a C2SP note verifier key: NAME+HASH+KEY)", e);
+    }
   }
 
   @Command(
@@ -63,7 +69,17 @@ final class AuditCommand {
       byte[] earlier = since == null ? null
           : InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
       // Only public material is needed: the verifier key.
-      LedgerVerifier.Result r = LedgerVerifier.verify(home.resolve("ledger"), key, earlier);
+      LedgerVerifier.Result r;
+      try {
+        r = LedgerVerifier.verify(home.resolve("ledger"), key, earlier);
+      } catch (dev.bastion.core.BadInputException e) {
+        throw new dev.bastion.core.BadInputException(
+            e.getMessage().replace("the earlier checkpoint", String.valueOf(since)), e);
+      } catch (dev.bastion.core.VerificationException e) {
+        throw new dev.bastion.core.VerificationException(since == null ? e.getMessage()
+            : e.getMessage().replace("the earlier checkpoint", "the earlier checkpoint " + since),
+            e);
+      }
       System.out.println("ledger ok: " + r.size() + " entries, root " + r.root() + ", "
           + r.checkpoints() + " checkpoints signed by " + key.name()
           + (since == null ? "" : "; grew from the " + r.since() + " entries of " + since));

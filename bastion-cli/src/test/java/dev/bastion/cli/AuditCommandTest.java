@@ -106,7 +106,12 @@ class AuditCommandTest {
     assertThat(execute("audit", "prove", "--entry", "99999").code).isEqualTo(2);
     Outcome garbage = execute("audit", "verify", "--since", pipeline.toString());
     assertThat(garbage.code).isEqualTo(2);
-    assertThat(garbage.err).doesNotContain("Exception");
+    assertThat(garbage.err).doesNotContain("Exception").startsWith("bastion: " + pipeline);
+    Outcome key = execute("audit", "verify", "--key", pipeline.toString());
+    assertThat(key.code).isEqualTo(2);
+    assertThat(key.err.strip())
+        .isEqualTo("bastion: " + pipeline + ": not a verifier key (a C2SP note verifier key:"
+            + " NAME+HASH+KEY)");
   }
 
   @Test

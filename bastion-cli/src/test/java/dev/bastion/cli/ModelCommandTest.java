@@ -235,7 +235,7 @@ class ModelCommandTest {
     Files.write(Path.of(sig()), java.util.Arrays.copyOf(b, b.length / 2));
     Outcome truncated = verify("--public-key", pub.toString());
     assertThat(truncated.code()).isEqualTo(2);
-    assertThat(truncated.err()).startsWith("bastion: bundle: not valid JSON");
+    assertThat(truncated.err()).startsWith("bastion: " + sig() + ": not valid JSON at line ");
 
     Files.write(Path.of(sig()), new byte[0]);
     assertThat(verify("--public-key", pub.toString()).code()).isEqualTo(2);

@@ -87,7 +87,16 @@ public final class ModelVerifier {
     byte[] json = InputFiles.read(bundleFile, "signature bundle", Bundle.MAX_BYTES);
     Options o =
         options.signatureFile().isPresent() ? options : options.withSignatureFile(bundleFile);
-    return verify(model, json, trust, o);
+    try {
+      return verify(model, json, trust, o);
+    } catch (BadInputException e) {
+      // A malformed bundle is named by its file.
+      String m = e.getMessage();
+      if (!m.startsWith("bundle: ")) {
+        throw e;
+      }
+      throw new BadInputException(bundleFile + ": " + m.substring("bundle: ".length()), e);
+    }
   }
 
   /** Verifies {@code model} against a bundle's JSON bytes. */
