@@ -182,6 +182,8 @@ final class ServeBench implements Callable<Integer> {
       Gateway.Config config = Gateway.Config.defaults().withPort(0).withRate(RATE, RATE)
           .withBudget(BUDGET, Optional.of(homeDir.resolve("gateway").resolve("budgets.json")))
           .withMaxConcurrent(limit)
+          // One client identity drives the whole load here: all of the limit is its share.
+          .withMaxConcurrentPerIdentity(limit)
           .withOutput(Gateway.PREDICT_ROLE, POLICY)
           .withExtraction(dev.bastion.serve.ExtractionPolicy.ALERT)
           .withRequestTimeout(idle);
@@ -195,11 +197,12 @@ final class ServeBench implements Callable<Integer> {
       out.printf(Locale.ROOT, "secured: the gateway, client certificate of '%s' (role predict)"
               + " checked against the CA and its CRL on every request, rate limit %d/s and daily"
               + " budget %d per identity (set high so they never throttle the benchmark; still"
-              + " counted on every request), concurrency limit %d, output policy %s, input guard"
-              + " (flag), behaviour monitor, extraction detector (on every instance; its alarm"
-              + " only alerts, since one client repeating one request at this rate is what its"
-              + " volume signal is for), request timeout max(60 s, 2 S, 2 W) (the connections idle"
-              + " while the other side runs; the plain side waits as long), every request on the"
+              + " counted on every request), concurrency limit %d (all of it for the one"
+              + " client), output policy %s, input guard (flag), behaviour monitor, extraction"
+              + " detector (on every instance; its alarm only alerts, since one client repeating"
+              + " one request at this rate is what its volume signal is for), request timeout"
+              + " max(60 s, 2 S, 2 W) (the connections idle while the other side runs; the plain"
+              + " side waits as long), every request on the"
               + " ledger (fsync, group commit) before its answer%n",
           CLIENT, RATE, BUDGET, limit, POLICY);
       out.println("plain: bare Jetty 12 HTTPS (TLS 1.3, server certificate only), no client"

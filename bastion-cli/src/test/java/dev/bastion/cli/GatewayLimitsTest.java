@@ -10,6 +10,7 @@ import dev.bastion.serve.Gateway;
 import dev.bastion.serve.GatewayClient;
 import dev.bastion.serve.ServedModel;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -68,6 +69,56 @@ class GatewayLimitsTest {
     assertThat(r.status()).as(what).isEqualTo(status);
     assertThat(r.body()).contains("\"error\":\"" + code + "\"").contains("\"message\":");
     assertThat(gateway.modelCalls()).isEqualTo(calls);
+  }
+
+  /** A TLS connection to the gateway as the demo client. */
+  static javax.net.ssl.SSLSocket connect() throws Exception {
+    char[] pw = "pw".toCharArray();
+    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+    kmf.init(home.keyring().keyStore(Keyring.DEMO_CLIENT, pw), pw);
+    javax.net.ssl.TrustManagerFactory tmf =
+        javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+    tmf.init(home.keyring().trustStore());
+    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
+    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) ctx.getSocketFactory()
+        .createSocket("127.0.0.1", gateway.port());
+    sock.setSoTimeout(10_000);
+    return sock;
+  }
+
+  @Test
+  void oneIdentityCannotTakeEveryPermit() throws Exception {
+    int share = 12; // three quarters of the default 16
+    List<javax.net.ssl.SSLSocket> held = new java.util.ArrayList<>();
+    try {
+      // Requests that send the first byte of their body and stall hold their permits until
+      // the timeout (Jetty dispatches a request once some of its body has come).
+      for (int i = 0; i < share; i++) {
+        javax.net.ssl.SSLSocket s = connect();
+        s.getOutputStream().write(("POST " + EndToEndTest.PREDICT + " HTTP/1.1\r\nHost: x\r\n"
+            + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{")
+            .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        s.getOutputStream().flush();
+        held.add(s);
+      }
+      long until = System.nanoTime() + 5_000_000_000L;
+      GatewayClient.Reply r;
+      do {
+        r = client.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+      } while (r.status() == 200 && System.nanoTime() < until);
+      assertThat(r.status()).isEqualTo(503);
+      assertThat(r.body()).contains("its share of the gateway");
+      assertThat(r.retryAfter()).isEqualTo("1");
+      home.keyring().issueClient("other-share", "predict");
+      assertThat(GatewayClient.as(home.keyring(), "other-share")
+          .post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+          .as("another identity still gets in").isEqualTo(200);
+    } finally {
+      for (javax.net.ssl.SSLSocket s : held) {
+        s.close();
+      }
+    }
   }
 
   /** Sends {@code head} (the request line and headers, CRLF-ended) as it is; the raw answer. */

@@ -37,7 +37,9 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -106,8 +108,12 @@ public final class Gateway implements AutoCloseable {
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
       long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
       Map<String, OutputPolicy> outputs, InputGuard.Policy ood, int adminPort,
-      Duration requestTimeout, ExtractionPolicy extraction) {
+      Duration requestTimeout, ExtractionPolicy extraction, int maxConcurrentPerIdentity) {
     public Config {
+      if (maxConcurrentPerIdentity < 0 || maxConcurrentPerIdentity > maxConcurrent) {
+        throw new IllegalArgumentException(
+            "maxConcurrentPerIdentity must be 0 (the default) to maxConcurrent");
+      }
       java.util.Objects.requireNonNull(extraction, "extraction");
       if (dailyBudget < 1 || maxConcurrent < 1) {
         throw new IllegalArgumentException("dailyBudget and maxConcurrent must be positive");
@@ -131,7 +137,7 @@ public final class Gateway implements AutoCloseable {
         int maxInstances) {
       this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
           Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1, DEFAULT_TIMEOUT,
-          ExtractionPolicy.SUSPEND);
+          ExtractionPolicy.SUSPEND, 0);
     }
 
     public static Config defaults() {
@@ -143,34 +149,40 @@ public final class Gateway implements AutoCloseable {
       Map<String, OutputPolicy> m = new java.util.HashMap<>(outputs);
       m.put(role, policy);
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort, requestTimeout, extraction);
+          dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort, requestTimeout, extraction,
+          maxConcurrentPerIdentity);
     }
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction);
+          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction,
+          maxConcurrentPerIdentity);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
-          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction);
+          maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction,
+          maxConcurrentPerIdentity);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
-          maxConcurrent, file, outputs, ood, adminPort, requestTimeout, extraction);
+          maxConcurrent, file, outputs, ood, adminPort, requestTimeout, extraction,
+          maxConcurrentPerIdentity);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, n, budgetFile, outputs, ood, adminPort, requestTimeout, extraction);
+          dailyBudget, n, budgetFile, outputs, ood, adminPort, requestTimeout, extraction,
+          Math.min(maxConcurrentPerIdentity, n));
     }
 
     /** What an instance unlike the training data gets. */
     public Config withOod(InputGuard.Policy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort, requestTimeout, extraction);
+          dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort, requestTimeout,
+          extraction, maxConcurrentPerIdentity);
     }
 
     /**
@@ -179,20 +191,39 @@ public final class Gateway implements AutoCloseable {
      */
     public Config withAdminPort(int port) {
       return new Config(host, this.port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port, requestTimeout, extraction);
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, port, requestTimeout, extraction,
+          maxConcurrentPerIdentity);
     }
 
     /** How long a request may take from its arrival to its answer (408 or 503 after). */
     public Config withRequestTimeout(Duration timeout) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
-          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, timeout, extraction);
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, timeout, extraction,
+          maxConcurrentPerIdentity);
+    }
+
+    /**
+     * Requests one identity may have in flight at once: 0, the default, for three quarters of
+     * {@code maxConcurrent} (at least 1), so that one client, slow or many-threaded, cannot take
+     * every permit.
+     */
+    public Config withMaxConcurrentPerIdentity(int n) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout,
+          extraction, n);
+    }
+
+    /** The per-identity limit in force (see {@link #withMaxConcurrentPerIdentity}). */
+    public int perIdentityLimit() {
+      return maxConcurrentPerIdentity > 0 ? maxConcurrentPerIdentity
+          : Math.max(1, maxConcurrent - Math.max(1, maxConcurrent / 4));
     }
 
     /** What the gateway does to an identity whose queries look like model extraction. */
     public Config withExtraction(ExtractionPolicy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout,
-          policy);
+          policy, maxConcurrentPerIdentity);
     }
   }
 
@@ -457,6 +488,9 @@ public final class Gateway implements AutoCloseable {
     private final String requestPrefix =
         "req-" + java.util.HexFormat.of().formatHex(SecureRandomHolder.bytes(6)) + "-";
     private final AtomicLong requestCounter = new AtomicLong();
+    /** Requests each identity has in flight (bounded by the identities our CA issued). */
+    private final Map<String, AtomicInteger> perIdentity =
+        new ConcurrentHashMap<>();
 
     Api(Config config, Authenticator auth, Ledger ledger, FieldTokenizer tokenizer) {
       this.auth = auth;
@@ -570,7 +604,16 @@ public final class Gateway implements AutoCloseable {
      * runs when the answer has been handed over (or cannot be).
      */
     private void serve(Request request, Response response, Callback callback, boolean admin,
-        Runnable done) {
+        Runnable whenAnswered) {
+      // The identity's share of the permits goes back with the request's own.
+      AtomicReference<AtomicInteger> share = new AtomicReference<>();
+      Runnable done = () -> {
+        AtomicInteger n = share.getAndSet(null);
+        if (n != null) {
+          n.decrementAndGet();
+        }
+        whenAnswered.run();
+      };
       long start = System.nanoTime();
       long deadline = start + config.requestTimeout().toNanos();
       // One model for the whole request, even if an admin swaps it meanwhile.
@@ -595,6 +638,16 @@ public final class Gateway implements AutoCloseable {
           throw new ApiError(403, "forbidden", "identity '" + id.name() + "' has role '"
               + id.role() + "', which has no access here (roles: " + String.join(", ", ROLES)
               + ")");
+        }
+        if (!admin) {
+          AtomicInteger n = perIdentity.computeIfAbsent(id.name(), k -> new AtomicInteger());
+          int limit = config.perIdentityLimit();
+          if (n.incrementAndGet() > limit) {
+            n.decrementAndGet();
+            throw new ApiError(503, "unavailable", "identity '" + id.name() + "' has " + limit
+                + " requests in flight already, its share of the gateway; retry", 1);
+          }
+          share.set(n);
         }
         boolean scrape = !admin && path.equals("/metrics");
         answer = scrape ? metricsFor(request, id)
@@ -1003,8 +1056,8 @@ public final class Gateway implements AutoCloseable {
           + config.requestTimeout().toMillis() + " ms");
     }
 
-    private byte[] predict(byte[] body, Identity id, Map<String, String> details, ModelSlot.Live now,
-        long deadline, String requestId) throws ApiError {
+    private byte[] predict(byte[] body, Identity id, Map<String, String> details,
+        ModelSlot.Live now, long deadline, String requestId) throws ApiError {
       ServedModel served = now.model();
       OutputPolicy policy = config.outputs().getOrDefault(id.role(), OutputPolicy.FULL);
       List<Map<String, String>> checked;
