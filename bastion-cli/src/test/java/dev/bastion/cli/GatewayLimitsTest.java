@@ -123,17 +123,7 @@ class GatewayLimitsTest {
 
   /** Sends {@code head} (the request line and headers, CRLF-ended) as it is; the raw answer. */
   static String raw(String head) throws Exception {
-    char[] pw = "pw".toCharArray();
-    javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
-    kmf.init(home.keyring().keyStore(Keyring.DEMO_CLIENT, pw), pw);
-    javax.net.ssl.TrustManagerFactory tmf =
-        javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-    tmf.init(home.keyring().trustStore());
-    javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLSv1.3");
-    ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-    try (javax.net.ssl.SSLSocket sock = (javax.net.ssl.SSLSocket) ctx.getSocketFactory()
-        .createSocket("127.0.0.1", gateway.port())) {
-      sock.setSoTimeout(10_000);
+    try (javax.net.ssl.SSLSocket sock = connect()) {
       sock.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
       sock.getOutputStream().flush();
       return new String(sock.getInputStream().readAllBytes(),

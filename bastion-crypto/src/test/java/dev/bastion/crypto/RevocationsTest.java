@@ -74,13 +74,18 @@ class RevocationsTest {
     assertThat(r.status(alice)).isEqualTo(Revocations.Status.UNKNOWN);
   }
 
-  @Test
-  void whatHidesTheListFromTheCheapLookIsSeenByAFullOneWithinASecond() throws Exception {
-    long[] now = {0};
+  /** The keyring's revocation list, looked at on the clock {@code now[0]} (nanoseconds). */
+  private Revocations clocked(long[] now) throws Exception {
     java.security.KeyStore trusted = keyring.trustStore();
     X509Certificate ca =
         (X509Certificate) trusted.getCertificate(trusted.aliases().nextElement());
-    Revocations r = new Revocations(keyring.crlFile(), ca, () -> now[0]);
+    return new Revocations(keyring.crlFile(), ca, () -> now[0]);
+  }
+
+  @Test
+  void whatHidesTheListFromTheCheapLookIsSeenByAFullOneWithinASecond() throws Exception {
+    long[] now = {0};
+    Revocations r = clocked(now);
     assertThat(r.status(alice)).as("a full look: no list").isEqualTo(Revocations.Status.GOOD);
     // A link loop where the list should be: java.io.File says "absent", as it would for a list
     // in a directory that cannot be searched; a full look cannot read it.
@@ -100,10 +105,7 @@ class RevocationsTest {
   @Test
   void aConfirmedAbsenceKeepsNobodyRevokedAcrossFullLooks() throws Exception {
     long[] now = {0};
-    java.security.KeyStore trusted = keyring.trustStore();
-    X509Certificate ca =
-        (X509Certificate) trusted.getCertificate(trusted.aliases().nextElement());
-    Revocations r = new Revocations(keyring.crlFile(), ca, () -> now[0]);
+    Revocations r = clocked(now);
     for (int i = 0; i < 5; i++) {
       assertThat(r.status(alice)).isEqualTo(Revocations.Status.GOOD);
       now[0] += Revocations.FULL_LOOK_NANOS + 1;
