@@ -102,11 +102,24 @@ class GatewayLimitsTest {
         s.getOutputStream().flush();
         held.add(s);
       }
-      long until = System.nanoTime() + 5_000_000_000L;
-      GatewayClient.Reply r;
-      do {
-        r = client.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
-      } while (r.status() == 200 && System.nanoTime() < until);
+      // Wait until the gateway has them all in hand (its in-flight gauge, read by an auditor).
+      home.keyring().issueClient("share-auditor", "auditor");
+      GatewayClient auditor = GatewayClient.as(home.keyring(), "share-auditor");
+      java.util.regex.Pattern gauge =
+          java.util.regex.Pattern.compile("(?m)^bastion_gateway_in_flight ([0-9.]+)");
+      long until = System.nanoTime() + 20_000_000_000L;
+      double inFlight = 0;
+      while (inFlight < share + 1 && System.nanoTime() < until) { // + 1: the scrape itself
+        var m = gauge.matcher(auditor.get(gateway.port(), "/metrics").body());
+        inFlight = m.find() ? Double.parseDouble(m.group(1)) : 0;
+        if (inFlight < share + 1) {
+          Thread.sleep(50);
+        }
+      }
+      assertThat(inFlight).as("requests in flight once the stalled ones are in hand")
+          .isGreaterThanOrEqualTo(share + 1);
+      GatewayClient.Reply r =
+          client.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
       assertThat(r.status()).isEqualTo(503);
       assertThat(r.body()).contains("its share of the gateway");
       assertThat(r.retryAfter()).isEqualTo("1");
