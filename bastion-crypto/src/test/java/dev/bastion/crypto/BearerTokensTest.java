@@ -73,10 +73,10 @@ class BearerTokensTest {
 
   @Test
   void lifetimesOverFifteenMinutesAreNeverIssued() {
-    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", CERT, "predict", "bastion-gateway",
-        Duration.ofMinutes(16))).isInstanceOf(BadInputException.class);
-    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", CERT, "predict", "bastion-gateway",
-        Duration.ZERO)).isInstanceOf(BadInputException.class);
+    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", CERT, "predict",
+        "bastion-gateway", Duration.ofMinutes(16))).isInstanceOf(BadInputException.class);
+    assertThatThrownBy(() -> BearerTokens.issue(gateway, "alice", CERT, "predict",
+        "bastion-gateway", Duration.ZERO)).isInstanceOf(BadInputException.class);
     assertThatThrownBy(() -> BearerTokens.issue(gateway, "Alice Smith", CERT, "predict",
         "bastion-gateway", Duration.ofMinutes(1))).isInstanceOf(BadInputException.class);
   }

@@ -371,7 +371,7 @@ public final class Gateway implements AutoCloseable {
         new ModelSlot(served, loader, ledger, config.ood(), detectorSettings(config),
             config.requestTimeout().plusSeconds(5)),
         budgets, suspensions);
-    server.setErrorHandler(new GatewayErrors(ledger, served.digest().toString()));
+    server.setErrorHandler(new GatewayErrors(ledger, () -> g.served().digest().toString()));
     server.setHandler(
         g.new Api(config, new Authenticator(trust, keyring.revocations(), keyring,
             keyring.identity("gateway").certificate().getPublicKey()), ledger,
@@ -489,8 +489,7 @@ public final class Gateway implements AutoCloseable {
         "req-" + java.util.HexFormat.of().formatHex(SecureRandomHolder.bytes(6)) + "-";
     private final AtomicLong requestCounter = new AtomicLong();
     /** Requests each identity has in flight (bounded by the identities our CA issued). */
-    private final Map<String, AtomicInteger> perIdentity =
-        new ConcurrentHashMap<>();
+    private final Map<String, AtomicInteger> perIdentity = new ConcurrentHashMap<>();
 
     Api(Config config, Authenticator auth, Ledger ledger, FieldTokenizer tokenizer) {
       this.auth = auth;

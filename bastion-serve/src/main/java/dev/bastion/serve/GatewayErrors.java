@@ -24,9 +24,10 @@ import org.eclipse.jetty.util.Callback;
  */
 final class GatewayErrors extends ErrorHandler {
   private final Ledger ledger;
-  private final String model;
+  /** The digest of the model served now (the entries name it, as the gateway's own do). */
+  private final java.util.function.Supplier<String> model;
 
-  GatewayErrors(Ledger ledger, String model) {
+  GatewayErrors(Ledger ledger, java.util.function.Supplier<String> model) {
     this.ledger = ledger;
     this.model = model;
   }
@@ -37,7 +38,8 @@ final class GatewayErrors extends ErrorHandler {
         : HttpStatus.INTERNAL_SERVER_ERROR_500;
     Object reason = request.getAttribute(ERROR_MESSAGE);
     byte[] body = body(status, reason == null ? null : reason.toString());
-    String path = request.getHttpURI() == null ? "" : String.valueOf(request.getHttpURI().getPath());
+    String path =
+        request.getHttpURI() == null ? "" : String.valueOf(request.getHttpURI().getPath());
     Event event = event(status, request.getMethod() + " " + clip(path),
         String.valueOf(request.getConnectionMetaData().getRemoteSocketAddress()));
     try {
@@ -57,7 +59,7 @@ final class GatewayErrors extends ErrorHandler {
     details.put("error", code(status));
     details.put("status", Integer.toString(status));
     details.put("peer", peer);
-    return Event.now(EventKind.INFERENCE, "unauthenticated", action, model, "refused",
+    return Event.now(EventKind.INFERENCE, "unauthenticated", action, model.get(), "refused",
         "req-" + UUID.randomUUID(), details);
   }
 

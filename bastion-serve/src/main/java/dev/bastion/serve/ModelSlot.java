@@ -164,7 +164,8 @@ final class ModelSlot implements AutoCloseable {
 
   /**
    * Releases a model swapped out once the requests that may still use it are over: after the
-   * grace period (the request timeout and a margin) (a request still running then fails and is on the ledger).
+   * grace period (the request timeout and a margin); a request still running then fails and is
+   * on the ledger.
    */
   private void release(ServedModel old) {
     long graceMillis = grace.toMillis();
