@@ -13,8 +13,6 @@ import dev.bastion.data.profile.SchemaSuggester;
 import dev.bastion.data.profile.ValidationReport;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -38,7 +36,8 @@ import picocli.CommandLine.Option;
           + " One untimed warm-up of each on a 100000-row file first.",
       "The last line is `ratio R (bastion X rows/s, parse-only Y rows/s)`, where X is the slower"
           + " of the profile and validate medians and R = X / Y. The heap line shows the JVM's"
-          + " limit and its peak use (bound it with BASTION_JAVA_OPTS=-Xmx64m)."
+          + " limit and, over the timed passes, the most heap in use just before a collection and"
+          + " the most in use just after one (bound it with BASTION_JAVA_OPTS=-Xmx64m)."
     })
 final class DataBench implements Callable<Integer> {
   @Option(names = "--rows", paramLabel = "N", defaultValue = "10000000",
@@ -91,6 +90,7 @@ final class DataBench implements Callable<Integer> {
       parseOnly(warm);
       Files.delete(warm);
 
+      HeapWatch heap = HeapWatch.start();
       var os = (com.sun.management.OperatingSystemMXBean)
           ManagementFactory.getOperatingSystemMXBean();
       long[] cpu = new long[3];
@@ -137,8 +137,11 @@ final class DataBench implements Callable<Integer> {
               + " parse only %.2f s; load average before %.2f, after %.2f%n",
           cpu[0] / 1e9 / runs, cpu[1] / 1e9 / runs, cpu[2] / 1e9 / runs, load,
           os.getSystemLoadAverage());
-      out.printf(Locale.ROOT, "heap: limit %.0f MiB, peak used %.1f MiB%n",
-          Runtime.getRuntime().maxMemory() / 1048576.0, peakHeap() / 1048576.0);
+      heap.stop();
+      out.printf(Locale.ROOT, "heap: limit %.0f MiB; in use at most %.1f MiB (just before a"
+              + " collection), at most %.1f MiB just after one, over %d collections%n",
+          Runtime.getRuntime().maxMemory() / 1048576.0, heap.before() / 1048576.0,
+          heap.after() / 1048576.0, heap.collections());
       double x = Math.min(x1, x2);
       out.printf(Locale.ROOT, "ratio %.2f (bastion %.0f rows/s, parse-only %.0f rows/s)%n",
           x / y, x, y);
@@ -179,16 +182,6 @@ final class DataBench implements Callable<Integer> {
       throw new BadInputException(p + ": not found; give the table to resample with --source");
     }
     return p;
-  }
-
-  private static long peakHeap() {
-    long sum = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP && pool.getPeakUsage() != null) {
-        sum += pool.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
   }
 
   private static String list(double[] v) {

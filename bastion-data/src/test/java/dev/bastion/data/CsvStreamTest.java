@@ -120,7 +120,7 @@ class CsvStreamTest {
    * (more than the blocks in flight), and the rows are the ones read without it.
    */
   @ParameterizedTest
-  @ValueSource(ints = {0, 1, 3_000, 40_000})
+  @ValueSource(ints = {0, 1, 3_000, 40_000, 250_000})
   void digestBesideTheParsingIsTheFiles(int rows, @TempDir Path dir) throws Exception {
     StringBuilder sb = new StringBuilder("a,b\n");
     for (int i = 0; i < rows; i++) {

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * only the helper touches the sketches.
  */
 final class NumberFeed implements AutoCloseable {
-  static final int BLOCK = 4096;
+  static final int BLOCK = 1 << 14;
   static final int BLOCKS = 3;
 
   private static final class Block {

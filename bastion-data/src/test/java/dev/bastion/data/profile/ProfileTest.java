@@ -92,6 +92,33 @@ class ProfileTest {
         .numbers().toBytes()).isEqualTo(kll.toBytes());
   }
 
+  /**
+   * Numbers fed to their sketches on another thread in many blocks (more than the blocks in
+   * flight, the last one partly filled) give the sketches built cell by cell in row order.
+   */
+  @Test
+  void numbersFedInManyBlocksGiveTheInOrderSketches() throws Exception {
+    java.util.Random r = new java.util.Random(7);
+    int rows = 3 * NumberFeed.BLOCKS * NumberFeed.BLOCK / 2 + 12_345;
+    StringBuilder csv = new StringBuilder("x,y\n");
+    var kllX = new dev.bastion.data.sketch.KllSketch();
+    var kllY = new dev.bastion.data.sketch.KllSketch();
+    var hllY = new dev.bastion.data.sketch.HyperLogLog();
+    for (int i = 0; i < rows; i++) {
+      long x = r.nextInt(1_000_000);
+      double y = Math.round(r.nextGaussian() * 1e4) / 100.0;
+      kllX.update(x);
+      kllY.update(y);
+      hllY.addHash(dev.bastion.data.sketch.Hashing.hash(y));
+      csv.append(x).append(',').append(y).append('\n');
+    }
+    Path f = Files.writeString(tmp.resolve("n.csv"), csv, StandardCharsets.UTF_8);
+    Profile p = Profiler.profile(f, CsvReader.Options.STREAMING);
+    assertThat(p.column("x").orElseThrow().numbers().toBytes()).isEqualTo(kllX.toBytes());
+    assertThat(p.column("y").orElseThrow().numbers().toBytes()).isEqualTo(kllY.toBytes());
+    assertThat(p.column("y").orElseThrow().distinct()).isEqualTo(hllY.estimate());
+  }
+
   @Test
   void creditProfileIsExactWhereItCanBe() throws Exception {
     Profile p = Profiler.profile(CREDIT.resolve("credit-g.csv"), CsvReader.Options.STREAMING);
