@@ -81,7 +81,7 @@ public final class Validator {
     private final String file;
     private final int[] index;
     private final Schema.Column[] columns;
-    private final Categories[] allowed;
+    private final Categories[] categories;
     private final Schema.Type[] types;
     private final boolean headerOk;
     private final List<Issue> issues = new ArrayList<>();
@@ -97,12 +97,12 @@ public final class Validator {
       this.file = file;
       this.index = new int[schema.columns().size()];
       this.columns = schema.columns().toArray(new Schema.Column[0]);
-      this.allowed = new Categories[columns.length];
+      this.categories = new Categories[columns.length];
       this.types = new Schema.Type[columns.length];
       for (int i = 0; i < columns.length; i++) {
         types[i] = columns[i].type();
         if (columns[i].type() == Schema.Type.CATEGORICAL) {
-          allowed[i] = new Categories(columns[i].values());
+          categories[i] = new Categories(columns[i].values());
         }
       }
       boolean ok = true;
@@ -140,6 +140,16 @@ public final class Validator {
      * row parses each number once.
      */
     public void row(long row, long line, String[] cells, int[] kinds, double[] values) {
+      row(row, line, cells, kinds, values, null);
+    }
+
+    /**
+     * As {@link #row(long, long, String[], int[], double[])}; where {@code allowed} (if not null)
+     * is true, the caller has already found that cell among its categorical column's values (the
+     * schema's own instance of it), so it is not looked up again.
+     */
+    public void row(
+        long row, long line, String[] cells, int[] kinds, double[] values, boolean[] allowed) {
       rows++;
       if (!headerOk) {
         return;
@@ -153,7 +163,7 @@ public final class Validator {
         // range.
         switch (types[i]) {
           case CATEGORICAL -> {
-            if (allowed[i].contains(v)) {
+            if ((allowed != null && allowed[at]) || categories[i].contains(v)) {
               continue;
             }
           }

@@ -39,6 +39,11 @@ public final class ColumnProfile {
   private TextValues text;
   /** The fed numbers' distinct count, written by the feed's thread; null when not fed. */
   private HyperLogLog numberDistinct;
+  /**
+   * Whether the cell last {@link #add}ed came out as one of the instances given to {@link
+   * #canonical}: a schema's own category, so its check need not look it up again.
+   */
+  boolean lastCanonical;
 
   ColumnProfile(String name) {
     this(name, new HyperLogLog(), new KllSketch(), new FrequentItems());
@@ -61,6 +66,7 @@ public final class ColumnProfile {
    */
   String add(String cell, int kind, double value, long hash) {
     count++;
+    lastCanonical = false;
     if (cell.isEmpty()) {
       nulls++;
       return cell;
@@ -86,6 +92,7 @@ public final class ColumnProfile {
             // The distinct-count sketch took this value's hash when it was first seen; adding it
             // again changes nothing, so only the count moves.
             text.counts[slot]++;
+            lastCanonical = text.canonical[slot];
             return text.keys[slot];
           }
           flushText();
@@ -123,7 +130,7 @@ public final class ColumnProfile {
    */
   void canonical(Map<String, String> instances) {
     if (text != null) {
-      text.canonical = instances;
+      text.instances = instances;
     }
   }
 
@@ -174,9 +181,11 @@ public final class ColumnProfile {
     private final int max;
     String[] keys = new String[16];
     long[] counts = new long[16];
+    /** Whether a slot's key is one of {@link #instances}' values. */
+    boolean[] canonical = new boolean[16];
     private int size;
     private boolean fullHash;
-    Map<String, String> canonical = Map.of();
+    Map<String, String> instances = Map.of();
 
     private final HyperLogLog distinct;
 
@@ -216,8 +225,10 @@ public final class ColumnProfile {
         rehash(keys.length * 2);
         return slot(v);
       }
-      String key = canonical.getOrDefault(v, v);
+      String instance = instances.get(v);
+      String key = instance != null ? instance : v;
       keys[i] = key;
+      canonical[i] = instance != null;
       size++;
       distinct.addHash(Hashing.hash(key));
       return i;
@@ -226,8 +237,10 @@ public final class ColumnProfile {
     private void rehash(int n) {
       String[] oldKeys = keys;
       long[] oldCounts = counts;
+      boolean[] oldCanonical = canonical;
       keys = new String[n];
       counts = new long[n];
+      canonical = new boolean[n];
       for (int j = 0; j < oldKeys.length; j++) {
         if (oldKeys[j] != null) {
           int i = (hash(oldKeys[j]) >>> 16) & (n - 1);
@@ -236,6 +249,7 @@ public final class ColumnProfile {
           }
           keys[i] = oldKeys[j];
           counts[i] = oldCounts[j];
+          canonical[i] = oldCanonical[j];
         }
       }
     }

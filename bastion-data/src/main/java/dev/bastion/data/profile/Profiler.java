@@ -337,6 +337,8 @@ public final class Profiler {
     private final List<ColumnProfile> columns = new ArrayList<>();
     private ColumnProfile[] byIndex = new ColumnProfile[0];
     private String[] canonical = new String[0];
+    /** Per cell of the row at hand: whether it is one of its column's allowed categories. */
+    private boolean[] allowed = new boolean[0];
     /** The quantile sketches' feed in the one-thread mode; null otherwise. */
     private NumberFeed feed;
     private Validator.Session session;
@@ -393,6 +395,7 @@ public final class Profiler {
       header.forEach(h -> columns.add(new ColumnProfile(h)));
       byIndex = columns.toArray(new ColumnProfile[0]);
       canonical = new String[header.size()];
+      allowed = new boolean[header.size()];
       if (schema != null) {
         session = Validator.start(schema, name, header);
         // A categorical cell is then the schema's own instance of its value, which the schema
@@ -425,15 +428,18 @@ public final class Profiler {
 
     void row(long row, long line, String[] cells, int[] kinds, double[] values, long[] hashes) {
       String[] same = canonical;
+      boolean[] known = allowed;
       NumberFeed f = feed;
       for (int i = 0; i < cells.length; i++) {
-        same[i] = byIndex[i].add(cells[i], kinds[i], values[i], hashes[i]);
+        ColumnProfile c = byIndex[i];
+        same[i] = c.add(cells[i], kinds[i], values[i], hashes[i]);
+        known[i] = c.lastCanonical;
         if (f != null && kinds[i] != Numbers.NOT_A_NUMBER) {
           f.add(i, values[i]);
         }
       }
       if (session != null) {
-        session.row(row, line, same, kinds, values);
+        session.row(row, line, same, kinds, values, known);
       }
     }
   }
