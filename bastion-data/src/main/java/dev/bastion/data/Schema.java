@@ -27,6 +27,10 @@ import java.util.Set;
  *               "sensitivity": "keep" | "tokenise" | "encrypt" | "drop"}, ...]}
  * </pre>
  *
+ * <p>Any other field, a {@code values} on a numeric column or a {@code min} or {@code max} on
+ * another is refused rather than ignored: a misspelt bound must not leave a column unchecked.
+ * Category values are strings, as CSV cells are; names are non-empty.
+ *
  * <p>A column of type {@code purposes} is the consent column (at most one): each cell lists the
  * purposes, from its {@code values}, separated by {@code ;}; an empty cell is no consent at all.
  * It is never a feature.
@@ -147,11 +151,18 @@ public record Schema(
   /** Parses schema JSON. */
   public static Schema parse(byte[] bytes, String where) throws BadInputException {
     JsonNode root = Json.parse(bytes, where);
-    String name = Json.requireText(root, "name", where);
-    String label = Json.requireText(root, "label", where);
+    if (!root.isObject()) {
+      throw new BadInputException(where + ": a schema is a JSON object");
+    }
+    onlyFields(root, where, "", TOP_FIELDS);
+    String name = nonEmpty(root, "name", where);
+    String label = nonEmpty(root, "label", where);
     JsonNode rows = root.path("rows");
     if (!rows.isMissingNode() && !rows.isObject()) {
       throw new BadInputException(where + ": 'rows' must be an object with min and max");
+    }
+    if (rows.isObject()) {
+      onlyFields(rows, where, "rows.", ROWS_FIELDS);
     }
     long minRows = rowBound(rows, "min", 1, where);
     long maxRows = rowBound(rows, "max", Long.MAX_VALUE, where);
@@ -166,7 +177,11 @@ public record Schema(
     Set<String> seen = new LinkedHashSet<>();
     for (JsonNode c : cols) {
       String at = where + ": column " + (columns.size() + 1);
-      String cname = Json.requireText(c, "name", at);
+      if (!c.isObject()) {
+        throw new BadInputException(at + ": a column is a JSON object");
+      }
+      String cname = nonEmpty(c, "name", at);
+      onlyFields(c, at + " ('" + cname + "')", "", COLUMN_FIELDS);
       if (!seen.add(cname)) {
         throw new BadInputException(at + ": '" + cname + "' declared twice");
       }
@@ -183,13 +198,25 @@ public record Schema(
                         + "' is not integer, number, categorical or purposes");
           };
       Set<String> values = new LinkedHashSet<>();
-      if (type == Type.CATEGORICAL || type == Type.PURPOSES) {
+      boolean listed = type == Type.CATEGORICAL || type == Type.PURPOSES;
+      for (String f : listed ? List.of("min", "max") : List.of("values")) {
+        if (c.has(f)) {
+          throw new BadInputException(at + " ('" + cname + "'): '" + f + "' does not apply to a "
+              + t + " column" + (listed ? " (its 'values' list what it may hold)"
+                  : " ('min' and 'max' bound it)"));
+        }
+      }
+      if (listed) {
         JsonNode v = c.get("values");
         if (v == null || !v.isArray() || v.isEmpty()) {
           throw new BadInputException(
               at + " ('" + cname + "'): a " + t + " column lists its 'values'");
         }
         for (JsonNode x : v) {
+          if (!x.isTextual()) {
+            throw new BadInputException(at + " ('" + cname + "'): value " + clip(x.toString())
+                + " is not a string (category values are text, as CSV cells are)");
+          }
           if (type == Type.PURPOSES
               && (x.asText().isEmpty() || x.asText().contains(PURPOSE_SEPARATOR))) {
             throw new BadInputException(at + " ('" + cname + "'): a purpose is a non-empty"
@@ -225,6 +252,38 @@ public record Schema(
       }
     }
     return new Schema(name, label, minRows, maxRows, columns, Digest.of(bytes));
+  }
+
+  private static final List<String> TOP_FIELDS = List.of("name", "label", "rows", "columns");
+  private static final List<String> ROWS_FIELDS = List.of("min", "max");
+  private static final List<String> COLUMN_FIELDS =
+      List.of("name", "type", "values", "min", "max", "sensitivity");
+
+  /** Refuses a field of {@code o} not in {@code known}, naming it and the fields known. */
+  private static void onlyFields(JsonNode o, String where, String prefix, List<String> known)
+      throws BadInputException {
+    for (var it = o.fieldNames(); it.hasNext(); ) {
+      String f = it.next();
+      if (!known.contains(f)) {
+        throw new BadInputException(where + ": unknown field '" + prefix + clip(f)
+            + "' (a schema knows " + known.stream().map(k -> prefix + k).toList() + ")");
+      }
+    }
+  }
+
+  private static String nonEmpty(JsonNode o, String field, String where)
+      throws BadInputException {
+    String v = Json.requireText(o, field, where);
+    if (v.isEmpty()) {
+      throw new BadInputException(where + ": field '" + field + "' is empty");
+    }
+    return v;
+  }
+
+  /** At most 40 characters of {@code s}, control characters shown as '?', for one-line errors. */
+  private static String clip(String s) {
+    String c = s.length() <= 40 ? s : s.substring(0, 40) + "...";
+    return c.replaceAll("\\p{Cntrl}", "?");
   }
 
   private static Sensitivity sensitivity(JsonNode column, String where)

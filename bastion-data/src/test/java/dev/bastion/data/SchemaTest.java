@@ -162,7 +162,7 @@ class SchemaTest {
     return Stream.of(
         Arguments.of("not JSON", "{", "schema.json: not valid JSON"),
         Arguments.of("empty", "", "schema.json: empty document"),
-        Arguments.of("an array", "[]", "schema.json: field 'name' must be a string"),
+        Arguments.of("an array", "[]", "schema.json: a schema is a JSON object"),
         Arguments.of("missing name", "{\"label\": \"y\", \"columns\": [" + col + "]}",
             "schema.json: field 'name' must be a string"),
         Arguments.of("numeric name", "{\"name\": 5, \"label\": \"y\", \"columns\": [" + col + "]}",
@@ -187,7 +187,7 @@ class SchemaTest {
             "schema.json: column 1: field 'name' must be a string"),
         Arguments.of("column not an object",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col + ", 7]}",
-            "schema.json: column 2: field 'name' must be a string"),
+            "schema.json: column 2: a column is a JSON object"),
         Arguments.of("column without type",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\"}]}",
             "schema.json: column 1: field 'type' must be a string"),
@@ -237,7 +237,39 @@ class SchemaTest {
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
                 + ", {\"name\": \"c\", \"type\": \"purposes\", \"values\": [\"a\"]},"
                 + " {\"name\": \"d\", \"type\": \"purposes\", \"values\": [\"a\"]}]}",
-            "schema.json: column 3 ('d'): a second consent (purposes) column"));
+            "schema.json: column 3 ('d'): a second consent (purposes) column"),
+        Arguments.of("unknown top-level field (misspelt)",
+            "{\"name\": \"n\", \"label\": \"y\", \"colums\": [], \"columns\": [" + col + "]}",
+            "schema.json: unknown field 'colums' (a schema knows [name, label, rows, columns])"),
+        Arguments.of("unknown rows field",
+            "{\"name\": \"n\", \"label\": \"y\", \"rows\": {\"minimum\": 5}, \"columns\": ["
+                + col + "]}",
+            "schema.json: unknown field 'rows.minimum' (a schema knows [rows.min, rows.max])"),
+        Arguments.of("misspelt bound would leave the column unchecked",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"x\", \"type\": \"number\", \"mxa\": 5}]}",
+            "schema.json: column 2 ('x'): unknown field 'mxa'"),
+        Arguments.of("a field name with a newline stays on one line",
+            "{\"name\": \"n\", \"label\": \"y\", \"a\\nb\": 1, \"columns\": [" + col + "]}",
+            "schema.json: unknown field 'a?b'"),
+        Arguments.of("values on a numeric column",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"x\", \"type\": \"integer\", \"values\": [\"1\"]}]}",
+            "schema.json: column 2 ('x'): 'values' does not apply to a integer column"),
+        Arguments.of("a bound on a categorical column",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\","
+                + " \"type\": \"categorical\", \"values\": [\"a\"], \"max\": 3}]}",
+            "schema.json: column 1 ('y'): 'max' does not apply to a categorical column"),
+        Arguments.of("a category that is not a string",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\","
+                + " \"type\": \"categorical\", \"values\": [\"a\", 7]}]}",
+            "schema.json: column 1 ('y'): value 7 is not a string"),
+        Arguments.of("empty data set name", "{\"name\": \"\", \"label\": \"y\", \"columns\": [" + col
+            + "]}", "schema.json: field 'name' is empty"),
+        Arguments.of("empty column name",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"\", \"type\": \"integer\"}]}",
+            "schema.json: column 2: field 'name' is empty"));
   }
 
   @Test
