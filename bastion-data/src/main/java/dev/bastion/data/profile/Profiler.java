@@ -353,7 +353,6 @@ public final class Profiler {
       return new CsvReader.RowVisitor() {
         private int[] kinds = new int[0];
         private double[] values = new double[0];
-        private long[] hashes = new long[0];
 
         @Override
         public void header(List<String> columns) {
@@ -364,16 +363,31 @@ public final class Profiler {
           }
           kinds = new int[columns.size()];
           values = new double[columns.size()];
-          hashes = new long[columns.size()];
         }
 
         @Override
         public void row(long row, long line, String[] cells) {
-          // A number's hash is taken on the feed's thread (ColumnProfile.updateNumber).
+          // One loop: each cell is classified and profiled while it is at hand. A number's hash
+          // is taken on the feed's thread (ColumnProfile.updateNumber).
+          String[] same = canonical;
+          boolean[] known = allowed;
+          int[] k = kinds;
+          double[] v = values;
+          NumberFeed f = feed;
           for (int i = 0; i < cells.length; i++) {
-            kinds[i] = Numbers.classify(cells[i], values, i);
+            String cell = cells[i];
+            int kind = Numbers.classify(cell, v, i);
+            k[i] = kind;
+            ColumnProfile c = byIndex[i];
+            same[i] = c.add(cell, kind, v[i], 0L);
+            known[i] = c.lastCanonical;
+            if (kind != Numbers.NOT_A_NUMBER) {
+              f.add(i, v[i]);
+            }
           }
-          Visitor.this.row(row, line, cells, kinds, values, hashes);
+          if (session != null) {
+            session.row(row, line, same, k, v, known);
+          }
         }
       };
     }
