@@ -191,102 +191,118 @@ public final class Signals {
     return forestOof;
   }
 
-  /** Clusters of {@link #regionOutOfFold()}. */
-  public static final int CLUSTERS = 10;
+  /** Balls of {@link #regionOutOfFold()}, beyond those added to cover every row. */
+  public static final int BALLS = 40;
+
+  /** The share of the rows in each ball of {@link #regionOutOfFold()}. */
+  public static final double BALL_SHARE = 0.3;
 
   /**
-   * Out-of-region probabilities of a logistic regression: the rows are split into
-   * {@value #CLUSTERS} regions by k-means (seeded k-means++ start, 30 rounds, on the encoded
-   * features), and each row's probabilities come from a model trained without its whole region.
-   * A group of flips that are each other's neighbours is then held out together, so it cannot
-   * vouch for itself, as it does under random folds.
+   * Out-of-region probabilities of a logistic regression. A region is a ball: the {@value
+   * #BALL_SHARE} of all rows nearest to an anchor row (encoded distance, ties to the lower index).
+   * {@value #BALLS} anchors are drawn (seeded, distinct), then the lowest-indexed row in no ball yet
+   * becomes an anchor until every row is in one. For each ball a model is trained on the rows
+   * outside it (a seeded sample of at most {@link Scan.Options#maxReference()} of them) and
+   * predicts the rows inside; a row's probabilities are those of the ball whose model gives its
+   * label the lowest probability. A group of flips that are each other's neighbours then falls
+   * whole inside some ball and cannot vouch for itself, as it does under random folds; overlapping
+   * balls find such a group wherever it lies, where fixed clusters would cut it.
    */
   public double[][] regionOutOfFold() {
     if (regionOof == null) {
       int n = data.rows();
-      int[] region = kmeans(data.x(), Math.min(CLUSTERS, n), options.seed());
       regionOof = new double[n][];
-      for (int f = 0; f < CLUSTERS; f++) {
+      if (n < 2) {
+        return regionOof;
+      }
+      int size = Math.max(1, (int) Math.ceil(BALL_SHARE * n));
+      SplittableRandom rnd = new SplittableRandom(options.seed() ^ 0x5DEECE66DL);
+      int[] order = new int[n];
+      Arrays.setAll(order, i -> i);
+      for (int i = n - 1; i > 0; i--) { // seeded shuffle: the first BALLS rows are the anchors
+        int r = rnd.nextInt(i + 1);
+        int t = order[i];
+        order[i] = order[r];
+        order[r] = t;
+      }
+      boolean[] covered = new boolean[n];
+      int next = 0; // the lowest index that may still be uncovered
+      for (int b = 0; ; b++) {
+        int anchor;
+        if (b < Math.min(BALLS, n)) {
+          anchor = order[b];
+        } else {
+          while (next < n && covered[next]) {
+            next++;
+          }
+          if (next == n) {
+            break;
+          }
+          anchor = next;
+        }
+        int[] ball = nearestRows(data.x()[anchor], size);
         boolean[] use = new boolean[n];
-        boolean any = false;
-        for (int i = 0; i < n; i++) {
-          use[i] = region[i] != f;
-          any |= !use[i];
+        Arrays.fill(use, true);
+        for (int i : ball) {
+          use[i] = false;
         }
-        if (!any) {
-          continue;
-        }
+        thin(use, options.maxReference(), rnd);
         LogisticRegression m =
             LogisticRegression.fit(data.x(), data.y(), data.classes().size(), use, L2, STEPS);
-        for (int i = 0; i < n; i++) {
-          if (!use[i]) {
-            regionOof[i] = m.predict(data.x()[i]);
+        for (int i : ball) {
+          double[] p = m.predict(data.x()[i]);
+          int y = data.y()[i];
+          if (regionOof[i] == null || p[y] < regionOof[i][y]) {
+            regionOof[i] = p;
           }
+          covered[i] = true;
         }
+        covered[anchor] = true;
       }
     }
     return regionOof;
   }
 
-  /** k-means cluster of each row: seeded k-means++ start, then 30 rounds; ties to the lower. */
-  static int[] kmeans(double[][] x, int k, long seed) {
-    int n = x.length;
-    int dim = n == 0 ? 0 : x[0].length;
-    int[] a = new int[n];
-    if (n == 0 || k <= 1) {
-      return a;
+  /** The {@code size} rows nearest to {@code a}, ties to the lower index. */
+  private int[] nearestRows(double[] a, int size) {
+    int n = data.rows();
+    double[] d = new double[n];
+    Integer[] idx = new Integer[n];
+    for (int i = 0; i < n; i++) {
+      d[i] = distance(a, data.x()[i]);
+      idx[i] = i;
     }
-    SplittableRandom rnd = new SplittableRandom(seed ^ 0x9E3779B97F4A7C15L);
-    double[][] c = new double[k][];
-    c[0] = x[rnd.nextInt(n)].clone();
-    double[] nearest = new double[n];
-    Arrays.fill(nearest, Double.POSITIVE_INFINITY);
-    for (int j = 1; j < k; j++) {
-      double total = 0;
-      for (int i = 0; i < n; i++) {
-        double d = distance(x[i], c[j - 1]);
-        nearest[i] = Math.min(nearest[i], d * d);
-        total += nearest[i];
-      }
-      double u = rnd.nextDouble() * total;
-      int pick = n - 1;
-      for (int i = 0; i < n; i++) {
-        u -= nearest[i];
-        if (u <= 0) {
-          pick = i;
-          break;
-        }
-      }
-      c[j] = x[pick].clone();
+    Arrays.sort(idx, (x, y) -> d[x] != d[y] ? Double.compare(d[x], d[y]) : Integer.compare(x, y));
+    int[] out = new int[Math.min(size, n)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = idx[i];
     }
-    for (int round = 0; round < 30; round++) {
-      for (int i = 0; i < n; i++) {
-        int best = 0;
-        double bestD = distance(x[i], c[0]);
-        for (int j = 1; j < k; j++) {
-          double d = distance(x[i], c[j]);
-          if (d < bestD) {
-            bestD = d;
-            best = j;
-          }
+    return out;
+  }
+
+  /**
+   * Keeps a seeded sample of {@code max} of the rows marked in {@code use} if more are marked
+   * (selection sampling: each marked row is kept with probability needed / remaining).
+   */
+  private static void thin(boolean[] use, int max, SplittableRandom rnd) {
+    int remaining = 0;
+    for (boolean u : use) {
+      remaining += u ? 1 : 0;
+    }
+    if (remaining <= max) {
+      return;
+    }
+    int needed = max;
+    for (int i = 0; i < use.length; i++) {
+      if (use[i]) {
+        if (rnd.nextInt(remaining) < needed) {
+          needed--;
+        } else {
+          use[i] = false;
         }
-        a[i] = best;
-      }
-      double[][] sum = new double[k][dim];
-      int[] count = new int[k];
-      for (int i = 0; i < n; i++) {
-        count[a[i]]++;
-        for (int t = 0; t < dim; t++) {
-          sum[a[i]][t] += x[i][t];
-        }
-      }
-      for (int j = 0; j < k; j++) {
-        for (int t = 0; count[j] > 0 && t < dim; t++) {
-          c[j][t] = sum[j][t] / count[j];
-        }
+        remaining--;
       }
     }
-    return a;
   }
 
   /** L2 penalty of the logistic regressions. */

@@ -110,15 +110,26 @@ class DetectorsTest {
     assertThat(region).isGreaterThan(Metrics.auroc(r.scores().get("knn-label"), flipped) + 0.2);
   }
 
-  @Test
-  void kmeansIsSeededAndSeparatesClusters() throws Exception {
-    Table t = Synthetic.table(Synthetic.clusters(50, 3, 9));
+
+  /**
+   * Every row gets a held-out model, even one far from every anchor (added as an anchor of its
+   * own), the same for the same seed; with fewer reference rows than outside a ball, the models
+   * train on a sample and still cover every row.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {20_000, 50})
+  void everyRowIsHeldOutInSomeBall(int maxReference) throws Exception {
+    List<List<String>> rows = Synthetic.clusters(60, 3, 5);
+    rows.add(new ArrayList<>(List.of("900", "900", "900", "red", "a")));
+    Table t = Synthetic.table(rows);
     Encoded e = Encoder.fit(t, "label", Map.of(), Set.of()).encode(t);
-    int[] a = Signals.kmeans(e.x(), 2, 4);
-    assertThat(Signals.kmeans(e.x(), 2, 4)).containsExactly(a);
-    for (int i = 0; i < a.length; i++) {
-      assertThat(a[i] == a[0]).isEqualTo(e.y()[i] == e.y()[0]);
-    }
+    Scan.Options o = new Scan.Options(10, 5, 3, maxReference);
+    double[][] p = new Signals(e, o).regionOutOfFold();
+    assertThat(p).hasNumberOfRows(rows.size());
+    assertThat(List.of(p)).doesNotContainNull();
+    assertThat(new Signals(e, o).regionOutOfFold()).isEqualTo(p);
+    assertThat(new Signals(e, new Scan.Options(10, 5, 4, maxReference)).regionOutOfFold())
+        .isNotEqualTo(p);
   }
 
   @Test
