@@ -76,6 +76,18 @@ final class IdentityCommand {
         throw new BadInputException(out + ": cannot write there");
       }
       try (Home home = Home.open(Home.defaultDir())) {
+        // A model not registered yet is allowed (an identity may be issued ahead of its model),
+        // but said, since a misspelt name would give an identity that reaches nothing.
+        java.util.Set<String> registered = new java.util.HashSet<>();
+        for (var r : home.registry().list()) {
+          registered.add(r.name());
+        }
+        for (String m : models) {
+          if (!registered.contains(m)) {
+            spec.commandLine().getErr().println("note: no model named '" + m + "' is registered"
+                + " yet; " + name + " reaches it only once one is");
+          }
+        }
         Identity id = home.keyring().issueClient(name, role,
             java.time.Duration.ofDays(397), models);
         // On the ledger as soon as it exists, whatever happens to the copies written out.

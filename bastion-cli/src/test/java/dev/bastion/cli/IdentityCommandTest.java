@@ -72,6 +72,16 @@ class IdentityCommandTest {
   }
 
   @Test
+  void aModelNotRegisteredIsAllowedButSaid() throws Exception {
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "identity", "issue", "bob", "--role", "predict", "--model",
+        "credit-risk", "--model", "credit-rsik", "--out", tmp.resolve("bob").toString()))
+        .as(err.toString()).isZero();
+    assertThat(err.toString().strip()).isEqualTo("note: no model named 'credit-rsik' is"
+        + " registered yet; bob reaches it only once one is");
+  }
+
+  @Test
   void anIssuedIdentityWorksUntilItIsRevokedWithoutARestart() throws Exception {
     Path out = tmp.resolve("alice");
     StringWriter err = new StringWriter();
