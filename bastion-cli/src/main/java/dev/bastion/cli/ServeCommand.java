@@ -59,6 +59,13 @@ final class ServeCommand implements Callable<Integer> {
           + " or alert (nothing more) (default: ${DEFAULT-VALUE})")
   String onExtraction;
 
+  @Option(names = "--auth-failures", paramLabel = "N", defaultValue = "600",
+      description = "failed authentications (TLS handshakes, 401s) one client address may make in"
+          + " a minute before it is banned for five minutes (connections closed unanswered, one"
+          + " ledger entry when the ban starts and one when it ends); 0 for no bans, as behind a"
+          + " proxy (default: ${DEFAULT-VALUE})")
+  int authFailures;
+
   @Option(names = "--admin-port", defaultValue = "-1",
       description = "open the admin listener (reload, rollback; role admin) on this port of"
           + " 127.0.0.1; closed by default")
@@ -73,6 +80,9 @@ final class ServeCommand implements Callable<Integer> {
     if (timeout < 1 || timeout > 300) {
       throw new BadInputException("--timeout must be 1 to 300 seconds");
     }
+    if (authFailures < 0) {
+      throw new BadInputException("--auth-failures must be 0 (no bans) or more");
+    }
     if (adminPort != -1 && (adminPort < 1 || adminPort > 65535 || adminPort == port)) {
       throw new BadInputException("--admin-port must be a port from 1 to 65535 other than"
           + " --port");
@@ -80,7 +90,8 @@ final class ServeCommand implements Callable<Integer> {
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
         .withRequestTimeout(java.time.Duration.ofSeconds(timeout))
         .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood))
-        .withAdminPort(adminPort).withExtraction(ExtractionPolicy.parse(onExtraction));
+        .withAdminPort(adminPort).withExtraction(ExtractionPolicy.parse(onExtraction))
+        .withAuthFailuresPerMinute(authFailures);
     for (var e : outputs.entrySet()) {
       if (!IdentityCommand.ROLES.contains(e.getKey())) {
         throw new BadInputException("--output " + e.getKey() + "=...: expected a role: "

@@ -79,6 +79,9 @@ public final class Gateway implements AutoCloseable {
   /** How long a request may take, unless configured otherwise. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(10);
 
+  /** Failed authentications a client address may make in a minute before it is banned. */
+  public static final int DEFAULT_AUTH_FAILURES = 600;
+
   /** The role a client certificate needs to call predict. */
   public static final String PREDICT_ROLE = "predict";
 
@@ -103,13 +106,19 @@ public final class Gateway implements AutoCloseable {
    * @param requestTimeout how long a request may take, body included (default 10 s); also the
    *     connections' idle timeout
    * @param extraction what an identity suspected of model extraction gets (default: suspended)
+   * @param maxConcurrentPerIdentity see {@link #withMaxConcurrentPerIdentity}
+   * @param authFailuresPerMinute see {@link #withAuthFailuresPerMinute}
    */
   public record Config(
       String host, int port, long ratePerSecond, long burst, int maxBodyBytes, int maxInstances,
       long dailyBudget, int maxConcurrent, Optional<Path> budgetFile,
       Map<String, OutputPolicy> outputs, InputGuard.Policy ood, int adminPort,
-      Duration requestTimeout, ExtractionPolicy extraction, int maxConcurrentPerIdentity) {
+      Duration requestTimeout, ExtractionPolicy extraction, int maxConcurrentPerIdentity,
+      int authFailuresPerMinute) {
     public Config {
+      if (authFailuresPerMinute < 0) {
+        throw new IllegalArgumentException("authFailuresPerMinute must be 0 (no bans) or more");
+      }
       if (maxConcurrentPerIdentity < 0 || maxConcurrentPerIdentity > maxConcurrent) {
         throw new IllegalArgumentException(
             "maxConcurrentPerIdentity must be 0 (the default) to maxConcurrent");
@@ -137,7 +146,7 @@ public final class Gateway implements AutoCloseable {
         int maxInstances) {
       this(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, 10_000, 16,
           Optional.empty(), Map.of(), InputGuard.Policy.FLAG, -1, DEFAULT_TIMEOUT,
-          ExtractionPolicy.SUSPEND, 0);
+          ExtractionPolicy.SUSPEND, 0, DEFAULT_AUTH_FAILURES);
     }
 
     public static Config defaults() {
@@ -150,39 +159,39 @@ public final class Gateway implements AutoCloseable {
       m.put(role, policy);
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, m, ood, adminPort, requestTimeout, extraction,
-          maxConcurrentPerIdentity);
+          maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     public Config withPort(int p) {
       return new Config(host, p, ratePerSecond, burst, maxBodyBytes, maxInstances, dailyBudget,
           maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction,
-          maxConcurrentPerIdentity);
+          maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     public Config withRate(long rate, long b) {
       return new Config(host, port, rate, b, maxBodyBytes, maxInstances, dailyBudget,
           maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout, extraction,
-          maxConcurrentPerIdentity);
+          maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     /** {@code perDay} predictions per identity per day, counted in {@code file}. */
     public Config withBudget(long perDay, Optional<Path> file) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances, perDay,
           maxConcurrent, file, outputs, ood, adminPort, requestTimeout, extraction,
-          maxConcurrentPerIdentity);
+          maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     public Config withMaxConcurrent(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, n, budgetFile, outputs, ood, adminPort, requestTimeout, extraction,
-          Math.min(maxConcurrentPerIdentity, n));
+          Math.min(maxConcurrentPerIdentity, n), authFailuresPerMinute);
     }
 
     /** What an instance unlike the training data gets. */
     public Config withOod(InputGuard.Policy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, outputs, policy, adminPort, requestTimeout,
-          extraction, maxConcurrentPerIdentity);
+          extraction, maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     /**
@@ -192,14 +201,14 @@ public final class Gateway implements AutoCloseable {
     public Config withAdminPort(int port) {
       return new Config(host, this.port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, outputs, ood, port, requestTimeout, extraction,
-          maxConcurrentPerIdentity);
+          maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     /** How long a request may take from its arrival to its answer (408 or 503 after). */
     public Config withRequestTimeout(Duration timeout) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, timeout, extraction,
-          maxConcurrentPerIdentity);
+          maxConcurrentPerIdentity, authFailuresPerMinute);
     }
 
     /**
@@ -210,7 +219,19 @@ public final class Gateway implements AutoCloseable {
     public Config withMaxConcurrentPerIdentity(int n) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout,
-          extraction, n);
+          extraction, n, authFailuresPerMinute);
+    }
+
+    /**
+     * Failed authentications (TLS handshakes, 401s) one client address may make in a minute
+     * before it is banned for five minutes (its connections closed unanswered, only counted; see
+     * {@code AddressGuard}); 0 for no bans, as behind a proxy where every client has the proxy's
+     * address. Default {@value Gateway#DEFAULT_AUTH_FAILURES}.
+     */
+    public Config withAuthFailuresPerMinute(int n) {
+      return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
+          dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout,
+          extraction, maxConcurrentPerIdentity, n);
     }
 
     /** The per-identity limit in force (see {@link #withMaxConcurrentPerIdentity}). */
@@ -223,7 +244,7 @@ public final class Gateway implements AutoCloseable {
     public Config withExtraction(ExtractionPolicy policy) {
       return new Config(host, port, ratePerSecond, burst, maxBodyBytes, maxInstances,
           dailyBudget, maxConcurrent, budgetFile, outputs, ood, adminPort, requestTimeout,
-          policy, maxConcurrentPerIdentity);
+          policy, maxConcurrentPerIdentity, authFailuresPerMinute);
     }
   }
 
@@ -287,8 +308,21 @@ public final class Gateway implements AutoCloseable {
 
   private final QueryBudgets budgets;
 
+  private final AddressGuard guard;
+  private final Ledger guardLedger;
+  /** Tells the ledger of bans that are over, every few seconds; stopped by {@link #close}. */
+  private final java.util.concurrent.ScheduledExecutorService banSweeper;
+
   private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
-      ModelSlot slot, QueryBudgets budgets, Suspensions suspensions) {
+      ModelSlot slot, QueryBudgets budgets, Suspensions suspensions, AddressGuard guard,
+      Ledger ledger) {
+    this.guard = guard;
+    this.guardLedger = ledger;
+    this.banSweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "bastion-address-bans");
+      t.setDaemon(true);
+      return t;
+    });
     this.suspensions = suspensions;
     this.server = server;
     this.connector = connector;
@@ -354,9 +388,11 @@ public final class Gateway implements AutoCloseable {
     SecureRequestCustomizer src = new SecureRequestCustomizer();
     src.setSniHostCheck(false);
     http.addCustomizer(src);
-    ServerConnector connector = connector(server, ssl, http, ledger, config.host(), config.port());
+    AddressGuard guard = new AddressGuard(config.authFailuresPerMinute());
+    ServerConnector connector =
+        connector(server, ssl, http, ledger, guard, config.host(), config.port());
     ServerConnector admin = config.adminPort() < 0 ? null
-        : connector(server, ssl, http, ledger, config.host(), config.adminPort());
+        : connector(server, ssl, http, ledger, guard, config.host(), config.adminPort());
     connector.setIdleTimeout(config.requestTimeout().toMillis());
     if (admin != null) {
       admin.setIdleTimeout(config.requestTimeout().toMillis());
@@ -370,7 +406,7 @@ public final class Gateway implements AutoCloseable {
     Gateway g = new Gateway(server, connector, admin,
         new ModelSlot(served, loader, ledger, config.ood(), detectorSettings(config),
             config.requestTimeout().plusSeconds(5)),
-        budgets, suspensions);
+        budgets, suspensions, guard, ledger);
     server.setErrorHandler(new GatewayErrors(ledger, () -> g.served().digest().toString()));
     server.setHandler(
         g.new Api(config, new Authenticator(trust, keyring.revocations(), keyring,
@@ -389,18 +425,25 @@ public final class Gateway implements AutoCloseable {
               + (admin == null ? "" : " (admin " + config.adminPort() + ")") + ": "
               + e.getMessage(), e);
     }
+    g.banSweeper.scheduleWithFixedDelay(() -> g.tellEndedBans(false), 5, 5,
+        java.util.concurrent.TimeUnit.SECONDS);
     return g;
   }
 
-  /** A TLS listener whose failed handshakes go on the ledger. */
+  /**
+   * A TLS listener whose failed handshakes go on the ledger and count against their address,
+   * and which closes a banned address's connections before any handshake.
+   */
   private static ServerConnector connector(Server server, SslContextFactory.Server ssl,
-      HttpConfiguration http, Ledger ledger, String host, int port) {
+      HttpConfiguration http, Ledger ledger, AddressGuard guard, String host, int port) {
     SslConnectionFactory tls = new SslConnectionFactory(ssl, "http/1.1");
     tls.addBean(
         new SslHandshakeListener() {
           @Override
           public void handshakeFailed(Event event, Throwable failure) {
-            String peer = String.valueOf(event.getEndPoint().getRemoteSocketAddress());
+            java.net.SocketAddress remote = event.getEndPoint().getRemoteSocketAddress();
+            failedAuthentication(guard, ledger, remote);
+            String peer = String.valueOf(remote);
             // Queued, not waited for: no answer waits on it, and a server thread held for a
             // force per failed handshake would let a flood of them starve the requests.
             try {
@@ -416,6 +459,18 @@ public final class Gateway implements AutoCloseable {
         });
     ServerConnector connector =
         new ServerConnector(server, tls, new HttpConnectionFactory(http));
+    connector.addBean(
+        new org.eclipse.jetty.io.Connection.Listener() {
+          @Override
+          public void onOpened(org.eclipse.jetty.io.Connection c) {
+            if (guard.refuse(AddressGuard.of(c.getEndPoint().getRemoteSocketAddress()))) {
+              c.getEndPoint().close(); // counted by the guard, told when the ban ends
+            }
+          }
+
+          @Override
+          public void onClosed(org.eclipse.jetty.io.Connection c) {}
+        });
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
@@ -448,8 +503,44 @@ public final class Gateway implements AutoCloseable {
     server.join();
   }
 
+  /**
+   * Counts a failed authentication from {@code remote} and, if that starts a ban, puts the ban on
+   * the ledger (queued: no answer waits on it).
+   */
+  private static void failedAuthentication(AddressGuard guard, Ledger ledger,
+      java.net.SocketAddress remote) {
+    guard.failed(AddressGuard.of(remote)).ifPresent(ban -> {
+      try {
+        ledger.appendAsync(dev.bastion.ledger.Event.now(EventKind.ACCESS_DENIED,
+            "unauthenticated", "address-banned", ban.address().getHostAddress(), "denied",
+            "ban-" + UUID.randomUUID(),
+            Map.of("failures", Integer.toString(ban.failures()),
+                "window_s", Long.toString(AddressGuard.WINDOW.toSeconds()),
+                "ban_s", Long.toString(AddressGuard.BAN.toSeconds()))));
+      } catch (RuntimeException e) {
+        // The ledger is closed or broken: the ban holds all the same.
+      }
+    });
+  }
+
+  /** Puts the bans that are over (all of them, at shutdown) on the ledger with their counts. */
+  private void tellEndedBans(boolean all) {
+    for (AddressGuard.Ended e : guard.ended(all)) {
+      try {
+        guardLedger.appendAsync(dev.bastion.ledger.Event.now(EventKind.ACCESS_DENIED,
+            "unauthenticated", all ? "address-ban-cut-short" : "address-ban-ended",
+            e.address().getHostAddress(), "denied", "ban-" + UUID.randomUUID(),
+            Map.of("refused", Long.toString(e.refused()))));
+      } catch (RuntimeException x) {
+        // The ledger is closed or broken; nothing else to tell it with.
+      }
+    }
+  }
+
   @Override
   public void close() throws IOException {
+    banSweeper.shutdownNow();
+    tellEndedBans(true);
     try {
       server.stop();
     } catch (Exception e) {
@@ -525,6 +616,13 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
+      java.net.SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
+      if (guard.refuse(AddressGuard.of(remote))) {
+        // A request on a connection opened before its address was banned: refused, counted, and
+        // told with the ban's end, like the connections closed unanswered.
+        send(response, callback, 429, BANNED, AddressGuard.BAN.toSeconds());
+        return true;
+      }
       boolean admin = adminConnector != null
           && request.getConnectionMetaData().getConnector() == adminConnector;
       if (admin) {
@@ -662,6 +760,10 @@ public final class Gateway implements AutoCloseable {
           contentType = "text/plain; version=0.0.4; charset=utf-8";
         }
       } catch (ApiError e) {
+        if (e.status == 401) {
+          failedAuthentication(guard, ledger,
+              request.getConnectionMetaData().getRemoteSocketAddress());
+        }
         details.put("error", e.code);
         boolean denied = e.status == 401 || e.status == 403;
         outcome = denied ? "denied" : "refused";
@@ -1119,6 +1221,9 @@ public final class Gateway implements AutoCloseable {
       }
       return Json.canonical(out);
     }
+
+    private static final byte[] BANNED = ("{\"error\":\"banned\",\"message\":\"too many failed"
+        + " authentications from this address; retry later\"}").getBytes(StandardCharsets.UTF_8);
 
     private void send(Response response, Callback callback, int status, byte[] body,
         long retryAfter) {
