@@ -181,9 +181,10 @@ public record Schema(
         throw new BadInputException(at + ": a column is a JSON object");
       }
       String cname = nonEmpty(c, "name", at);
-      onlyFields(c, at + " ('" + cname + "')", "", COLUMN_FIELDS);
+      String col = at + " ('" + clip(cname) + "'"; // a name in a message stays on one line
+      onlyFields(c, col + ")", "", COLUMN_FIELDS);
       if (!seen.add(cname)) {
-        throw new BadInputException(at + ": '" + cname + "' declared twice");
+        throw new BadInputException(at + ": '" + clip(cname) + "' declared twice");
       }
       String t = Json.requireText(c, "type", at);
       Type type =
@@ -194,14 +195,14 @@ public record Schema(
             case "purposes" -> Type.PURPOSES;
             default ->
                 throw new BadInputException(
-                    at + " ('" + cname + "'): type '" + t
+                    col + "): type '" + clip(t)
                         + "' is not integer, number, categorical or purposes");
           };
       Set<String> values = new LinkedHashSet<>();
       boolean listed = type == Type.CATEGORICAL || type == Type.PURPOSES;
       for (String f : listed ? List.of("min", "max") : List.of("values")) {
         if (c.has(f)) {
-          throw new BadInputException(at + " ('" + cname + "'): '" + f + "' does not apply to a "
+          throw new BadInputException(col + "): '" + f + "' does not apply to a "
               + t + " column" + (listed ? " (its 'values' list what it may hold)"
                   : " ('min' and 'max' bound it)"));
         }
@@ -210,44 +211,44 @@ public record Schema(
         JsonNode v = c.get("values");
         if (v == null || !v.isArray() || v.isEmpty()) {
           throw new BadInputException(
-              at + " ('" + cname + "'): a " + t + " column lists its 'values'");
+              col + "): a " + t + " column lists its 'values'");
         }
         for (JsonNode x : v) {
           if (!x.isTextual()) {
-            throw new BadInputException(at + " ('" + cname + "'): value " + clip(x.toString())
+            throw new BadInputException(col + "): value " + clip(x.toString())
                 + " is not a string (category values are text, as CSV cells are)");
           }
           if (type == Type.PURPOSES
               && (x.asText().isEmpty() || x.asText().contains(PURPOSE_SEPARATOR))) {
-            throw new BadInputException(at + " ('" + cname + "'): a purpose is a non-empty"
+            throw new BadInputException(col + "): a purpose is a non-empty"
                 + " word without '" + PURPOSE_SEPARATOR + "': '" + x.asText() + "'");
           }
           values.add(x.asText());
         }
       }
-      Sensitivity sensitivity = sensitivity(c, at + " ('" + cname + "')");
+      Sensitivity sensitivity = sensitivity(c, col + ")");
       if (type == Type.PURPOSES && sensitivity != Sensitivity.KEEP) {
-        throw new BadInputException(at + " ('" + cname + "'): the consent column is kept as"
+        throw new BadInputException(col + "): the consent column is kept as"
             + " it is (it decides which rows are used)");
       }
       if (type == Type.PURPOSES && columns.stream().anyMatch(x -> x.type() == Type.PURPOSES)) {
-        throw new BadInputException(at + " ('" + cname + "'): a second consent (purposes)"
+        throw new BadInputException(col + "): a second consent (purposes)"
             + " column; a data set has at most one");
       }
-      double min = bound(c, "min", Double.NEGATIVE_INFINITY, at + " ('" + cname + "')");
-      double max = bound(c, "max", Double.POSITIVE_INFINITY, at + " ('" + cname + "')");
+      double min = bound(c, "min", Double.NEGATIVE_INFINITY, col + ")");
+      double max = bound(c, "max", Double.POSITIVE_INFINITY, col + ")");
       if (min > max) {
-        throw new BadInputException(at + " ('" + cname + "'): min is above max");
+        throw new BadInputException(col + "): min is above max");
       }
       columns.add(new Column(cname, type, values, min, max, sensitivity));
     }
     if (!seen.contains(label)) {
-      throw new BadInputException(where + ": label column '" + label + "' is not declared");
+      throw new BadInputException(where + ": label column '" + clip(label) + "' is not declared");
     }
     for (Column c : columns) {
       if (c.name().equals(label)
           && (c.type() == Type.PURPOSES || c.sensitivity() != Sensitivity.KEEP)) {
-        throw new BadInputException(where + ": label column '" + label
+        throw new BadInputException(where + ": label column '" + clip(label)
             + "' must be kept as it is and cannot be the consent column");
       }
     }

@@ -266,6 +266,10 @@ class SchemaTest {
             "schema.json: column 1 ('y'): value 7 is not a string"),
         Arguments.of("empty data set name", "{\"name\": \"\", \"label\": \"y\", \"columns\": [" + col
             + "]}", "schema.json: field 'name' is empty"),
+        Arguments.of("a column name with a newline stays on one line",
+            "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
+                + ", {\"name\": \"x\\ny\", \"type\": \"float\"}]}",
+            "schema.json: column 2 ('x?y'): type 'float' is not"),
         Arguments.of("empty column name",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
                 + ", {\"name\": \"\", \"type\": \"integer\"}]}",

@@ -1,10 +1,13 @@
 package dev.bastion.serve;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
@@ -18,7 +21,8 @@ import java.util.function.LongSupplier;
  * within {@link #WINDOW} is banned for {@link #BAN}: its new connections are closed before any
  * TLS handshake and its requests refused, each only counted, and the ledger gets one entry when
  * the ban starts and one, with the count, when it ends. A ledger entry per failure is thus bounded
- * per address, whatever the client sends. At most {@link #MAX_ADDRESSES} addresses are tracked;
+ * per address, whatever the client sends. An IPv6 client is keyed on its /64 prefix (it may hold
+ * the whole prefix and rotate through it). At most {@link #MAX_ADDRESSES} addresses are tracked;
  * beyond that (many addresses failing at once) the others are not banned, and their failures
  * still go on the ledger one by one. A limit of 0 turns bans off (a gateway behind a proxy sees
  * every client at the proxy's address).
@@ -45,8 +49,11 @@ final class AddressGuard {
   private final int limit;
   private final LongSupplier nanos;
   private final Map<InetAddress, Entry> entries = new HashMap<>();
-  /** Bans not yet ended and told: while there are none, {@link #refuse} takes no lock. */
+  /** Bans found over outside {@link #ended} (by a new failure), waiting to be told. */
+  private final List<Ended> over = new ArrayList<>();
+  /** Bans not yet over and found so: while there are none, {@link #refuse} takes no lock. */
   private volatile int bans;
+  private long lastPurge;
 
   AddressGuard(int limit) {
     this(limit, System::nanoTime);
@@ -58,11 +65,31 @@ final class AddressGuard {
     }
     this.limit = limit;
     this.nanos = nanos;
+    this.lastPurge = nanos.getAsLong() - WINDOW.toNanos();
   }
 
-  /** The address of a socket address, or null if it has none (not an IP peer). */
+  /**
+   * The key of a peer's socket address: its IP address, an IPv6 one cut to its /64 prefix; null
+   * if it has none (not an IP peer).
+   */
   static InetAddress of(SocketAddress a) {
-    return a instanceof InetSocketAddress s ? s.getAddress() : null;
+    if (!(a instanceof InetSocketAddress s) || s.getAddress() == null) {
+      return null;
+    }
+    InetAddress ip = s.getAddress();
+    if (ip instanceof Inet6Address) {
+      try {
+        return InetAddress.getByAddress(Arrays.copyOf(Arrays.copyOf(ip.getAddress(), 8), 16));
+      } catch (UnknownHostException e) {
+        throw new IllegalStateException("16 bytes are an IPv6 address", e);
+      }
+    }
+    return ip;
+  }
+
+  /** How a key is written on the ledger: the address, or an IPv6 prefix as {@code P/64}. */
+  static String describe(InetAddress key) {
+    return key instanceof Inet6Address ? key.getHostAddress() + "/64" : key.getHostAddress();
   }
 
   /** Whether {@code a} is banned now; a refusal is counted if so. */
@@ -88,6 +115,12 @@ final class AddressGuard {
     Entry e = entries.get(a);
     if (e == null) {
       if (entries.size() >= MAX_ADDRESSES) {
+        // Room is made from windows that are over, at most once a second: a flood from many
+        // addresses must not make every failure scan the table under the lock.
+        if (now - lastPurge < 1_000_000_000L) {
+          return Optional.empty();
+        }
+        lastPurge = now;
         entries.values().removeIf(x -> !x.banned && now - x.windowStart >= WINDOW.toNanos());
         if (entries.size() >= MAX_ADDRESSES) {
           return Optional.empty();
@@ -98,7 +131,17 @@ final class AddressGuard {
       entries.put(a, e);
     }
     if (e.banned) {
-      return Optional.empty(); // a connection opened before the ban, or a ban not yet swept
+      if (now - e.bannedUntil < 0) {
+        return Optional.empty(); // a connection opened before the ban
+      }
+      // The ban is over and not yet told: it is told by the next sweep, and the address starts
+      // afresh with this failure.
+      over.add(new Ended(a, e.refused));
+      bans--;
+      e.banned = false;
+      e.refused = 0;
+      e.failures = 0;
+      e.windowStart = now;
     }
     if (now - e.windowStart >= WINDOW.toNanos()) {
       e.windowStart = now;
@@ -117,7 +160,8 @@ final class AddressGuard {
   /** The bans that are over ({@code all}: every ban, as at shutdown), forgotten as they are told. */
   synchronized List<Ended> ended(boolean all) {
     long now = nanos.getAsLong();
-    List<Ended> out = new ArrayList<>();
+    List<Ended> out = new ArrayList<>(over);
+    over.clear();
     for (Iterator<Map.Entry<InetAddress, Entry>> it = entries.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<InetAddress, Entry> m = it.next();

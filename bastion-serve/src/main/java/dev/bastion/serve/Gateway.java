@@ -391,8 +391,11 @@ public final class Gateway implements AutoCloseable {
     AddressGuard guard = new AddressGuard(config.authFailuresPerMinute());
     ServerConnector connector =
         connector(server, ssl, http, ledger, guard, config.host(), config.port());
+    // The admin listener has no bans: a flood of failures from an address the operators share
+    // (loopback, by default) must not lock them out. Its failures still go on the ledger.
     ServerConnector admin = config.adminPort() < 0 ? null
-        : connector(server, ssl, http, ledger, guard, config.host(), config.adminPort());
+        : connector(server, ssl, http, ledger, new AddressGuard(0), config.host(),
+            config.adminPort());
     connector.setIdleTimeout(config.requestTimeout().toMillis());
     if (admin != null) {
       admin.setIdleTimeout(config.requestTimeout().toMillis());
@@ -425,8 +428,14 @@ public final class Gateway implements AutoCloseable {
               + (admin == null ? "" : " (admin " + config.adminPort() + ")") + ": "
               + e.getMessage(), e);
     }
-    g.banSweeper.scheduleWithFixedDelay(() -> g.tellEndedBans(false), 5, 5,
-        java.util.concurrent.TimeUnit.SECONDS);
+    g.banSweeper.scheduleWithFixedDelay(() -> {
+      try {
+        g.tellEndedBans(false);
+      } catch (Throwable t) {
+        // Kept running whatever happened (a task that throws is never run again); the ban
+        // itself held, and the next sweep tells it.
+      }
+    }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
     return g;
   }
 
@@ -463,7 +472,10 @@ public final class Gateway implements AutoCloseable {
         new org.eclipse.jetty.io.Connection.Listener() {
           @Override
           public void onOpened(org.eclipse.jetty.io.Connection c) {
-            if (guard.refuse(AddressGuard.of(c.getEndPoint().getRemoteSocketAddress()))) {
+            // Every connection of the chain is told (TLS, then HTTP inside it): the TLS one is
+            // the connection as accepted, and is closed before any handshake.
+            if (c instanceof org.eclipse.jetty.io.ssl.SslConnection
+                && guard.refuse(AddressGuard.of(c.getEndPoint().getRemoteSocketAddress()))) {
               c.getEndPoint().close(); // counted by the guard, told when the ban ends
             }
           }
@@ -512,7 +524,7 @@ public final class Gateway implements AutoCloseable {
     guard.failed(AddressGuard.of(remote)).ifPresent(ban -> {
       try {
         ledger.appendAsync(dev.bastion.ledger.Event.now(EventKind.ACCESS_DENIED,
-            "unauthenticated", "address-banned", ban.address().getHostAddress(), "denied",
+            "unauthenticated", "address-banned", AddressGuard.describe(ban.address()), "denied",
             "ban-" + UUID.randomUUID(),
             Map.of("failures", Integer.toString(ban.failures()),
                 "window_s", Long.toString(AddressGuard.WINDOW.toSeconds()),
@@ -529,7 +541,7 @@ public final class Gateway implements AutoCloseable {
       try {
         guardLedger.appendAsync(dev.bastion.ledger.Event.now(EventKind.ACCESS_DENIED,
             "unauthenticated", all ? "address-ban-cut-short" : "address-ban-ended",
-            e.address().getHostAddress(), "denied", "ban-" + UUID.randomUUID(),
+            AddressGuard.describe(e.address()), "denied", "ban-" + UUID.randomUUID(),
             Map.of("refused", Long.toString(e.refused()))));
       } catch (RuntimeException x) {
         // The ledger is closed or broken; nothing else to tell it with.
@@ -539,13 +551,14 @@ public final class Gateway implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    banSweeper.shutdownNow();
-    tellEndedBans(true);
     try {
       server.stop();
     } catch (Exception e) {
       throw new IOException("cannot stop the gateway: " + e.getMessage(), e);
     } finally {
+      // Once nothing more is accepted: every ban started is then told with its count.
+      banSweeper.shutdownNow();
+      tellEndedBans(true);
       try {
         budgets.flush();
       } finally {
@@ -616,15 +629,15 @@ public final class Gateway implements AutoCloseable {
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) {
-      java.net.SocketAddress remote = request.getConnectionMetaData().getRemoteSocketAddress();
-      if (guard.refuse(AddressGuard.of(remote))) {
+      boolean admin = adminConnector != null
+          && request.getConnectionMetaData().getConnector() == adminConnector;
+      if (!admin && guard.refuse(
+          AddressGuard.of(request.getConnectionMetaData().getRemoteSocketAddress()))) {
         // A request on a connection opened before its address was banned: refused, counted, and
         // told with the ban's end, like the connections closed unanswered.
         send(response, callback, 429, BANNED, AddressGuard.BAN.toSeconds());
         return true;
       }
-      boolean admin = adminConnector != null
-          && request.getConnectionMetaData().getConnector() == adminConnector;
       if (admin) {
         // The admin listener is not counted against predictions' concurrency: a flood of
         // predictions must not lock the operators out.
@@ -760,7 +773,7 @@ public final class Gateway implements AutoCloseable {
           contentType = "text/plain; version=0.0.4; charset=utf-8";
         }
       } catch (ApiError e) {
-        if (e.status == 401) {
+        if (e.status == 401 && !admin) {
           failedAuthentication(guard, ledger,
               request.getConnectionMetaData().getRemoteSocketAddress());
         }

@@ -102,6 +102,44 @@ class AddressGuardTest {
   }
 
   @Test
+  void aBanOverButNotYetToldIsToldAndTheAddressCanBeBannedAgain() throws Exception {
+    for (int i = 0; i < 4; i++) {
+      guard.failed(ip(1));
+    }
+    guard.refuse(ip(1));
+    advance(AddressGuard.BAN);
+    // A failure comes before the sweep: the old ban is kept for it, the address starts afresh.
+    for (int i = 0; i < 3; i++) {
+      assertThat(guard.failed(ip(1))).isEmpty();
+    }
+    assertThat(guard.failed(ip(1))).contains(new AddressGuard.Ban(ip(1), 4));
+    assertThat(guard.refuse(ip(1))).isTrue();
+    assertThat(guard.ended(false)).containsExactly(new AddressGuard.Ended(ip(1), 1));
+    assertThat(guard.ended(true)).containsExactly(new AddressGuard.Ended(ip(1), 1));
+  }
+
+  @Test
+  void anIpv6ClientIsKeyedOnItsSlash64() throws Exception {
+    InetAddress a = AddressGuard.of(new java.net.InetSocketAddress(
+        InetAddress.getByName("2001:db8:1:2:aaaa::1"), 1));
+    InetAddress b = AddressGuard.of(new java.net.InetSocketAddress(
+        InetAddress.getByName("2001:db8:1:2:bbbb::7"), 2));
+    InetAddress c = AddressGuard.of(new java.net.InetSocketAddress(
+        InetAddress.getByName("2001:db8:1:3::1"), 3));
+    assertThat(a).isEqualTo(b).isNotEqualTo(c);
+    assertThat(AddressGuard.describe(a)).isEqualTo("2001:db8:1:2:0:0:0:0/64");
+    for (int i = 0; i < 2; i++) {
+      guard.failed(a);
+      guard.failed(b);
+    }
+    assertThat(guard.refuse(c)).isFalse();
+    assertThat(guard.refuse(a)).isTrue(); // four failures from one /64: banned
+    InetAddress v4 = AddressGuard.of(new java.net.InetSocketAddress(ip(9), 4));
+    assertThat(v4).isEqualTo(ip(9));
+    assertThat(AddressGuard.describe(v4)).isEqualTo("10.0.0.9");
+  }
+
+  @Test
   void aPeerWithoutAnIpAddressIsNeverBanned() {
     assertThat(AddressGuard.of(null)).isNull();
     assertThat(guard.failed(null)).isEmpty();
