@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The one-pass check (the profiler validating as it profiles, with its shortcuts for categories it
- * has already found among the schema's values) reports exactly what the table validator reports,
+ * has already found among the schema's values), in each of its thread modes, reports exactly what
+ * the table validator reports,
  * on seeded rows mixing allowed categories, another column's categories, near misses, empty cells,
  * numbers in and out of range and, for some seeds, more distinct values than the profiler counts
  * aside.
@@ -60,14 +61,22 @@ class ProfilerValidationTest {
     Path f = Files.writeString(tmp.resolve("t.csv"), csv, StandardCharsets.UTF_8);
     Schema schema = Schema.parse(SCHEMA.getBytes(StandardCharsets.UTF_8), "schema.json");
 
-    Validator.Result onePass =
-        Profiler.run(f, CsvReader.Options.STREAMING, schema).validation().orElseThrow();
     Validator.Result table = Validator.validate(new CsvReader().read(f), schema);
-
-    assertThat(onePass.rows()).isEqualTo(table.rows());
-    assertThat(onePass.invalidRows()).isEqualTo(table.invalidRows()).isPositive();
-    assertThat(onePass.issueCount()).isEqualTo(table.issueCount());
-    assertThat(withoutFile(onePass.issues())).isEqualTo(withoutFile(table.issues()));
+    // Every mode: one thread, a reader and a profiler, a reader and two profilers.
+    for (int threads = 1; threads <= 3; threads++) {
+      System.setProperty(Profiler.THREADS_PROPERTY, Integer.toString(threads));
+      try {
+        Validator.Result onePass =
+            Profiler.run(f, CsvReader.Options.STREAMING, schema).validation().orElseThrow();
+        assertThat(onePass.rows()).isEqualTo(table.rows());
+        assertThat(onePass.invalidRows()).as("threads " + threads)
+            .isEqualTo(table.invalidRows()).isPositive();
+        assertThat(onePass.issueCount()).isEqualTo(table.issueCount());
+        assertThat(withoutFile(onePass.issues())).isEqualTo(withoutFile(table.issues()));
+      } finally {
+        System.clearProperty(Profiler.THREADS_PROPERTY);
+      }
+    }
   }
 
   private static String pick(Random r, boolean manyValues) {
