@@ -240,7 +240,7 @@ public final class Signals {
           }
           anchor = next;
         }
-        int[] ball = nearestRows(data.x()[anchor], size);
+        int[] ball = nearestRows(anchor, size);
         boolean[] use = new boolean[n];
         Arrays.fill(use, true);
         for (int i : ball) {
@@ -263,16 +263,24 @@ public final class Signals {
     return regionOof;
   }
 
-  /** The {@code size} rows nearest to {@code a}, ties to the lower index. */
-  private int[] nearestRows(double[] a, int size) {
+  /**
+   * The {@code size} rows nearest to row {@code anchor}, the anchor first (so that it is in its
+   * own ball even among more identical rows than the ball holds), ties to the lower index.
+   */
+  private int[] nearestRows(int anchor, int size) {
     int n = data.rows();
+    double[] a = data.x()[anchor];
     double[] d = new double[n];
     Integer[] idx = new Integer[n];
     for (int i = 0; i < n; i++) {
       d[i] = distance(a, data.x()[i]);
       idx[i] = i;
     }
-    Arrays.sort(idx, (x, y) -> d[x] != d[y] ? Double.compare(d[x], d[y]) : Integer.compare(x, y));
+    Arrays.sort(idx, (x, y) -> x.intValue() == y.intValue() ? 0
+        : x == anchor ? -1
+        : y == anchor ? 1
+        : d[x] != d[y] ? Double.compare(d[x], d[y])
+        : Integer.compare(x, y));
     int[] out = new int[Math.min(size, n)];
     for (int i = 0; i < out.length; i++) {
       out[i] = idx[i];

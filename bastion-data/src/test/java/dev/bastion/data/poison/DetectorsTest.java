@@ -132,6 +132,28 @@ class DetectorsTest {
         .isNotEqualTo(p);
   }
 
+  /**
+   * More identical rows than a ball holds: each anchor is still in its own ball, so every row is
+   * held out somewhere (found in review: rows past the cut in every ball were left without
+   * probabilities and the detector failed).
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {3, 20, 61})
+  void identicalRowsAreEachHeldOut(int n) throws Exception {
+    List<List<String>> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(new ArrayList<>(List.of(i == n - 1 ? "1" : Integer.toString(i % 2 * (n > 3 ? 1 : 0)),
+          "0", "red", i % 3 == 0 ? "a" : "b")));
+    }
+    Table t = Synthetic.table(rows);
+    Encoded e = Encoder.fit(t, "label", Map.of(), Set.of()).encode(t);
+    Signals s = new Signals(e, new Scan.Options(5, 5, 7, 5000));
+    assertThat(List.of(s.regionOutOfFold())).doesNotContainNull();
+    for (double x : new Detectors.RegionHoldout().scores(s)) {
+      assertThat(x).isBetween(0.0, 1.0);
+    }
+  }
+
   @Test
   void exactAndNearDuplicatesAreFlaggedButNotTheirOriginals() throws Exception {
     List<List<String>> rows = Synthetic.clusters(50, 3, 7);
