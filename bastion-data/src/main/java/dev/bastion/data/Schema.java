@@ -202,8 +202,9 @@ public record Schema(
       boolean listed = type == Type.CATEGORICAL || type == Type.PURPOSES;
       for (String f : listed ? List.of("min", "max") : List.of("values")) {
         if (c.has(f)) {
-          throw new BadInputException(col + "): '" + f + "' does not apply to a "
-              + t + " column" + (listed ? " (its 'values' list what it may hold)"
+          throw new BadInputException(col + "): '" + f + "' does not apply to "
+              + (t.equals("integer") ? "an " : "a ") + t + " column"
+              + (listed ? " (its 'values' list what it may hold)"
                   : " ('min' and 'max' bound it)"));
         }
       }
@@ -221,7 +222,7 @@ public record Schema(
           if (type == Type.PURPOSES
               && (x.asText().isEmpty() || x.asText().contains(PURPOSE_SEPARATOR))) {
             throw new BadInputException(col + "): a purpose is a non-empty"
-                + " word without '" + PURPOSE_SEPARATOR + "': '" + x.asText() + "'");
+                + " word without '" + PURPOSE_SEPARATOR + "': '" + clip(x.asText()) + "'");
           }
           values.add(x.asText());
         }

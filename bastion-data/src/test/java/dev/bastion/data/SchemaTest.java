@@ -255,7 +255,7 @@ class SchemaTest {
         Arguments.of("values on a numeric column",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [" + col
                 + ", {\"name\": \"x\", \"type\": \"integer\", \"values\": [\"1\"]}]}",
-            "schema.json: column 2 ('x'): 'values' does not apply to a integer column"),
+            "schema.json: column 2 ('x'): 'values' does not apply to an integer column"),
         Arguments.of("a bound on a categorical column",
             "{\"name\": \"n\", \"label\": \"y\", \"columns\": [{\"name\": \"y\","
                 + " \"type\": \"categorical\", \"values\": [\"a\"], \"max\": 3}]}",
