@@ -4,6 +4,7 @@ import dev.bastion.pipeline.Home;
 import dev.bastion.pipeline.Integrity;
 import dev.bastion.pipeline.PipelineDefinition;
 import dev.bastion.pipeline.Runner;
+import dev.bastion.serve.ServedModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,5 +33,15 @@ final class Examples {
     PipelineDefinition def = PipelineDefinition.load(pipeline);
     home.integrity().approveIfFirst(pipeline, "pipeline", def.name(), "test");
     return new Runner(home, line -> {}).run(def, Integrity.Invocation.bastionRun());
+  }
+
+  /**
+   * Runs a copy (under {@code dir}) of the credit pipeline in {@code home} and loads its model as
+   * the gateway does, chain verified: the setup of most gateway tests.
+   */
+  static ServedModel servedCredit(Home home, Path dir) throws Exception {
+    run(home, copyCredit(dir.resolve("credit")));
+    return ServedModel.load("credit-risk", home.registry(), home.chainVerifier(), home.trust(),
+        "t");
   }
 }

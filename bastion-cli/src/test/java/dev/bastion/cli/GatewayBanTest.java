@@ -31,11 +31,8 @@ class GatewayBanTest {
 
   @Test
   void anAddressThatKeepsFailingIsBannedWithOneEntryForTheBanAndOneForItsEnd() throws Exception {
-    Path pipeline = Examples.copyCredit(tmp.resolve("credit"));
     try (Home home = Home.init(tmp.resolve("home"))) {
-      Examples.run(home, pipeline);
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
+      ServedModel served = Examples.servedCredit(home, tmp);
       home.keyring().issueClient("ops", "admin");
       Gateway g = Gateway.start(
           new Gateway.Config("127.0.0.1", 0, 1000, 1000, 1 << 16, 5).withAuthFailuresPerMinute(3)

@@ -26,9 +26,7 @@ class GatewayBudgetTest {
   void aSpentBudgetStaysSpentAfterARestart() throws Exception {
     Path budgets = tmp.resolve("state").resolve("budgets.json");
     try (Home home = Home.init(tmp.resolve("home"))) {
-      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
+      ServedModel served = Examples.servedCredit(home, tmp);
       Gateway.Config config = Gateway.Config.defaults().withPort(0)
           .withBudget(3, Optional.of(budgets));
       GatewayClient demo = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
@@ -67,9 +65,7 @@ class GatewayBudgetTest {
   @Test
   void theBudgetCountsPredictionsNotRequests() throws Exception {
     try (Home home = Home.init(tmp.resolve("home"))) {
-      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
+      ServedModel served = Examples.servedCredit(home, tmp);
       Gateway.Config config = Gateway.Config.defaults().withPort(0)
           .withBudget(3, Optional.empty());
       GatewayClient demo = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
@@ -95,9 +91,7 @@ class GatewayBudgetTest {
   @Test
   void eachRoleSeesWhatItsOutputPolicyAllows() throws Exception {
     try (Home home = Home.init(tmp.resolve("home"))) {
-      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
+      ServedModel served = Examples.servedCredit(home, tmp);
       Gateway.Config config = Gateway.Config.defaults().withPort(0)
           .withOutput("predict", dev.bastion.serve.OutputPolicy.parse("label"));
       try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
@@ -113,9 +107,7 @@ class GatewayBudgetTest {
   @Test
   void beyondItsConcurrencyTheGatewaySays503WithRetryAfterNeverCollapses() throws Exception {
     try (Home home = Home.init(tmp.resolve("home"))) {
-      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
+      ServedModel served = Examples.servedCredit(home, tmp);
       Gateway.Config config = Gateway.Config.defaults().withPort(0).withRate(10_000, 10_000)
           .withMaxConcurrent(1);
       try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),

@@ -25,9 +25,7 @@ class GatewayTimeoutTest {
   @Test
   void aSlowBodyGets408AtTheDeadline() throws Exception {
     try (Home home = Home.init(tmp.resolve("home"))) {
-      Examples.run(home, Examples.copyCredit(tmp.resolve("credit")));
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
+      ServedModel served = Examples.servedCredit(home, tmp);
       Gateway.Config config = Gateway.Config.defaults().withPort(0).withRate(1000, 1000)
           .withRequestTimeout(Duration.ofSeconds(1));
       try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
