@@ -116,9 +116,9 @@ final class IdentityCommand {
 
   @Command(
       name = "revoke",
-      description = "Revoke an identity's current certificate: the CA signs a new revocation list"
-          + " (keys/ca.crl) that a running gateway picks up at its next request, no restart."
-          + " On the ledger.")
+      description = "Revoke an identity: every certificate issued to NAME (a re-issued"
+          + " identity's earlier ones too). The CA signs a new revocation list (keys/ca.crl) that"
+          + " a running gateway picks up at its next request, no restart. On the ledger.")
   static final class Revoke implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "the identity's name")
     String name;
@@ -132,13 +132,17 @@ final class IdentityCommand {
     public Integer call() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
         Identity id = home.keyring().revoke(name);
+        java.util.Set<java.math.BigInteger> all =
+            new java.util.LinkedHashSet<>(home.keyring().issuedSerials(name));
+        all.add(id.certificate().getSerialNumber());
+        List<String> serials = all.stream().map(b -> b.toString(16)).toList();
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-revoke",
             "cert:" + id.certificate().getSerialNumber().toString(16), "ok", "identity-" + name,
-            Map.of("identity", name, "reason", reason,
+            Map.of("identity", name, "reason", reason, "certificates", String.join(",", serials),
                 "crl", Digest.of(Files.readAllBytes(home.keyring().crlFile())).toString())));
         PrintWriter pw = spec.commandLine().getOut();
-        pw.println("revoked " + name + " (certificate serial "
-            + id.certificate().getSerialNumber().toString(16) + "); "
+        pw.println("revoked " + name + " (" + (serials.size() == 1 ? "certificate serial "
+            : serials.size() + " certificates, serials ") + String.join(", ", serials) + "); "
             + home.keyring().crlFile() + " updated");
         pw.flush();
       }

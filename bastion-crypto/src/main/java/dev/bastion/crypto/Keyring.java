@@ -359,6 +359,38 @@ public final class Keyring {
     return dir.resolve("identities").resolve(name + ".crt");
   }
 
+  /** Serials of every certificate issued to {@code name}, one hexadecimal number a line. */
+  private Path issuedFile(String name) {
+    return dir.resolve("identities").resolve(name + ".issued");
+  }
+
+  /**
+   * The serial numbers of every certificate issued to identity {@code name} here, oldest first
+   * (empty for none; certificates issued before this record was kept are not in it, the current
+   * one aside, which {@link #revoke} adds).
+   *
+   * @throws BadInputException if the name is not valid or the record is damaged
+   */
+  public List<java.math.BigInteger> issuedSerials(String name)
+      throws BadInputException, IOException {
+    checkName(name);
+    Path f = issuedFile(name);
+    if (!Files.exists(f)) {
+      return List.of();
+    }
+    List<java.math.BigInteger> out = new ArrayList<>();
+    int line = 0;
+    for (String l : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
+      line++;
+      if (!l.matches("[0-9a-f]{1,40}")) {
+        throw new BadInputException(f + ": line " + line
+            + ": not a certificate serial (hexadecimal)");
+      }
+      out.add(new java.math.BigInteger(l, 16));
+    }
+    return out;
+  }
+
   private Path keyFile(String name) {
     return dir.resolve("identities").resolve(name + ".key.enc");
   }
@@ -394,7 +426,16 @@ public final class Keyring {
     checkName(name);
     KeyPair kp = LocalCa.newKeyPair();
     X509Certificate cert = ca.issue(name, role, kp.getPublic(), usage, validity, models);
-    // Key first, then certificate: a certificate on disk always has its key beside it.
+    // The serial is recorded first, so that every certificate ever issued to the name is revoked
+    // with it (revoke), re-issued ones included; then the key, then the certificate: a
+    // certificate on disk always has its key beside it.
+    List<java.math.BigInteger> serials = new ArrayList<>(issuedSerials(name));
+    serials.add(cert.getSerialNumber());
+    StringBuilder history = new StringBuilder();
+    for (java.math.BigInteger serial : serials) {
+      history.append(serial.toString(16)).append('\n');
+    }
+    AtomicFiles.write(issuedFile(name), history.toString().getBytes(StandardCharsets.US_ASCII));
     AtomicFiles.writePrivate(keyFile(name), master.encrypt(kp.getPrivate().getEncoded(), keyAd(name)));
     AtomicFiles.write(certFile(name), Pem.utf8(Pem.encode(cert)));
     return Identity.of(cert);
@@ -517,10 +558,12 @@ public final class Keyring {
   }
 
   /**
-   * Revokes the current certificate of identity {@code name}: a new CRL, signed by the CA, lists
-   * it beside every earlier revocation, with the next CRL number.
+   * Revokes identity {@code name}: every certificate issued to it (its current one and any it
+   * was issued before, see {@link #issuedSerials}), so that no older copy outlives the revocation.
+   * A new CRL, signed by the CA, lists them beside every earlier revocation, with the next CRL
+   * number.
    *
-   * @return the revoked identity
+   * @return the revoked identity (its current certificate)
    * @throws BadInputException if there is no such identity, or it is a component's
    */
   public Identity revoke(String name) throws BastionException, IOException {
@@ -545,7 +588,11 @@ public final class Keyring {
       }
       number = Revocations.number(old).add(java.math.BigInteger.ONE).max(number);
     }
-    revoked.putIfAbsent(cert.getSerialNumber(), java.time.Instant.now());
+    java.time.Instant now = java.time.Instant.now();
+    for (java.math.BigInteger serial : issuedSerials(name)) {
+      revoked.putIfAbsent(serial, now);
+    }
+    revoked.putIfAbsent(cert.getSerialNumber(), now);
     try {
       AtomicFiles.write(crlFile(), ca.crl(revoked, number).getEncoded());
     } catch (GeneralSecurityException e) {

@@ -67,6 +67,35 @@ class RevocationsTest {
   }
 
   @Test
+  void revokingANameRevokesEveryCertificateIssuedToIt() throws Exception {
+    X509Certificate second = keyring.issueClient("alice", "predict").certificate();
+    X509Certificate third = keyring.issueClient("alice", "predict").certificate();
+    assertThat(keyring.issuedSerials("alice")).containsExactly(alice.getSerialNumber(),
+        second.getSerialNumber(), third.getSerialNumber());
+    Revocations r = keyring.revocations();
+    keyring.revoke("alice");
+    assertThat(r.status(alice)).as("the first certificate, copied out before the re-issue")
+        .isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(second)).isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(third)).isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(bob)).isEqualTo(Revocations.Status.GOOD);
+    // issued again after the revocation: the new certificate is good, the old ones stay revoked
+    X509Certificate fourth = keyring.issueClient("alice", "predict").certificate();
+    assertThat(r.status(fourth)).isEqualTo(Revocations.Status.GOOD);
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.REVOKED);
+  }
+
+  @Test
+  void aDamagedIssueRecordIsRefusedInOneLine() throws Exception {
+    Path record = tmp.resolve("keys/identities/alice.issued");
+    assertThat(record).exists();
+    Files.writeString(record, "zz\n");
+    assertThatThrownBy(() -> keyring.revoke("alice"))
+        .isInstanceOf(dev.bastion.core.BadInputException.class)
+        .hasMessageContaining("alice.issued: line 1: not a certificate serial");
+  }
+
+  @Test
   void aListThatCannotBeLookedAtRefusesEveryone() throws Exception {
     // A directory where the file should be: it exists, but is no list.
     Files.createDirectories(keyring.crlFile());
