@@ -57,14 +57,17 @@ final class IdentityCommand {
         throw new BadInputException("--role " + role + ": expected one of "
             + String.join(", ", ROLES));
       }
+      dev.bastion.crypto.Keyring.checkClientName(name);
       if (Files.exists(out) && !Files.isDirectory(out)) {
         throw new BadInputException(out + ": exists and is not a directory");
       }
       // The directory is made (its parent must exist: a mistyped path is not created) and found
-      // writable before anything is issued.
+      // writable before anything is issued; made here and nothing issued, it is removed again.
+      boolean made = false;
       if (!Files.isDirectory(out)) {
         try {
           Files.createDirectory(out);
+          made = true;
         } catch (java.io.IOException e) {
           Path parent = out.toAbsolutePath().normalize().getParent();
           throw new BadInputException(out + ": cannot create the directory ("
@@ -72,9 +75,26 @@ final class IdentityCommand {
                   : OutputFile.why(e)) + ")", e);
         }
       }
-      if (!Files.isWritable(out)) {
-        throw new BadInputException(out + ": cannot write there");
+      try {
+        if (!Files.isWritable(out)) {
+          throw new BadInputException(out + ": cannot write there");
+        }
+        return issue();
+      } catch (Exception e) {
+        if (made) {
+          try (var left = Files.list(out)) {
+            if (left.findAny().isEmpty()) {
+              Files.delete(out);
+            }
+          } catch (java.io.IOException ignored) {
+            // best effort: the error below is what the user needs
+          }
+        }
+        throw e;
       }
+    }
+
+    private int issue() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
         // A model not registered yet is allowed (an identity may be issued ahead of its model),
         // but said, since a misspelt name would give an identity that reaches nothing.

@@ -183,6 +183,49 @@ class IdentityCommandTest {
   }
 
   @Test
+  void aBadNameLeavesNoDirectoryBehind() {
+    for (String name : new String[] {"Bad", "gate", "a/b"}) {
+      Path out = tmp.resolve("out-" + name.hashCode());
+      StringWriter err = new StringWriter();
+      assertThat(execute(err, "identity", "issue", name, "--role", "predict", "--out",
+          out.toString())).as(name).isEqualTo(2);
+      assertThat(err.toString().strip()).startsWith("bastion: identity name '" + name + "'");
+      assertThat(out).as(name).doesNotExist();
+    }
+  }
+
+  @Test
+  void revokingAReissuedIdentityRefusesItsEarlierCertificateToo() throws Exception {
+    Path first = tmp.resolve("first");
+    Path second = tmp.resolve("second");
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "identity", "issue", "erin", "--role", "predict", "--out",
+        first.toString())).as(err.toString()).isZero();
+    assertThat(execute(err, "identity", "issue", "erin", "--role", "predict", "--out",
+        second.toString())).as(err.toString()).isZero();
+    var cl = Main.commandLine();
+    StringWriter out = new StringWriter();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    assertThat(cl.execute("identity", "revoke", "erin")).as(err.toString()).isZero();
+    assertThat(out.toString()).startsWith("revoked erin (2 certificates, serials ");
+    try (Home home = Home.open(homeDir)) {
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      try (Gateway g = Gateway.start(Gateway.Config.defaults().withPort(0), served,
+          home.keyring(), home.trust(), home.ledger())) {
+        for (Path dir : new Path[] {first, second}) {
+          GatewayClient.Reply r = client(dir, "erin")
+              .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+          assertThat(r.status()).as(dir.toString()).isEqualTo(401);
+          assertThat(r.body()).contains("client certificate is revoked");
+        }
+        assertThat(g.modelCalls()).isZero();
+      }
+    }
+  }
+
+  @Test
   void anOutputDirectoryThatCannotBeMadeIssuesNothing() throws Exception {
     for (String out : new String[] {tmp.resolve("no-such").resolve("dir").toString(),
         "/proc/bastion-test"}) {

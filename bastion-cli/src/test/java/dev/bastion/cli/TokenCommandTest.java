@@ -85,8 +85,12 @@ class TokenCommandTest {
         GatewayClient.Reply revoked =
             ok.post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
         assertThat(revoked.status()).isEqualTo(401);
-        assertThat(revoked.body()).contains("revoked");
+        assertThat(revoked.body()).contains("bearer token's identity is revoked");
         assertThat(g.modelCalls()).isEqualTo(calls);
+        r = run("token", "issue", "svc-1", "--role", "predict");
+        assertThat(r[0]).as("no token for a revoked identity").isEqualTo("2");
+        assertThat(r[2]).isEqualTo("bastion: identity 'svc-1' is revoked; 'bastion identity"
+            + " issue svc-1' gives it a new certificate first");
 
         // A certificate still works as before, and wins over a token sent beside it.
         assertThat(GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT).withBearer(flipped)
@@ -105,5 +109,21 @@ class TokenCommandTest {
     r = run("token", "issue", "demo-client", "--role", "admin");
     assertThat(r[0]).isEqualTo("2");
     assertThat(r[2]).contains("has role 'predict', not 'admin'");
+  }
+
+  @Test
+  void aRefusedTokenIssuesNoIdentity() {
+    Path identities = homeDir.resolve("keys").resolve("identities");
+    String[] r = run("token", "issue", "svc-9", "--role", "admin", "--audience", "");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).isEqualTo("bastion: audience '' is not a plain name (a-z, 0-9, . _ -)");
+    r = run("token", "issue", "Svc-9", "--role", "admin");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).startsWith("bastion: identity name 'Svc-9'");
+    r = run("token", "issue", "gateway", "--role", "admin");
+    assertThat(r[0]).isEqualTo("2");
+    assertThat(r[2]).contains("reserved for a component");
+    assertThat(identities.resolve("svc-9.crt")).doesNotExist();
+    assertThat(identities.resolve("svc-9.key.enc")).doesNotExist();
   }
 }

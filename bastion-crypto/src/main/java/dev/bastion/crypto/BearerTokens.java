@@ -95,15 +95,7 @@ public final class BearerTokens {
    */
   public static String issue(Signer signer, String subject, Digest certificate, String role,
       String audience, Duration lifetime, Instant issuedAt) throws BadInputException {
-    if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_LIFETIME) > 0) {
-      throw new BadInputException("a token lives more than 0 and at most "
-          + MAX_LIFETIME.toMinutes() + " minutes, not " + lifetime.toSeconds() + " s");
-    }
-    for (String n : new String[] {subject, role, audience}) {
-      if (!plain(n)) {
-        throw new BadInputException("'" + n + "' is not a plain name (a-z, 0-9, . _ -)");
-      }
-    }
+    check(subject, role, audience, lifetime);
     Instant now = issuedAt;
     byte[] jti = new byte[16];
     RANDOM.nextBytes(jti);
@@ -124,6 +116,27 @@ public final class BearerTokens {
       return signingInput + "." + b64(s.sign());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("ECDSA P-256 signing is always available", e);
+    }
+  }
+
+  /**
+   * Checks what a token would say before anything is done to issue it.
+   *
+   * @throws BadInputException if the lifetime is not positive or longer than {@link
+   *     #MAX_LIFETIME}, or a name is not a plain name
+   */
+  public static void check(String subject, String role, String audience, Duration lifetime)
+      throws BadInputException {
+    if (lifetime.isNegative() || lifetime.isZero() || lifetime.compareTo(MAX_LIFETIME) > 0) {
+      throw new BadInputException("a token lives more than 0 and at most "
+          + MAX_LIFETIME.toMinutes() + " minutes, not " + lifetime.toSeconds() + " s");
+    }
+    for (String[] n : new String[][] {{"identity", subject}, {"role", role},
+        {"audience", audience}}) {
+      if (!plain(n[1])) {
+        throw new BadInputException(n[0] + " '" + n[1]
+            + "' is not a plain name (a-z, 0-9, . _ -)");
+      }
     }
   }
 

@@ -395,6 +395,18 @@ public final class Keyring {
     return dir.resolve("identities").resolve(name + ".key.enc");
   }
 
+  /**
+   * Checks that {@code name} may be a client identity's, before anything is done to issue it.
+   *
+   * @throws BadInputException if it is not a valid identity name or is a component's
+   */
+  public static void checkClientName(String name) throws BadInputException {
+    checkName(name);
+    if (COMPONENTS.contains(name)) {
+      throw new BadInputException("identity name '" + name + "' is reserved for a component");
+    }
+  }
+
   private static void checkName(String name) throws BadInputException {
     if (!Identity.isName(name)) {
       throw new BadInputException(
@@ -481,10 +493,7 @@ public final class Keyring {
       throw new BadInputException("a client certificate is valid for more than 0 and at most "
           + LocalCa.LEAF_VALIDITY.toDays() + " days");
     }
-    checkName(name);
-    if (COMPONENTS.contains(name)) {
-      throw new BadInputException("identity name '" + name + "' is reserved for a component");
-    }
+    checkClientName(name);
     try {
       return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity, List.copyOf(models));
     } catch (GeneralSecurityException e) {
@@ -524,12 +533,19 @@ public final class Keyring {
    */
   public String issueToken(String name, String role, String audience, Duration lifetime,
       java.time.Instant issuedAt) throws BastionException, IOException {
+    // Everything the token will say is checked before an identity is issued for it.
+    checkClientName(name);
+    BearerTokens.check(name, role, audience, lifetime);
     Optional<X509Certificate> cert = currentCertificate(name);
     if (cert.isPresent()) {
       String has = Identity.of(cert.get()).role();
       if (!has.equals(role)) {
         throw new BadInputException("identity '" + name + "' has role '" + has + "', not '"
             + role + "'");
+      }
+      if (revocations().status(cert.get()) == Revocations.Status.REVOKED) {
+        throw new BadInputException("identity '" + name + "' is revoked; 'bastion identity"
+            + " issue " + name + "' gives it a new certificate first");
       }
     } else {
       issueClient(name, role);

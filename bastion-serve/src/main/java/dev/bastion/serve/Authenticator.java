@@ -51,7 +51,7 @@ final class Authenticator {
     if (chain == null || chain.length == 0) {
       return bearer(request);
     }
-    return checked(chain[0]);
+    return checked(chain[0], "client certificate");
   }
 
   /** The identity a bearer token names, if the token and that identity hold. */
@@ -89,7 +89,7 @@ final class Authenticator {
       throw new ApiError(401, "unauthenticated", "bearer token identity cannot be checked");
     }
     // The token's holder is checked as a certificate would be: issued, valid, not revoked.
-    Identity id = checked(cert);
+    Identity id = checked(cert, "bearer token's identity");
     if (!id.role().equals(claims.role())) {
       throw new ApiError(401, "unauthenticated", "bearer token role is not the identity's");
     }
@@ -101,7 +101,7 @@ final class Authenticator {
    * signature on a certificate is verified once and remembered (a bounded set); its validity
    * period and its revocation status are checked on every request.
    */
-  private Identity checked(X509Certificate cert) throws ApiError {
+  private Identity checked(X509Certificate cert, String what) throws ApiError {
     X509Certificate[] chain = {cert};
     Identity known = verified.get(cert);
     try {
@@ -116,14 +116,14 @@ final class Authenticator {
         cert.checkValidity();
       }
     } catch (VerificationException | java.security.cert.CertificateException e) {
-      throw new ApiError(401, "unauthenticated", "client certificate is not valid");
+      throw new ApiError(401, "unauthenticated", what + " is not valid");
     }
     // Re-read when keys/ca.crl changes: a revocation holds from the next request on, also on
     // connections opened before it. A CRL that cannot be trusted refuses everyone.
     switch (revocations.status(chain[0])) {
       case GOOD -> { }
       case REVOKED ->
-          throw new ApiError(401, "unauthenticated", "client certificate is revoked");
+          throw new ApiError(401, "unauthenticated", what + " is revoked");
       case UNKNOWN ->
           throw new ApiError(401, "unauthenticated", "revocation status cannot be checked");
     }
