@@ -83,6 +83,10 @@ final class ServeCommand implements Callable<Integer> {
     if (authFailures < 0) {
       throw new BadInputException("--auth-failures must be 0 (no bans) or more");
     }
+    if (port < 0 || port > 65535) {
+      throw new BadInputException("--port " + port + ": expected a port from 1 to 65535 (0: any"
+          + " free one)");
+    }
     if (adminPort != -1 && (adminPort < 1 || adminPort > 65535 || adminPort == port)) {
       throw new BadInputException("--admin-port must be a port from 1 to 65535 other than"
           + " --port");
@@ -106,10 +110,15 @@ final class ServeCommand implements Callable<Integer> {
       // A swap or a rollback loads the version as the start did: the whole chain verified.
       Gateway.ModelLoader loader = ref ->
           ServedModel.load(ref, home.registry(), home.chainVerifier(), home.trust(), session);
-      try (Gateway g =
-          Gateway.start(config.withBudget(budget, Optional.of(home.dir().resolve("gateway")
-                  .resolve("budgets.json"))), served, loader,
-              home.keyring(), home.trust(), home.ledger())) {
+      Gateway started;
+      try {
+        started = Gateway.start(config.withBudget(budget, Optional.of(home.dir()
+                .resolve("gateway").resolve("budgets.json"))), served, loader,
+            home.keyring(), home.trust(), home.ledger());
+      } catch (java.io.IOException e) {
+        throw listenFailure(e);
+      }
+      try (Gateway g = started) {
         System.out.println("serving " + served.name() + " v" + served.version() + " ("
             + served.digest() + ") on https://127.0.0.1:" + g.port()
             + " (TLS 1.3; client certificate or bearer token required)"
@@ -119,5 +128,21 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * A port that cannot be listened on (in use, or not allowed) as one line; any other failure to
+   * start as it was.
+   */
+  static Exception listenFailure(java.io.IOException e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.net.BindException || t instanceof java.net.SocketException) {
+        String why = t.getMessage() == null ? "" : " (" + t.getMessage() + ")";
+        return new BadInputException(e.getMessage().startsWith("cannot start the gateway")
+            ? e.getMessage().replaceFirst(": .*", "") + ": cannot listen there" + why
+            : "cannot listen" + why, e);
+      }
+    }
+    return e;
   }
 }

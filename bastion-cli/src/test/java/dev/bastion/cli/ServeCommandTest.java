@@ -1,0 +1,66 @@
+package dev.bastion.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.bastion.pipeline.Home;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code bastion serve} refusing to start: one line, exit 2, never an internal error. */
+class ServeCommandTest {
+  @TempDir Path tmp;
+
+  @BeforeEach
+  void init() throws Exception {
+    Path home = tmp.resolve("home");
+    System.setProperty(Home.PROPERTY, home.toString());
+    try (Home h = Home.init(home)) {
+      Examples.run(h, Examples.copyCredit(tmp.resolve("credit")));
+    }
+  }
+
+  @AfterEach
+  void restore() {
+    System.clearProperty(Home.PROPERTY);
+  }
+
+  private static String[] serve(String... args) {
+    var cl = Main.commandLine();
+    StringWriter err = new StringWriter();
+    cl.setOut(new PrintWriter(new StringWriter(), true));
+    cl.setErr(new PrintWriter(err, true));
+    String[] all = new String[args.length + 1];
+    all[0] = "serve";
+    System.arraycopy(args, 0, all, 1, args.length);
+    int code = cl.execute(all);
+    return new String[] {Integer.toString(code), err.toString().strip()};
+  }
+
+  @Test
+  void aPortOutOfRangeIsBadUsage() {
+    for (String port : new String[] {"70000", "-1", "65536"}) {
+      String[] r = serve("--port", port);
+      assertThat(r[0]).as(r[1]).isEqualTo("2");
+      assertThat(r[1]).isEqualTo("bastion: --port " + port
+          + ": expected a port from 1 to 65535 (0: any free one)");
+    }
+  }
+
+  @Test
+  void aPortInUseIsOneLine() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      String[] r = serve("--port", Integer.toString(port));
+      assertThat(r[0]).as(r[1]).isEqualTo("2");
+      assertThat(r[1]).startsWith("bastion: cannot start the gateway on 127.0.0.1:" + port
+          + ": cannot listen there (").doesNotContain("internal error").doesNotContain("\n");
+    }
+  }
+}
