@@ -21,7 +21,8 @@ import picocli.CommandLine.Parameters;
 
 @Command(name = "audit", description = "The tamper-evident ledger.", subcommands = {
     AuditCommand.Verify.class, AuditCommand.Tail.class, AuditCommand.Alerts.class,
-    AuditCommand.Checkpoint.class, AuditCommand.Prove.class, AuditCommand.VerifyProof.class})
+    AuditCommand.Checkpoint.class, AuditCommand.Prove.class, AuditCommand.VerifyProof.class,
+    AuditCommand.Repair.class})
 final class AuditCommand {
   private AuditCommand() {}
 
@@ -41,6 +42,23 @@ final class AuditCommand {
       throw new dev.bastion.core.BadInputException(keyFile
           + ": not a verifier key (a C2SP note verifier key: NAME+HASH+KEY)", e);
     }
+  }
+
+  /**
+   * The ledger of the home, which must have one: listing events of a home without a ledger (or
+   * one whose segments are gone) would look like a ledger with nothing on it.
+   */
+  static Path ledgerDir() throws Exception {
+    Path dir = Home.defaultDir().resolve("ledger");
+    if (!java.nio.file.Files.isDirectory(dir)) {
+      throw new BadInputException(Home.defaultDir() + ": no ledger here; not a Bastion home, or"
+          + " run 'bastion init'");
+    }
+    if (LedgerVerifier.latestCheckpoint(dir) == null) {
+      throw new dev.bastion.core.VerificationException(dir + ": no signed checkpoint (the"
+          + " ledger's segments are missing or empty); 'bastion audit verify' checks it");
+    }
+    return dir;
   }
 
   @Command(
@@ -157,6 +175,24 @@ final class AuditCommand {
     }
   }
 
+  @Command(name = "repair",
+      description = "Rebuild the ledger's derived files (the stored tree that proofs are read"
+          + " from, and the entry offsets) from the entries, once every entry and checkpoint"
+          + " verifies; for what 'bastion audit verify' reports damaged. A running gateway may"
+          + " keep writing: its batches wait for the rebuild. Exit 0 when rebuilt, 1 when the"
+          + " entries themselves do not verify (nothing is rebuilt then).")
+  static final class Repair implements Callable<Integer> {
+    @Override
+    public Integer call() throws Exception {
+      Path home = Home.defaultDir();
+      Path dir = ledgerDir();
+      long n = dev.bastion.ledger.Ledger.repair(dir, Home.ledgerVerifier(home));
+      System.out.println("rebuilt the stored tree and the offsets of " + n + " entries in "
+          + dir);
+      return 0;
+    }
+  }
+
   @Command(name = "alerts", description = "List the alerts the pipeline raised about itself.")
   static final class Alerts implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per line")
@@ -165,7 +201,7 @@ final class AuditCommand {
     @Override
     public Integer call() throws Exception {
       long[] n = {0};
-      LedgerVerifier.forEachEvent(Home.defaultDir().resolve("ledger"), e -> {
+      LedgerVerifier.forEachEvent(ledgerDir(), e -> {
         if (e.kind() != EventKind.ALERT) {
           return;
         }
@@ -177,7 +213,7 @@ final class AuditCommand {
               + e.runId() + ": " + e.details().getOrDefault("message", e.object()));
         }
       });
-      if (n[0] == 0) {
+      if (n[0] == 0 && !json) {
         System.err.println("no alerts");
       }
       return 0;
@@ -192,7 +228,8 @@ final class AuditCommand {
     @Option(names = "--since", description = "only events at or after this ISO-8601 instant")
     String since;
 
-    @Option(names = {"-n", "--lines"}, defaultValue = "50", description = "last N events")
+    @Option(names = {"-n", "--lines"}, defaultValue = "50",
+        description = "the last N matching events (default: ${DEFAULT-VALUE})")
     int lines;
 
     @Option(names = "--json", description = "one JSON object per line")
@@ -223,7 +260,7 @@ final class AuditCommand {
       }
       // The last N matching events, without holding the whole log.
       ArrayDeque<Event> events = new ArrayDeque<>();
-      LedgerVerifier.forEachEvent(Home.defaultDir().resolve("ledger"), e -> {
+      LedgerVerifier.forEachEvent(ledgerDir(), e -> {
         if ((fk == null || e.kind() == fk) && (ff == null || !e.time().isBefore(ff))) {
           events.addLast(e);
           if (events.size() > lines) {

@@ -144,4 +144,58 @@ class AuditCommandTest {
         .allMatch(l -> l.contains("\"kind\":\"config_change\""));
     assertThat(execute("audit", "tail", "--kind", "nonsense").code).isEqualTo(2);
   }
+
+  @Test
+  void listingAHomeWithoutALedgerIsAnErrorNotAnEmptyList() throws Exception {
+    System.setProperty(Home.PROPERTY, tmp.resolve("nowhere").toString());
+    for (String[] cmd : new String[][] {{"audit", "tail"}, {"audit", "alerts"},
+        {"audit", "alerts", "--json"}, {"audit", "repair"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(2);
+      assertThat(o.err.strip()).startsWith("bastion: " + tmp.resolve("nowhere")
+          + ": no ledger here");
+      assertThat(o.out).isEmpty();
+    }
+    System.setProperty(Home.PROPERTY, home.toString());
+    Files.delete(home.resolve("ledger").resolve("segments").resolve(
+        Files.list(home.resolve("ledger").resolve("segments")).findFirst().orElseThrow()
+            .getFileName().toString()));
+    Outcome o = execute("audit", "tail");
+    assertThat(o.code).isEqualTo(1);
+    assertThat(o.err).contains("no signed checkpoint");
+  }
+
+  @Test
+  void aDamagedStoredTreeFailsVerifyUntilARepair() throws Exception {
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Path level0 = home.resolve("ledger").resolve("tree").resolve("level-00.bin");
+    byte[] b = Files.readAllBytes(level0);
+    b[5] ^= 1;
+    Files.write(level0, b);
+    Outcome v = execute("audit", "verify");
+    assertThat(v.code).isEqualTo(1);
+    assertThat(v.err.strip()).contains("entries and their checkpoints hold, but " + level0
+        + " is damaged: the stored hash of entry 0").contains("'bastion audit repair'")
+        .doesNotContain("\n");
+    Outcome p = execute("audit", "prove", "--entry", "0");
+    assertThat(p.code).isEqualTo(1);
+    assertThat(p.err).contains("'bastion audit repair'");
+    Outcome r = execute("audit", "repair");
+    assertThat(r.code).as(r.err).isZero();
+    assertThat(r.out).startsWith("rebuilt the stored tree and the offsets of ");
+    assertThat(execute("audit", "verify").code).isZero();
+    assertThat(execute("audit", "prove", "--entry", "0").code).isZero();
+    Files.delete(home.resolve("ledger").resolve("offsets.bin"));
+    p = execute("audit", "prove", "--entry", "3");
+    assertThat(p.code).isEqualTo(1);
+    assertThat(p.err.strip()).endsWith("offsets.bin: missing; 'bastion audit verify' checks the"
+        + " entries, 'bastion audit repair' rebuilds the derived files from them");
+  }
+
+  @Test
+  void tailSaysItsDefault() {
+    Outcome help = execute("audit", "tail", "--help");
+    assertThat(help.out).contains("the last N matching events (default: 50)");
+  }
 }

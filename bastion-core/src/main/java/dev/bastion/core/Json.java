@@ -104,6 +104,10 @@ public final class Json {
         : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
   }
 
+  /** Jackson's echo of where the input came from ("(start marker at [Source: ..."). */
+  private static final Pattern SOURCE =
+      Pattern.compile("\\s*\\(?(?:start marker )?at \\[Source.*", Pattern.DOTALL);
+
   private static final Pattern DUPLICATE =
       Pattern.compile("Duplicate field '([^']{0,200})'.*", Pattern.DOTALL);
   private static final Pattern LIMIT = Pattern.compile(
@@ -116,7 +120,7 @@ public final class Json {
    * not the names of its classes and settings it adds for programmers.
    */
   public static String describe(JsonProcessingException e) {
-    String m = String.valueOf(e.getOriginalMessage());
+    String m = SOURCE.matcher(String.valueOf(e.getOriginalMessage())).replaceFirst("");
     var dup = DUPLICATE.matcher(m);
     if (dup.matches()) {
       return "duplicate key '" + dup.group(1) + "'";

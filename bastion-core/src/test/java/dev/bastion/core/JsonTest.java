@@ -42,7 +42,11 @@ class JsonTest {
             ": a number longer than 100 characters"),
         Arguments.of("{\"a\":\n  NaN}", "doc: not valid JSON at line 2, column ",
             "token 'NaN'"),
-        Arguments.of("{\"a\":1} x", "doc: not valid JSON at line 1, column ", ""));
+        Arguments.of("{\"a\":1} x", "doc: not valid JSON at line 1, column ", ""),
+        Arguments.of("{", "doc: not valid JSON at line 1, column ",
+            ": Unexpected end-of-input: expected close marker for Object"),
+        Arguments.of("[1,\n", "doc: not valid JSON at line 2, column ",
+            "Unexpected end-of-input within/between Array entries"));
   }
 
   @ParameterizedTest
@@ -53,7 +57,8 @@ class JsonTest {
         .isInstanceOf(BadInputException.class)
         .satisfies(e -> assertThat(e.getMessage()).startsWith(start).endsWith(end)
             .doesNotContain("`").doesNotContain("StreamReadConstraints")
-            .doesNotContain("DeserializationFeature").doesNotContain("ObjectNode"));
+            .doesNotContain("DeserializationFeature").doesNotContain("ObjectNode")
+            .doesNotContain("[Source").doesNotContain("start marker"));
   }
 
   @Test

@@ -242,11 +242,12 @@ public final class Ledger implements AutoCloseable {
       throw new VerificationException(where + ": checkpoint of " + cp.size()
           + " entries in a segment that starts at entry " + last.first());
     }
-    // The derived files: cut what no checkpoint covers, rebuild what a crash left behind.
+    // The derived files: cut what no checkpoint covers, rebuild what a crash left behind. Only
+    // the part the exported checkpoint covers was forced before it was written: past it, a power
+    // loss may have left zeroed pages in files whose length looks right, so that part is rebuilt
+    // from the segments (about a second of entries).
     long derived = Math.min(tree.size(), offsets.size() / 8);
-    if (derived > cp.size()) {
-      derived = cp.size();
-    }
+    derived = Math.min(derived, Math.min(cp.size(), exportedSize(cp.origin())));
     if (tree.size() != derived) {
       tree.truncate(derived);
     }
@@ -279,6 +280,23 @@ public final class Ledger implements AutoCloseable {
     note = signed;
   }
 
+  /**
+   * The size of the checkpoint last exported to {@link #CHECKPOINT} (written once the derived
+   * files were forced), or 0 if there is none this ledger signed.
+   */
+  private long exportedSize(String logOrigin) throws IOException {
+    Path f = dir.resolve(CHECKPOINT);
+    if (!Files.isRegularFile(f) || Files.size(f) > 64 << 10) {
+      return 0;
+    }
+    try {
+      Checkpoint cp = checkpointOf(Files.readAllBytes(f), f.toString());
+      return cp.origin().equals(logOrigin) ? cp.size() : 0;
+    } catch (VerificationException e) {
+      return 0;
+    }
+  }
+
   private Checkpoint checkpointOf(byte[] signed, String where) throws VerificationException {
     byte[] text;
     try {
@@ -296,6 +314,39 @@ public final class Ledger implements AutoCloseable {
   /** Re-derives the tree and the offsets of entries {@code from} to {@code to - 1}. */
   private void rebuild(List<Segments.Segment> segs, long from, long to)
       throws IOException, VerificationException {
+    rebuild(segs, from, to, tree, offsets);
+  }
+
+  /**
+   * Rebuilds the derived files of the ledger in {@code dir} (the stored tree and the entry
+   * offsets) from its segments, in place, once every entry and checkpoint verifies against {@code
+   * key}. For a tree or offsets file that {@code bastion audit verify} found damaged: their
+   * content follows from the entries, so a ledger open in another process (which takes the same
+   * directory lock for each batch) writes the same bytes at the same places afterwards.
+   *
+   * @return the number of entries the rebuilt files cover
+   * @throws VerificationException if the ledger itself does not verify (nothing is rebuilt)
+   */
+  public static long repair(Path dir, NoteVerifier key)
+      throws IOException, VerificationException, BadInputException {
+    if (!Files.isDirectory(dir.resolve(Segments.DIR))) {
+      throw new BadInputException(dir + ": no ledger here");
+    }
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
+      long n = LedgerVerifier.verifyHeld(dir, key).size();
+      try (TreeStore t = TreeStore.open(dir.resolve(TREE));
+          FileChannel off = FileChannel.open(dir.resolve(OFFSETS), StandardOpenOption.CREATE,
+              StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        t.truncate(0);
+        off.truncate(0);
+        rebuild(Segments.list(dir), 0, n, t, off);
+      }
+      return n;
+    }
+  }
+
+  private static void rebuild(List<Segments.Segment> segs, long from, long to, TreeStore tree,
+      FileChannel offsets) throws IOException, VerificationException {
     int start = 0;
     for (int i = 0; i < segs.size(); i++) {
       if (segs.get(i).first() <= from) {

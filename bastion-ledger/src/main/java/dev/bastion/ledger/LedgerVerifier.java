@@ -72,8 +72,7 @@ public final class LedgerVerifier {
       } catch (BadInputException e) {
         throw new BadInputException("the earlier checkpoint: " + e.getMessage(), e);
       } catch (VerificationException e) {
-        throw new VerificationException("the earlier checkpoint: " + e.getMessage()
-            + " (not signed by this ledger's key " + key.name() + ")", e);
+        throw new VerificationException("the earlier checkpoint: " + why(e, key), e);
       }
     }
     return verify(dir, key, earlier);
@@ -82,13 +81,26 @@ public final class LedgerVerifier {
   private static Result verify(Path dir, NoteVerifier key, Checkpoint earlier)
       throws IOException, VerificationException {
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
-      List<Segments.Segment> segs = Segments.list(dir);
-      if (segs.isEmpty()) {
-        throw new VerificationException(dir + ": no ledger segments; the ledger is missing");
-      }
-      try (Scan scan = new Scan(dir, key, earlier)) {
-        return scan.run(segs);
-      }
+      return verify(dir, key, earlier, true);
+    }
+  }
+
+  /**
+   * The entries and checkpoints checked, not the derived files; for a caller that holds the
+   * directory lock already (a repair of those files).
+   */
+  static Result verifyHeld(Path dir, NoteVerifier key) throws IOException, VerificationException {
+    return verify(dir, key, null, false);
+  }
+
+  private static Result verify(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived)
+      throws IOException, VerificationException {
+    List<Segments.Segment> segs = Segments.list(dir);
+    if (segs.isEmpty()) {
+      throw new VerificationException(dir + ": no ledger segments; the ledger is missing");
+    }
+    try (Scan scan = new Scan(dir, key, earlier, derived)) {
+      return scan.run(segs);
     }
   }
 
@@ -104,18 +116,31 @@ public final class LedgerVerifier {
     long sinceLastCheckpoint;
     long checkpoints;
     long firstStoredMismatch = -1;
+    final boolean derived;
+    final FileChannel offsets;
+    final long offsetsCount;
+    final ByteBuffer offsetChunk = ByteBuffer.allocate(64 << 10).flip();
+    long offsetChunkFirst;
+    long firstOffsetMismatch = -1;
     boolean endsWithCheckpoint;
     byte[] rootAtSince;
     Checkpoint last;
     byte[] lastNote;
     String origin;
 
-    Scan(Path dir, NoteVerifier key, Checkpoint earlier) throws IOException {
+    Scan(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived) throws IOException {
       this.dir = dir;
       this.key = key;
       this.earlier = earlier;
+      this.derived = derived;
       this.stored = Files.isDirectory(dir.resolve(Ledger.TREE))
           ? TreeStore.open(dir.resolve(Ledger.TREE)) : null;
+      Path off = dir.resolve(Ledger.OFFSETS);
+      this.offsets = derived && Files.isRegularFile(off)
+          ? FileChannel.open(off, StandardOpenOption.READ) : null;
+      // A live ledger writes each batch's offsets after its entries: only those already written
+      // are compared.
+      this.offsetsCount = offsets == null ? 0 : offsets.size() / 8;
       if (earlier != null && earlier.size() == 0) {
         rootAtSince = hasher.root();
       }
@@ -123,8 +148,56 @@ public final class LedgerVerifier {
 
     @Override
     public void close() throws IOException {
-      if (stored != null) {
-        stored.close();
+      try {
+        if (stored != null) {
+          stored.close();
+        }
+      } finally {
+        if (offsets != null) {
+          offsets.close();
+        }
+      }
+    }
+
+    /** The stored offset of entry {@code index} (below {@link #offsetsCount}), read in order. */
+    long storedOffset(long index) throws IOException {
+      if (index < offsetChunkFirst || index >= offsetChunkFirst + offsetChunk.limit() / 8) {
+        offsetChunk.clear();
+        offsetChunkFirst = index;
+        long pos = index * 8;
+        while (offsetChunk.hasRemaining() && pos + offsetChunk.position() < offsetsCount * 8) {
+          if (offsets.read(offsetChunk, pos + offsetChunk.position()) < 0) {
+            break;
+          }
+        }
+        offsetChunk.flip();
+      }
+      return offsetChunk.getLong((int) ((index - offsetChunkFirst) * 8));
+    }
+
+    /**
+     * After the entries and checkpoints held: the derived files (the stored tree, which proofs
+     * are read from, and the entry offsets) against the entries. Missing or shorter ones are not
+     * damage: a ledger writes them behind its entries and rebuilds them when it opens.
+     */
+    void checkDerived() throws IOException, VerificationException {
+      String holds = "the " + entries + " entries and their checkpoints hold, but ";
+      String repair = "; 'bastion audit repair' rebuilds it from the entries";
+      if (stored != null && firstStoredMismatch >= 0) {
+        throw new VerificationException(holds + stored.levelFile(0) + " is damaged: the"
+            + " stored hash of entry " + firstStoredMismatch + " is not that entry's, so"
+            + " proofs of it fail" + repair);
+      }
+      long[] bad = stored == null ? null : stored.firstInconsistentNode();
+      if (bad != null) {
+        throw new VerificationException(holds + stored.levelFile((int) bad[0]) + " is damaged:"
+            + " its hash " + bad[1] + " is not the hash of the two below it, so proofs through"
+            + " it fail" + repair);
+      }
+      if (firstOffsetMismatch >= 0) {
+        throw new VerificationException(holds + dir.resolve(Ledger.OFFSETS) + " is damaged:"
+            + " the offset of entry " + firstOffsetMismatch + " is not where that entry starts,"
+            + " so it cannot be proven" + repair);
       }
     }
 
@@ -153,6 +226,9 @@ public final class LedgerVerifier {
       }
       if (earlier != null) {
         scan.checkSince(earlier);
+      }
+      if (derived) {
+        scan.checkDerived();
       }
       return new Result(scan.entries, Base64.getEncoder().encodeToString(scan.hasher.root()),
           scan.checkpoints, scan.lastNote, earlier == null ? -1 : earlier.size());
@@ -209,6 +285,9 @@ public final class LedgerVerifier {
           && !MessageDigest.isEqual(stored.leafHash(entries), e.leaf())) {
         firstStoredMismatch = entries;
       }
+      if (firstOffsetMismatch < 0 && entries < offsetsCount && storedOffset(entries) != offset) {
+        firstOffsetMismatch = entries;
+      }
       hasher.append(e.leaf());
       entries++;
       sinceLastCheckpoint++;
@@ -248,9 +327,21 @@ public final class LedgerVerifier {
     } catch (BadInputException e) {
       throw new VerificationException(what + ": " + e.getMessage(), e);
     } catch (VerificationException e) {
-      throw new VerificationException(what + ": " + e.getMessage()
-          + " (not signed by this ledger's key " + key.name() + ")", e);
+      throw new VerificationException(what + ": " + why(e, key), e);
     }
+  }
+
+  /** A signature check's failure, said for a ledger: another key's, or changed since. */
+  private static String why(VerificationException e, NoteVerifier key) {
+    String m = e.getMessage();
+    if (m.contains("no signature by")) {
+      return m + " (not signed by this ledger's key " + key.name() + ")";
+    }
+    if (m.contains("invalid signature by")) {
+      return m + " (this ledger's key, but the text or the signature was changed after it was"
+          + " signed)";
+    }
+    return m;
   }
 
   /** Every event in the ledger, in order, each line checked. */
@@ -321,13 +412,24 @@ public final class LedgerVerifier {
         if (tree.size() < cp.size() || !MessageDigest.isEqual(tree.root(cp.size()),
             cp.rootHash())) {
           throw new VerificationException(dir.resolve(Ledger.TREE)
-              + ": does not match the latest checkpoint; open the ledger to rebuild it");
+              + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
         }
         byte[] line = entryLine(dir, index);
         byte[] leaf = tree.leafHash(index);
         if (!MessageDigest.isEqual(leaf, MerkleHasher.leafHash(line))) {
-          throw new VerificationException("ledger entry " + index
-              + ": its content does not match its hash in the tree");
+          throw new VerificationException("ledger entry " + index + " does not match its hash"
+              + " in " + tree.levelFile(0) + ": the entry or that file was changed"
+              + CHECK_AND_REPAIR);
+        }
+        List<byte[]> path = tree.inclusionProof(index, cp.size());
+        try {
+          // Never hand out a proof that does not hold: a damaged node of the stored tree would
+          // give one.
+          Rfc9162.verifyInclusion(index, cp.size(), leaf, path, cp.rootHash());
+        } catch (VerificationException e) {
+          throw new VerificationException("the proof of entry " + index + " read from "
+              + dir.resolve(Ledger.TREE) + " does not lead to the signed root: a stored hash"
+              + " was changed" + CHECK_AND_REPAIR, e);
         }
         ObjectNode o = Json.object();
         o.put("index", index);
@@ -335,7 +437,7 @@ public final class LedgerVerifier {
         o.put("entry", new String(line, StandardCharsets.UTF_8));
         o.put("leaf_hash", Base64.getEncoder().encodeToString(leaf));
         ArrayNode proof = o.putArray("proof");
-        for (byte[] h : tree.inclusionProof(index, cp.size())) {
+        for (byte[] h : path) {
           proof.add(Base64.getEncoder().encodeToString(h));
         }
         o.put("checkpoint", new String(note, StandardCharsets.UTF_8));
@@ -344,16 +446,25 @@ public final class LedgerVerifier {
     }
   }
 
+  /** Where a derived file is damaged: how to tell what happened, and how to mend it. */
+  private static final String CHECK_AND_REPAIR = "; 'bastion audit verify' checks the entries,"
+      + " 'bastion audit repair' rebuilds the derived files from them";
+
   /** The line of entry {@code index}, found through the offsets. */
   static byte[] entryLine(Path dir, long index) throws IOException, VerificationException {
+    Path offsetsFile = dir.resolve(Ledger.OFFSETS);
     long start;
-    try (FileChannel ch = FileChannel.open(dir.resolve(Ledger.OFFSETS), StandardOpenOption.READ)) {
+    try (FileChannel ch = FileChannel.open(offsetsFile, StandardOpenOption.READ)) {
       ByteBuffer b = ByteBuffer.allocate(8);
-      if (ch.read(b, index * 8) != 8) {
-        throw new VerificationException(dir.resolve(Ledger.OFFSETS) + ": no offset of entry "
-            + index + "; open the ledger to rebuild it");
+      while (b.hasRemaining()) {
+        if (ch.read(b, index * 8 + b.position()) < 0) {
+          throw new VerificationException(offsetsFile + ": no offset of entry " + index
+              + CHECK_AND_REPAIR);
+        }
       }
       start = b.flip().getLong();
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new VerificationException(offsetsFile + ": missing" + CHECK_AND_REPAIR, e);
     }
     Segments.Segment seg = null;
     for (Segments.Segment s : Segments.list(dir)) {
@@ -365,17 +476,40 @@ public final class LedgerVerifier {
       throw new VerificationException(dir + ": no segment holds entry " + index);
     }
     byte[][] found = new byte[1][];
-    Segments.scan(seg.path(), start, start + Segments.MAX_LINE + 1, (offset, line) -> {
-      if (found[0] == null) {
-        found[0] = line;
-      }
-    });
-    if (found[0] == null) {
-      throw new VerificationException("ledger entry " + index + ": not found at byte " + start
-          + " of " + seg.path());
+    String misplaced = offsetsFile + ": the offset of entry " + index + " (byte " + start
+        + " of " + seg.path() + ") is not where that entry starts" + CHECK_AND_REPAIR;
+    if (start < 0 || start >= Files.size(seg.path())) {
+      throw new VerificationException(misplaced);
     }
-    Segments.parseEntry(index, found[0]);
+    try {
+      Segments.scan(seg.path(), start, start + Segments.MAX_LINE + 1, (offset, line) -> {
+        if (found[0] == null) {
+          found[0] = line;
+        }
+      });
+      if (found[0] == null) {
+        throw new VerificationException(misplaced);
+      }
+      Segments.parseEntry(index, found[0]);
+    } catch (VerificationException | java.io.EOFException e) {
+      throw new VerificationException(misplaced, e);
+    }
     return found[0];
+  }
+
+  /** A SHA-256 hash in base64, or an {@link IllegalArgumentException} naming {@code what}. */
+  private static byte[] hash(String what, String base64) {
+    byte[] h;
+    try {
+      h = Base64.getDecoder().decode(base64);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(what + " is not base64");
+    }
+    if (h.length != Rfc9162.HASH_LENGTH) {
+      throw new IllegalArgumentException(what + " is " + h.length + " bytes, not a SHA-256"
+          + " hash (" + Rfc9162.HASH_LENGTH + ")");
+    }
+    return h;
   }
 
   /**
@@ -405,7 +539,7 @@ public final class LedgerVerifier {
       index = o.get("index").asLong();
       treeSize = o.get("tree_size").asLong();
       line = Json.requireText(o, "entry", where).getBytes(StandardCharsets.UTF_8);
-      leaf = Base64.getDecoder().decode(Json.requireText(o, "leaf_hash", where));
+      leaf = hash("'leaf_hash'", Json.requireText(o, "leaf_hash", where));
       if (!o.path("proof").isArray()) {
         throw new IllegalArgumentException("'proof' must be a list");
       }
@@ -413,7 +547,7 @@ public final class LedgerVerifier {
         if (!h.isTextual()) {
           throw new IllegalArgumentException("'proof' must hold base64 hashes");
         }
-        proof.add(Base64.getDecoder().decode(h.asText()));
+        proof.add(hash("'proof' hash " + proof.size(), h.asText()));
       }
       note = Json.requireText(o, "checkpoint", where).getBytes(StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
@@ -427,7 +561,13 @@ public final class LedgerVerifier {
     if (!MessageDigest.isEqual(MerkleHasher.leafHash(line), leaf)) {
       throw new VerificationException(where + ": the entry does not hash to leaf_hash");
     }
-    Event event = Segments.parseEntry(index, line).event();
+    Event event;
+    try {
+      event = Segments.parseEntry(index, line).event();
+    } catch (VerificationException e) {
+      throw new VerificationException(where + ": 'entry' is not the ledger's entry " + index
+          + " ('index' and the entry's own index differ, or it is not an entry line)", e);
+    }
     try {
       Rfc9162.verifyInclusion(index, treeSize, leaf, proof, cp.rootHash());
     } catch (VerificationException e) {

@@ -7,6 +7,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bastion.core.BadInputException;
 import dev.bastion.core.VerificationException;
 import dev.bastion.ledger.tlog.NoteSigner;
 import dev.bastion.ledger.tlog.NoteVerifier;
@@ -246,5 +247,157 @@ class LedgerTamperTest {
     assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
         .isInstanceOf(VerificationException.class)
         .hasMessageContaining("without segments");
+  }
+
+  // ---- the derived files: not the record, but what proofs are read from ----
+
+  private void flipByte(Path file, long at) throws Exception {
+    byte[] b = Files.readAllBytes(file);
+    b[(int) at] ^= 0x01;
+    Files.write(file, b);
+  }
+
+  /** Proves every entry, checking each proof offline. */
+  private void proveAll() throws Exception {
+    for (int i = 0; i < N; i++) {
+      byte[] proof = dev.bastion.core.Json.canonical(LedgerVerifier.prove(dir, KEY, i));
+      assertThat(LedgerVerifier.verifyProof(proof, "proof", KEY)).isNotNull();
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {0, 7, 39})
+  void aDamagedLeafOfTheStoredTreeIsReportedAndRepaired(int entry) throws Exception {
+    Path level0 = dir.resolve(Ledger.TREE).resolve("level-00.bin");
+    flipByte(level0, 32L * entry + 5);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but " + level0
+            + " is damaged: the stored hash of entry " + entry + " is not that entry's, so"
+            + " proofs of it fail; 'bastion audit repair' rebuilds it from the entries");
+    // (The last leaf's damage already shows at the root: opening the tree recomputes a tail
+    // that disagrees with the leaves below it.)
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, entry))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(entry == N - 1 ? dir.resolve(Ledger.TREE)
+            + ": does not match the latest checkpoint"
+            : "ledger entry " + entry + " does not match its hash in " + level0)
+        .hasMessageContaining("'bastion audit repair'");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    assertThat(LedgerVerifier.verify(dir, KEY, earlier).size()).isEqualTo(N);
+    proveAll();
+  }
+
+  @Test
+  void aDamagedInnerNodeIsReportedAndNoProofThroughItIsHandedOut() throws Exception {
+    Path level1 = dir.resolve(Ledger.TREE).resolve("level-01.bin");
+    flipByte(level1, 32L * 3 + 9); // the hash of leaves 6 and 7
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(level1 + " is damaged: its hash 3 is not the hash of the two below"
+            + " it");
+    // Entry 4's proof holds the hash of leaves 6 and 7.
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 4))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("does not lead to the signed root");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(N);
+    proveAll();
+  }
+
+  @Test
+  void missingOrDamagedOffsetsAreReportedAndRepaired() throws Exception {
+    Path offsets = dir.resolve(Ledger.OFFSETS);
+    Files.delete(offsets);
+    // Missing, it is not damage (a ledger rebuilds it when it opens), but nothing is proven.
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(N);
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 3))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith(offsets + ": missing; ");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    proveAll();
+
+    Files.writeString(offsets, "garbage\n"); // one offset, far past the segment's end
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the offset of entry 0 is not where that entry starts");
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 0))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the offset of entry 0 (byte ");
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 5))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(": no offset of entry 5");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+
+    // An offset that points at another entry's line.
+    byte[] b = Files.readAllBytes(offsets);
+    System.arraycopy(b, 8 * 2, b, 8, 8);
+    Files.write(offsets, b);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .hasMessageContaining("the offset of entry 1 is not where that entry starts");
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 1))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("is not where that entry starts");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    proveAll();
+  }
+
+  @Test
+  void aRepairRebuildsNothingFromEntriesThatDoNotVerify() throws Exception {
+    List<byte[]> lines = LedgerTestKit.lines(segment);
+    byte[] line = lines.get(lineOf(lines, 3));
+    int at = LedgerTestKit.text(line).indexOf("\"actor\":\"actor-") + 15;
+    line[at] ^= 0x02;
+    LedgerTestKit.writeLines(segment, lines);
+    byte[] tree = Files.readAllBytes(dir.resolve(Ledger.TREE).resolve("level-00.bin"));
+    byte[] offsets = Files.readAllBytes(dir.resolve(Ledger.OFFSETS));
+    assertThatThrownBy(() -> Ledger.repair(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("ledger entry 3");
+    assertThat(Files.readAllBytes(dir.resolve(Ledger.TREE).resolve("level-00.bin")))
+        .isEqualTo(tree);
+    assertThat(Files.readAllBytes(dir.resolve(Ledger.OFFSETS))).isEqualTo(offsets);
+  }
+
+  @Test
+  void aRepairBesideAnOpenLedgerLeavesBothRight() throws Exception {
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      flipByte(dir.resolve(Ledger.TREE).resolve("level-00.bin"), 32L * 2);
+      l.append(events(3, 1).get(0));
+      assertThat(Ledger.repair(dir, KEY)).isEqualTo(N + 1);
+      for (var e : events(4, 5)) {
+        l.append(e);
+      }
+    }
+    assertThat(LedgerVerifier.verify(dir, KEY, earlier).size()).isEqualTo(N + 6);
+    for (int i = 0; i < N + 6; i++) {
+      byte[] proof = dev.bastion.core.Json.canonical(LedgerVerifier.prove(dir, KEY, i));
+      assertThat(LedgerVerifier.verifyProof(proof, "proof", KEY)).isNotNull();
+    }
+  }
+
+  private static byte[] canon(com.fasterxml.jackson.databind.JsonNode n) {
+    return dev.bastion.core.Json.canonical(n);
+  }
+
+  @Test
+  void aMalformedProofIsNamedFieldByField() throws Exception {
+    var proof = LedgerVerifier.prove(dir, KEY, 5);
+    var p = proof.deepCopy();
+    p.put("leaf_hash", "z");
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(canon(p), "p.json", KEY))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("p.json: 'leaf_hash' is not base64");
+    var q = proof.deepCopy();
+    ((com.fasterxml.jackson.databind.node.ArrayNode) q.get("proof")).set(1,
+        com.fasterxml.jackson.databind.node.TextNode.valueOf("AAAA"));
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(canon(q), "p.json", KEY))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("p.json: 'proof' hash 1 is 3 bytes, not a SHA-256 hash (32)");
+    var r = proof.deepCopy();
+    r.put("index", 6);
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(canon(r), "p.json", KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("p.json: 'entry' is not the ledger's entry 6");
   }
 }

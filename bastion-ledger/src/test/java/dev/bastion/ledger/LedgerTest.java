@@ -346,15 +346,38 @@ class LedgerTest {
     }
     assertThat(LedgerVerifier.verifyProof(Json.canonical(LedgerVerifier.prove(dir(), KEY, 33)),
         "p", KEY)).isEqualTo(event(11, 33));
-    // Zeroed pages in the stored tree, as a power loss may leave unsynced ones.
+    // Zeroed pages past the exported checkpoint, as a power loss may leave the pages written
+    // since the last force: the checkpoint file still says 50 when the files hold 60.
+    byte[] exported = Files.readAllBytes(dir().resolve(Ledger.CHECKPOINT));
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      appendAll(l, events(12, 10));
+    }
+    Files.write(dir().resolve(Ledger.CHECKPOINT), exported);
     Path level0 = dir().resolve(Ledger.TREE).resolve("level-00.bin");
     byte[] b = Files.readAllBytes(level0);
+    Arrays.fill(b, 32 * 52, 32 * 56, (byte) 0);
+    Files.write(level0, b);
+    byte[] offs = Files.readAllBytes(dir().resolve(Ledger.OFFSETS));
+    Arrays.fill(offs, 8 * 55, 8 * 58, (byte) 0);
+    Files.write(dir().resolve(Ledger.OFFSETS), offs);
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      assertThat(l.append(event(11, 60))).isEqualTo(60);
+    }
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(61);
+    for (long i : new long[] {52, 55, 57}) {
+      assertThat(LedgerVerifier.verifyProof(Json.canonical(LedgerVerifier.prove(dir(), KEY, i)),
+          "p", KEY)).isEqualTo(events(12, 10).get((int) i - 50));
+    }
+    // Zeroed pages before it are damage (they were forced): verify names the first one and a
+    // repair mends it.
+    b = Files.readAllBytes(level0);
     Arrays.fill(b, 32 * 10, 32 * 20, (byte) 0);
     Files.write(level0, b);
-    try (Ledger l = Ledger.open(dir(), SIGNER)) {
-      assertThat(l.append(event(11, 50))).isEqualTo(50);
-    }
-    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(51);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir(), KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the stored hash of entry 10 is not that entry's");
+    assertThat(Ledger.repair(dir(), KEY)).isEqualTo(61);
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(61);
   }
 
   @Test

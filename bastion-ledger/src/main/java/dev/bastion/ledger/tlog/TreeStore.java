@@ -501,6 +501,60 @@ public final class TreeStore implements AutoCloseable {
     }
   }
 
+  /**
+   * The first stored hash above the leaves that is not the hash of its two children one level
+   * down, as {@code {level, index}}, or null when every level agrees with the one below it. Reads
+   * every level file once, in chunks. (The leaves themselves can only be checked against the
+   * entries they hash, which this store does not hold.)
+   */
+  public long[] firstInconsistentNode() throws IOException {
+    checkUsable();
+    for (int k = 0; k < MAX_LEVELS; k++) {
+      if (levels[k] != null) {
+        levels[k].flush();
+      }
+    }
+    ByteBuffer below = ByteBuffer.allocateDirect(READ_CHUNK);
+    ByteBuffer above = ByteBuffer.allocateDirect(READ_CHUNK / 2);
+    byte[] left = new byte[HASH];
+    byte[] right = new byte[HASH];
+    byte[] stored = new byte[HASH];
+    for (int k = 1; k < MAX_LEVELS && (size >>> k) > 0; k++) {
+      long count = size >>> k;
+      for (long i = 0; i < count; ) {
+        int n = (int) Math.min(count - i, READ_CHUNK / (2 * HASH));
+        readFully(k - 1, below, 2 * i, 2L * n);
+        readFully(k, above, i, n);
+        for (int j = 0; j < n; j++, i++) {
+          below.get(left).get(right);
+          above.get(stored);
+          if (!MessageDigest.isEqual(stored, Rfc9162.nodeHash(md, left, right))) {
+            return new long[] {k, i};
+          }
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Reads {@code count} entries of level k from {@code from} into {@code buf}, flipped. */
+  private void readFully(int k, ByteBuffer buf, long from, long count) throws IOException {
+    buf.clear();
+    buf.limit((int) (count * HASH));
+    long pos = from * HASH;
+    while (buf.hasRemaining()) {
+      if (level(k).ch.read(buf, pos + buf.position()) < 0) {
+        throw new EOFException(levelPath(k) + " ends before entry " + (from + count - 1));
+      }
+    }
+    buf.flip();
+  }
+
+  /** The file of level {@code k}, for messages. */
+  public Path levelFile(int k) {
+    return levelPath(k);
+  }
+
   private boolean agreesWithChildren(int k, long index) throws IOException {
     byte[] stored = read(k, index);
     byte[] computed = Rfc9162.nodeHash(md, read(k - 1, 2 * index), read(k - 1, 2 * index + 1));
