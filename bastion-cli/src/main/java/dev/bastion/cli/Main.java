@@ -87,6 +87,11 @@ public final class Main implements Runnable {
       spec.addOption(CommandLine.Model.OptionSpec.builder(names).usageHelp(true)
           .description("Show this help message and exit.").build());
     }
+    // A subcommand with the standard -V/--version prints the same line as 'bastion --version'.
+    if (spec.findOption("--version") != null && spec.versionProvider() == null
+        && spec.version().length == 0) {
+      spec.versionProvider(new Version());
+    }
     c.getSubcommands().values().forEach(Main::addHelp);
   }
 

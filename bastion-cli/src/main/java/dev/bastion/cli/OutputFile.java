@@ -15,8 +15,8 @@ final class OutputFile {
 
   /**
    * Checks {@code out} before the command does its work: its directory exists (a mistyped path
-   * is not created), it is not a directory, and it is none of {@code inputs} (which it would
-   * overwrite).
+   * is not created), it is not a directory nor anything else but a regular file, and it is none
+   * of {@code inputs} (which it would overwrite).
    *
    * @throws BadInputException saying which of these does not hold
    */
@@ -31,6 +31,7 @@ final class OutputFile {
     if (Files.isDirectory(out)) {
       throw new BadInputException(out + ": is a directory; name a file");
     }
+    checkPlain(out);
     for (Path in : inputs) {
       if (in != null && same(out, in)) {
         throw new BadInputException(out + ": is also an input; write the output elsewhere");
@@ -44,10 +45,24 @@ final class OutputFile {
    * @throws BadInputException if it cannot be written there
    */
   static void write(Path out, byte[] data) throws BadInputException {
+    checkPlain(out);
     try {
       AtomicFiles.write(out, data);
     } catch (IOException e) {
       throw new BadInputException(out + ": cannot write: " + why(e), e);
+    }
+  }
+
+  /**
+   * Refuses to put a file in the place of anything but a plain file: the rename that writes it
+   * would replace a device (as root, {@code -o /dev/null} would become a regular file), a FIFO, a
+   * socket or a symbolic link.
+   */
+  private static void checkPlain(Path out) throws BadInputException {
+    if (Files.exists(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(out, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      throw new BadInputException(out + ": is not a regular file (a device, a pipe, a socket or a"
+          + " link), which writing would replace; name a file");
     }
   }
 

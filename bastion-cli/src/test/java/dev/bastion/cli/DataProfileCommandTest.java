@@ -86,6 +86,27 @@ class DataProfileCommandTest {
     assertThat(dir.code).isEqualTo(2);
     assertThat(dir.err).contains("is a directory");
 
+    // Never a rename over anything but a plain file: a FIFO, a link (here to a regular file).
+    Path fifo = tmp.resolve("fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    Path target = Files.writeString(tmp.resolve("target.json"), "keep");
+    Path link = Files.createSymbolicLink(tmp.resolve("link.json"), target);
+    for (Path special : new Path[] {fifo, link}) {
+      for (String[] cmd : new String[][] {{"data", "profile", credit.toString()},
+          {"data", "suggest-schema", credit.toString(), "--label", "class"}}) {
+        String[] args = java.util.Arrays.copyOf(cmd, cmd.length + 2);
+        args[cmd.length] = "-o";
+        args[cmd.length + 1] = special.toString();
+        Outcome o = run(args);
+        assertThat(o.code).as(special + " " + cmd[1]).isEqualTo(2);
+        assertThat(o.err.strip()).isEqualTo("bastion: " + special + ": is not a regular file (a"
+            + " device, a pipe, a socket or a link), which writing would replace; name a file");
+      }
+    }
+    assertThat(Files.isSymbolicLink(link)).isTrue();
+    assertThat(Files.readString(target)).isEqualTo("keep");
+    assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+
     Outcome proc = run("data", "profile", credit.toString(), "-o", "/proc/bastion-test");
     assertThat(proc.code).isEqualTo(2);
     assertThat(proc.err.strip()).startsWith("bastion: /proc/bastion-test: cannot write")

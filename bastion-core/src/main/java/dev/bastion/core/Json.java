@@ -200,8 +200,11 @@ public final class Json {
     return node;
   }
 
-  /** Integral digits beyond which a number is written in exponent form. */
-  private static final int MAX_PLAIN_DIGITS = 400;
+  /**
+   * Integral digits, or fraction digits, beyond which a number is written in exponent form: so
+   * that every canonical number reads back under the parser's limit of 100 characters a number.
+   */
+  private static final int MAX_PLAIN_DIGITS = 40;
 
   /**
    * One spelling per value, stable under parsing: an integral value as its digits ({@code 1.0} is

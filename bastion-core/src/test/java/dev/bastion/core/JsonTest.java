@@ -233,6 +233,10 @@ class JsonTest {
         Arguments.of("double 1.0", F.numberNode(1.0d)),
         Arguments.of("double 1e-7", F.numberNode(1e-7d)),
         Arguments.of("double 1e20", F.numberNode(1e20d)),
+        Arguments.of("the largest double", F.numberNode(Double.MAX_VALUE)),
+        Arguments.of("the most negative double", F.numberNode(-Double.MAX_VALUE)),
+        Arguments.of("the smallest double", F.numberNode(Double.MIN_VALUE)),
+        Arguments.of("double 1e-300", F.numberNode(1e-300d)),
         Arguments.of("decimal 1.50", F.numberNode(new BigDecimal("1.50"))),
         Arguments.of("decimal 2.0", F.numberNode(new BigDecimal("2.0"))));
   }
@@ -261,6 +265,10 @@ class JsonTest {
         "[2.50e2] | [250]",
         "[0.000] | [0]",
         "[1e-7] | [0.0000001]",
+        "[1e39] | [1000000000000000000000000000000000000000]",
+        "[1e40] | [1E+40]",
+        "[1e-41] | [1E-41]",
+        "[1.7976931348623157e308] | [1.7976931348623157E+308]",
       })
   void extremeAndTrailingZeroNumbersHaveOneShortSpelling(String input, String expected)
       throws BadInputException {

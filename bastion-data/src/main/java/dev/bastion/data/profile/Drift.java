@@ -55,13 +55,16 @@ public final class Drift {
    * One column's test.
    *
    * @param column the column
-   * @param test {@code ks} or {@code chi2}
+   * @param test {@code ks}, {@code chi2}, or {@link #NOT_COMPARABLE} (no statistic: one side
+   *     has no values to compare, or the statistic came out undefined; counted as drifted)
    * @param statistic D or the chi-squared statistic
    * @param pValue its p-value
    * @param threshold the Holm-corrected significance threshold the p-value was held to
    * @param effects effect sizes by name ({@code psi}, {@code wasserstein}, or {@code js})
    * @param effectThresholds their thresholds
-   * @param drifted significant and at least one effect at its threshold
+   * @param drifted significant and at least one effect at its threshold (always, when not
+   *     comparable)
+   * @param note why a column is not comparable; empty otherwise
    */
   public record Test(
       String column,
@@ -71,7 +74,8 @@ public final class Drift {
       double threshold,
       Map<String, Double> effects,
       Map<String, Double> effectThresholds,
-      boolean drifted) {
+      boolean drifted,
+      String note) {
     public Test {
       effects = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(effects));
       effectThresholds =
@@ -80,6 +84,10 @@ public final class Drift {
 
     /** One line for people. */
     public String describe() {
+      if (test.equals(NOT_COMPARABLE)) {
+        return "column '" + column + "': cannot be compared with the reference (" + note
+            + "); counted as drifted";
+      }
       StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
           "column '%s': %s %.4g (p %.3g, threshold %.3g)", column, test, statistic, pValue,
           threshold));
@@ -92,33 +100,57 @@ public final class Drift {
       ObjectNode o = Json.object();
       o.put("column", column);
       o.put("test", test);
-      o.set("statistic", ColumnProfile.number(statistic));
-      o.set("p_value", ColumnProfile.number(pValue));
-      o.set("threshold", ColumnProfile.number(threshold));
+      o.set("statistic", number(statistic));
+      o.set("p_value", number(pValue));
+      o.set("threshold", number(threshold));
       ObjectNode e = o.putObject("effects");
       effects.forEach((k, v) -> {
         ObjectNode n = e.putObject(k);
-        n.set("value", ColumnProfile.number(v));
-        n.set("threshold", ColumnProfile.number(effectThresholds.get(k)));
+        n.set("value", number(v));
+        n.set("threshold", number(effectThresholds.get(k)));
       });
       o.put("drifted", drifted);
+      if (!note.isEmpty()) {
+        o.put("note", note);
+      }
       return o;
     }
   }
 
+  /** The test of a column that could not be compared (see {@link Test#test}). */
+  public static final String NOT_COMPARABLE = "not-comparable";
+
+  /** A JSON number; null for a value that has none (NaN: no statistic). */
+  static com.fasterxml.jackson.databind.JsonNode number(double x) {
+    var f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+    if (!Double.isFinite(x)) {
+      return x > 0 ? f.numberNode(Double.MAX_VALUE) : x < 0 ? f.numberNode(-Double.MAX_VALUE)
+          : f.nullNode();
+    }
+    return f.numberNode(x);
+  }
+
   private record Raw(String column, String test, double statistic, double p,
-      Map<String, Double> effects, Map<String, Double> thresholds, boolean large) {}
+      Map<String, Double> effects, Map<String, Double> thresholds, boolean large) {
+    /** Whether anything it computed is undefined (so the column cannot be judged). */
+    boolean undefined() {
+      return Double.isNaN(statistic) || Double.isNaN(p)
+          || effects.values().stream().anyMatch(v -> Double.isNaN(v));
+    }
+  }
 
   private Drift() {}
 
   /**
    * Compares every column present in both profiles. A column is numeric if the schema says so
    * (when given) or, without a schema, if both profiles hold only numbers in it; columns without
-   * values on either side are not tested.
+   * values on either side are not tested. A column with values on one side only, or whose
+   * statistic comes out undefined, is {@link #NOT_COMPARABLE} and counted as drifted.
    */
   public static List<Test> compare(Profile reference, Profile current, Schema schema,
       Options options) {
     List<Raw> raws = new ArrayList<>();
+    List<Test> notComparable = new ArrayList<>();
     for (ColumnProfile cur : current.columns()) {
       var refOpt = reference.column(cur.name());
       if (refOpt.isEmpty()) {
@@ -128,9 +160,23 @@ public final class Drift {
       boolean numeric = schema != null && schema.column(cur.name()).isPresent()
           ? schema.column(cur.name()).get().numeric()
           : ref.numeric() && cur.numeric();
+      boolean refEmpty = numeric ? ref.numbers().isEmpty() : ref.items().count() == 0;
+      boolean curEmpty = numeric ? cur.numbers().isEmpty() : cur.items().count() == 0;
+      String kind = numeric ? "numbers" : "values";
+      if (refEmpty != curEmpty) {
+        // One side has values, the other none: no test can say they agree (fail closed).
+        notComparable.add(new Test(cur.name(), NOT_COMPARABLE, Double.NaN, Double.NaN,
+            Double.NaN, Map.of(), Map.of(), true, (refEmpty ? "the reference holds no "
+                : "this data holds no ") + kind + " in it"));
+        continue;
+      }
       Raw r = numeric ? numeric(cur.name(), ref.numbers(), cur.numbers(), options)
           : categorical(cur.name(), ref.items(), cur.items(), options);
-      if (r != null) {
+      if (r != null && r.undefined()) {
+        notComparable.add(new Test(cur.name(), NOT_COMPARABLE, Double.NaN, Double.NaN,
+            Double.NaN, Map.of(), Map.of(), true, "its " + r.test() + " statistic or an effect"
+                + " size is undefined for these values"));
+      } else if (r != null) {
         raws.add(r);
       }
     }
@@ -152,8 +198,9 @@ public final class Drift {
     List<Test> out = new ArrayList<>();
     for (Raw r : raws) {
       out.add(new Test(r.column(), r.test(), r.statistic(), r.p(), threshold.get(r), r.effects(),
-          r.thresholds(), significant.get(r) && r.large()));
+          r.thresholds(), significant.get(r) && r.large(), ""));
     }
+    out.addAll(notComparable);
     return out;
   }
 

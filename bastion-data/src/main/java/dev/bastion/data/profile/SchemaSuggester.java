@@ -75,9 +75,11 @@ public final class SchemaSuggester {
       var kll = c.numbers();
       double min = kll.min();
       double max = kll.max();
-      double pad = (max - min) * WIDEN;
-      double lo = min >= 0 ? Math.max(0, min - pad) : min - pad;
-      double hi = max <= 0 ? Math.min(0, max + pad) : max + pad;
+      // Computed so as not to overflow near the largest doubles, and kept finite (JSON has no
+      // infinity).
+      double pad = max * WIDEN - min * WIDEN;
+      double lo = Math.max(-Double.MAX_VALUE, min >= 0 ? Math.max(0, min - pad) : min - pad);
+      double hi = Math.min(Double.MAX_VALUE, max <= 0 ? Math.min(0, max + pad) : max + pad);
       if (integer) {
         lo = Math.floor(lo);
         hi = Math.ceil(hi);

@@ -274,6 +274,22 @@ class ProfileTest {
         .hasMessage("label column 'c' is not in the data");
   }
 
+  @Test
+  void suggestedRangesStayFiniteAtTheLargestNumbers() throws Exception {
+    Path big = Files.writeString(tmp.resolve("big.csv"),
+        "a,b,c\n1e308,1.79e308,x\n-1e308,1e308,y\n", StandardCharsets.UTF_8);
+    Profile p = Profiler.profile(big, CsvReader.Options.STREAMING);
+    Schema s = Schema.parse(Json.canonical(SchemaSuggester.suggest(p, "big", "c")), "big");
+    // A span of 2e308 (beyond the largest double) is widened without overflowing ...
+    assertThat(s.column("a").orElseThrow().min()).isEqualTo(-1.2e308);
+    assertThat(s.column("a").orElseThrow().max()).isEqualTo(1.2e308);
+    // ... and a bound past the largest double is the largest double.
+    assertThat(s.column("b").orElseThrow().min()).isBetween(0.0, 1e308);
+    assertThat(s.column("b").orElseThrow().max()).isEqualTo(Double.MAX_VALUE);
+    var outcome = Profiler.run(big, CsvReader.Options.STREAMING, s);
+    assertThat(outcome.validation().orElseThrow().issues()).isEmpty();
+  }
+
   /** The reader-and-profiler modes give the one-thread answer (two threads: byte for byte). */
   @ParameterizedTest
   @ValueSource(ints = {2, 3})
@@ -324,6 +340,44 @@ class ProfileTest {
     byte[] report = Json.canonical(new ValidationReport("f", new dev.bastion.data.Validator.Result(
         0, 0, 0, List.of()), t, true).toJson());
     assertThat(Json.parse(report, "report").get("drift")).hasSize(2);
+  }
+
+  @Test
+  void aColumnThatCannotBeComparedFailsClosed() throws Exception {
+    Schema schema = Schema.parse(("{\"name\":\"s\",\"label\":\"b\",\"columns\":[{\"name\":\"a\",\"type\":"
+        + "\"number\"},{\"name\":\"b\",\"type\":\"categorical\",\"values\":[\"x\",\"y\"]}]}")
+        .getBytes(StandardCharsets.UTF_8), "s");
+    Path good = Files.writeString(tmp.resolve("good.csv"), "a,b\n1,x\n2,y\n3,x\n",
+        StandardCharsets.UTF_8);
+    Path words = Files.writeString(tmp.resolve("words.csv"), "a,b\nq,x\nr,y\ns,x\n",
+        StandardCharsets.UTF_8);
+    Path huge = Files.writeString(tmp.resolve("huge.csv"), "a,b\n1e308,x\n-1e308,y\n0,x\n",
+        StandardCharsets.UTF_8);
+    Profile g = Profiler.profile(good, CsvReader.Options.STREAMING);
+    Profile w = Profiler.profile(words, CsvReader.Options.STREAMING);
+    Profile h = Profiler.profile(huge, CsvReader.Options.STREAMING);
+    for (Profile[] pair : new Profile[][] {{w, g}, {g, w}}) {
+      Drift.Test a = Drift.compare(pair[0], pair[1], schema, Drift.Options.DEFAULTS).stream()
+          .filter(t -> t.column().equals("a")).findFirst().orElseThrow();
+      assertThat(a.test()).isEqualTo(Drift.NOT_COMPARABLE);
+      assertThat(a.drifted()).isTrue();
+      assertThat(a.describe()).isEqualTo("column 'a': cannot be compared with the reference ("
+          + (pair[0] == w ? "the reference" : "this data") + " holds no numbers in it); counted"
+          + " as drifted");
+    }
+    List<Drift.Test> tests = Drift.compare(h, g, schema, Drift.Options.DEFAULTS);
+    Drift.Test a = tests.stream().filter(t -> t.column().equals("a")).findFirst().orElseThrow();
+    assertThat(a.test()).isEqualTo(Drift.NOT_COMPARABLE);
+    assertThat(a.note()).contains("undefined");
+    // In the report: numbers as JSON numbers, no statistic as null, never a string.
+    var json = Json.parse(Json.canonical(new ValidationReport("f",
+        new dev.bastion.data.Validator.Result(0, 0, 0, List.of()), tests, true).toJson()), "r");
+    for (var t : json.get("drift")) {
+      for (String f : new String[] {"statistic", "p_value", "threshold"}) {
+        assertThat(t.get(f).isNumber() || t.get(f).isNull()).as(t + " " + f).isTrue();
+      }
+    }
+    assertThat(json.get("drift").findValue("note").asText()).contains("undefined");
   }
 
   @Test
