@@ -52,6 +52,10 @@ final class DataLineageCommand implements Callable<Integer> {
           } catch (IllegalArgumentException e) {
             throw new BadInputException("'" + artifact + "' is not a sha256 digest");
           }
+        } else if (artifact.matches("[0-9a-fA-F]{64}")) {
+          throw new BadInputException("'" + artifact + "': a digest is written with its"
+              + " algorithm, " + Digest.ALGORITHM + ":"
+              + artifact.toLowerCase(java.util.Locale.ROOT));
         } else {
           target = home.registry().resolve(artifact).model();
         }

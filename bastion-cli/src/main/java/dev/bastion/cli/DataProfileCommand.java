@@ -57,7 +57,13 @@ final class DataProfileCommand implements Callable<Integer> {
           throw new dev.bastion.core.BadInputException(data + ": already in " + merge
               + " (same SHA-256); merging it again would count its rows twice");
         }
-        p = old.merge(p);
+        try {
+          p = old.merge(p);
+        } catch (dev.bastion.core.BadInputException e) {
+          throw new dev.bastion.core.BadInputException("cannot merge " + data + " into " + merge
+              + ": " + e.getMessage().replace("the first", merge.getFileName().toString())
+                  .replace("the second", data.getFileName().toString()), e);
+        }
       }
       OutputFile.write(output, SignedProfiles.sign(home, p));
       out.printf(Locale.ROOT, "profiled %d rows of %s%s: %d rows, %d columns; signed by %s: %s%n",

@@ -167,8 +167,9 @@ final class DataScanCommand implements Callable<Integer> {
       o.put("detector", s.detector());
       o.put("score", Math.round(s.score() * 1e4) / 1e4);
     }
+    // Always there, empty without --source-column: one shape for every consumer.
+    ArrayNode src = root.putArray("sources");
     if (sourceColumn != null) {
-      ArrayNode src = root.putArray("sources");
       for (var e : sources.entrySet()) {
         ObjectNode o = src.addObject();
         o.put("source", e.getKey());

@@ -80,5 +80,9 @@ class DataLineageCommandTest {
     assertThat(execute(out, err, "data", "lineage", "sha256:" + "ab".repeat(32))).isEqualTo(2);
     assertThat(err.toString().strip()).startsWith("bastion: sha256:abab")
         .contains("no signed provenance").doesNotContain("Exception").hasLineCount(1);
+    err = new StringWriter();
+    assertThat(execute(out, err, "data", "lineage", "AB".repeat(32))).isEqualTo(2);
+    assertThat(err.toString().strip()).isEqualTo("bastion: '" + "AB".repeat(32) + "': a digest"
+        + " is written with its algorithm, sha256:" + "ab".repeat(32));
   }
 }

@@ -13,8 +13,10 @@ import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -236,6 +238,33 @@ class DataProfileCommandTest {
     assertThat(twice.err).isEqualTo("bastion: " + b + ": already in " + pab
         + " (same SHA-256); merging it again would count its rows twice" + System.lineSeparator());
     assertThat(tmp.resolve("abb.json")).doesNotExist();
+  }
+
+  @Test
+  void mergeGoesByColumnName() throws Exception {
+    Path a = variant("a.csv", 0, 700, null, null);
+    Path pa = tmp.resolve("a.json");
+    assertThat(run("data", "profile", a.toString(), "-o", pa.toString()).code).isZero();
+    // The same columns in another order merge; different ones are named.
+    List<String> lines = Files.readAllLines(variant("b.csv", 700, 1000, null, null));
+    List<String> reversed = new ArrayList<>();
+    for (String l : lines) {
+      List<String> cells = new ArrayList<>(List.of(l.split(",", -1)));
+      java.util.Collections.reverse(cells);
+      reversed.add(String.join(",", cells));
+    }
+    Path rev = Files.write(tmp.resolve("rev.csv"), reversed);
+    Outcome m = run("data", "profile", rev.toString(), "--merge", pa.toString(), "-o",
+        tmp.resolve("ar.json").toString());
+    assertThat(m.code).as(m.err).isZero();
+    assertThat(m.out).contains("1000 rows");
+    Path other = Files.writeString(tmp.resolve("other.csv"), "x,class\n1,good\n");
+    Outcome o = run("data", "profile", other.toString(), "--merge", pa.toString(), "-o",
+        tmp.resolve("ao.json").toString());
+    assertThat(o.code).isEqualTo(2);
+    assertThat(o.err.strip()).startsWith("bastion: cannot merge " + other + " into " + pa
+        + ": the profiles have different columns: only in a.json [checking_status, duration,")
+        .endsWith(", only in other.csv [x]");
   }
 
   @Test

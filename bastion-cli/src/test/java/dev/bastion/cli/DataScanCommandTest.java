@@ -115,6 +115,27 @@ class DataScanCommandTest {
   }
 
   @Test
+  void rowsInMessagesCountFromOneAsTheReadersDo() throws Exception {
+    Path header = Files.writeString(tmp.resolve("header.csv"), "a,label\n");
+    Outcome o = run("data", "scan", header.toString(), "--label", "label");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err().strip()).isEqualTo("bastion: " + header + ": no data rows, only a header");
+    Path empty = Files.writeString(tmp.resolve("empty-label.csv"), "a,label\n1,\n2,x\n3,y\n");
+    o = run("data", "scan", empty.toString(), "--label", "label");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err().strip()).isEqualTo("bastion: " + empty
+        + ": row 1 (line 2): label is missing");
+  }
+
+  @Test
+  void jsonAlwaysHasSources() throws Exception {
+    Outcome o = run("data", "scan", csv(false).toString(), "--label", "label", "--json");
+    JsonNode root = Json.parse(o.out().getBytes(StandardCharsets.UTF_8), "output");
+    assertThat(root.get("sources").isArray()).isTrue();
+    assertThat(root.get("sources")).isEmpty();
+  }
+
+  @Test
   void missingFileIsExitTwo() {
     Outcome o = run("data", "scan", tmp.resolve("none.arff").toString(), "--label", "class");
     assertThat(o.code()).isEqualTo(2);

@@ -151,10 +151,13 @@ public final class Encoder {
         classSet.add(y);
       }
     }
+    if (table.rows().isEmpty()) {
+      throw new BadInputException(table.source() + ": no data rows, only a header");
+    }
     if (classSet.size() < 2) {
       throw new BadInputException(
           table.source() + ": label column '" + label + "' has " + classSet.size()
-              + " class; at least two are needed");
+              + (classSet.size() == 1 ? " class" : " classes") + "; at least two are needed");
     }
     return new Encoder(
         label, columns, numeric, center, scale, categories, new ArrayList<>(classSet));
@@ -223,7 +226,7 @@ public final class Encoder {
       y[i] = classes.indexOf(yv);
       if (y[i] < 0) {
         throw new BadInputException(
-            table.source() + ": row " + i + " (line " + r.line() + "): label "
+            table.source() + ": row " + (i + 1) + " (line " + r.line() + "): label "
                 + (yv.isEmpty() ? "is missing" : "'" + ArffReaderClip.clip(yv) + "' is unknown"));
       }
       for (int c = 0; c < columns.size(); c++) {
@@ -235,7 +238,7 @@ public final class Encoder {
             var d = Numbers.parseDecimal(s);
             if (d.isEmpty()) {
               throw new BadInputException(
-                  table.source() + ": row " + i + " (line " + r.line() + "), column '"
+                  table.source() + ": row " + (i + 1) + " (line " + r.line() + "), column '"
                       + columns.get(c) + "': '" + ArffReaderClip.clip(s) + "' is not a number");
             }
             v = Math.max(-CLIP, Math.min(CLIP, (d.getAsDouble() - center[c]) / scale[c]));

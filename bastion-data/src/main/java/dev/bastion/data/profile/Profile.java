@@ -75,20 +75,27 @@ public final class Profile {
   }
 
   /**
-   * The profile of this data followed by {@code more}'s.
+   * The profile of this data followed by {@code more}'s, column by column by name (in this
+   * profile's order: data whose file has the same columns in another order merges).
    *
-   * @throws BadInputException if the columns differ
+   * @throws BadInputException if the columns differ, naming one that is not in both
    */
   public Profile merge(Profile more) throws BadInputException {
-    if (!columnNames().equals(more.columnNames())) {
-      throw new BadInputException(
-          "cannot merge profiles with different columns: " + columnNames() + " and "
-              + more.columnNames());
+    if (!new java.util.HashSet<>(columnNames()).equals(new java.util.HashSet<>(
+        more.columnNames()))) {
+      List<String> onlyHere = new ArrayList<>(columnNames());
+      onlyHere.removeAll(more.columnNames());
+      List<String> onlyThere = new ArrayList<>(more.columnNames());
+      onlyThere.removeAll(columnNames());
+      throw new BadInputException("the profiles have different columns: "
+          + (onlyHere.isEmpty() ? "" : "only in the first " + onlyHere
+              + (onlyThere.isEmpty() ? "" : ", "))
+          + (onlyThere.isEmpty() ? "" : "only in the second " + onlyThere));
     }
     List<ColumnProfile> merged = new ArrayList<>();
-    for (int i = 0; i < columns.size(); i++) {
-      ColumnProfile c = columns.get(i).copy();
-      c.merge(more.columns.get(i));
+    for (ColumnProfile here : columns) {
+      ColumnProfile c = here.copy();
+      c.merge(more.column(here.name()).orElseThrow());
       merged.add(c);
     }
     List<Source> s = new ArrayList<>(sources);
