@@ -46,6 +46,6 @@ class EncoderTest {
     assertThatThrownBy(
             () -> Encoder.fit(table("1,u,s,a", "2,u,s,b"), "y", Map.of(), Set.of())
                 .encode(table("1,u,s,a", "2,u,s,")))
-        .hasMessage("t.csv: row 1 (line 3): label is missing");
+        .hasMessage("t.csv: row 2 (line 3): label is missing");
   }
 }
