@@ -151,9 +151,22 @@ final class IdentityCommand {
     @Override
     public Integer call() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
-        Identity id = home.keyring().revoke(name);
+        // An identity issued before its record of serials was kept: the ledger names the
+        // certificates issued before (each 'identity-issue' entry).
+        java.util.Set<java.math.BigInteger> onLedger = new java.util.LinkedHashSet<>();
+        if (home.keyring().issuedRecordPartial(name)) {
+          dev.bastion.ledger.LedgerVerifier.forEachEvent(home.dir().resolve("ledger"), e -> {
+            if (e.kind() == EventKind.KEY_OPERATION && e.action().equals("identity-issue")
+                && name.equals(e.details().get("identity"))
+                && e.object().matches("cert:[0-9a-f]{1,40}")) {
+              onLedger.add(new java.math.BigInteger(e.object().substring(5), 16));
+            }
+          });
+        }
+        Identity id = home.keyring().revoke(name, onLedger);
         java.util.Set<java.math.BigInteger> all =
             new java.util.LinkedHashSet<>(home.keyring().issuedSerials(name));
+        all.addAll(onLedger);
         all.add(id.certificate().getSerialNumber());
         List<String> serials = all.stream().map(b -> b.toString(16)).toList();
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-revoke",

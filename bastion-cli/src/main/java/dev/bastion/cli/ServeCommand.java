@@ -138,8 +138,9 @@ final class ServeCommand implements Callable<Integer> {
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof java.net.BindException || t instanceof java.net.SocketException) {
         String why = t.getMessage() == null ? "" : " (" + t.getMessage() + ")";
-        return new BadInputException(e.getMessage().startsWith("cannot start the gateway")
-            ? e.getMessage().replaceFirst(": .*", "") + ": cannot listen there" + why
+        String m = String.valueOf(e.getMessage());
+        return new BadInputException(m.startsWith("cannot start the gateway")
+            ? m.replaceFirst(": .*", "") + ": cannot listen there" + why
             : "cannot listen" + why, e);
       }
     }

@@ -226,6 +226,37 @@ class IdentityCommandTest {
   }
 
   @Test
+  void aHomeFromBeforeTheRecordFindsEarlierCertificatesOnTheLedger() throws Exception {
+    Path[] dirs = {tmp.resolve("c1"), tmp.resolve("c2"), tmp.resolve("c3")};
+    StringWriter err = new StringWriter();
+    for (int i = 0; i < 3; i++) {
+      if (i == 2) {
+        // As a home of an earlier version: two certificates issued, no record of them.
+        Files.delete(homeDir.resolve("keys").resolve("identities").resolve("finn.issued"));
+      }
+      assertThat(execute(err, "identity", "issue", "finn", "--role", "predict", "--out",
+          dirs[i].toString())).as(err.toString()).isZero();
+    }
+    var cl = Main.commandLine();
+    StringWriter out = new StringWriter();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    assertThat(cl.execute("identity", "revoke", "finn")).as(err.toString()).isZero();
+    assertThat(out.toString()).startsWith("revoked finn (3 certificates, serials ");
+    try (Home home = Home.open(homeDir)) {
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      try (Gateway g = Gateway.start(Gateway.Config.defaults().withPort(0), served,
+          home.keyring(), home.trust(), home.ledger())) {
+        for (Path dir : dirs) {
+          assertThat(client(dir, "finn").post(g.port(), EndToEndTest.PREDICT,
+              EndToEndTest.INSTANCE).status()).as(dir.toString()).isEqualTo(401);
+        }
+      }
+    }
+  }
+
+  @Test
   void anOutputDirectoryThatCannotBeMadeIssuesNothing() throws Exception {
     for (String out : new String[] {tmp.resolve("no-such").resolve("dir").toString(),
         "/proc/bastion-test"}) {

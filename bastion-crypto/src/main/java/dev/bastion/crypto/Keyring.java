@@ -14,15 +14,13 @@ import dev.bastion.core.AtomicFiles;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.DirectoryLock;
 import dev.bastion.core.VerificationException;
 import java.time.Duration;
 import java.io.IOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
 import java.security.KeyPair;
@@ -116,15 +114,8 @@ public final class Keyring {
    */
   public static Keyring initialise(Path dir) throws BastionException, IOException {
     Files.createDirectories(dir.resolve("identities"));
-    try (FileChannel ch =
-            FileChannel.open(
-                dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
-      FileLock lock = ch.lock();
-      try {
-        return load(dir, true);
-      } finally {
-        lock.release();
-      }
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      return load(dir, true);
     }
   }
 
@@ -364,6 +355,25 @@ public final class Keyring {
     return dir.resolve("identities").resolve(name + ".issued");
   }
 
+  /** First line of a record begun after the identity was issued (see {@link #issuedSerials}). */
+  private static final String PARTIAL = "# begun after earlier issues; any before are on the ledger";
+
+  /**
+   * Whether certificates may have been issued to {@code name} that {@link #issuedSerials} does not
+   * list: issued before this record was kept (a home from an earlier version), so only the
+   * ledger's {@code identity-issue} entries name them.
+   */
+  public boolean issuedRecordPartial(String name) throws BadInputException, IOException {
+    checkName(name);
+    Path f = issuedFile(name);
+    if (!Files.exists(f)) {
+      return Files.exists(certFile(name));
+    }
+    try (var lines = Files.lines(f, StandardCharsets.US_ASCII)) {
+      return lines.findFirst().map(PARTIAL::equals).orElse(false);
+    }
+  }
+
   /**
    * The serial numbers of every certificate issued to identity {@code name} here, oldest first
    * (empty for none; certificates issued before this record was kept are not in it, the current
@@ -382,6 +392,9 @@ public final class Keyring {
     int line = 0;
     for (String l : Files.readAllLines(f, StandardCharsets.US_ASCII)) {
       line++;
+      if (line == 1 && l.equals(PARTIAL)) {
+        continue;
+      }
       if (!l.matches("[0-9a-f]{1,40}")) {
         throw new BadInputException(f + ": line " + line
             + ": not a certificate serial (hexadecimal)");
@@ -442,8 +455,18 @@ public final class Keyring {
     // with it (revoke), re-issued ones included; then the key, then the certificate: a
     // certificate on disk always has its key beside it.
     List<java.math.BigInteger> serials = new ArrayList<>(issuedSerials(name));
-    serials.add(cert.getSerialNumber());
     StringBuilder history = new StringBuilder();
+    if (Files.exists(issuedFile(name)) ? issuedRecordPartial(name)
+        : Files.exists(certFile(name))) {
+      // Issued before this record was kept: it starts with the certificate being replaced, and
+      // says that earlier ones are only on the ledger.
+      history.append(PARTIAL).append('\n');
+      if (serials.isEmpty()) {
+        serials.add(Pem.certificate(Files.readAllBytes(certFile(name)),
+            certFile(name).toString()).getSerialNumber());
+      }
+    }
+    serials.add(cert.getSerialNumber());
     for (java.math.BigInteger serial : serials) {
       history.append(serial.toString(16)).append('\n');
     }
@@ -494,7 +517,8 @@ public final class Keyring {
           + LocalCa.LEAF_VALIDITY.toDays() + " days");
     }
     checkClientName(name);
-    try {
+    // One issue or revocation at a time: each rewrites the name's record of serials.
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity, List.copyOf(models));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("issuing a certificate with a fresh key cannot fail", e);
@@ -583,7 +607,24 @@ public final class Keyring {
    * @throws BadInputException if there is no such identity, or it is a component's
    */
   public Identity revoke(String name) throws BastionException, IOException {
+    return revoke(name, List.of());
+  }
+
+  /**
+   * As {@link #revoke(String)}, also revoking {@code alsoIssued}: serials of certificates issued
+   * to the name that its record does not list (see {@link #issuedRecordPartial}).
+   */
+  public Identity revoke(String name, java.util.Collection<java.math.BigInteger> alsoIssued)
+      throws BastionException, IOException {
     checkName(name);
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      return revokeLocked(name, alsoIssued);
+    }
+  }
+
+  private Identity revokeLocked(String name,
+      java.util.Collection<java.math.BigInteger> alsoIssued)
+      throws BastionException, IOException {
     if (COMPONENTS.contains(name)) {
       throw new BadInputException("identity '" + name + "' is a component; it is not revoked"
           + " this way");
@@ -606,6 +647,9 @@ public final class Keyring {
     }
     java.time.Instant now = java.time.Instant.now();
     for (java.math.BigInteger serial : issuedSerials(name)) {
+      revoked.putIfAbsent(serial, now);
+    }
+    for (java.math.BigInteger serial : alsoIssued) {
       revoked.putIfAbsent(serial, now);
     }
     revoked.putIfAbsent(cert.getSerialNumber(), now);

@@ -86,6 +86,16 @@ class RevocationsTest {
   }
 
   @Test
+  void anIdentityIssuedBeforeTheRecordWasKeptKeepsItsFirstCertificateInIt() throws Exception {
+    Files.delete(tmp.resolve("keys/identities/alice.issued")); // as a home from before
+    X509Certificate second = keyring.issueClient("alice", "predict").certificate();
+    assertThat(keyring.issuedSerials("alice")).containsExactly(alice.getSerialNumber(),
+        second.getSerialNumber());
+    keyring.revoke("alice");
+    assertThat(keyring.revocations().status(alice)).isEqualTo(Revocations.Status.REVOKED);
+  }
+
+  @Test
   void aDamagedIssueRecordIsRefusedInOneLine() throws Exception {
     Path record = tmp.resolve("keys/identities/alice.issued");
     assertThat(record).exists();

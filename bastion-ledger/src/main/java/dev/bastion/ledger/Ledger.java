@@ -334,15 +334,55 @@ public final class Ledger implements AutoCloseable {
     }
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
       long n = LedgerVerifier.verifyHeld(dir, key).size();
-      try (TreeStore t = TreeStore.open(dir.resolve(TREE));
+      // The tree is built aside and copied into the files in place: a ledger open in another
+      // process holds them open, and would go on writing into deleted ones were they replaced.
+      Path aside = dir.resolve(TREE + ".rebuild");
+      deleteAside(aside);
+      try (TreeStore t = TreeStore.open(aside);
           FileChannel off = FileChannel.open(dir.resolve(OFFSETS), StandardOpenOption.CREATE,
               StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-        t.truncate(0);
         off.truncate(0);
         rebuild(Segments.list(dir), 0, n, t, off);
       }
+      Path live = dir.resolve(TREE);
+      Files.createDirectories(live);
+      List<Path> built;
+      try (var files = Files.list(aside)) {
+        built = files.sorted().toList();
+      }
+      for (Path from : built) {
+        try (FileChannel src = FileChannel.open(from, StandardOpenOption.READ);
+            FileChannel dst = FileChannel.open(live.resolve(from.getFileName().toString()),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+          long size = src.size();
+          for (long pos = 0; pos < size; ) {
+            long moved = dst.transferFrom(src, pos, size - pos);
+            if (moved <= 0) {
+              throw new IOException(from + ": ends before its " + size + " bytes");
+            }
+            pos += moved;
+          }
+          dst.truncate(size);
+          dst.force(true);
+        }
+      }
+      AtomicFiles.fsyncDirectory(live);
+      deleteAside(aside);
       return n;
     }
+  }
+
+  /** Removes the directory a repair builds its tree in, if it is there. */
+  private static void deleteAside(Path aside) throws IOException {
+    if (!Files.isDirectory(aside)) {
+      return;
+    }
+    try (var files = Files.list(aside)) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    Files.delete(aside);
   }
 
   private static void rebuild(List<Segments.Segment> segs, long from, long to, TreeStore tree,

@@ -136,8 +136,17 @@ public final class LedgerVerifier {
       this.stored = Files.isDirectory(dir.resolve(Ledger.TREE))
           ? TreeStore.open(dir.resolve(Ledger.TREE)) : null;
       Path off = dir.resolve(Ledger.OFFSETS);
-      this.offsets = derived && Files.isRegularFile(off)
-          ? FileChannel.open(off, StandardOpenOption.READ) : null;
+      FileChannel o = null;
+      try {
+        o = derived && Files.isRegularFile(off) ? FileChannel.open(off, StandardOpenOption.READ)
+            : null;
+      } catch (IOException | RuntimeException e) {
+        if (stored != null) {
+          stored.close();
+        }
+        throw e;
+      }
+      this.offsets = o;
       // A live ledger writes each batch's offsets after its entries: only those already written
       // are compared.
       this.offsetsCount = offsets == null ? 0 : offsets.size() / 8;

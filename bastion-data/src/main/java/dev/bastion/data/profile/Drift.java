@@ -160,14 +160,19 @@ public final class Drift {
       boolean numeric = schema != null && schema.column(cur.name()).isPresent()
           ? schema.column(cur.name()).get().numeric()
           : ref.numeric() && cur.numeric();
-      boolean refEmpty = numeric ? ref.numbers().isEmpty() : ref.items().count() == 0;
-      boolean curEmpty = numeric ? cur.numbers().isEmpty() : cur.items().count() == 0;
-      String kind = numeric ? "numbers" : "values";
-      if (refEmpty != curEmpty) {
-        // One side has values, the other none: no test can say they agree (fail closed).
+      // One side has values (numbers, for a numeric column), the other none: no test can say
+      // they agree, so the column fails (closed). The consent column may rightly be empty
+      // (nobody agreed to anything yet): its cells are the validator's to check.
+      boolean consent = schema != null && schema.column(cur.name())
+          .map(c -> c.type() == Schema.Type.PURPOSES).orElse(false);
+      boolean refNone = ref.count() == ref.nulls() || (numeric && ref.numbers().isEmpty());
+      boolean curNone = cur.count() == cur.nulls() || (numeric && cur.numbers().isEmpty());
+      if (refNone != curNone && !consent) {
+        String what = numeric && (refNone ? ref : cur).count() > (refNone ? ref : cur).nulls()
+            ? "numbers" : "values";
         notComparable.add(new Test(cur.name(), NOT_COMPARABLE, Double.NaN, Double.NaN,
-            Double.NaN, Map.of(), Map.of(), true, (refEmpty ? "the reference holds no "
-                : "this data holds no ") + kind + " in it"));
+            Double.NaN, Map.of(), Map.of(), true, (refNone ? "the reference holds no "
+                : "this data holds no ") + what + " in it"));
         continue;
       }
       Raw r = numeric ? numeric(cur.name(), ref.numbers(), cur.numbers(), options)

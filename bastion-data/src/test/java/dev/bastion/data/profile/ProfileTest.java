@@ -365,6 +365,20 @@ class ProfileTest {
           + (pair[0] == w ? "the reference" : "this data") + " holds no numbers in it); counted"
           + " as drifted");
     }
+    // Without a schema too: numbers on one side, an empty column on the other.
+    Path blank = Files.writeString(tmp.resolve("blank.csv"), "a,b\n,x\n,y\n,x\n",
+        StandardCharsets.UTF_8);
+    Profile b = Profiler.profile(blank, CsvReader.Options.STREAMING);
+    assertThat(Drift.compare(g, b, null, Drift.Options.DEFAULTS).stream()
+        .filter(t -> t.column().equals("a")).findFirst().orElseThrow().note())
+        .isEqualTo("this data holds no values in it");
+    // The consent column may rightly be empty: not failed for it.
+    Schema consent = Schema.parse(("{\"name\":\"s\",\"label\":\"b\",\"columns\":["
+        + "{\"name\":\"a\",\"type\":\"purposes\",\"values\":[\"1\",\"2\",\"3\"]},"
+        + "{\"name\":\"b\",\"type\":\"categorical\",\"values\":[\"x\",\"y\"]}]}")
+        .getBytes(StandardCharsets.UTF_8), "c");
+    assertThat(Drift.compare(g, b, consent, Drift.Options.DEFAULTS))
+        .noneMatch(t -> t.test().equals(Drift.NOT_COMPARABLE));
     List<Drift.Test> tests = Drift.compare(h, g, schema, Drift.Options.DEFAULTS);
     Drift.Test a = tests.stream().filter(t -> t.column().equals("a")).findFirst().orElseThrow();
     assertThat(a.test()).isEqualTo(Drift.NOT_COMPARABLE);
