@@ -94,7 +94,8 @@ public final class Demo {
           LedgerVerifier.verify(homeDir.resolve("ledger"), Home.ledgerVerifier(homeDir));
       out.println("  ledger ok: " + ledger.size() + " entries, Merkle root " + ledger.root()
           + ", " + ledger.checkpoints() + " signed checkpoints");
-      out.println("  every step above is on it: 'bastion audit tail' lists them");
+      out.println("  every step above is on it: 'bastion audit tail -n " + ledger.size()
+          + "' lists them");
       out.printf(Locale.ROOT, "done in %.1f s: model %s v%d, AUC %.3f, run %s%n",
           (System.nanoTime() - t0) / 1e9, result.registration().name(),
           result.registration().version(), result.metrics().auc(), result.runId());
