@@ -194,28 +194,35 @@ class IdentityCommandTest {
     }
   }
 
-  @Test
-  void revokingAReissuedIdentityRefusesItsEarlierCertificateToo() throws Exception {
-    Path first = tmp.resolve("first");
-    Path second = tmp.resolve("second");
+  /**
+   * Issues {@code name} once into each of {@code dirs} (deleting its record of serials before the
+   * issue at {@code forgetBefore}, as a home of an earlier version had none), revokes it, and
+   * checks that a running gateway refuses every one of the certificates, the model not called.
+   */
+  private void issueRevokeAndRefuseAll(String name, int forgetBefore, Path... dirs)
+      throws Exception {
     StringWriter err = new StringWriter();
-    assertThat(execute(err, "identity", "issue", "erin", "--role", "predict", "--out",
-        first.toString())).as(err.toString()).isZero();
-    assertThat(execute(err, "identity", "issue", "erin", "--role", "predict", "--out",
-        second.toString())).as(err.toString()).isZero();
+    for (int i = 0; i < dirs.length; i++) {
+      if (i == forgetBefore) {
+        Files.delete(homeDir.resolve("keys").resolve("identities").resolve(name + ".issued"));
+      }
+      assertThat(execute(err, "identity", "issue", name, "--role", "predict", "--out",
+          dirs[i].toString())).as(err.toString()).isZero();
+    }
     var cl = Main.commandLine();
     StringWriter out = new StringWriter();
     cl.setOut(new PrintWriter(out, true));
     cl.setErr(new PrintWriter(err, true));
-    assertThat(cl.execute("identity", "revoke", "erin")).as(err.toString()).isZero();
-    assertThat(out.toString()).startsWith("revoked erin (2 certificates, serials ");
+    assertThat(cl.execute("identity", "revoke", name)).as(err.toString()).isZero();
+    assertThat(out.toString()).startsWith("revoked " + name + " (" + dirs.length
+        + " certificates, serials ");
     try (Home home = Home.open(homeDir)) {
       ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
           home.trust(), "t");
       try (Gateway g = Gateway.start(Gateway.Config.defaults().withPort(0), served,
           home.keyring(), home.trust(), home.ledger())) {
-        for (Path dir : new Path[] {first, second}) {
-          GatewayClient.Reply r = client(dir, "erin")
+        for (Path dir : dirs) {
+          GatewayClient.Reply r = client(dir, name)
               .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
           assertThat(r.status()).as(dir.toString()).isEqualTo(401);
           assertThat(r.body()).contains("client certificate is revoked");
@@ -226,34 +233,13 @@ class IdentityCommandTest {
   }
 
   @Test
+  void revokingAReissuedIdentityRefusesItsEarlierCertificateToo() throws Exception {
+    issueRevokeAndRefuseAll("erin", -1, tmp.resolve("first"), tmp.resolve("second"));
+  }
+
+  @Test
   void aHomeFromBeforeTheRecordFindsEarlierCertificatesOnTheLedger() throws Exception {
-    Path[] dirs = {tmp.resolve("c1"), tmp.resolve("c2"), tmp.resolve("c3")};
-    StringWriter err = new StringWriter();
-    for (int i = 0; i < 3; i++) {
-      if (i == 2) {
-        // As a home of an earlier version: two certificates issued, no record of them.
-        Files.delete(homeDir.resolve("keys").resolve("identities").resolve("finn.issued"));
-      }
-      assertThat(execute(err, "identity", "issue", "finn", "--role", "predict", "--out",
-          dirs[i].toString())).as(err.toString()).isZero();
-    }
-    var cl = Main.commandLine();
-    StringWriter out = new StringWriter();
-    cl.setOut(new PrintWriter(out, true));
-    cl.setErr(new PrintWriter(err, true));
-    assertThat(cl.execute("identity", "revoke", "finn")).as(err.toString()).isZero();
-    assertThat(out.toString()).startsWith("revoked finn (3 certificates, serials ");
-    try (Home home = Home.open(homeDir)) {
-      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
-          home.trust(), "t");
-      try (Gateway g = Gateway.start(Gateway.Config.defaults().withPort(0), served,
-          home.keyring(), home.trust(), home.ledger())) {
-        for (Path dir : dirs) {
-          assertThat(client(dir, "finn").post(g.port(), EndToEndTest.PREDICT,
-              EndToEndTest.INSTANCE).status()).as(dir.toString()).isEqualTo(401);
-        }
-      }
-    }
+    issueRevokeAndRefuseAll("finn", 2, tmp.resolve("c1"), tmp.resolve("c2"), tmp.resolve("c3"));
   }
 
   @Test
