@@ -96,6 +96,13 @@ final class ModelCommand {
         throw new CommandLine.ParameterException(
             spec.commandLine(), "--cert-chain needs --signing-cert (the certificate method)");
       }
+      // Never over an input: the key (it would be lost), a certificate, the model itself.
+      List<Path> inputs = new ArrayList<>(List.of(model, privateKey));
+      if (signingCert != null) {
+        inputs.add(signingCert);
+      }
+      inputs.addAll(certChain);
+      OutputFile.check(signature, inputs.toArray(Path[]::new));
       byte[] keyPem = read(privateKey, "private key file");
       SigningKey key;
       if (signingCert == null) {
@@ -112,7 +119,8 @@ final class ModelCommand {
       try {
         bundle = ModelSigner.signTo(model, key, options, signature);
       } catch (IOException e) {
-        throw new BadInputException(signature + ": cannot write the signature: " + e.getMessage(), e);
+        throw new BadInputException(signature + ": cannot write the signature: "
+            + OutputFile.why(e), e);
       }
       spec.commandLine().getOut().println(
           "signed " + model + " -> " + signature + " ("

@@ -194,6 +194,29 @@ class AuditCommandTest {
   }
 
   @Test
+  void policiesWithoutARunsGateAreNotApproved() throws Exception {
+    Path gates = home.resolve("policies").resolve("gates.json");
+    byte[] before = Files.readAllBytes(gates);
+    Files.writeString(gates, "{\"gates\": []}");
+    Outcome o = execute("approve", "--policies");
+    assertThat(o.code).isEqualTo(2);
+    assertThat(o.err.strip()).isEqualTo("bastion: " + gates + ": no 'train' gate; a run decides"
+        + " at train, evaluate, register, so each needs a rule");
+    Files.write(gates, before);
+    assertThat(execute("approve", "--policies").code).isZero();
+  }
+
+  @Test
+  void initDoesNotPutDefaultsInPlaceOfApprovedPolicies() throws Exception {
+    Path gates = home.resolve("policies").resolve("gates.json");
+    Files.delete(gates);
+    Outcome o = execute("init");
+    assertThat(o.code).isEqualTo(2);
+    assertThat(o.err.strip()).startsWith("bastion: " + gates + ": missing from this home;");
+    assertThat(gates).doesNotExist();
+  }
+
+  @Test
   void tailSaysItsDefault() {
     Outcome help = execute("audit", "tail", "--help");
     assertThat(help.out).contains("the last N matching events (default: 50)");

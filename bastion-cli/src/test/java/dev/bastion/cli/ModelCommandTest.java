@@ -261,6 +261,21 @@ class ModelCommandTest {
         .as("no --signature").isEqualTo(2);
   }
 
+  @Test
+  void theSignatureNeverReplacesAnInput() throws Exception {
+    byte[] keyBefore = Files.readAllBytes(key);
+    Outcome o = run("model", "sign", model.toString(), "--private-key", key.toString(),
+        "--signature", key.toString());
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err().strip()).isEqualTo("bastion: " + key
+        + ": is also an input; write the output elsewhere");
+    assertThat(Files.readAllBytes(key)).isEqualTo(keyBefore);
+    o = run("model", "sign", model.toString(), "--private-key", key.toString(),
+        "--signature", tmp.toString());
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err().strip()).isEqualTo("bastion: " + tmp + ": is a directory; name a file");
+  }
+
   // ---- the certificate method ----
 
   private static X509Certificate cert(X500Name subject, X500Name issuer, PublicKey key,

@@ -94,6 +94,17 @@ public final class Home implements AutoCloseable {
       throw new BadInputException(dir + ": exists and is not a directory");
     }
     Files.createDirectories(dir);
+    // Defaults go only where none was approved: a missing file that has an approval was
+    // removed, and writing (and approving) the defaults in its place would undo a reviewed one.
+    Path approvals = dir.resolve("approvals");
+    for (Path f : List.of(policiesFile(dir), runnersFile(dir))) {
+      String kind = f.equals(policiesFile(dir)) ? "gate-policy-gates" : "runners-runners";
+      if (!Files.exists(f) && Files.exists(approvals.resolve(kind + ".json"))) {
+        throw new BadInputException(f + ": missing from this home; restore it, or write it anew"
+            + " and approve it with 'bastion approve --policies' (init writes defaults only"
+            + " where none was approved)");
+      }
+    }
     checkMasterKeyOutside(dir, true);
     Keyring keyring = Keyring.initialise(dir.resolve("keys"));
     List<String> created = new ArrayList<>(keyring.created());
@@ -232,11 +243,21 @@ public final class Home implements AutoCloseable {
    * configuration change and an alert on the ledger.
    */
   public void approvePolicies(String actor) throws BastionException, IOException {
-    policies(); // only rules that compile
+    GatePolicies p = policies(); // only rules that compile
+    for (String gate : RUN_GATES) {
+      // A gate with no policy denies every decision: approving such a set would only stop runs.
+      if (p.gate(gate).isEmpty()) {
+        throw new BadInputException(policiesFile(dir) + ": no '" + gate + "' gate; a run"
+            + " decides at " + String.join(", ", RUN_GATES) + ", so each needs a rule");
+      }
+    }
     allowedRunners(false);
     integrity.approve(policiesFile(dir), "gate-policy", "gates", actor);
     integrity.approve(runnersFile(dir), "runners", "runners", actor);
   }
+
+  /** The gates a pipeline run decides at, in order: each needs a policy. */
+  public static final List<String> RUN_GATES = List.of("train", "evaluate", "register");
 
   /**
    * The identities allowed to start runs, from {@code policies/runners.json}; with {@code
