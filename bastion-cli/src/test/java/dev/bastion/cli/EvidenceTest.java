@@ -122,6 +122,26 @@ class EvidenceTest {
   }
 
   @Test
+  void anExportOrAHomeUnderAFileIsOneLine() throws Exception {
+    Path file = Files.writeString(work.resolve("afile"), "x");
+    System.setProperty(Home.PROPERTY, home.toString());
+    try {
+      StringWriter err = new StringWriter();
+      assertThat(execute(err, "evidence", "export", "credit-risk",
+          file.resolve("sub").toString())).isEqualTo(2);
+      assertThat(err.toString().strip()).isEqualTo("bastion: " + file.resolve("sub")
+          + ": cannot write the evidence there (Not a directory)");
+      System.setProperty(Home.PROPERTY, file.resolve("sub").toString());
+      err = new StringWriter();
+      assertThat(execute(err, "init")).isEqualTo(2);
+      assertThat(err.toString().strip()).isEqualTo("bastion: " + file.resolve("sub")
+          + ": cannot create the home (Not a directory)");
+    } finally {
+      System.setProperty(Home.PROPERTY, tmp.resolve("no-home-here").toString());
+    }
+  }
+
+  @Test
   void anExportVerifiesWithNoHomeAgainstTheTrustRoot() throws Exception {
     StringWriter err = new StringWriter();
     assertThat(verify(err, exported, ourRoot(), "--json")).as(err.toString()).isZero();

@@ -93,7 +93,12 @@ public final class Home implements AutoCloseable {
     if (Files.exists(dir) && !Files.isDirectory(dir)) {
       throw new BadInputException(dir + ": exists and is not a directory");
     }
-    Files.createDirectories(dir);
+    try {
+      Files.createDirectories(dir);
+    } catch (java.nio.file.FileSystemException e) {
+      throw new BadInputException(dir + ": cannot create the home ("
+          + (e.getReason() != null ? e.getReason() : "a file is in the way") + ")", e);
+    }
     // Defaults go only where none was approved: a missing file that has an approval was
     // removed, and writing (and approving) the defaults in its place would undo a reviewed one.
     Path approvals = dir.resolve("approvals");

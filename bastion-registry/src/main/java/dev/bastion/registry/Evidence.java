@@ -193,6 +193,12 @@ public final class Evidence {
       AtomicFiles.write(staging.resolve("README.txt"),
           readme(reg, withData).getBytes(StandardCharsets.UTF_8));
       publish(staging, abs);
+    } catch (IOException e) {
+      // Everything above writes; what it read was read before. Named by the directory asked for,
+      // not by the staging one.
+      throw new BadInputException(dir + ": cannot write the evidence there ("
+          + (e instanceof java.nio.file.FileSystemException f && f.getReason() != null
+              ? f.getReason() : String.valueOf(e.getMessage())) + ")", e);
     } finally {
       deleteTree(staging);
     }
