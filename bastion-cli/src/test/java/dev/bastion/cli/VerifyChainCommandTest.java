@@ -75,6 +75,31 @@ class VerifyChainCommandTest {
   }
 
   @Test
+  void aDamagedRegistryDatabaseIsAFailedCheckInOneLine() throws Exception {
+    Path db = tmp.resolve("home").resolve("bastion.db");
+    for (String sql : new String[] {"update models set registration='garbage'",
+        "update models set registered_at='yesterday'"}) {
+      try (var c = java.sql.DriverManager.getConnection("jdbc:sqlite:" + db);
+          var st = c.createStatement()) {
+        st.execute(sql);
+      }
+      StringWriter err = new StringWriter();
+      assertThat(execute(err, "credit-risk")).as(sql).isEqualTo(1);
+      assertThat(err.toString().strip()).as(sql).isEqualTo("bastion: the registry database"
+          + " (bastion.db): the row of credit-risk v1 is damaged (a digest or time that does not"
+          + " parse)");
+    }
+    java.nio.file.Files.writeString(db, "garbage ".repeat(1000));
+    for (String f : new String[] {"bastion.db-wal", "bastion.db-shm"}) {
+      java.nio.file.Files.deleteIfExists(db.resolveSibling(f));
+    }
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "credit-risk")).isEqualTo(1);
+    assertThat(err.toString().strip()).startsWith("bastion: ").contains("bastion.db")
+        .doesNotContain("internal error").doesNotContain("[SQLITE").hasLineCount(1);
+  }
+
+  @Test
   void anUnknownModelIsBadInput() {
     StringWriter err = new StringWriter();
     assertThat(execute(err, "no-such-model")).isEqualTo(2);

@@ -62,7 +62,7 @@ public final class ModelRegistry implements AutoCloseable {
 
   /** Opens (creating if needed) the registry database. */
   public static ModelRegistry open(Path dbFile, ArtifactStore store, Ledger ledger)
-      throws IOException {
+      throws IOException, VerificationException {
     try {
       Connection c = DriverManager.getConnection("jdbc:sqlite:" + dbFile.toAbsolutePath());
       try (java.sql.Statement s = c.createStatement()) {
@@ -80,7 +80,8 @@ public final class ModelRegistry implements AutoCloseable {
       }
       return new ModelRegistry(c, store, ledger);
     } catch (SQLException e) {
-      throw new IOException("cannot open the registry database " + dbFile + ": " + e.getMessage(),
+      String m = String.valueOf(e.getMessage()).replaceFirst("^\\[[A-Z_]+\\]\\s*", "");
+      throw new VerificationException("cannot open the registry database " + dbFile + ": " + m,
           e);
     }
   }
@@ -168,7 +169,7 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   /** The newest version of {@code name}. */
-  public Optional<Registration> latest(String name) throws IOException {
+  public Optional<Registration> latest(String name) throws IOException, VerificationException {
     try (PreparedStatement q =
         db.prepareStatement(
             "SELECT name, version, model, registration, registered_at FROM models"
@@ -177,9 +178,16 @@ public final class ModelRegistry implements AutoCloseable {
       try (ResultSet rs = q.executeQuery()) {
         return rs.next() ? Optional.of(row(rs)) : Optional.empty();
       }
-    } catch (SQLException | IllegalArgumentException e) {
-      throw new IOException("cannot read the registry database: " + e.getMessage(), e);
+    } catch (SQLException e) {
+      throw damaged(e);
     }
+  }
+
+  /** A database that cannot be read as the registry: a failed check (exit 1), said in a line. */
+  private static VerificationException damaged(SQLException e) {
+    String m = String.valueOf(e.getMessage()).replaceFirst("^\\[[A-Z_]+\\]\\s*", "");
+    return new VerificationException("the registry database (bastion.db) cannot be read: " + m,
+        e);
   }
 
   /**
@@ -188,7 +196,8 @@ public final class ModelRegistry implements AutoCloseable {
    *
    * @throws BadInputException if the reference is malformed or names nothing registered
    */
-  public Registration resolve(String ref) throws IOException, BadInputException {
+  public Registration resolve(String ref)
+      throws IOException, BadInputException, VerificationException {
     if (ref.startsWith(dev.bastion.core.Digest.ALGORITHM + ":")) {
       Digest d;
       try {
@@ -229,7 +238,7 @@ public final class ModelRegistry implements AutoCloseable {
   }
 
   /** Every version of every model. */
-  public List<Registration> list() throws IOException {
+  public List<Registration> list() throws IOException, VerificationException {
     List<Registration> out = new ArrayList<>();
     try (PreparedStatement q =
             db.prepareStatement(
@@ -240,18 +249,21 @@ public final class ModelRegistry implements AutoCloseable {
         out.add(row(rs));
       }
       return out;
-    } catch (SQLException | IllegalArgumentException e) {
-      throw new IOException("cannot read the registry database: " + e.getMessage(), e);
+    } catch (SQLException e) {
+      throw damaged(e);
     }
   }
 
-  private static Registration row(ResultSet rs) throws SQLException {
-    return new Registration(
-        rs.getString(1),
-        rs.getInt(2),
-        Digest.parse(rs.getString(3)),
-        Digest.parse(rs.getString(4)),
-        Instant.parse(rs.getString(5)));
+  private static Registration row(ResultSet rs) throws SQLException, VerificationException {
+    String name = rs.getString(1);
+    int version = rs.getInt(2);
+    try {
+      return new Registration(name, version, Digest.parse(rs.getString(3)),
+          Digest.parse(rs.getString(4)), Instant.parse(rs.getString(5)));
+    } catch (IllegalArgumentException | java.time.DateTimeException | NullPointerException e) {
+      throw new VerificationException("the registry database (bastion.db): the row of "
+          + name + " v" + version + " is damaged (a digest or time that does not parse)", e);
+    }
   }
 
   /**
