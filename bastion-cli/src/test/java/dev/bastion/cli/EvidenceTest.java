@@ -308,7 +308,7 @@ class EvidenceTest {
   }
 
   @Test
-  void missingOrMalformedEvidenceIsBadUsage() throws Exception {
+  void missingEvidenceIsBadUsageMalformedIsAFailedCheck() throws Exception {
     StringWriter err = new StringWriter();
     assertThat(execute(err, "verify-chain", "--evidence", exported.toString())).isEqualTo(2);
     assertThat(verify(err, work.resolve("nothing"), ourRoot())).isEqualTo(2);
@@ -318,6 +318,15 @@ class EvidenceTest {
     assertThat(verify(err, dir, ourRoot())).isEqualTo(2);
     assertThat(execute(err, "verify-chain")).isEqualTo(2);
     assertThat(err.toString()).doesNotContain("internal error");
+    // A chain.json that is there but malformed was changed: a failed check, as any other edit.
+    Path edited = copy(exported);
+    String chain = Files.readString(edited.resolve("chain.json"));
+    Files.writeString(edited.resolve("chain.json"), chain.replace("\"gate_train\"",
+        "\"gate_trian\""));
+    err = new StringWriter();
+    assertThat(verify(err, edited, ourRoot())).as(err.toString()).isEqualTo(1);
+    Files.writeString(edited.resolve("chain.json"), "{");
+    assertThat(verify(err, edited, ourRoot())).as(err.toString()).isEqualTo(1);
   }
 
   @Test

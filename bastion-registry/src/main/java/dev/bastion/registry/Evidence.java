@@ -214,18 +214,23 @@ public final class Evidence {
   /**
    * Verifies exported evidence against {@code trustRoot}, with no home, keys or ledger.
    *
-   * @throws BadInputException if the directory is not an export: {@code chain.json} or {@code
-   *     certs/} missing or malformed
+   * @throws BadInputException if the directory is not an export: no directory, or no {@code
+   *     chain.json} in it
    * @throws VerificationException naming the certificate, the registration or the link that does
-   *     not verify
+   *     not verify, or the part of the export that is malformed (an export that was changed)
    */
   public static Checked verify(Path dir, X509Certificate trustRoot, String actor, String runId)
       throws BastionException, IOException {
     if (!Files.isDirectory(dir)) {
       throw new BadInputException(dir + ": not a directory");
     }
-    JsonNode o = Json.parse(readLimited(dir.resolve(CHAIN), MAX_CHAIN_BYTES), dir.resolve(CHAIN)
-        .toString());
+    byte[] chainBytes = readLimited(dir.resolve(CHAIN), MAX_CHAIN_BYTES);
+    JsonNode o;
+    try {
+      o = Json.parse(chainBytes, dir.resolve(CHAIN).toString());
+    } catch (BadInputException e) {
+      throw new VerificationException(e.getMessage(), e);
+    }
     ModelRegistry.Registration reg;
     Chain listed;
     ChainVerifier.Contents contents;
@@ -244,7 +249,8 @@ public final class Evidence {
             "'contents' must be '" + ALL + "' or '" + WITHOUT_DATA + "'");
       };
     } catch (IllegalArgumentException | DateTimeParseException | VerificationException e) {
-      throw new BadInputException(dir.resolve(CHAIN) + ": " + e.getMessage(), e);
+      // Present but malformed: the export was changed, a failed check like any other edit.
+      throw new VerificationException(dir.resolve(CHAIN) + ": " + e.getMessage(), e);
     }
 
     Trust trust;
