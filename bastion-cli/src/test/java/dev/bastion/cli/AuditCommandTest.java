@@ -217,6 +217,27 @@ class AuditCommandTest {
   }
 
   @Test
+  void initReportsADamagedKeyDirectoryAndLeavesItAsItWas() throws Exception {
+    Path id = home.resolve("keys").resolve("home.id");
+    byte[] before = Files.readAllBytes(id);
+    Files.delete(id);
+    Outcome o = execute("init");
+    assertThat(o.code).isEqualTo(2);
+    assertThat(o.err.strip()).isEqualTo("bastion: " + id + ": missing from a key directory that"
+        + " holds keys; restore it (it names the master key file), or set"
+        + " BASTION_MASTER_KEY_FILE");
+    assertThat(id).doesNotExist();
+    Files.write(id, before);
+    Path gateKey = home.resolve("keys").resolve("identities").resolve("gate.key.enc");
+    Files.delete(gateKey);
+    o = execute("init");
+    assertThat(o.code).isEqualTo(1);
+    assertThat(o.err.strip()).isEqualTo("bastion: " + gateKey
+        + ": missing beside gate's certificate; restore keys/ from a backup");
+    assertThat(gateKey).doesNotExist();
+  }
+
+  @Test
   void tailSaysItsDefault() {
     Outcome help = execute("audit", "tail", "--help");
     assertThat(help.out).contains("the last N matching events (default: 50)");

@@ -430,6 +430,11 @@ public final class Keyring {
   private boolean ensureIdentity(String name, String role, LocalCa.Usage usage)
       throws GeneralSecurityException, IOException, BastionException {
     if (Files.exists(certFile(name))) {
+      if (!Files.exists(keyFile(name))) {
+        // Not re-issued: what it signed before would no longer match its identity's key.
+        throw new VerificationException(keyFile(name) + ": missing beside " + name
+            + "'s certificate; restore keys/ from a backup");
+      }
       return false;
     }
     issue(name, role, usage);

@@ -84,8 +84,14 @@ public final class MasterKey {
     Path base =
         xdg != null && !xdg.isBlank()
             ? Path.of(xdg)
-            : Path.of(System.getProperty("user.home"), ".config");
+            : Path.of(home(), ".config");
     return base.resolve("bastion").resolve("master-keys").toAbsolutePath().normalize();
+  }
+
+  /** The user's home: {@code $HOME} as the shell has it, else the JVM's {@code user.home}. */
+  private static String home() {
+    String h = System.getenv("HOME");
+    return h != null && !h.isBlank() ? h : System.getProperty("user.home");
   }
 
   private static String homeId(Path keysDir, boolean create) throws BadInputException, IOException {
@@ -93,6 +99,11 @@ public final class MasterKey {
     if (!Files.exists(idFile)) {
       if (!create) {
         throw new BadInputException(idFile + ": missing; run 'bastion init'");
+      }
+      if (Files.exists(keysDir.resolve("kek.json"))) {
+        // Keys exist, sealed by a master key this id named: a new id would name another file.
+        throw new BadInputException(idFile + ": missing from a key directory that holds keys;"
+            + " restore it (it names the master key file), or set " + ENV_FILE);
       }
       AtomicFiles.write(idFile, (UUID.randomUUID() + "\n").getBytes(StandardCharsets.UTF_8));
     }
