@@ -14,9 +14,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "approve",
     description = {
-      "Sign the reviewed version of a pipeline definition, or of the gate policies and the"
-          + " runners list (--policies), as the approved one (signed by the gate identity).",
-      "A run refuses a definition or policies that differ from their approved version, and"
+      "Sign the reviewed version of a pipeline definition and of the schema it names, or of the"
+          + " gate policies and the runners list (--policies), as the approved one (signed by the"
+          + " gate identity).",
+      "A run refuses a definition, schema or policies that differ from their approved version, and"
           + " records an alert; an approval is a configuration change on the ledger, and a"
           + " changed gate configuration an alert."
     })
@@ -43,7 +44,8 @@ final class ApproveCommand implements Callable<Integer> {
       } else {
         PipelineDefinition def = PipelineDefinition.load(pipeline);
         Digest d = home.integrity().approve(pipeline, "pipeline", def.name(), actor);
-        System.out.println("approved pipeline '" + def.name() + "' " + d + " as " + actor);
+        System.out.println("approved pipeline '" + def.name() + "' " + d + " and its schema "
+            + def.schema().getFileName() + " as " + actor);
       }
     }
     return 0;

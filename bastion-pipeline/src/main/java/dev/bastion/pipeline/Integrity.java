@@ -104,6 +104,15 @@ public final class Integrity {
    */
   public Digest approve(Path file, String kind, String name, String actor)
       throws BastionException, IOException {
+    if (kind.equals("pipeline")) {
+      // A definition is approved with the schema it names: a run checks both.
+      approveOne(PipelineDefinition.load(file).schema(), "schema", name, actor);
+    }
+    return approveOne(file, kind, name, actor);
+  }
+
+  private Digest approveOne(Path file, String kind, String name, String actor)
+      throws BastionException, IOException {
     byte[] bytes = InputFiles.read(file, kind, InputFiles.MAX_DOCUMENT_BYTES);
     Digest d = Digest.of(bytes);
     Digest previous = approvedDigest(kind, name);
@@ -118,7 +127,8 @@ public final class Integrity {
     home.ledger().append(Event.now(EventKind.CONFIG_CHANGE, actor, "approve-" + kind,
         d.toString(), "ok", "approve",
         Map.of("name", name, "previous", previous == null ? "none" : previous.toString())));
-    if (previous != null && !previous.equals(d) && !kind.equals("pipeline")) {
+    if (previous != null && !previous.equals(d) && !kind.equals("pipeline")
+        && !kind.equals("schema")) {
       alert(kind + "-changed", actor, d.toString(), "approve",
           kind + " '" + name + "' changed: approved " + d + " replaces " + previous);
     }
@@ -133,11 +143,16 @@ public final class Integrity {
    */
   public boolean approveIfFirst(Path file, String kind, String name, String actor)
       throws BastionException, IOException {
-    if (Files.exists(approvalFile(kind, name))) {
-      return false;
+    if (!Files.exists(approvalFile(kind, name))) {
+      approve(file, kind, name, actor);
+      return true;
     }
-    approve(file, kind, name, actor);
-    return true;
+    // A definition approved before its schema was part of the approval: the schema's first.
+    if (kind.equals("pipeline") && !Files.exists(approvalFile("schema", name))) {
+      approveOne(PipelineDefinition.load(file).schema(), "schema", name, actor);
+      return true;
+    }
+    return false;
   }
 
   /** The digest approved for {@code kind} {@code name}, after checking its signature; or null. */
@@ -171,6 +186,15 @@ public final class Integrity {
    */
   public void requireApproved(Digest d, String kind, String name, String file, String actor,
       String runId) throws BastionException, IOException {
+    requireApproved(d, kind, name, file, approveCommand(kind, file), actor, runId);
+  }
+
+  /**
+   * As {@link #requireApproved(Digest, String, String, String, String, String)}, telling the
+   * user to approve it with {@code approveWith}.
+   */
+  public void requireApproved(Digest d, String kind, String name, String file,
+      String approveWith, String actor, String runId) throws BastionException, IOException {
     Digest approved;
     try {
       approved = approvedDigest(kind, name);
@@ -184,14 +208,14 @@ public final class Integrity {
       alert(kind + "-unsigned", actor, d.toString(), runId,
           file + ": " + kind + " '" + name + "' was never approved");
       throw new CheckFailedException(file + ": " + kind + " '" + name + "' is not signed; review"
-          + " it and approve it with '" + approveCommand(kind, file) + "'");
+          + " it and approve it with '" + approveWith + "'");
     }
     if (!approved.equals(d)) {
       alert(kind + "-modified", actor, d.toString(), runId,
           file + " differs from its signed version " + approved);
       throw new CheckFailedException(file + ": differs from its signed version (signed "
           + approved + ", found " + d + "); review the change and approve it with '"
-          + approveCommand(kind, file) + "'");
+          + approveWith + "'");
     }
   }
 

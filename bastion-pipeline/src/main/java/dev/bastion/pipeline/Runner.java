@@ -96,6 +96,12 @@ public final class Runner {
     Integrity integrity = home.integrity();
     integrity.requireApproved(def.digest(), "pipeline", def.name(), def.file().toString(),
         inv.actor(), "run-start");
+    // The schema the definition names is part of what was approved: read once, checked, and
+    // these very bytes used below.
+    byte[] schemaBytes = InputFiles.read(def.schema(), "schema file",
+        InputFiles.MAX_DOCUMENT_BYTES);
+    integrity.requireApproved(Digest.of(schemaBytes), "schema", def.name(),
+        def.schema().toString(), "bastion approve " + def.file(), inv.actor(), "run-start");
     GatePolicies policies = home.approvedPolicies(inv.actor());
     String runId = integrity.beginRun(inv, Integrity.ENTRY_POINT, home.allowedRunners(true));
     home.ledger().append(Event.now(EventKind.STAGE_START, inv.actor(), "run",
@@ -103,7 +109,7 @@ public final class Runner {
         Map.of("pipeline", def.name(), "entry_point", inv.entryPoint())));
     boolean ok = false;
     try {
-      Result r = run(def, policies, runId);
+      Result r = run(def, schemaBytes, policies, runId);
       ok = true;
       return r;
     } finally {
@@ -113,7 +119,8 @@ public final class Runner {
     }
   }
 
-  private Result run(PipelineDefinition def, GatePolicies policies, String runId)
+  private Result run(PipelineDefinition def, byte[] schemaBytes, GatePolicies policies,
+      String runId)
       throws BastionException, IOException {
     GateEngine engine = new GateEngine();
     GateEnforcer enforcer = new GateEnforcer(home.store(), home.trust());
@@ -121,7 +128,7 @@ public final class Runner {
 
     // ---- ingest: read, validate, apply consent and sensitivity; nothing is stored until the
     // data is valid, and no row or value the data set's declarations exclude is stored at all.
-    Schema schema = Schema.load(def.schema());
+    Schema schema = Schema.parse(schemaBytes, def.schema().toString());
     // One read: the digest recorded as the snapshot's source is of the very bytes parsed.
     byte[] rawBytes = InputFiles.read(def.data(), "data file",
         CsvReader.Options.DEFAULT.maxFileBytes());
@@ -165,8 +172,7 @@ public final class Runner {
     if (quarantine != null) {
       screeningNode.put("quarantine", quarantine.toString());
     }
-    Digest schemaDigest = home.store().put(
-        Files.readAllBytes(def.schema()), "schema", "ingest", runId);
+    Digest schemaDigest = home.store().put(schemaBytes, "schema", "ingest", runId);
     Digest s = home.store().put(snapshot.toCsv(), "snapshot", "ingest", runId);
     ArrayNode protectedCols = Json.array();
     usage.tokenised().forEach(protectedCols::add);

@@ -154,6 +154,25 @@ class IntegrityTest {
   }
 
   @Test
+  void theSchemaTheDefinitionNamesIsPartOfTheApproval() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    // A wider range slipped into the schema, the definition untouched.
+    String schema = Files.readString(def.schema());
+    Files.writeString(def.schema(), schema.replace("\"max\": 120", "\"max\": 100000"));
+    assertThat(Files.readString(def.schema())).isNotEqualTo(schema);
+    assertThatThrownBy(() -> runner().run(def, Integrity.Invocation.bastionRun()))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining(def.schema() + ": differs from its signed version")
+        .hasMessageContaining("approve it with 'bastion approve " + def.file() + "'");
+    assertThat(alerts("schema-modified")).hasSize(1);
+    assertThat(home.registry().list()).isEmpty();
+    // Approving the definition again approves the schema with it.
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    assertThat(runner().run(def, Integrity.Invocation.bastionRun()).chain()).isNotNull();
+  }
+
+  @Test
   void aRunNotStartedThroughBastionRunIsRefusedWithAnAlert() throws Exception {
     PipelineDefinition def = PipelineDefinition.load(pipeline);
     home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
