@@ -53,7 +53,7 @@ final class DataCommand {
       try (Home home = Home.open(Home.defaultDir())) {
         String run = home.integrity().openSession("erase");
         if (!home.store().contains(d)) {
-          throw new BadInputException("no artifact " + d + " in the store");
+          throw new BadInputException(home.store().whyAbsent(d) + "; nothing to erase");
         }
         // Only data is erased: what the store recorded it as, on the ledger, says which.
         java.util.Set<String> kinds = new java.util.TreeSet<>();

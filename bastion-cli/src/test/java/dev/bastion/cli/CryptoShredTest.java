@@ -86,7 +86,12 @@ class CryptoShredTest {
     // The model's full chain can no longer be proved: the evidence is gone, and it says which.
     StringWriter verifyErr = new StringWriter();
     assertThat(execute(verifyErr, "verify-chain", "credit-risk")).isEqualTo(1);
-    assertThat(verifyErr.toString()).contains(snapshot);
+    assertThat(verifyErr.toString()).contains("artifact " + snapshot + " was erased (by ")
+        .contains(": GDPR Art. 17 request 42)");
+    StringWriter again = new StringWriter();
+    assertThat(execute(again, "data", "erase", snapshot, "--reason", "twice")).isEqualTo(2);
+    assertThat(again.toString().strip()).startsWith("bastion: artifact " + snapshot
+        + " was erased (by ").endsWith(": GDPR Art. 17 request 42); nothing to erase");
   }
 
   @Test

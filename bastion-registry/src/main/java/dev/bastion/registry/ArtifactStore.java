@@ -218,6 +218,26 @@ public final class ArtifactStore implements ArtifactSource {
   }
 
   /**
+   * Why {@code d} is not here: erased (the ledger says when, by whom and why), or never stored.
+   * Read from the ledger only when an artifact is missing.
+   */
+  public String whyAbsent(Digest d) {
+    String[] erased = {null};
+    try {
+      dev.bastion.ledger.LedgerVerifier.forEachEvent(ledger.directory(), e -> {
+        if (e.kind() == EventKind.ARTIFACT_ERASE && e.object().equals(d.toString())) {
+          erased[0] = "artifact " + d + " was erased (by " + e.actor() + " at " + e.time()
+              + (e.details().containsKey("reason") ? ": " + e.details().get("reason") : "")
+              + ")";
+        }
+      });
+    } catch (IOException | VerificationException | RuntimeException e) {
+      // The ledger's own checks report a damaged ledger; here the plain answer stands.
+    }
+    return erased[0] != null ? erased[0] : "artifact " + d + " is not in the store";
+  }
+
+  /**
    * Reads and checks the artifact {@code d}.
    *
    * @throws VerificationException if it is missing, does not decrypt, its digest differs, or it is
@@ -231,7 +251,7 @@ public final class ArtifactStore implements ArtifactSource {
     byte[] data = null;
     try {
       if (!Files.exists(p)) {
-        failure = "artifact " + d + " is not in the store";
+        failure = whyAbsent(d);
       } else if (isStreamed(d)) {
         if (Files.size(p) > MAX_IN_MEMORY) {
           failure = "artifact " + d + " (" + p + "): too large to read into memory; export it";
@@ -271,7 +291,7 @@ public final class ArtifactStore implements ArtifactSource {
     Path tmp = AtomicFiles.temporary(target);
     try {
       if (!Files.exists(p)) {
-        failure = "artifact " + d + " is not in the store";
+        failure = whyAbsent(d);
       } else {
         MessageDigest md = sha256();
         if (isStreamed(d)) {
