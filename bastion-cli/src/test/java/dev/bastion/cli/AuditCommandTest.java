@@ -238,6 +238,20 @@ class AuditCommandTest {
   }
 
   @Test
+  void aRemovedRegistryIsNotQuietlyReplacedByAnEmptyOne() throws Exception {
+    Path db = home.resolve("bastion.db");
+    Files.delete(db);
+    for (String[] cmd : new String[][] {{"registry", "list"}, {"init"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(cmd[0]).isEqualTo(1);
+      assertThat(o.err.strip()).isEqualTo("bastion: " + db + ": missing from this home; the"
+          + " registry was removed (restore it from a backup); init creates it only in a new"
+          + " home");
+      assertThat(db).doesNotExist();
+    }
+  }
+
+  @Test
   void tailSaysItsDefault() {
     Outcome help = execute("audit", "tail", "--help");
     assertThat(help.out).contains("the last N matching events (default: 50)");

@@ -110,6 +110,7 @@ public final class Home implements AutoCloseable {
             + " where none was approved)");
       }
     }
+    requireRegistry(dir);
     checkMasterKeyOutside(dir, true);
     Keyring keyring = Keyring.initialise(dir.resolve("keys"));
     List<String> created = new ArrayList<>(keyring.created());
@@ -155,8 +156,21 @@ public final class Home implements AutoCloseable {
     if (!Files.isDirectory(dir.resolve("keys"))) {
       throw new BadInputException(dir + ": not a Bastion home; run 'bastion init' first");
     }
+    requireRegistry(dir);
     checkMasterKeyOutside(dir, false);
     return open(dir, Keyring.open(dir.resolve("keys")), List.of());
+  }
+
+  /**
+   * Refuses a home with keys but no registry database: it was removed, and a new empty one would
+   * say that nothing was ever registered.
+   */
+  private static void requireRegistry(Path dir) throws VerificationException {
+    Path db = dir.resolve("bastion.db");
+    if (Files.exists(dir.resolve("keys").resolve("kek.json")) && !Files.exists(db)) {
+      throw new VerificationException(db + ": missing from this home; the registry was removed"
+          + " (restore it from a backup); init creates it only in a new home");
+    }
   }
 
   /** A master key file configured inside the home would sit beside what it protects. */
