@@ -356,7 +356,8 @@ public final class Keyring {
   }
 
   /** First line of a record begun after the identity was issued (see {@link #issuedSerials}). */
-  private static final String PARTIAL = "# begun after earlier issues; any before are on the ledger";
+  private static final String PARTIAL =
+      "# begun after earlier issues; any before are on the ledger";
 
   /**
    * Whether certificates may have been issued to {@code name} that {@link #issuedSerials} does not

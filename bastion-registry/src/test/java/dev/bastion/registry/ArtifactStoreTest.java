@@ -235,7 +235,8 @@ class ArtifactStoreTest {
     assertThat(store.contains(d)).isFalse();
     assertThatThrownBy(() -> store.get(d, "t", "r"))
         .isInstanceOf(VerificationException.class)
-        .hasMessageContaining("not in the store");
+        .hasMessageContaining("artifact " + d + " was erased (by t at ")
+        .hasMessageEndingWith(": subject request)");
 
     // Backups restored after the erase and a rotation that destroyed the old KEK: dead.
     KekRotation rotation = keyring.beginKekRotation();
