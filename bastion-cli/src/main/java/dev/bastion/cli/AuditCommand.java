@@ -65,8 +65,9 @@ final class AuditCommand {
       name = "verify",
       description = {
         "Recompute the Merkle tree from every entry and check every signed checkpoint (C2SP,"
-            + " Ed25519). Exit 0 when the ledger holds, 1 when it does not, naming the first bad"
-            + " entry.",
+            + " Ed25519), then the stored tree and offsets that proofs are read from. Exit 0 when"
+            + " the ledger holds, 1 when it does not, naming the first bad entry or the damaged"
+            + " file ('bastion audit repair' rebuilds those).",
         "With --since, also prove that the log only grew since an earlier exported checkpoint:"
             + " catches a truncated or rewritten history, even one re-signed with a new key."
       })

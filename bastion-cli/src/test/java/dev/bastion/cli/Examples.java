@@ -36,6 +36,19 @@ final class Examples {
   }
 
   /**
+   * A new home at {@code tmp/home}, made the command line's ({@link Home#PROPERTY}; the caller
+   * clears it), with the credit pipeline run in it once: the setup of the command tests.
+   */
+  static Path creditHome(Path tmp) throws Exception {
+    Path homeDir = tmp.resolve("home");
+    System.setProperty(Home.PROPERTY, homeDir.toString());
+    try (Home h = Home.init(homeDir)) {
+      run(h, copyCredit(tmp.resolve("credit")));
+    }
+    return homeDir;
+  }
+
+  /**
    * Runs a copy (under {@code dir}) of the credit pipeline in {@code home} and loads its model as
    * the gateway does, chain verified: the setup of most gateway tests.
    */

@@ -37,11 +37,7 @@ class IdentityCommandTest {
 
   @BeforeEach
   void init() throws Exception {
-    homeDir = tmp.resolve("home");
-    System.setProperty(Home.PROPERTY, homeDir.toString());
-    try (Home h = Home.init(homeDir)) {
-      Examples.run(h, Examples.copyCredit(tmp.resolve("credit")));
-    }
+    homeDir = Examples.creditHome(tmp);
   }
 
   @AfterEach

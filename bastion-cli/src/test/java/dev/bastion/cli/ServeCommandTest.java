@@ -19,11 +19,7 @@ class ServeCommandTest {
 
   @BeforeEach
   void init() throws Exception {
-    Path home = tmp.resolve("home");
-    System.setProperty(Home.PROPERTY, home.toString());
-    try (Home h = Home.init(home)) {
-      Examples.run(h, Examples.copyCredit(tmp.resolve("credit")));
-    }
+    Examples.creditHome(tmp);
   }
 
   @AfterEach

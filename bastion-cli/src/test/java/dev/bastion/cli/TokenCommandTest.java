@@ -22,11 +22,7 @@ class TokenCommandTest {
 
   @BeforeEach
   void init() throws Exception {
-    homeDir = tmp.resolve("home");
-    System.setProperty(Home.PROPERTY, homeDir.toString());
-    try (Home h = Home.init(homeDir)) {
-      Examples.run(h, Examples.copyCredit(tmp.resolve("credit")));
-    }
+    homeDir = Examples.creditHome(tmp);
   }
 
   @AfterEach

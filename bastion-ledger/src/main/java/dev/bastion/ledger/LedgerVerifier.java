@@ -58,9 +58,12 @@ public final class LedgerVerifier {
    * checkpoint, also proves that the log only grew since: same origin, at least as many entries,
    * and the same root over the first {@code since.size} entries (and a consistency proof from the
    * stored tree that verifies), which catches a truncated or rewritten history, even one re-signed
-   * with a new key.
+   * with a new key. Once the entries hold, the derived files proofs are read from (the stored
+   * tree, every level against the one below, and the entry offsets) are checked against them as
+   * far as they are written; {@link Ledger#repair} rebuilds damaged ones.
    *
-   * @throws VerificationException naming the first bad entry or checkpoint
+   * @throws VerificationException naming the first bad entry or checkpoint, or the damaged
+   *     derived file
    * @throws BadInputException if {@code since} is not a signed checkpoint at all
    */
   public static Result verify(Path dir, NoteVerifier key, byte[] since)
@@ -142,7 +145,11 @@ public final class LedgerVerifier {
             : null;
       } catch (IOException | RuntimeException e) {
         if (stored != null) {
-          stored.close();
+          try {
+            stored.close();
+          } catch (IOException suppressed) {
+            e.addSuppressed(suppressed);
+          }
         }
         throw e;
       }

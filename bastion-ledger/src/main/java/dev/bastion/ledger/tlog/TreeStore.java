@@ -218,7 +218,7 @@ public final class TreeStore implements AutoCloseable {
         if (keep == 0 && k > 0) {
           l.ch.close();
           levels[k] = null;
-          Files.deleteIfExists(levelPath(k));
+          Files.deleteIfExists(levelFile(k));
         } else {
           l.ch.truncate(keep * HASH);
           l.ch.force(true);
@@ -384,17 +384,18 @@ public final class TreeStore implements AutoCloseable {
     }
   }
 
-  // ---- internals ----
-
-  private Path levelPath(int k) {
+  /** The file of level {@code k} (level 0: the leaf hashes). */
+  public Path levelFile(int k) {
     return dir.resolve(String.format(Locale.ROOT, "level-%02d.bin", k));
   }
+
+  // ---- internals ----
 
   /** Level k, opened (and created) if needed. */
   private Level level(int k) throws IOException {
     Level l = levels[k];
     if (l == null) {
-      Path p = levelPath(k);
+      Path p = levelFile(k);
       boolean existed = Files.exists(p);
       FileChannel ch =
           FileChannel.open(
@@ -445,7 +446,7 @@ public final class TreeStore implements AutoCloseable {
     long pos = index * HASH;
     while (scratch.hasRemaining()) {
       if (l.ch.read(scratch, pos + scratch.position()) < 0) {
-        throw new EOFException(levelPath(k) + " ends before entry " + index);
+        throw new EOFException(levelFile(k) + " ends before entry " + index);
       }
     }
     scratch.flip();
@@ -472,7 +473,7 @@ public final class TreeStore implements AutoCloseable {
     for (int k = 1; k < MAX_LEVELS; k++) {
       long want = n >>> k;
       if (want == 0) {
-        repaired |= Files.deleteIfExists(levelPath(k));
+        repaired |= Files.deleteIfExists(levelFile(k));
         continue;
       }
       levels[k - 1].flush();
@@ -544,15 +545,10 @@ public final class TreeStore implements AutoCloseable {
     long pos = from * HASH;
     while (buf.hasRemaining()) {
       if (level(k).ch.read(buf, pos + buf.position()) < 0) {
-        throw new EOFException(levelPath(k) + " ends before entry " + (from + count - 1));
+        throw new EOFException(levelFile(k) + " ends before entry " + (from + count - 1));
       }
     }
     buf.flip();
-  }
-
-  /** The file of level {@code k}, for messages. */
-  public Path levelFile(int k) {
-    return levelPath(k);
   }
 
   private boolean agreesWithChildren(int k, long index) throws IOException {
@@ -575,7 +571,7 @@ public final class TreeStore implements AutoCloseable {
       chunk.limit((int) Math.min(READ_CHUNK, end - pos));
       while (chunk.hasRemaining()) {
         if (below.ch.read(chunk, pos + chunk.position()) < 0) {
-          throw new EOFException(levelPath(k - 1) + " is shorter than its count");
+          throw new EOFException(levelFile(k - 1) + " is shorter than its count");
         }
       }
       chunk.flip();
