@@ -103,6 +103,11 @@ final class ServeCommand implements Callable<Integer> {
       }
       config = config.withOutput(e.getKey(), OutputPolicy.parse(e.getValue()));
     }
+    // A port already taken is found now, not after the chain's verification has run.
+    checkListenable("--port", port);
+    if (adminPort != -1) {
+      checkListenable("--admin-port", adminPort);
+    }
     try (Home home = Home.open(Home.defaultDir())) {
       String session = home.integrity().openSession("serve");
       ServedModel served =
@@ -128,6 +133,23 @@ final class ServeCommand implements Callable<Integer> {
       }
     }
     return 0;
+  }
+
+  /**
+   * Refuses, as bad usage, a port on 127.0.0.1 that cannot be listened on right now (taken, or not
+   * allowed); the gateway still binds it itself later, and reports a port taken in between.
+   */
+  static void checkListenable(String option, int port) throws BadInputException {
+    if (port == 0) {
+      return;
+    }
+    try (var probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), port));
+    } catch (java.io.IOException e) {
+      String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+      throw new BadInputException(option + " " + port + ": cannot listen there" + why, e);
+    }
   }
 
   /**

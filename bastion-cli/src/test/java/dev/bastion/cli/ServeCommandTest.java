@@ -53,10 +53,30 @@ class ServeCommandTest {
   void aPortInUseIsOneLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
+      long before = ledgerSize();
       String[] r = serve("--port", Integer.toString(port));
       assertThat(r[0]).as(r[1]).isEqualTo("2");
-      assertThat(r[1]).startsWith("bastion: cannot start the gateway on 127.0.0.1:" + port
-          + ": cannot listen there (").doesNotContain("internal error").doesNotContain("\n");
+      assertThat(r[1]).startsWith("bastion: --port " + port + ": cannot listen there (")
+          .doesNotContain("internal error").doesNotContain("\n");
+      // Found before the home was opened: no serving session, no chain verified.
+      assertThat(ledgerSize()).isEqualTo(before);
+    }
+  }
+
+  @Test
+  void anAdminPortInUseIsOneLine() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      int port = taken.getLocalPort();
+      String[] r = serve("--port", "0", "--admin-port", Integer.toString(port));
+      assertThat(r[0]).as(r[1]).isEqualTo("2");
+      assertThat(r[1]).startsWith("bastion: --admin-port " + port + ": cannot listen there (")
+          .doesNotContain("\n");
+    }
+  }
+
+  private static long ledgerSize() throws Exception {
+    try (Home home = Home.open(Home.defaultDir())) {
+      return home.ledger().size();
     }
   }
 }
