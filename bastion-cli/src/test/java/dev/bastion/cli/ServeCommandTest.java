@@ -67,10 +67,12 @@ class ServeCommandTest {
   void anAdminPortInUseIsOneLine() throws Exception {
     try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       int port = taken.getLocalPort();
+      long before = ledgerSize();
       String[] r = serve("--port", "0", "--admin-port", Integer.toString(port));
       assertThat(r[0]).as(r[1]).isEqualTo("2");
       assertThat(r[1]).startsWith("bastion: --admin-port " + port + ": cannot listen there (")
           .doesNotContain("\n");
+      assertThat(ledgerSize()).isEqualTo(before);
     }
   }
 
