@@ -1,6 +1,7 @@
 package dev.bastion.data;
 
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.Text;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -149,7 +150,8 @@ public final class ArffReader {
           }
           Attribute a = attribute(c, at);
           if (!seen.add(a.name())) {
-            throw new BadInputException(at + "attribute '" + clip(a.name()) + "' declared twice");
+            throw new BadInputException(
+                at + "attribute '" + Text.clip(a.name()) + "' declared twice");
           }
           attributes.add(a);
         }
@@ -159,7 +161,7 @@ public final class ArffReader {
         }
         default ->
             throw new BadInputException(
-                at + "expected @relation, @attribute or @data, found '" + clip(keyword) + "'");
+                at + "expected @relation, @attribute or @data, found '" + Text.clip(keyword) + "'");
       }
     }
     if (!data) {
@@ -231,11 +233,11 @@ public final class ArffReader {
           String v = c.value();
           if (!values.add(v)) {
             throw new BadInputException(
-                at + "attribute '" + clip(name) + "' lists '" + clip(v) + "' twice");
+                at + "attribute '" + Text.clip(name) + "' lists '" + Text.clip(v) + "' twice");
           }
           if (values.size() > options.maxNominalValues()) {
             throw new BadInputException(
-                at + "attribute '" + clip(name) + "' has more than the limit of "
+                at + "attribute '" + Text.clip(name) + "' has more than the limit of "
                     + options.maxNominalValues() + " values");
           }
           c.skipSpace();
@@ -248,7 +250,7 @@ public final class ArffReader {
       c.expect('}');
       c.end();
       if (values.isEmpty()) {
-        throw new BadInputException(at + "attribute '" + clip(name) + "' lists no values");
+        throw new BadInputException(at + "attribute '" + Text.clip(name) + "' lists no values");
       }
       return new Attribute(name, Kind.NOMINAL, List.copyOf(values));
     }
@@ -259,11 +261,14 @@ public final class ArffReader {
           case "string" -> Kind.STRING;
           case "date", "relational" ->
               throw new BadInputException(
-                  at + "attribute '" + clip(name) + "': " + type + " attributes are not supported");
-          case "" -> throw new BadInputException(at + "attribute '" + clip(name) + "' has no type");
+                  at + "attribute '" + Text.clip(name) + "': " + type
+                      + " attributes are not supported");
+          case "" -> throw new BadInputException(
+              at + "attribute '" + Text.clip(name) + "' has no type");
           default ->
               throw new BadInputException(
-                  at + "attribute '" + clip(name) + "': unknown type '" + clip(type) + "'");
+                  at + "attribute '" + Text.clip(name) + "': unknown type '" + Text.clip(type)
+                      + "'");
         };
     c.end();
     return new Attribute(name, kind, List.of());
@@ -275,13 +280,14 @@ public final class ArffReader {
       case NUMERIC -> {
         if (Numbers.parseDecimal(v).isEmpty()) {
           throw new BadInputException(
-              at + "attribute '" + clip(a.name()) + "': '" + clip(v) + "' is not a number");
+              at + "attribute '" + Text.clip(a.name()) + "': '" + Text.clip(v)
+                  + "' is not a number");
         }
       }
       case NOMINAL -> {
         if (!nominal.contains(v)) {
           throw new BadInputException(
-              at + "attribute '" + clip(a.name()) + "': '" + clip(v)
+              at + "attribute '" + Text.clip(a.name()) + "': '" + Text.clip(v)
                   + "' is not one of its declared values");
         }
       }
@@ -306,10 +312,6 @@ public final class ArffReader {
 
   private static boolean isSpace(char c) {
     return c == ' ' || c == '\t';
-  }
-
-  static String clip(String v) {
-    return v.length() > 40 ? v.substring(0, 40) + "..." : v;
   }
 
   /** Lines with a length limit, LF, CRLF or CR ends; refuses NUL. */
@@ -414,7 +416,7 @@ public final class ArffReader {
     void end() throws BadInputException {
       if (!atEnd()) {
         throw new BadInputException(
-            at + "unexpected text at column " + (i + 1) + ": '" + clip(s.substring(i)) + "'");
+            at + "unexpected text at column " + (i + 1) + ": '" + Text.clip(s.substring(i)) + "'");
       }
     }
 

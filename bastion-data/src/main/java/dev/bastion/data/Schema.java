@@ -5,6 +5,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -181,10 +182,10 @@ public record Schema(
         throw new BadInputException(at + ": a column is a JSON object");
       }
       String cname = nonEmpty(c, "name", at);
-      String col = at + " ('" + clip(cname) + "'"; // a name in a message stays on one line
+      String col = at + " ('" + Text.clip(cname) + "'"; // a name in a message stays on one line
       onlyFields(c, col + ")", "", COLUMN_FIELDS);
       if (!seen.add(cname)) {
-        throw new BadInputException(at + ": '" + clip(cname) + "' declared twice");
+        throw new BadInputException(at + ": '" + Text.clip(cname) + "' declared twice");
       }
       String t = Json.requireText(c, "type", at);
       Type type =
@@ -195,7 +196,7 @@ public record Schema(
             case "purposes" -> Type.PURPOSES;
             default ->
                 throw new BadInputException(
-                    col + "): type '" + clip(t)
+                    col + "): type '" + Text.clip(t)
                         + "' is not integer, number, categorical or purposes");
           };
       Set<String> values = new LinkedHashSet<>();
@@ -216,13 +217,13 @@ public record Schema(
         }
         for (JsonNode x : v) {
           if (!x.isTextual()) {
-            throw new BadInputException(col + "): value " + clip(x.toString())
+            throw new BadInputException(col + "): value " + Text.clip(x.toString())
                 + " is not a string (category values are text, as CSV cells are)");
           }
           if (type == Type.PURPOSES
               && (x.asText().isEmpty() || x.asText().contains(PURPOSE_SEPARATOR))) {
             throw new BadInputException(col + "): a purpose is a non-empty"
-                + " word without '" + PURPOSE_SEPARATOR + "': '" + clip(x.asText()) + "'");
+                + " word without '" + PURPOSE_SEPARATOR + "': '" + Text.clip(x.asText()) + "'");
           }
           values.add(x.asText());
         }
@@ -244,12 +245,13 @@ public record Schema(
       columns.add(new Column(cname, type, values, min, max, sensitivity));
     }
     if (!seen.contains(label)) {
-      throw new BadInputException(where + ": label column '" + clip(label) + "' is not declared");
+      throw new BadInputException(
+          where + ": label column '" + Text.clip(label) + "' is not declared");
     }
     for (Column c : columns) {
       if (c.name().equals(label)
           && (c.type() == Type.PURPOSES || c.sensitivity() != Sensitivity.KEEP)) {
-        throw new BadInputException(where + ": label column '" + clip(label)
+        throw new BadInputException(where + ": label column '" + Text.clip(label)
             + "' must be kept as it is and cannot be the consent column");
       }
     }
@@ -267,7 +269,7 @@ public record Schema(
     for (var it = o.fieldNames(); it.hasNext(); ) {
       String f = it.next();
       if (!known.contains(f)) {
-        throw new BadInputException(where + ": unknown field '" + prefix + clip(f)
+        throw new BadInputException(where + ": unknown field '" + prefix + Text.clip(f)
             + "' (a schema knows " + known.stream().map(k -> prefix + k).toList() + ")");
       }
     }
@@ -280,12 +282,6 @@ public record Schema(
       throw new BadInputException(where + ": field '" + field + "' is empty");
     }
     return v;
-  }
-
-  /** At most 40 characters of {@code s}, control characters shown as '?', for one-line errors. */
-  private static String clip(String s) {
-    String c = s.length() <= 40 ? s : s.substring(0, 40) + "...";
-    return c.replaceAll("\\p{Cntrl}", "?");
   }
 
   private static Sensitivity sensitivity(JsonNode column, String where)

@@ -1,5 +1,6 @@
 package dev.bastion.data;
 
+import dev.bastion.core.Text;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -269,12 +270,12 @@ public final class Validator {
     }
     switch (c.type()) {
       case CATEGORICAL -> {
-        return c.values().contains(v) ? null : "'" + clip(v) + "' is not an allowed category";
+        return c.values().contains(v) ? null : "'" + Text.clip(v) + "' is not an allowed category";
       }
       case PURPOSES -> {
         for (String p : v.split(Schema.PURPOSE_SEPARATOR, -1)) {
           if (!c.values().contains(p)) {
-            return "'" + clip(p) + "' is not a declared purpose";
+            return "'" + Text.clip(p) + "' is not a declared purpose";
           }
         }
         return null;
@@ -282,23 +283,19 @@ public final class Validator {
       case INTEGER, NUMBER -> {
         if (c.type() == Schema.Type.INTEGER) {
           if (kind != Numbers.INTEGER_KIND) {
-            return "'" + clip(v) + "' is not an integer";
+            return "'" + Text.clip(v) + "' is not an integer";
           }
         } else if (kind == Numbers.NOT_A_NUMBER) {
-          return "'" + clip(v) + "' is not " + (Numbers.isNonFinite(v) ? "a finite number"
+          return "'" + Text.clip(v) + "' is not " + (Numbers.isNonFinite(v) ? "a finite number"
               : "a number");
         }
         if (d < c.min() || d > c.max()) {
-          return clip(v) + " is outside the range " + fmt(c.min()) + ".." + fmt(c.max());
+          return Text.clip(v) + " is outside the range " + fmt(c.min()) + ".." + fmt(c.max());
         }
         return null;
       }
     }
     throw new IllegalStateException("unreachable");
-  }
-
-  private static String clip(String v) {
-    return v.length() > 40 ? v.substring(0, 40) + "..." : v;
   }
 
   private static String fmt(double d) {

@@ -3,6 +3,7 @@ package dev.bastion.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import dev.bastion.train.FeatureSpec;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,7 +54,7 @@ public final class PredictRequest {
         JsonNode v = e.getValue();
         if (!v.isTextual() && !v.isNumber()) {
           throw new BadInputException(
-              where + ": field '" + e.getKey() + "' must be a string or a number");
+              where + ": field '" + Text.clip(e.getKey()) + "' must be a string or a number");
         }
         String text;
         if (v.isNumber()) {
@@ -62,7 +63,7 @@ public final class PredictRequest {
           // the fuzz test: 14 s and a gigabyte for one request). No feature needs such a number.
           if (Math.abs(d.scale()) > MAX_SCALE || d.precision() > MAX_SCALE) {
             throw new BadInputException(
-                where + ": field '" + e.getKey() + "' is a number out of range");
+                where + ": field '" + Text.clip(e.getKey()) + "' is a number out of range");
           }
           text = d.toPlainString();
         } else {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import dev.bastion.data.Numbers;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -73,7 +74,8 @@ public record FeatureSpec(
         throw new BadInputException(where + ": field '" + e.getKey() + "' is missing");
       }
       if (!e.getValue().contains(raw)) {
-        String shown = protectedColumns.contains(e.getKey()) ? "the value" : "'" + raw + "'";
+        String shown =
+            protectedColumns.contains(e.getKey()) ? "the value" : "'" + Text.clip(raw) + "'";
         throw new BadInputException(
             where + ": field '" + e.getKey() + "': " + shown + " is not a known category");
       }
@@ -82,7 +84,7 @@ public record FeatureSpec(
     }
     for (String k : instance.keySet()) {
       if (!numeric.containsKey(k) && !categorical.containsKey(k) && !k.equals(label)) {
-        throw new BadInputException(where + ": field '" + k + "' is not a model input");
+        throw new BadInputException(where + ": field '" + Text.clip(k) + "' is not a model input");
       }
     }
     return new Encoded(

@@ -1,6 +1,7 @@
 package dev.bastion.data.poison;
 
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.Text;
 import dev.bastion.data.ArffReader;
 import dev.bastion.data.Numbers;
 import dev.bastion.data.Table;
@@ -227,7 +228,7 @@ public final class Encoder {
       if (y[i] < 0) {
         throw new BadInputException(
             table.source() + ": row " + (i + 1) + " (line " + r.line() + "): label "
-                + (yv.isEmpty() ? "is missing" : "'" + ArffReaderClip.clip(yv) + "' is unknown"));
+                + (yv.isEmpty() ? "is missing" : "'" + Text.clip(yv) + "' is unknown"));
       }
       for (int c = 0; c < columns.size(); c++) {
         String s = r.cells().get(ti[c]);
@@ -239,7 +240,7 @@ public final class Encoder {
             if (d.isEmpty()) {
               throw new BadInputException(
                   table.source() + ": row " + (i + 1) + " (line " + r.line() + "), column '"
-                      + columns.get(c) + "': '" + ArffReaderClip.clip(s) + "' is not a number");
+                      + columns.get(c) + "': '" + Text.clip(s) + "' is not a number");
             }
             v = Math.max(-CLIP, Math.min(CLIP, (d.getAsDouble() - center[c]) / scale[c]));
           }
@@ -253,12 +254,5 @@ public final class Encoder {
       }
     }
     return new Encoded(x, y, classes, columns, dimColumn.clone(), cells);
-  }
-
-  /** Message clipping, as the readers do it. */
-  private static final class ArffReaderClip {
-    static String clip(String v) {
-      return v.length() > 40 ? v.substring(0, 40) + "..." : v;
-    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.bastion.serve.guard;
 
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.Text;
 import dev.bastion.data.Numbers;
 import dev.bastion.train.FeatureSpec;
 import java.util.ArrayList;
@@ -73,7 +74,7 @@ public final class FeatureVectors {
       int i = e.getValue().indexOf(raw);
       if (i < 0) {
         String shown =
-            spec.protectedColumns().contains(e.getKey()) ? "the value" : "'" + raw + "'";
+            spec.protectedColumns().contains(e.getKey()) ? "the value" : "'" + Text.clip(raw) + "'";
         throw new BadInputException(
             "field '" + e.getKey() + "': " + shown + " is not a known category");
       }
