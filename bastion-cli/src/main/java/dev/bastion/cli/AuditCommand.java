@@ -140,8 +140,17 @@ final class AuditCommand {
         OutputFile.check(out);
       }
       Path home = Home.defaultDir();
-      ObjectNode proof =
-          LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+      ObjectNode proof;
+      try {
+        proof = LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+      } catch (LedgerVerifier.NotYetExported e) {
+        // No live writer caught the tree up (one was killed, say): opening the ledger rebuilds
+        // it from the segments and exports its checkpoint on close, as after a crash.
+        try (Home h = Home.open(home)) {
+          h.ledger().size();
+        }
+        proof = LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+      }
       byte[] bytes = (Json.pretty(proof) + "\n").getBytes(StandardCharsets.UTF_8);
       if (out == null) {
         System.out.write(bytes);

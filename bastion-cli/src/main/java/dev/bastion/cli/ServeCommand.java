@@ -9,6 +9,8 @@ import dev.bastion.serve.OutputPolicy;
 import dev.bastion.serve.ServedModel;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -66,10 +68,10 @@ final class ServeCommand implements Callable<Integer> {
           + " proxy (default: ${DEFAULT-VALUE})")
   int authFailures;
 
-  @Option(names = "--admin-port", defaultValue = "-1",
+  @Option(names = "--admin-port",
       description = "open the admin listener (reload, rollback; role admin) on this port of"
           + " 127.0.0.1; closed by default")
-  int adminPort;
+  Integer adminPort; // null: closed
 
   @Override
   public Integer call() throws Exception {
@@ -87,14 +89,14 @@ final class ServeCommand implements Callable<Integer> {
       throw new BadInputException("--port " + port + ": expected a port from 1 to 65535 (0: any"
           + " free one)");
     }
-    if (adminPort != -1 && (adminPort < 1 || adminPort > 65535 || adminPort == port)) {
+    if (adminPort != null && (adminPort < 1 || adminPort > 65535 || adminPort == port)) {
       throw new BadInputException("--admin-port must be a port from 1 to 65535 other than"
           + " --port");
     }
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
         .withRequestTimeout(java.time.Duration.ofSeconds(timeout))
         .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood))
-        .withAdminPort(adminPort).withExtraction(ExtractionPolicy.parse(onExtraction))
+        .withAdminPort(adminPort == null ? -1 : adminPort).withExtraction(ExtractionPolicy.parse(onExtraction))
         .withAuthFailuresPerMinute(authFailures);
     for (var e : outputs.entrySet()) {
       if (!IdentityCommand.ROLES.contains(e.getKey())) {
@@ -105,9 +107,10 @@ final class ServeCommand implements Callable<Integer> {
     }
     // A port already taken is found now, not after the chain's verification has run.
     checkListenable("--port", port);
-    if (adminPort != -1) {
+    if (adminPort != null) {
       checkListenable("--admin-port", adminPort);
     }
+    CountDownLatch homeClosed = new CountDownLatch(1);
     try (Home home = Home.open(Home.defaultDir())) {
       String session = home.integrity().openSession("serve");
       ServedModel served =
@@ -123,6 +126,20 @@ final class ServeCommand implements Callable<Integer> {
       } catch (java.io.IOException e) {
         throw listenFailure(e);
       }
+      // SIGTERM or Ctrl-C: the gateway closes as it would on any other stop (bans cut short
+      // and the last budgets written, on the ledger), and the JVM waits until the home, and
+      // with it the ledger, is closed too.
+      Thread hook = new Thread(() -> {
+        try {
+          started.close();
+          homeClosed.await(30, TimeUnit.SECONDS);
+        } catch (java.io.IOException e) {
+          System.err.println("bastion: " + e.getMessage());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "bastion-serve-shutdown");
+      Runtime.getRuntime().addShutdownHook(hook);
       try (Gateway g = started) {
         System.out.println("serving " + served.name() + " v" + served.version() + " ("
             + served.digest() + ") on https://127.0.0.1:" + g.port()
@@ -130,7 +147,16 @@ final class ServeCommand implements Callable<Integer> {
             + (g.adminPort().isPresent()
                 ? "; admin listener on https://127.0.0.1:" + g.adminPort().getAsInt() : ""));
         g.join();
+      } finally {
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException e) {
+          // The JVM is shutting down: the hook runs and waits for the home below.
+        }
+        home.integrity().closeSession(session);
       }
+    } finally {
+      homeClosed.countDown();
     }
     return 0;
   }

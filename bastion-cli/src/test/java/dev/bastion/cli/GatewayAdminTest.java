@@ -99,6 +99,25 @@ class GatewayAdminTest {
   }
 
   @Test
+  void endpointsWithoutABodyRefuseOneAndItsSizeIsLimitedAsEverywhere() throws Exception {
+    try (Gateway g = gateway("credit-risk@1")) {
+      int admPort = g.adminPort().orElseThrow();
+      int before = changes().size();
+      GatewayClient.Reply some = admin.post(admPort, BASE + ":reload", "{\"version\":2}");
+      assertThat(some.status()).isEqualTo(400);
+      assertThat(some.body()).contains("takes no body");
+      // The config's limit is 64 KiB: a larger body is 413 here as on every other endpoint.
+      GatewayClient.Reply big = admin.post(admPort, BASE + ":reload", "x".repeat(70_000));
+      assertThat(big.status()).isEqualTo(413);
+      GatewayClient.Reply reinstate =
+          admin.post(admPort, "/v1/admin/clients/someone:reinstate", "{}");
+      assertThat(reinstate.status()).isEqualTo(400);
+      assertThat(g.served().version()).as("nothing swapped").isEqualTo(1);
+      assertThat(changes()).hasSize(before);
+    }
+  }
+
+  @Test
   void onlyAdminsAndOnlyOnTheAdminListener() throws Exception {
     try (Gateway g = gateway("credit-risk@1")) {
       int admPort = g.adminPort().orElseThrow();

@@ -170,6 +170,36 @@ class GatewayLimitsTest {
   }
 
   @Test
+  void aPathWithADotSegmentIsRefusedNotResolved() throws Exception {
+    long calls = gateway.modelCalls();
+    byte[] body = EndToEndTest.INSTANCE.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    for (String path : List.of("/v1/models/zzz/../credit-risk:predict",
+        "/v1/models/./credit-risk:predict", "/v1/models/zzz/..;x/credit-risk:predict")) {
+      long entries = home.ledger().size();
+      String answer = raw("POST " + path + " HTTP/1.1\r\nHost: localhost\r\n"
+          + "Content-Type: application/json\r\nContent-Length: " + body.length
+          + "\r\nConnection: close\r\n\r\n" + EndToEndTest.INSTANCE);
+      assertThat(answer).as(path).startsWith("HTTP/1.1 400")
+          .contains("{\"error\":\"bad_request\",\"message\":");
+      assertThat(home.ledger().size()).as("the refusal is on the ledger").isGreaterThan(entries);
+    }
+    assertThat(gateway.modelCalls()).isEqualTo(calls);
+  }
+
+  @Test
+  void aValueInAnErrorIsCutShort() throws Exception {
+    String huge = "a".repeat(3000);
+    GatewayClient.Reply r = client.post(gateway.port(), EndToEndTest.PREDICT,
+        EndToEndTest.INSTANCE.replace("\"radio/tv\"", "\"" + huge + "\""));
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.body()).contains("'" + "a".repeat(40) + "...'").hasSizeLessThan(400);
+    GatewayClient.Reply key = client.post(gateway.port(), EndToEndTest.PREDICT,
+        EndToEndTest.INSTANCE.replace("\"duration\":6,", "\"duration\":6,\"" + huge + "\":1,"));
+    assertThat(key.status()).isEqualTo(400);
+    assertThat(key.body()).hasSizeLessThan(400);
+  }
+
+  @Test
   void metricsAreForAuditorsInPrometheusText() throws Exception {
     client.post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
     home.keyring().issueClient("auditor-m", "auditor");

@@ -76,6 +76,28 @@ class ServeCommandTest {
     }
   }
 
+  @Test
+  void anAdminPortOutOfRangeIsBadUsage() {
+    // -1 was once the option's own "closed" default, and typing it opened nothing silently.
+    for (String port : new String[] {"-1", "0", "70000"}) {
+      String[] r = serve("--port", "0", "--admin-port", port);
+      assertThat(r[0]).as(r[1]).isEqualTo("2");
+      assertThat(r[1]).isEqualTo("bastion: --admin-port must be a port from 1 to 65535 other"
+          + " than --port");
+    }
+  }
+
+  @Test
+  void anUnknownModelIsBadInputAsForVerifyChain() {
+    for (String[] c : new String[][] {{"nope", "no registered model named 'nope'"},
+        {"credit-risk@99", "no version 99 of model 'credit-risk'"},
+        {"../x", "../x"}}) {
+      String[] r = serve("--port", "0", "--model", c[0]);
+      assertThat(r[0]).as(r[1]).isEqualTo("2");
+      assertThat(r[1]).startsWith("bastion: ").contains(c[1]).doesNotContain("\n");
+    }
+  }
+
   private static long ledgerSize() throws Exception {
     try (Home home = Home.open(Home.defaultDir())) {
       return home.ledger().size();

@@ -106,7 +106,7 @@ class ValidatorTest {
 
     assertThat(r.issues())
         .containsExactly(
-            new Validator.Issue("test.csv", 2, 1, "colour", "'re\nd' is not an allowed category"),
+            new Validator.Issue("test.csv", 2, 1, "colour", "'re?d' is not an allowed category"),
             new Validator.Issue("test.csv", 5, 2, "score", "'x' is not a number"));
   }
 

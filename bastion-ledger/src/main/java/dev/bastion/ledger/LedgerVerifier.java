@@ -395,12 +395,25 @@ public final class LedgerVerifier {
   }
 
   /**
+   * The entry asked for is signed but its stored tree is not yet written out: a live ledger does
+   * that within a second; one whose writer was killed, when it is next opened.
+   */
+  public static final class NotYetExported extends BadInputException {
+    private static final long serialVersionUID = 1L;
+
+    NotYetExported(String message) {
+      super(message);
+    }
+  }
+
+  /**
    * An inclusion proof of entry {@code index} in the tree of the latest checkpoint, as JSON:
    * {@code index}, {@code tree_size}, {@code entry} (the entry's line), {@code leaf_hash}, {@code
    * proof} (base64 hashes, RFC 9162 order) and {@code checkpoint} (the signed note). Needs
    * O(log n) reads of the stored tree.
    *
    * @throws BadInputException if there is no such entry
+   * @throws NotYetExported if the entry's part of the stored tree is not yet written out
    */
   public static ObjectNode prove(Path dir, NoteVerifier key, long index)
       throws IOException, VerificationException, BadInputException {
@@ -421,7 +434,7 @@ public final class LedgerVerifier {
           note = Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT));
           cp = checkpoint(key, note, dir.resolve(Ledger.CHECKPOINT).toString());
           if (index >= cp.size()) {
-            throw new BadInputException("--entry " + index + ": not yet in the exported"
+            throw new NotYetExported("--entry " + index + ": not yet in the exported"
                 + " checkpoint of " + cp.size() + " entries; try again in a second");
           }
         }

@@ -510,6 +510,33 @@ public final class Gateway implements AutoCloseable {
     return modelCalls.get();
   }
 
+  private boolean closed;
+
+  /**
+   * Whether a raw (still encoded) request path has a "." or ".." segment, with or without path
+   * parameters ("/a/..;x/b").
+   */
+  static boolean hasDotSegment(String rawPath) {
+    if (rawPath == null) {
+      return false;
+    }
+    int start = 0;
+    while (start <= rawPath.length()) {
+      int end = rawPath.indexOf('/', start);
+      if (end < 0) {
+        end = rawPath.length();
+      }
+      int semi = rawPath.indexOf(';', start);
+      int stop = semi >= 0 && semi < end ? semi : end;
+      int len = stop - start;
+      if ((len == 1 || len == 2) && rawPath.startsWith(len == 1 ? "." : "..", start)) {
+        return true;
+      }
+      start = end + 1;
+    }
+    return false;
+  }
+
   /** Blocks until the server stops. */
   public void join() throws InterruptedException {
     server.join();
@@ -550,7 +577,12 @@ public final class Gateway implements AutoCloseable {
   }
 
   @Override
-  public void close() throws IOException {
+  public synchronized void close() throws IOException {
+    // Idempotent: a shutdown hook and the code that started the gateway may both close it.
+    if (closed) {
+      return;
+    }
+    closed = true;
     try {
       server.stop();
     } catch (Exception e) {
@@ -740,6 +772,11 @@ public final class Gateway implements AutoCloseable {
       String contentType = "application/json";
       String outcome;
       try {
+        if (hasDotSegment(request.getHttpURI().getPath())) {
+          // Jetty resolves "/a/../b" to "/b"; a client that names one path and means another is
+          // refused, not routed (an encoded "%2e%2e" never gets this far).
+          throw new ApiError(400, "bad_request", "the path has a '.' or '..' segment");
+        }
         Identity id = auth.authenticate(request);
         actor = id.name();
         details.put("role", id.role());
@@ -961,6 +998,7 @@ public final class Gateway implements AutoCloseable {
       }
       if (path.equals(base + ":reload")) {
         requireMethod(method, HttpMethod.POST);
+        requireNoBody(request, deadline);
         slot.reload(id, details, requestId);
         return slot.status();
       }
@@ -988,6 +1026,7 @@ public final class Gateway implements AutoCloseable {
       String clients = "/v1/admin/clients/";
       if (path.startsWith(clients) && path.endsWith(":reinstate")) {
         requireMethod(method, HttpMethod.POST);
+        requireNoBody(request, deadline);
         requireModel(id, served().name());
         String name = path.substring(clients.length(), path.length() - ":reinstate".length());
         if (!Identity.isName(name)) {
@@ -1106,6 +1145,13 @@ public final class Gateway implements AutoCloseable {
       if (action == ExtractionPolicy.SUSPEND) {
         // Nothing more for this identity, the rest of this batch included.
         throw suspended(id);
+      }
+    }
+
+    /** Reads the body under the same limits as any other, and refuses one that is not empty. */
+    private void requireNoBody(Request request, long deadline) throws ApiError {
+      if (readBody(request, deadline).length > 0) {
+        throw new ApiError(400, "bad_request", "this endpoint takes no body");
       }
     }
 

@@ -48,20 +48,17 @@ public record ServedModel(String name, int version, Digest digest, Classifier mo
    * signed registration, then every link of its chain, then the model bytes (digest checked),
    * then the model.
    *
-   * @throws VerificationException naming the link or artifact that does not verify, or if
-   *     nothing is registered under the name
-   * @throws BadInputException if the reference is malformed or names an unknown version, or the
-   *     model lacks the profiles the gateway's guard and monitor need
+   * @throws VerificationException naming the link or artifact that does not verify
+   * @throws BadInputException if the reference is malformed or names an unknown model or version
+   *     (as {@code verify-chain} does), or the model lacks the profiles the gateway's guard and
+   *     monitor need
    */
   public static ServedModel load(
       String ref, ModelRegistry registry, ChainVerifier verifier, Trust trust, String runId)
       throws BastionException, IOException {
-    // A name with nothing registered under it is a refusal (a gate may have stopped every
-    // version); a malformed reference or an unknown version is bad input.
-    ModelRegistry.Registration reg = ref.indexOf('@') < 0 && ref.indexOf(':') < 0
-        ? registry.latest(ref).orElseThrow(() ->
-            new VerificationException("no registered model named '" + ref + "'"))
-        : registry.resolve(ref);
+    // A name with nothing registered under it, a malformed reference or an unknown version is
+    // bad input, as for verify-chain.
+    ModelRegistry.Registration reg = registry.resolve(ref);
     Chain chain = registry.chainOf(reg, trust, "gateway", runId);
     byte[] bytes = verifier.verify(chain, "gateway", runId);
     String where = "model " + reg.model();
