@@ -64,7 +64,8 @@ final class DataCommand {
         });
         if (kinds.isEmpty() || !DATA_KINDS.containsAll(kinds)) {
           throw new BadInputException(d + " is " + (kinds.isEmpty() ? "not recorded as data"
-              : "a " + String.join(" and a ", kinds)) + ", not data: only "
+              : kinds.stream().map(k -> (k.matches("[aeiou].*") ? "an " : "a ") + k)
+                  .collect(java.util.stream.Collectors.joining(" and "))) + ", not data: only "
               + String.join(", ", DATA_KINDS) + " artifacts are erased");
         }
         // Which models came from it, found while their evidence can still be read.
@@ -87,7 +88,9 @@ final class DataCommand {
         if (affected.isEmpty()) {
           System.out.println("no registered model was trained or evaluated on it");
         } else {
-          System.out.println("affected models (their chains can no longer be fully verified):");
+          System.out.println("affected models (their chains can no longer be fully verified:"
+              + " they are not served, nor exported with their data, again; evidence without"
+              + " the data still exports):");
           affected.forEach(a -> System.out.println("  " + a));
         }
       }

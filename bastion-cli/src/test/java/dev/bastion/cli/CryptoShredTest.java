@@ -88,6 +88,26 @@ class CryptoShredTest {
     assertThat(execute(verifyErr, "verify-chain", "credit-risk")).isEqualTo(1);
     assertThat(verifyErr.toString()).contains("artifact " + snapshot + " was erased (by ")
         .contains(": GDPR Art. 17 request 42)");
+    // Nor is the model served: the gateway's load walks the same chain (without reading the
+    // snapshot) and finds it gone.
+    try (Home h = Home.open(home)) {
+      assertThatThrownBy(() -> dev.bastion.serve.ServedModel.load("credit-risk", h.registry(),
+          h.chainVerifier(), h.trust(), "t"))
+          .isInstanceOf(VerificationException.class)
+          .hasMessageContaining("artifact " + snapshot + " was erased (by ");
+    }
+    // Its evidence is still exported without the data, and checks offline as such; with the
+    // data it cannot be.
+    Path export = tmp.resolve("evidence");
+    StringWriter exportErr = new StringWriter();
+    assertThat(execute(exportErr, "evidence", "export", "credit-risk", export.toString(),
+        "--without-data")).as(exportErr.toString()).isZero();
+    StringWriter checkErr = new StringWriter();
+    assertThat(execute(checkErr, "verify-chain", "--evidence", export.toString(),
+        "--trust-root", home.resolve("keys").resolve("ca.crt").toString()))
+        .as(checkErr.toString()).isZero();
+    assertThat(execute(new StringWriter(), "evidence", "export", "credit-risk",
+        tmp.resolve("evidence-with-data").toString())).isEqualTo(1);
     StringWriter again = new StringWriter();
     assertThat(execute(again, "data", "erase", snapshot, "--reason", "twice")).isEqualTo(2);
     assertThat(again.toString().strip()).startsWith("bastion: artifact " + snapshot

@@ -267,6 +267,12 @@ class EvidenceTest {
         new Tamper("a file added", onDir(dir -> Files.writeString(
             dir.resolve("artifacts").resolve("sha256-" + "0".repeat(64)), "x")),
             "not in the signed index"),
+        new Tamper("chain.json's registration time changed", onDir(dir -> {
+          Path f = dir.resolve("chain.json");
+          Files.writeString(f, Files.readString(f).replaceFirst(
+              "\"registered_at\"\\s*:\\s*\"[^\"]+\"",
+              "\"registered_at\":\"2020-01-01T00:00:00Z\""));
+        }), "by the signed registration"),
         new Tamper("chain.json pointing at another chain", onDir(dir -> {
           Path f = dir.resolve("chain.json");
           Files.writeString(f, Files.readString(f).replace(chain.gateTrain().toString(),

@@ -23,4 +23,15 @@ public interface ArtifactSource {
    * @throws IOException if the source cannot be read at all
    */
   byte[] get(Digest d, String actor, String runId) throws IOException, VerificationException;
+
+  /**
+   * Checks that {@code d} is still there to be read (not erased, not lost), without reading it
+   * where the source can tell more cheaply; this default reads and checks it.
+   *
+   * @throws VerificationException if it is missing (saying why, where the source knows)
+   */
+  default void checkPresent(Digest d, String actor, String runId)
+      throws IOException, VerificationException {
+    get(d, actor, runId);
+  }
 }

@@ -237,6 +237,14 @@ public final class ArtifactStore implements ArtifactSource {
     return erased[0] != null ? erased[0] : "artifact " + d + " is not in the store";
   }
 
+  /** Whether the blob of {@code d} is here: an erased artifact's is not (nor its key). */
+  @Override
+  public void checkPresent(Digest d, String actor, String runId) throws VerificationException {
+    if (!contains(d)) {
+      throw new VerificationException(whyAbsent(d));
+    }
+  }
+
   /**
    * Reads and checks the artifact {@code d}.
    *

@@ -149,6 +149,9 @@ public final class ChainVerifier {
       links.add(new Link("reference data", chain.reference(), "",
           "content not exported, not checked"));
     } else {
+      // Not read, but it must still be there: a model whose reference data was erased is not
+      // served, as its chain no longer verifies in full.
+      store.checkPresent(chain.reference(), actor, runId);
       links.add(new Link("reference data", chain.reference(), "", "encrypted"));
     }
     links.add(new Link("import provenance", chain.importation(), "trainer", "SLSA v1, runtime "
@@ -249,6 +252,9 @@ public final class ChainVerifier {
       links.add(new Link("snapshot", chain.snapshot(), "",
           "validated, tokenised; content not exported, not checked"));
     } else {
+      // Not read, but it must still be there: a model trained on an erased snapshot is not
+      // served, as its chain no longer verifies in full.
+      store.checkPresent(chain.snapshot(), actor, runId);
       links.add(new Link("snapshot", chain.snapshot(), "", "validated, tokenised, encrypted"));
     }
 

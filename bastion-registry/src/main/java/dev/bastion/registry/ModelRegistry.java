@@ -7,6 +7,7 @@ import dev.bastion.attest.Statement;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Signer;
 import dev.bastion.crypto.Trust;
@@ -304,6 +305,12 @@ public final class ModelRegistry implements AutoCloseable {
       throw new VerificationException(
           "registration of " + r.name() + " v" + r.version()
               + ": the signed registration names another model or version");
+    }
+    if (!p.path("registered_at").asText().equals(r.registeredAt().toString())) {
+      // The registry's row (or an export's chain.json) says when; the signature decides.
+      throw new VerificationException("registration of " + r.name() + " v" + r.version()
+          + ": registered at " + r.registeredAt() + " by the record, at "
+          + Text.clip(p.path("registered_at").asText()) + " by the signed registration");
     }
     return Chain.fromJson(p.path("chain"));
   }
