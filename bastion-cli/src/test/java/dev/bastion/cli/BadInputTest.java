@@ -144,6 +144,87 @@ class BadInputTest {
     assertThat(o.err).contains("nope.yaml").doesNotContain("Exception").doesNotContain("\tat ");
   }
 
+  /** The files of approvals/ and their bytes. */
+  private java.util.Map<Path, String> approvals() throws IOException {
+    try (Stream<Path> s = Files.list(home.resolve("approvals"))) {
+      java.util.Map<Path, String> m = new java.util.TreeMap<>();
+      for (Path f : s.toList()) {
+        m.put(f, Files.readString(f));
+      }
+      return m;
+    }
+  }
+
+  /** In {@code file} (next to the pipeline, or in the home), {@code from} replaced by {@code to}. */
+  private void edit(String file, String from, String to) throws IOException {
+    Path f = file.equals("gates.json") ? home.resolve("policies").resolve("gates.json")
+        : pipeline.resolveSibling(file);
+    String text = Files.readString(f);
+    assertThat(text).as(file).contains(from);
+    Files.writeString(f, text.replace(from, to));
+  }
+
+  static Stream<org.junit.jupiter.params.provider.Arguments> unapprovable() {
+    String consent = "{\"name\": \"consent\", \"type\": \"purposes\", \"values\":"
+        + " [\"credit-scoring\"]},\n    {\"name\": \"class\"";
+    return Stream.of(
+        args("misspelt key", "pipeline.yaml", "  epochs: 50\n", "  epochz: 500\n",
+            "pipeline.yaml: unknown key 'train.epochz' (line 14)"),
+        args("top-level key", "pipeline.yaml", "register:\n", "extra_key: 1\nregister:\n",
+            "pipeline.yaml: unknown key 'extra_key' (line 19)"),
+        args("stages", "pipeline.yaml", "register:\n", "stages: [ingest, train, register]\n"
+            + "register:\n", "pipeline.yaml: unknown key 'stages' (line 19)"),
+        args("duplicate key", "pipeline.yaml", "data: credit-g.csv\n",
+            "name: dup\ndata: credit-g.csv\n", "pipeline.yaml: duplicate key 'name' (line 6)"),
+        args("protect a column not in the schema", "pipeline.yaml", "  - foreign_worker\n",
+            "  - nosuchcol\n", "pipeline.yaml: protect: column 'nosuchcol' is not in the schema"),
+        args("protect the label", "pipeline.yaml", "  - foreign_worker\n", "  - class\n",
+            "pipeline.yaml: protect: column 'class' must be a categorical input column"),
+        args("a purpose the schema does not declare", "schema.json", "{\"name\": \"class\"",
+            consent, "pipeline.yaml: purpose 'weather' is not one that data set"),
+        args("sensitivity bogus", "schema.json", "\"min\": 18, \"max\": 100}",
+            "\"min\": 18, \"max\": 100, \"sensitivity\": \"bogus\"}",
+            "sensitivity \"bogus\" is not keep, tokenise, encrypt or drop"),
+        args("a column declared twice", "schema.json", "{\"name\": \"class\"",
+            "{\"name\": \"age\", \"type\": \"integer\"},\n    {\"name\": \"class\"",
+            "'age' declared twice"),
+        args("a label not declared", "schema.json", "\"label\": \"class\"",
+            "\"label\": \"klass\"", "schema.json: label column 'klass' is not declared"),
+        args("a detector that is none", "gates.json", "\"trigger\"", "\"nosuch\"",
+            "gate 'train': suspect_detectors names 'nosuch', which is not a detector"),
+        args("an unknown gate field", "gates.json", "\"suspect_detectors\"",
+            "\"suspect_detector\"", "gates.json: gates[0]: unknown field 'suspect_detector'"));
+  }
+
+  private static org.junit.jupiter.params.provider.Arguments args(Object... a) {
+    return org.junit.jupiter.params.provider.Arguments.of(a);
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @org.junit.jupiter.params.provider.MethodSource("unapprovable")
+  void whatEveryRunWouldRefuseIsNotApproved(String what, String file, String from, String to,
+      String message) throws Exception {
+    edit(file, from, to);
+    if (what.contains("purpose")) {
+      edit("pipeline.yaml", "schema: schema.json\n", "schema: schema.json\npurpose: weather\n");
+    }
+    var approved = approvals();
+    long entries = Files.readString(home.resolve("ledger/segments/00000000000000000000.jsonl"))
+        .lines().count();
+    Outcome o = file.equals("gates.json") ? execute("approve", "--policies")
+        : execute("approve", pipeline.toString());
+    assertThat(o.code).isEqualTo(2);
+    assertThat(o.err.strip().lines()).singleElement().asString()
+        .startsWith("bastion: ").contains(message);
+    assertThat(approvals()).isEqualTo(approved);
+    assertThat(Files.readString(home.resolve("ledger/segments/00000000000000000000.jsonl"))
+        .lines().count()).isEqualTo(entries);
+    if (file.equals("pipeline.yaml") && message.contains("key")) {
+      // Read before anything else, the definition is refused by a run the same way.
+      assertThat(execute("run", pipeline.toString())).isEqualTo(o);
+    }
+  }
+
   @Test
   void auditVerifyExitsOneOnATamperedLedger() throws Exception {
     Path entries = home.resolve("ledger/segments/00000000000000000000.jsonl");

@@ -127,15 +127,14 @@ public final class CsvReader {
       if (r.cells.size() == 1 && r.cells.get(0).isEmpty()) {
         continue; // a blank line
       }
+      // Named as the streaming reader names them: row R (line L).
+      String at = name + ": row " + (rows.size() + 1) + " (line " + r.line + "): ";
       if (r.cells.size() != columns.size()) {
         throw new BadInputException(
-            name + ": line " + r.line + ": " + r.cells.size() + " fields, the header has "
-                + columns.size());
+            at + r.cells.size() + " fields, the header has " + columns.size());
       }
       if (rows.size() >= options.maxRows()) {
-        throw new BadInputException(
-            name + ": line " + r.line + ": more than the limit of " + options.maxRows()
-                + " rows");
+        throw new BadInputException(at + "more than the limit of " + options.maxRows() + " rows");
       }
       rows.add(new Table.Row(r.line, r.cells));
     }

@@ -44,7 +44,7 @@ class CsvReaderRegressionTest {
   void tooManyRowsNamesTheLine() {
     assertThatThrownBy(() -> read(new CsvReader.Options(',', 100, 10, 10, 1), "a,b\n1,2\n3,4\n"))
         .isInstanceOf(BadInputException.class)
-        .hasMessageStartingWith("test.csv: line 3");
+        .hasMessageStartingWith("test.csv: row 2 (line 3)");
   }
 
   /**

@@ -270,6 +270,8 @@ public final class Home implements AutoCloseable {
             + " decides at " + String.join(", ", RUN_GATES) + ", so each needs a rule");
       }
     }
+    // What a run checks of the policies beyond their rules, so that none is signed it refuses.
+    Screening.check(p.gate("train").orElseThrow());
     allowedRunners(false);
     integrity.approve(policiesFile(dir), "gate-policy", "gates", actor);
     integrity.approve(runnersFile(dir), "runners", "runners", actor);

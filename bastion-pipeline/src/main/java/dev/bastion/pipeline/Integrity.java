@@ -106,14 +106,30 @@ public final class Integrity {
       throws BastionException, IOException {
     if (kind.equals("pipeline")) {
       // A definition is approved with the schema it names: a run checks both.
-      approveOne(PipelineDefinition.load(file).schema(), "schema", name, actor);
+      approveSchema(PipelineDefinition.load(file), name, actor);
     }
     return approveOne(file, kind, name, actor);
   }
 
+  /**
+   * Approves the schema {@code def} names, once the two pass what a run checks of them: nothing
+   * is signed that every run would refuse.
+   */
+  private void approveSchema(PipelineDefinition def, String name, String actor)
+      throws BastionException, IOException {
+    byte[] bytes = InputFiles.read(def.schema(), "schema file", InputFiles.MAX_DOCUMENT_BYTES);
+    Runner.check(def, bytes);
+    approveOne(bytes, "schema", name, actor);
+  }
+
   private Digest approveOne(Path file, String kind, String name, String actor)
       throws BastionException, IOException {
-    byte[] bytes = InputFiles.read(file, kind, InputFiles.MAX_DOCUMENT_BYTES);
+    return approveOne(InputFiles.read(file, kind, InputFiles.MAX_DOCUMENT_BYTES), kind, name,
+        actor);
+  }
+
+  private Digest approveOne(byte[] bytes, String kind, String name, String actor)
+      throws BastionException, IOException {
     Digest d = Digest.of(bytes);
     Digest previous = approvedDigest(kind, name);
     ObjectNode predicate = Json.object();
@@ -149,7 +165,7 @@ public final class Integrity {
     }
     // A definition approved before its schema was part of the approval: the schema's first.
     if (kind.equals("pipeline") && !Files.exists(approvalFile("schema", name))) {
-      approveOne(PipelineDefinition.load(file).schema(), "schema", name, actor);
+      approveSchema(PipelineDefinition.load(file), name, actor);
       return true;
     }
     return false;

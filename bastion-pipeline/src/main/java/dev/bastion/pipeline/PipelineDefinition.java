@@ -1,18 +1,26 @@
 package dev.bastion.pipeline;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
+import dev.bastion.core.Text;
 import dev.bastion.train.TrainParams;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A pipeline definition (YAML): the data, its schema, the columns to protect, the training
@@ -67,8 +75,10 @@ public record PipelineDefinition(
     String where = file.toString();
     byte[] bytes = InputFiles.read(file, "pipeline definition", InputFiles.MAX_DOCUMENT_BYTES);
     JsonNode root;
+    YAMLFactory yaml = new YAMLFactory();
     try {
-      root = new ObjectMapper(new YAMLFactory()).readTree(bytes);
+      root = new ObjectMapper(yaml).readTree(bytes);
+      checkKeys(yaml, bytes, where);
     } catch (JsonProcessingException e) {
       throw new BadInputException(where + ": not valid YAML" + dev.bastion.core.Json.where(e)
           + ": " + oneLine(e.getOriginalMessage()), e);
@@ -113,6 +123,65 @@ public record PipelineDefinition(
     }
     return new PipelineDefinition(
         file, Digest.of(bytes), name, data, schema, protect, purpose, params, model);
+  }
+
+  /** The keys of a definition, by section ("" the top level): any other is refused. */
+  private static final Map<String, Set<String>> KEYS = Map.of(
+      "", Set.of("name", "data", "schema", "protect", "purpose", "train", "register"),
+      "train", TrainParams.FIELDS,
+      "register", Set.of("model"));
+
+  /**
+   * Refuses a key the format does not define, and a key given twice in one mapping, naming it
+   * and its line: the YAML tree keeps the last of two values and ignores a key no one reads, so a
+   * misspelt {@code epochz} would leave {@code epochs} at its default unnoticed.
+   */
+  private static void checkKeys(YAMLFactory yaml, byte[] bytes, String where)
+      throws BadInputException, IOException {
+    try (JsonParser p = yaml.createParser(bytes)) {
+      Deque<Set<String>> seen = new ArrayDeque<>();
+      for (var t = p.nextToken(); t != null; t = p.nextToken()) {
+        switch (t) {
+          case START_OBJECT -> seen.push(new HashSet<>());
+          case END_OBJECT -> seen.pop();
+          case FIELD_NAME -> {
+            JsonStreamContext in = p.getParsingContext();
+            int line = p.currentTokenLocation().getLineNr();
+            String at = line < 1 ? "" : " (line " + line + ")";
+            if (!seen.element().add(p.currentName())) {
+              throw new BadInputException(where + ": duplicate key '" + path(in) + "'" + at);
+            }
+            Set<String> keys = KEYS.get(section(in));
+            if (keys != null && !keys.contains(p.currentName())) {
+              throw new BadInputException(where + ": unknown key '" + path(in) + "'" + at);
+            }
+          }
+          default -> { }
+        }
+      }
+    }
+  }
+
+  /**
+   * The section a mapping is, for {@link #KEYS}: "" the top level, the key of a mapping under it;
+   * null for one elsewhere (a wrong place for a mapping, which the reading of values refuses).
+   */
+  private static String section(JsonStreamContext mapping) {
+    JsonStreamContext up = mapping.getParent();
+    if (up.inRoot()) {
+      return "";
+    }
+    return up.inObject() && up.getParent().inRoot() ? up.getCurrentName() : null;
+  }
+
+  /** The key being read, as {@code train.epochs} (a list item as {@code [i]}), for messages. */
+  private static String path(JsonStreamContext c) {
+    Deque<String> parts = new ArrayDeque<>();
+    for (; c != null && !c.inRoot(); c = c.getParent()) {
+      parts.push(c.inArray() ? "[" + c.getCurrentIndex() + "]" : "." + c.getCurrentName());
+    }
+    String s = String.join("", parts);
+    return Text.clip(s.startsWith(".") ? s.substring(1) : s);
   }
 
   private static String text(JsonNode root, String field, String where) throws BadInputException {

@@ -119,6 +119,21 @@ public final class Runner {
     }
   }
 
+  /**
+   * What a run checks of a definition and the schema it names before it reads any data: the
+   * schema, and the definition's columns, purpose and training parameters against it. Approval
+   * checks the same before it signs them, so that what it signs a run can use.
+   *
+   * @return the schema
+   * @throws BadInputException naming the file and what is wrong
+   */
+  static Schema check(PipelineDefinition def, byte[] schemaBytes) throws BadInputException {
+    Schema schema = Schema.parse(schemaBytes, def.schema().toString());
+    Usage.of(def, schema);
+    Trainer.check(schema, def.train());
+    return schema;
+  }
+
   private Result run(PipelineDefinition def, byte[] schemaBytes, GatePolicies policies,
       String runId)
       throws BastionException, IOException {
@@ -128,7 +143,7 @@ public final class Runner {
 
     // ---- ingest: read, validate, apply consent and sensitivity; nothing is stored until the
     // data is valid, and no row or value the data set's declarations exclude is stored at all.
-    Schema schema = Schema.parse(schemaBytes, def.schema().toString());
+    Schema schema = check(def, schemaBytes);
     // One read: the digest recorded as the snapshot's source is of the very bytes parsed.
     byte[] rawBytes = InputFiles.read(def.data(), "data file",
         CsvReader.Options.DEFAULT.maxFileBytes());

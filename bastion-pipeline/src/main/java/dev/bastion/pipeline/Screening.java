@@ -3,6 +3,7 @@ package dev.bastion.pipeline;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import dev.bastion.data.ArffReader;
 import dev.bastion.data.Schema;
 import dev.bastion.data.Table;
@@ -63,6 +64,20 @@ final class Screening {
   private Screening() {}
 
   /**
+   * Refuses a policy that names a detector that does not exist: at a run, and when the policies
+   * are approved.
+   */
+  static void check(GatePolicy policy) throws BadInputException {
+    List<String> names = Detectors.defaults().stream().map(Detector::name).toList();
+    for (String d : policy.suspectDetectors()) {
+      if (!names.contains(d)) {
+        throw new BadInputException("gate '" + policy.name() + "': suspect_detectors names '"
+            + Text.clip(d) + "', which is not a detector (" + String.join(", ", names) + ")");
+      }
+    }
+  }
+
+  /**
    * Screens {@code t} (valid against {@code schema}) with the default detectors: the label
    * against the model's features; the consent column, encrypted and dropped columns are not
    * features and are not screened. Rows flagged by a detector the policy names are suspect.
@@ -73,12 +88,7 @@ final class Screening {
     GatePolicy.SuspectRows action = policy.suspectRows();
     List<Detector> all = Detectors.defaults();
     List<String> names = all.stream().map(Detector::name).toList();
-    for (String d : policy.suspectDetectors()) {
-      if (!names.contains(d)) {
-        throw new BadInputException("gate '" + policy.name() + "': suspect_detectors names '" + d
-            + "', which is not a detector (" + String.join(", ", names) + ")");
-      }
-    }
+    check(policy);
     List<String> counted = policy.suspectDetectors().isEmpty() ? names : policy.suspectDetectors();
     Set<String> ignore = new LinkedHashSet<>();
     Map<String, ArffReader.Kind> kinds = new LinkedHashMap<>();

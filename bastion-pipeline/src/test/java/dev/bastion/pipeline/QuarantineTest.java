@@ -110,7 +110,11 @@ class QuarantineTest {
     try (Home home = Home.init(tmp.resolve("home"))) {
       Path gates = Home.policiesFile(tmp.resolve("home"));
       Files.writeString(gates, Files.readString(gates).replace("\"trigger\"", "\"triggers\""));
-      home.approvePolicies("reviewer");
+      assertThatThrownBy(() -> home.approvePolicies("reviewer"))
+          .isInstanceOf(dev.bastion.core.BadInputException.class)
+          .hasMessageContaining("'triggers', which is not a detector");
+      // Approved without that check (as an earlier version did): the run refuses it too.
+      home.integrity().approve(gates, "gate-policy", "gates", "reviewer");
       assertThatThrownBy(() -> CreditExample.run(home, pipeline))
           .isInstanceOf(dev.bastion.core.BadInputException.class)
           .hasMessageContaining("'triggers', which is not a detector");

@@ -5,6 +5,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -67,9 +68,18 @@ public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
         InputFiles.read(file, "policy file", InputFiles.MAX_DOCUMENT_BYTES), file.toString());
   }
 
+  /** The fields of a gate: a policy with any other is refused, not ignored. */
+  private static final List<String> GATE_FIELDS =
+      List.of("name", "description", "rule", "suspect_rows", "suspect_detectors");
+
   /** Parses policy JSON. */
   public static GatePolicies parse(byte[] bytes, String where) throws BadInputException {
     JsonNode root = Json.parse(bytes, where);
+    for (var f : root.properties()) {
+      if (!f.getKey().equals("gates")) {
+        throw new BadInputException(where + ": unknown field '" + Text.clip(f.getKey()) + "'");
+      }
+    }
     JsonNode list = root.get("gates");
     if (list == null || !list.isArray()) {
       throw new BadInputException(where + ": 'gates' must be an array");
@@ -78,6 +88,11 @@ public record GatePolicies(Map<String, GatePolicy> gates, Digest digest) {
     int i = 0;
     for (JsonNode g : list) {
       String at = where + ": gates[" + i++ + "]";
+      for (var f : g.properties()) {
+        if (!GATE_FIELDS.contains(f.getKey())) {
+          throw new BadInputException(at + ": unknown field '" + Text.clip(f.getKey()) + "'");
+        }
+      }
       String name = Json.requireText(g, "name", at);
       String rule = Json.requireText(g, "rule", at);
       String description = g.path("description").asText("");

@@ -95,7 +95,16 @@ class GatePoliciesTest {
             "gates.json: gates[0]: suspect_rows \"drop\" is not quarantine or keep"),
         Arguments.of("suspect detectors not a list",
             "{\"gates\": [{\"name\": \"a\", \"rule\": \"true\", \"suspect_detectors\": \"outlier\"}]}",
-            "gates.json: gates[0]: suspect_detectors must be a list of detector names"));
+            "gates.json: gates[0]: suspect_detectors must be a list of detector names"),
+        Arguments.of("misspelt gate field (ignored, the detectors would be all of them)",
+            "{\"gates\": [{\"name\": \"a\", \"rule\": \"true\","
+                + " \"suspect_detector\": [\"outlier\"]}]}",
+            "gates.json: gates[0]: unknown field 'suspect_detector'"),
+        Arguments.of("unknown gate field",
+            "{\"gates\": [{\"name\": \"a\", \"rule\": \"true\", \"extra\": 1}]}",
+            "gates.json: gates[0]: unknown field 'extra'"),
+        Arguments.of("unknown top-level field", "{\"gates\": [], \"gate\": []}",
+            "gates.json: unknown field 'gate'"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -25,6 +25,10 @@ public record TrainParams(
     String positiveClass) {
   public static final String LOGISTIC_REGRESSION = "logistic-regression";
 
+  /** The fields of a {@code train} section: a definition with any other is refused. */
+  public static final java.util.Set<String> FIELDS = java.util.Set.of(
+      "algorithm", "epochs", "learning_rate", "seed", "holdout", "positive_class");
+
   /**
    * Reads parameters from a pipeline definition's {@code train} section.
    *

@@ -49,6 +49,22 @@ public final class Trainer {
   }
 
   /**
+   * Checks that {@code params} fit {@code schema}, before any data is read: what a pipeline run
+   * checks of a definition, and its approval before signing it.
+   *
+   * @throws BadInputException if the positive class is not a value of the label
+   */
+  public static void check(Schema schema, TrainParams params) throws BadInputException {
+    Schema.Column label =
+        schema.column(schema.label()).orElseThrow(() -> new BadInputException("no label column"));
+    if (!label.values().contains(params.positiveClass())) {
+      throw new BadInputException(
+          "train.positive_class '" + params.positiveClass() + "' is not a value of '"
+              + label.name() + "'");
+    }
+  }
+
+  /**
    * Trains a model on the training split of {@code snapshot}.
    *
    * @throws BadInputException if the label or a column does not fit the schema
@@ -57,13 +73,7 @@ public final class Trainer {
       Table snapshot, Schema schema, TrainParams params, List<String> protectedColumns)
       throws BadInputException {
     Split split = split(snapshot, params.seed(), params.holdout());
-    Schema.Column label =
-        schema.column(schema.label()).orElseThrow(() -> new BadInputException("no label column"));
-    if (!label.values().contains(params.positiveClass())) {
-      throw new BadInputException(
-          "train.positive_class '" + params.positiveClass() + "' is not a value of '"
-              + label.name() + "'");
-    }
+    check(schema, params);
     Map<String, double[]> numeric = new LinkedHashMap<>();
     Map<String, List<String>> categorical = new LinkedHashMap<>();
     for (Schema.Column c : schema.columns()) {

@@ -1,0 +1,80 @@
+package dev.bastion.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.BadInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * A definition has only the keys its format defines, each once: a misspelt or repeated key is
+ * refused, naming the key and its line, never ignored (a misspelt {@code epochs} would leave the
+ * default, past the gate that bounds it).
+ */
+class PipelineDefinitionTest {
+  @TempDir Path tmp;
+
+  /** The shipped definition, its {@code from} replaced by {@code to}. */
+  private Path edited(String from, String to) throws Exception {
+    Path pipeline = CreditExample.copyTo(tmp.resolve("credit"));
+    String yaml = Files.readString(pipeline);
+    assertThat(yaml).contains(from);
+    Files.writeString(pipeline, yaml.replace(from, to));
+    return pipeline;
+  }
+
+  static Stream<Arguments> badKeys() {
+    return Stream.of(
+        Arguments.of("misspelt train key", "  epochs: 50\n", "  epochz: 500\n",
+            "unknown key 'train.epochz' (line 14)"),
+        Arguments.of("unknown top-level key", "register:\n", "extra_key: 1\nregister:\n",
+            "unknown key 'extra_key' (line 19)"),
+        Arguments.of("a list of stages", "register:\n", "stages: [ingest, train, register]\n"
+            + "register:\n", "unknown key 'stages' (line 19)"),
+        Arguments.of("misspelt top-level key", "protect:\n", "protects:\n",
+            "unknown key 'protects' (line 9)"),
+        Arguments.of("unknown register key", "  model: credit-risk\n",
+            "  model: credit-risk\n  version: 2\n", "unknown key 'register.version' (line 21)"),
+        Arguments.of("duplicate top-level key", "register:\n", "name: other\nregister:\n",
+            "duplicate key 'name' (line 19)"),
+        Arguments.of("duplicate train key", "  seed: 42\n", "  seed: 42\n  seed: 7\n",
+            "duplicate key 'train.seed' (line 17)"),
+        Arguments.of("duplicate section", "register:\n", "train:\n  epochs: 500\nregister:\n",
+            "duplicate key 'train' (line 19)"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("badKeys")
+  void aKeyTheFormatDoesNotDefineOrATwiceGivenKeyIsRefused(String name, String from, String to,
+      String message) throws Exception {
+    Path pipeline = edited(from, to);
+
+    assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage(pipeline + ": " + message);
+  }
+
+  @Test
+  void theShippedDefinitionUsesOnlyDefinedKeys() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(CreditExample.copyTo(tmp.resolve("c")));
+
+    assertThat(def.train().epochs()).isEqualTo(50);
+    assertThat(def.modelName()).isEqualTo("credit-risk");
+  }
+
+  @Test
+  void aKeyInAMappingWhereNoneBelongsIsLeftToTheValueCheck() throws Exception {
+    Path pipeline = edited("name: credit-risk\n", "name: {first: credit}\n");
+
+    assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage(pipeline + ": 'name' is missing or not a string");
+  }
+}
