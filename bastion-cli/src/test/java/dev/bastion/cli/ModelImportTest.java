@@ -209,6 +209,43 @@ class ModelImportTest {
   }
 
   @Test
+  void aNameIsNotTakenOverByAModelOfTheOtherKind() throws Exception {
+    try (Home h = Home.open(home)) {
+      Examples.run(h, Examples.copyCredit(tmp.resolve("credit")));
+    }
+    long puts = artifactPuts();
+    StringWriter err = new StringWriter();
+    int code = execute(err, "model", "import", ONNX.toString(), "--name", "credit-risk",
+        "--schema", SCHEMA.toString(), "--reference", DATA.toString(), "--positive-class",
+        "malignant", "--labels", "benign,malignant");
+    assertThat(code).as(err.toString()).isEqualTo(2);
+    assertThat(err.toString().strip()).isEqualTo("bastion: model 'credit-risk' v1 is a trained"
+        + " model; an import needs a name of its own");
+    assertThat(artifactPuts()).as("nothing stored").isEqualTo(puts);
+    // Nor the reverse: a pipeline registering under an imported model's name stops at ingest.
+    assertThat(importIt(err, "--labels", "benign,malignant")).as(err.toString()).isZero();
+    try (Home h = Home.open(home)) {
+      Path def = Examples.copyCredit(tmp.resolve("credit2"));
+      Path renamed = Files.writeString(def, Files.readString(def)
+          .replace("model: credit-risk", "model: tumours")
+          .replace("name: credit-risk", "name: credit-as-tumours"));
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> Examples.run(h, renamed))
+          .hasMessageContaining("model 'tumours' v1 is an imported model");
+    }
+    try (Home h = Home.open(home)) {
+      assertThat(h.registry().list()).extracting(r -> r.name() + " v" + r.version())
+          .containsExactlyInAnyOrder("credit-risk v1", "tumours v1");
+    }
+  }
+
+  private long artifactPuts() throws Exception {
+    try (Home h = Home.open(home)) {
+      return LedgerVerifier.events(h.ledger().directory()).stream()
+          .filter(e -> e.kind() == EventKind.ARTIFACT_PUT).count();
+    }
+  }
+
+  @Test
   void referenceDataThatFailsTheSchemaStopsTheImport() throws Exception {
     List<String> lines = new ArrayList<>(Files.readAllLines(DATA));
     lines.set(3, lines.get(3).replaceFirst("^[^,]+,", "-1,"));

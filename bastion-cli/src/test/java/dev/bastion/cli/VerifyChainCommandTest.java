@@ -51,7 +51,8 @@ class VerifyChainCommandTest {
   @Test
   void walksFromTheModelToTheSourceData() throws Exception {
     for (String ref :
-        new String[] {"credit-risk", "credit-risk@1", result.chain().model().toString()}) {
+        new String[] {"credit-risk", "credit-risk@1", "credit-risk@v1",
+            result.chain().model().toString()}) {
       out.reset();
       assertThat(execute(new StringWriter(), ref, "--json")).as(ref).isZero();
       var o = Json.parse(out.toByteArray(), "output");

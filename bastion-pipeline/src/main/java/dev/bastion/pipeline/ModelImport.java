@@ -120,6 +120,8 @@ public final class ModelImport {
   private Result run(Request req, GatePolicies policies, String runId)
       throws BastionException, IOException {
     Runner steps = new Runner(home, out);
+    // Before anything is stored: a trained model's name is not taken over by an import.
+    home.registry().checkKind(req.name(), true, home.trust(), "trainer", runId);
     Instant t0 = Instant.now();
     ImportedArtifact artifact = ImportedArtifact.parse(req.artifact(), req.fileName());
     Digest file = artifact.fileDigest();

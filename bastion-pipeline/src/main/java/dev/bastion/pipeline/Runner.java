@@ -144,6 +144,8 @@ public final class Runner {
     // ---- ingest: read, validate, apply consent and sensitivity; nothing is stored until the
     // data is valid, and no row or value the data set's declarations exclude is stored at all.
     Schema schema = check(def, schemaBytes);
+    // Nor is an imported model's name taken over by a run: found before anything is stored.
+    home.registry().checkKind(def.modelName(), false, home.trust(), "ingest", runId);
     // One read: the digest recorded as the snapshot's source is of the very bytes parsed.
     byte[] rawBytes = InputFiles.read(def.data(), "data file",
         CsvReader.Options.DEFAULT.maxFileBytes());

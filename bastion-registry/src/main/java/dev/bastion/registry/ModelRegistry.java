@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.attest.Envelope;
 import dev.bastion.attest.Statement;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
 import dev.bastion.core.Text;
@@ -225,10 +226,13 @@ public final class ModelRegistry implements AutoCloseable {
           () -> new BadInputException("no registered model named '" + name + "'"));
     }
     int version;
+    // "v2", as every listing spells it, or "2".
+    String v = ref.substring(at + 1);
     try {
-      version = Integer.parseInt(ref.substring(at + 1));
+      version = Integer.parseInt(v.startsWith("v") ? v.substring(1) : v);
     } catch (NumberFormatException e) {
-      throw new BadInputException("'" + ref + "': the version after @ must be a number");
+      throw new BadInputException("'" + Text.clip(ref) + "': the version after @ must be a"
+          + " number, as in " + name + "@2 or " + name + "@v2");
     }
     for (Registration r : list()) {
       if (r.name().equals(name) && r.version() == version) {
@@ -276,6 +280,28 @@ public final class ModelRegistry implements AutoCloseable {
   public Chain chainOf(Registration r, Trust trust, String actor, String runId)
       throws IOException, VerificationException {
     return verifyRegistration(store, r, trust, actor, runId);
+  }
+
+  /**
+   * Refuses a new version of {@code name} of another kind than its newest one: an imported model
+   * after a trained one, or the reverse. The clients of a name send one model's inputs, and an
+   * import under a trained model's name (or a run under an import's) would swap what they reach.
+   *
+   * @param imported whether the new version is an import
+   * @throws BadInputException if the newest version of {@code name} is of the other kind
+   */
+  public void checkKind(String name, boolean imported, Trust trust, String actor, String runId)
+      throws IOException, BastionException {
+    Optional<Registration> last = latest(name);
+    if (last.isEmpty()) {
+      return;
+    }
+    boolean was = chainOf(last.get(), trust, actor, runId) instanceof ImportChain;
+    if (was != imported) {
+      throw new BadInputException("model '" + name + "' v" + last.get().version() + " is "
+          + (was ? "an imported model" : "a trained model") + "; "
+          + (imported ? "an import" : "a trained model") + " needs a name of its own");
+    }
   }
 
   /**
