@@ -49,8 +49,9 @@ final class EvidenceCommand implements Runnable {
             + e.registration().version() + " (" + e.registration().model() + ") to " + dir + ": "
             + e.artifacts() + " artifacts, certificates of " + String.join(", ", e.identities()));
         System.out.println(e.withData()
-            ? "it contains the model and the tokenised snapshot in clear: protect it accordingly"
-            : "without data: the snapshot and the model are not included and will not be checked");
+            ? "it contains the model and its data (tokenised snapshot or reference data) in"
+                + " clear: protect it accordingly"
+            : "without data: the data and the model are not included and will not be checked");
       }
       return 0;
     }

@@ -140,7 +140,17 @@ public record PipelineDefinition(
       throws BadInputException, IOException {
     try (JsonParser p = yaml.createParser(bytes)) {
       Deque<Set<String>> seen = new ArrayDeque<>();
+      int documents = 0;
       for (var t = p.nextToken(); t != null; t = p.nextToken()) {
+        boolean top = t.isStructStart() ? p.getParsingContext().getParent().inRoot()
+            : t.isScalarValue() && p.getParsingContext().inRoot();
+        if (top && ++documents > 1) {
+          // The tree reads the first document only: a second one would be reviewed, signed and
+          // never run.
+          int line = p.currentTokenLocation().getLineNr();
+          throw new BadInputException(where + ": a second YAML document"
+              + (line < 1 ? "" : " (line " + line + ")") + "; a definition is one document");
+        }
         switch (t) {
           case START_OBJECT -> seen.push(new HashSet<>());
           case END_OBJECT -> seen.pop();

@@ -47,7 +47,13 @@ class PipelineDefinitionTest {
         Arguments.of("duplicate train key", "  seed: 42\n", "  seed: 42\n  seed: 7\n",
             "duplicate key 'train.seed' (line 17)"),
         Arguments.of("duplicate section", "register:\n", "train:\n  epochs: 500\nregister:\n",
-            "duplicate key 'train' (line 19)"));
+            "duplicate key 'train' (line 19)"),
+        Arguments.of("a second document", "  model: credit-risk\n",
+            "  model: credit-risk\n---\nname: other\n",
+            "a second YAML document (line 22); a definition is one document"),
+        Arguments.of("a second document, a scalar", "  model: credit-risk\n",
+            "  model: credit-risk\n--- 42\n",
+            "a second YAML document (line 21); a definition is one document"));
   }
 
   @ParameterizedTest(name = "{0}")

@@ -421,15 +421,16 @@ public final class Evidence {
   private static String readme(ModelRegistry.Registration reg, boolean withData) {
     String contents = withData
         ? """
-          CONFIDENTIAL: this export contains the model and the tokenised data snapshot IN CLEAR
-          (decrypted from the encrypted store). Protect it as you protect the training data and
-          the model themselves: restricted access, encrypted storage, deletion when the audit is
-          done. Export with --without-data to leave both out.
+          CONFIDENTIAL: this export contains the model and its data (the tokenised training
+          snapshot, or an imported model's reference data) IN CLEAR (decrypted from the encrypted
+          store). Protect it as you protect that data and the model themselves: restricted
+          access, encrypted storage, deletion when the audit is done. Export with --without-data
+          to leave both out.
           """
         : """
-          Exported with --without-data: the data snapshot and the model are not included. Their
-          digests are still checked in every signed link, but their contents cannot be checked
-          here; the verifier says so.
+          Exported with --without-data: the data (snapshot or reference data) and the model are
+          not included. Their digests are still checked in every signed link, but their contents
+          cannot be checked here; the verifier says so.
           """;
     return "Bastion evidence of model " + reg.name() + " v" + reg.version() + " (" + reg.model()
         + ")\n\n" + contents + """
