@@ -79,6 +79,14 @@ final class IdentityCommand {
         if (!Files.isWritable(out)) {
           throw new BadInputException(out + ": cannot write there");
         }
+        for (String f : new String[] {name + ".crt", name + ".key", "ca.crt"}) {
+          Path p = out.resolve(f);
+          if (Files.exists(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+              && !Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            throw new BadInputException(p + ": exists and is not a regular file (a directory, a"
+                + " link or a device), which writing would replace; nothing was issued");
+          }
+        }
         return issue();
       } catch (Exception e) {
         if (made) {
@@ -119,6 +127,15 @@ final class IdentityCommand {
         try {
           home.keyring().exportIdentity(name, out);
         } catch (java.io.IOException e) {
+          // Whatever was written goes: a private key left beside a failure would outlive the
+          // revocation the message asks for.
+          for (String f : new String[] {name + ".key", name + ".crt"}) {
+            try {
+              Files.deleteIfExists(out.resolve(f));
+            } catch (java.io.IOException ignored) {
+              // best effort; the message below still says what to do
+            }
+          }
           throw new BadInputException("issued " + name + " (on the ledger), but its files cannot"
               + " be written to " + out + " (" + OutputFile.why(e) + "); revoke it with 'bastion"
               + " identity revoke " + name + "' and issue it again", e);

@@ -108,6 +108,20 @@ class CryptoShredTest {
         .as(checkErr.toString()).isZero();
     assertThat(execute(new StringWriter(), "evidence", "export", "credit-risk",
         tmp.resolve("evidence-with-data").toString())).isEqualTo(1);
+    // The same data run again (its source still holds what was erased) is refused before
+    // anything is stored: the erasure is not undone, and the model stays unservable.
+    try (Home h = Home.open(home)) {
+      long puts = LedgerVerifier.events(home.resolve("ledger")).stream()
+          .filter(e -> e.kind().wireName().equals("artifact_put")).count();
+      assertThatThrownBy(() -> Examples.run(h, tmp.resolve("credit").resolve("pipeline.yaml")))
+          .isInstanceOf(dev.bastion.core.CheckFailedException.class)
+          .hasMessageStartingWith("snapshot " + snapshot + " is data that was erased: artifact "
+              + snapshot + " was erased (by ");
+      assertThat(LedgerVerifier.events(home.resolve("ledger")).stream()
+          .filter(e -> e.kind().wireName().equals("artifact_put")).count())
+          .as("nothing stored").isEqualTo(puts);
+      assertThat(h.store().contains(result.chain().snapshot())).isFalse();
+    }
     StringWriter again = new StringWriter();
     assertThat(execute(again, "data", "erase", snapshot, "--reason", "twice")).isEqualTo(2);
     assertThat(again.toString().strip()).startsWith("bastion: artifact " + snapshot

@@ -51,6 +51,15 @@ class DataLineageCommandTest {
         .contains("snapshot " + result.chain().snapshot())
         .contains("credit-g.csv");
 
+    // Every step names the code that ran it: the evaluation's too.
+    out = new StringWriter();
+    assertThat(execute(out, err, "data", "lineage", result.chain().report().toString()))
+        .isZero();
+    assertThat(out.toString().lines().filter(l -> l.contains("<- ")).toList())
+        .hasSizeGreaterThanOrEqualTo(3)
+        .allSatisfy(l -> assertThat(l).contains(" bastion "));
+    assertThat(out.toString()).contains("<- evaluate in ");
+
     out = new StringWriter();
     assertThat(execute(out, err, "data", "lineage", result.chain().snapshot().toString(),
         "--format", "dot")).isZero();

@@ -155,7 +155,10 @@ class EndToEndTest {
               () ->
                   ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
                       home.trust(), "t"))
-          .isInstanceOf(VerificationException.class);
+          // Nothing registered under the name: bad input to serve, as to verify-chain (the
+          // gate's refusal was the run's failed check).
+          .isInstanceOf(dev.bastion.core.BadInputException.class)
+          .hasMessage("no registered model named 'credit-risk'");
       // The refusal itself is on the ledger, and the ledger holds.
       assertThat(LedgerVerifier.events(homeDir.resolve("ledger")))
           .anyMatch(e -> e.kind().wireName().equals("gate_decision") && e.outcome().equals("fail"));

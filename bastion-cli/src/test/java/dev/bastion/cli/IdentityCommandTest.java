@@ -180,7 +180,7 @@ class IdentityCommandTest {
 
   @Test
   void aBadNameLeavesNoDirectoryBehind() {
-    for (String name : new String[] {"Bad", "gate", "a/b"}) {
+    for (String name : new String[] {"Bad", "gate", "a/b", "ca"}) {
       Path out = tmp.resolve("out-" + name.hashCode());
       StringWriter err = new StringWriter();
       assertThat(execute(err, "identity", "issue", name, "--role", "predict", "--out",
@@ -236,6 +236,25 @@ class IdentityCommandTest {
   @Test
   void aHomeFromBeforeTheRecordFindsEarlierCertificatesOnTheLedger() throws Exception {
     issueRevokeAndRefuseAll("finn", 2, tmp.resolve("c1"), tmp.resolve("c2"), tmp.resolve("c3"));
+  }
+
+  @Test
+  void aTargetThatIsNotAFileIssuesNothing() throws Exception {
+    for (String taken : new String[] {"erin.key", "erin.crt", "ca.crt"}) {
+      Path out = tmp.resolve("out-" + taken);
+      Files.createDirectories(out.resolve(taken));
+      StringWriter err = new StringWriter();
+      assertThat(execute(err, "identity", "issue", "erin", "--role", "predict", "--out",
+          out.toString())).as(taken).isEqualTo(2);
+      assertThat(err.toString().strip()).as(taken).isEqualTo("bastion: " + out.resolve(taken)
+          + ": exists and is not a regular file (a directory, a link or a device), which"
+          + " writing would replace; nothing was issued");
+      try (var left = Files.list(out)) {
+        assertThat(left.map(f -> f.getFileName().toString())).containsExactly(taken);
+      }
+    }
+    assertThat(homeDir.resolve("keys").resolve("identities").resolve("erin.crt"))
+        .doesNotExist();
   }
 
   @Test

@@ -180,6 +180,23 @@ class ModelCommandTest {
   }
 
   @Test
+  void aLinkAppearingInAModelSignedWithoutLinksIsTampering() throws Exception {
+    assertThat(sign().code()).isZero();
+    Files.createSymbolicLink(model.resolve("link.json"), Path.of("sub/config.json"));
+    Outcome added = verify("--public-key", pub.toString());
+    assertThat(added.code()).as(added.err()).isEqualTo(1);
+    assertThat(added.err()).contains("link.json").contains("changed since it was signed");
+    Files.delete(model.resolve("link.json"));
+    assertThat(verify("--public-key", pub.toString()).code()).isZero();
+    // A signed file replaced by a link to a copy of itself.
+    Files.move(model.resolve("weights.bin"), model.resolve("weights.real"));
+    Files.createSymbolicLink(model.resolve("weights.bin"), Path.of("weights.real"));
+    Outcome replaced = verify("--public-key", pub.toString(), "--ignore-unsigned-files");
+    assertThat(replaced.code()).as(replaced.err()).isEqualTo(1);
+    assertThat(replaced.err()).contains("weights.bin");
+  }
+
+  @Test
   void ignoreOptionsOnVerify() throws Exception {
     assertThat(sign("--ignore-paths", "scratch").code()).isZero();
     Files.createDirectories(model.resolve("scratch"));

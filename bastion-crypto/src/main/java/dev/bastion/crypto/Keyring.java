@@ -419,6 +419,10 @@ public final class Keyring {
     if (COMPONENTS.contains(name)) {
       throw new BadInputException("identity name '" + name + "' is reserved for a component");
     }
+    if (name.equals("ca")) {
+      // Its certificate would be written as ca.crt, over the CA's beside it.
+      throw new BadInputException("identity name 'ca' is reserved for the CA");
+    }
   }
 
   private static void checkName(String name) throws BadInputException {

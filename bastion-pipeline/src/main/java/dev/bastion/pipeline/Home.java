@@ -7,6 +7,7 @@ import dev.bastion.core.BastionException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.InputFiles;
 import dev.bastion.core.Json;
+import dev.bastion.core.Text;
 import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.Keyring;
 import dev.bastion.crypto.MasterKey;
@@ -18,6 +19,7 @@ import dev.bastion.ledger.tlog.NoteSigner;
 import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.policy.GateEngine;
 import dev.bastion.policy.GatePolicies;
+import dev.bastion.policy.GatePolicy;
 import dev.bastion.registry.ArtifactStore;
 import dev.bastion.registry.ChainVerifier;
 import dev.bastion.registry.ModelRegistry;
@@ -263,6 +265,20 @@ public final class Home implements AutoCloseable {
    */
   public void approvePolicies(String actor) throws BastionException, IOException {
     GatePolicies p = policies(); // only rules that compile
+    for (GatePolicy g : p.gates().values()) {
+      // A gate no run decides at would be signed and never evaluated: a misspelt "regsiter"
+      // looks like a rule and holds nothing. Suspect rows are screened at 'train' only.
+      if (!RUN_GATES.contains(g.name())) {
+        throw new BadInputException(policiesFile(dir) + ": gate '" + Text.clip(g.name())
+            + "' is not one a run decides at (" + String.join(", ", RUN_GATES)
+            + "); it would never be evaluated");
+      }
+      if (!g.name().equals("train") && (g.suspectRows() != GatePolicy.SuspectRows.KEEP
+          || !g.suspectDetectors().isEmpty())) {
+        throw new BadInputException(policiesFile(dir) + ": gate '" + g.name() + "':"
+            + " suspect_rows and suspect_detectors apply to the 'train' gate only");
+      }
+    }
     for (String gate : RUN_GATES) {
       // A gate with no policy denies every decision: approving such a set would only stop runs.
       if (p.gate(gate).isEmpty()) {

@@ -126,8 +126,9 @@ public final class ModelImport {
     ImportedArtifact artifact = ImportedArtifact.parse(req.artifact(), req.fileName());
     Digest file = artifact.fileDigest();
     steps.stageEvent(EventKind.STAGE_START, "trainer", "import", file.toString(), "ok", runId);
-    Digest reference =
-        home.store().put(req.reference().toCsv(), "reference-data", "trainer", runId);
+    byte[] referenceCsv = req.reference().toCsv();
+    home.store().refuseErased(Digest.of(referenceCsv), "reference data");
+    Digest reference = home.store().put(referenceCsv, "reference-data", "trainer", runId);
     Digest m = home.store().put(req.artifact(), "model", "trainer", runId);
     Provenance imp = Provenance.stage("import", runId)
         .builder("trainer")
@@ -164,6 +165,7 @@ public final class ModelImport {
             .input("model", m)
             .input("snapshot", reference)
             .parameter("reference", "all rows")
+            .internal("code", "bastion " + BastionVersion.get())
             .started(t0));
     out.accept(String.format(java.util.Locale.ROOT,
         "evaluate  AUC %.4f, accuracy %.4f on %d reference rows", metrics.auc(),

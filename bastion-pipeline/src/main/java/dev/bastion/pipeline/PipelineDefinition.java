@@ -96,7 +96,12 @@ public record PipelineDefinition(
       if (!p.isArray()) {
         throw new BadInputException(where + ": 'protect' must be a list of column names");
       }
-      p.forEach(x -> protect.add(x.asText()));
+      for (JsonNode x : p) {
+        if (!x.isTextual()) {
+          throw new BadInputException(where + ": 'protect' must be a list of column names");
+        }
+        protect.add(x.asText());
+      }
     }
     String purpose = "";
     JsonNode pu = root.get("purpose");
@@ -161,7 +166,8 @@ public record PipelineDefinition(
             if (!seen.element().add(p.currentName())) {
               throw new BadInputException(where + ": duplicate key '" + path(in) + "'" + at);
             }
-            Set<String> keys = KEYS.get(section(in));
+            String section = section(in);
+            Set<String> keys = section == null ? null : KEYS.get(section);
             if (keys != null && !keys.contains(p.currentName())) {
               throw new BadInputException(where + ": unknown key '" + path(in) + "'" + at);
             }

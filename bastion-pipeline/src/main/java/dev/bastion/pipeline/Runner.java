@@ -176,21 +176,28 @@ public final class Runner {
     FieldEncryptor encryptor =
         usage.encrypted().isEmpty() ? null : home.keyring().fieldEncryptor();
     Table snapshot = usage.protect(screening.kept(), tokenizer, encryptor);
+    byte[] snapshotCsv = snapshot.toCsv();
+    byte[] quarantineCsv = screening.quarantined().rows().isEmpty() ? null
+        : usage.protect(screening.quarantined(), tokenizer, encryptor).toCsv();
+    // Data erased before is not stored again, nor are the models trained on it brought back:
+    // its source still holds what was to be forgotten. Checked before anything is stored.
+    home.store().refuseErased(Digest.of(snapshotCsv), "snapshot");
+    if (quarantineCsv != null) {
+      home.store().refuseErased(Digest.of(quarantineCsv), "quarantined rows");
+    }
     Instant t0 = Instant.now();
     Digest quarantine = null;
-    if (!screening.quarantined().rows().isEmpty()) {
+    if (quarantineCsv != null) {
       // Kept, protected like the snapshot, as an artifact of their own: for review, never for
       // training.
-      quarantine = home.store().put(
-          usage.protect(screening.quarantined(), tokenizer, encryptor).toCsv(), "quarantine",
-          "ingest", runId);
+      quarantine = home.store().put(quarantineCsv, "quarantine", "ingest", runId);
     }
     ObjectNode screeningNode = screening.evidence(trainGate.suspectRows());
     if (quarantine != null) {
       screeningNode.put("quarantine", quarantine.toString());
     }
     Digest schemaDigest = home.store().put(schemaBytes, "schema", "ingest", runId);
-    Digest s = home.store().put(snapshot.toCsv(), "snapshot", "ingest", runId);
+    Digest s = home.store().put(snapshotCsv, "snapshot", "ingest", runId);
     ArrayNode protectedCols = Json.array();
     usage.tokenised().forEach(protectedCols::add);
     ObjectNode consentNode = usage.consentEvidence(raw.rows().size(), excluded);
@@ -317,6 +324,7 @@ public final class Runner {
                 .input("snapshot", s)
                 .parameter("pipeline", def.name())
                 .internal("split", def.train().toJson())
+                .internal("code", "bastion " + BastionVersion.get())
                 .started(t0));
     stageEvent(EventKind.STAGE_END, "trainer", "evaluate", r.toString(), "ok", runId);
     out.accept(String.format(Locale.ROOT,

@@ -119,6 +119,33 @@ class ApprovalCheckTest {
     assertThat(LedgerVerifier.events(home.dir().resolve("ledger"))).hasSize((int) events);
   }
 
+  @Test
+  void aGateNoRunDecidesAtOrScreeningOutsideTrainIsNotApproved() throws Exception {
+    Path gates = Home.policiesFile(home.dir());
+    String original = Files.readString(gates);
+    long events = LedgerVerifier.events(home.dir().resolve("ledger")).size();
+    Files.writeString(gates, original.replace("\"name\": \"register\"",
+        "\"name\": \"regsiter\""));
+    assertThatThrownBy(() -> home.approvePolicies("r"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("'regsiter'");
+    Files.writeString(gates, original.replace("\"gates\": [", "\"gates\": [{\"name\":"
+        + " \"deploy\", \"rule\": \"true\"},"));
+    assertThatThrownBy(() -> home.approvePolicies("r"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage(gates + ": gate 'deploy' is not one a run decides at (train, evaluate,"
+            + " register); it would never be evaluated");
+    Files.writeString(gates, original.replace("\"name\": \"evaluate\",",
+        "\"name\": \"evaluate\", \"suspect_detectors\": [\"outlier\"],"));
+    assertThatThrownBy(() -> home.approvePolicies("r"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage(gates + ": gate 'evaluate': suspect_rows and suspect_detectors apply to the"
+            + " 'train' gate only");
+    assertThat(LedgerVerifier.events(home.dir().resolve("ledger"))).hasSize((int) events);
+    Files.writeString(gates, original);
+    home.approvePolicies("r");
+  }
+
   private List<Path> approvals() throws Exception {
     try (Stream<Path> s = Files.list(home.dir().resolve("approvals"))) {
       return s.sorted().toList();

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -82,5 +83,19 @@ class PipelineDefinitionTest {
     assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
         .isInstanceOf(BadInputException.class)
         .hasMessage(pipeline + ": 'name' is missing or not a string");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(delimiter = '|', value = {
+    "under a section's key | epochs: 50 | epochs: {n: 50}",
+    "in a list | '  - foreign_worker' | '  - {x: 1}'",
+  })
+  void aMappingDeeperDownIsBadInputNotACrash(String what, String from, String to)
+      throws Exception {
+    Path pipeline = edited(from, to);
+
+    assertThatThrownBy(() -> PipelineDefinition.load(pipeline)).as(what)
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith(pipeline + ": ");
   }
 }

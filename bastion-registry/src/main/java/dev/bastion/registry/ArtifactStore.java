@@ -2,6 +2,7 @@ package dev.bastion.registry;
 
 import com.google.crypto.tink.StreamingAead;
 import dev.bastion.core.AtomicFiles;
+import dev.bastion.core.CheckFailedException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.DirectoryLock;
 import dev.bastion.core.VerificationException;
@@ -109,6 +110,10 @@ public final class ArtifactStore implements ArtifactSource {
   public Digest put(byte[] data, String kind, String actor, String runId) throws IOException {
     Digest d = Digest.of(data);
     Path p = pathOf(d);
+    if (Files.exists(tombstoneOf(d))) {
+      // Callers refuse erased data first (refuseErased), with a message for the user.
+      throw new IOException("artifact " + d + " was erased; it is not stored again");
+    }
     if (!Files.exists(p)) {
       if (data.length >= streamingThreshold) {
         ArtifactKeys.StreamingKey key = keys.newStreamingKey();
@@ -158,6 +163,9 @@ public final class ArtifactStore implements ArtifactSource {
         }
       }
       Digest d = Digest.ofRaw(md.digest());
+      if (Files.exists(tombstoneOf(d))) {
+        throw new IOException("artifact " + d + " was erased; it is not stored again");
+      }
       commitStreamed(d, key, tmp);
       logPut(d, kind, total, actor, runId);
       return d;
@@ -235,6 +243,26 @@ public final class ArtifactStore implements ArtifactSource {
       // The ledger's own checks report a damaged ledger; here the plain answer stands.
     }
     return erased[0] != null ? erased[0] : "artifact " + d + " is not in the store";
+  }
+
+  /** The mark erasing {@code d} leaves (a dot file: no walk of the store takes it for a blob). */
+  private Path tombstoneOf(Digest d) {
+    Path p = pathOf(d);
+    return p.resolveSibling("." + p.getFileName() + ".erased");
+  }
+
+  /**
+   * Refuses {@code d} if it was erased: storing the same bytes again would undo the erasure (its
+   * source still holds what was to be forgotten) and bring back the models trained on it.
+   *
+   * @param what what {@code d} is, for the message ("snapshot", "reference data")
+   * @throws CheckFailedException if {@code d} was erased
+   */
+  public void refuseErased(Digest d, String what) throws CheckFailedException {
+    if (Files.exists(tombstoneOf(d))) {
+      throw new CheckFailedException(what + " " + d + " is data that was erased: "
+          + whyAbsent(d) + "; remove what was to be erased from the source and run again");
+    }
   }
 
   /** Whether the blob of {@code d} is here: an erased artifact's is not (nor its key). */
@@ -441,6 +469,8 @@ public final class ArtifactStore implements ArtifactSource {
       throw new VerificationException("artifact " + d + " is not in the store");
     }
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      // Marked first: whatever happens next, the same data is not stored again.
+      AtomicFiles.write(tombstoneOf(d), ("erased " + d + "\n").getBytes(StandardCharsets.UTF_8));
       Path keyFile = keyPathOf(d);
       if (Files.exists(keyFile)) {
         wipe(keyFile, Files.size(keyFile));

@@ -121,6 +121,15 @@ final class ModelFiles {
     }
   }
 
+  /** A link in a model whose serialization allows none: on verifying, a changed model. */
+  static final class LinkNotAllowed extends BadInputException {
+    private static final long serialVersionUID = 1L;
+
+    LinkNotAllowed(String message) {
+      super(message);
+    }
+  }
+
   private static final class Walk {
     final Path rootReal;
     final boolean allowSymlinks;
@@ -178,7 +187,7 @@ final class ModelFiles {
     private void followLink(Path entry, String rel, Set<Path> ancestors, int depth)
         throws IOException, BadInputException {
       if (!allowSymlinks) {
-        throw new BadInputException(
+        throw new LinkNotAllowed(
             rel + ": is a symbolic link, and this model's serialization does not allow links");
       }
       Path target;

@@ -233,8 +233,15 @@ public final class ModelVerifier {
         explicit.add(n);
       }
     }
-    ModelFiles.Listing listing =
-        ModelFiles.list(model, s.allowSymlinks(), IgnoreRules.forVerifying(explicit, signedPaths));
+    ModelFiles.Listing listing;
+    try {
+      listing = ModelFiles.list(model, s.allowSymlinks(),
+          IgnoreRules.forVerifying(explicit, signedPaths));
+    } catch (ModelFiles.LinkNotAllowed e) {
+      // Signed without links, a link is there now: a file was added or replaced by one.
+      throw new VerificationException(e.getMessage() + ": the model was changed since it was"
+          + " signed (a link added, or a signed file replaced by one)", e);
+    }
     List<Resource> actual = new ArrayList<>(ModelHasher.hash(listing.files(), s));
     List<Resource> expected = signed.resources();
     if (listing.singleFile()) {
