@@ -96,7 +96,8 @@ final class ServeCommand implements Callable<Integer> {
     Gateway.Config config = Gateway.Config.defaults().withPort(port).withRate(rate, 2 * rate)
         .withRequestTimeout(java.time.Duration.ofSeconds(timeout))
         .withMaxConcurrent(maxConcurrent).withOod(InputGuard.Policy.parse(ood))
-        .withAdminPort(adminPort == null ? -1 : adminPort).withExtraction(ExtractionPolicy.parse(onExtraction))
+        .withAdminPort(adminPort == null ? -1 : adminPort)
+        .withExtraction(ExtractionPolicy.parse(onExtraction))
         .withAuthFailuresPerMinute(authFailures);
     for (var e : outputs.entrySet()) {
       if (!IdentityCommand.ROLES.contains(e.getKey())) {

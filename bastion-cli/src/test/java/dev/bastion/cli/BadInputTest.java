@@ -155,7 +155,9 @@ class BadInputTest {
     }
   }
 
-  /** In {@code file} (next to the pipeline, or in the home), {@code from} replaced by {@code to}. */
+  /**
+   * In {@code file} (next to the pipeline, or in the home), {@code from} replaced by {@code to}.
+   */
   private void edit(String file, String from, String to) throws IOException {
     Path f = file.equals("gates.json") ? home.resolve("policies").resolve("gates.json")
         : pipeline.resolveSibling(file);

@@ -41,7 +41,8 @@ class CsvReaderErrorTest {
             "test.csv: line 2, field 2: quote inside an unquoted field"),
         Arguments.of("too few fields", "a,b,c\n1,2,3\n1,2\n",
             "test.csv: row 2 (line 3): 2 fields, the header has 3"),
-        Arguments.of("too many fields", "a,b\n1,2,3\n", "test.csv: row 1 (line 2): 3 fields, the header has 2"),
+        Arguments.of("too many fields", "a,b\n1,2,3\n",
+            "test.csv: row 1 (line 2): 3 fields, the header has 2"),
         Arguments.of("wrong width after a multi-line record", "a,b\n\"x\ny\",1\n1\n",
             "test.csv: row 2 (line 4): 1 fields, the header has 2"),
         Arguments.of("NUL byte", "a,b\n1,x\0y\n",
@@ -72,7 +73,8 @@ class CsvReaderErrorTest {
             "test.csv: line 2: field longer than the limit of 5 characters"),
         Arguments.of("long header name", "abcdef,b\n", "test.csv: line 1: field longer than the limit of 5 characters"),
         Arguments.of("4 columns", "a,b,c,d\n", "test.csv: line 1: 4 columns, more than the limit of 3"),
-        Arguments.of("3 rows", "a,b\n1,2\n3,4\n5,6\n", "test.csv: row 3 (line 4): more than the limit of 2 rows"));
+        Arguments.of("3 rows", "a,b\n1,2\n3,4\n5,6\n",
+            "test.csv: row 3 (line 4): more than the limit of 2 rows"));
   }
 
   @ParameterizedTest(name = "{0}")
