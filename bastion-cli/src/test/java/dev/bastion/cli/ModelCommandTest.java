@@ -297,14 +297,19 @@ class ModelCommandTest {
 
   private static X509Certificate cert(X500Name subject, X500Name issuer, PublicKey key,
       PrivateKey issuerKey, boolean ca) throws Exception {
+    return cert(subject, issuer, key, issuerKey, ca, true);
+  }
+
+  private static X509Certificate cert(X500Name subject, X500Name issuer, PublicKey key,
+      PrivateKey issuerKey, boolean ca, boolean maySign) throws Exception {
     Instant now = Instant.now();
     JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer,
         BigInteger.valueOf(now.toEpochMilli()), Date.from(now.minus(Duration.ofHours(1))),
         Date.from(now.plus(Duration.ofDays(1))), subject, key);
     b.addExtension(Extension.basicConstraints, true, new BasicConstraints(ca));
-    b.addExtension(Extension.keyUsage, true,
-        new KeyUsage(ca ? KeyUsage.keyCertSign : KeyUsage.digitalSignature));
-    if (!ca) {
+    b.addExtension(Extension.keyUsage, true, new KeyUsage(ca ? KeyUsage.keyCertSign
+        : maySign ? KeyUsage.digitalSignature : KeyUsage.keyEncipherment));
+    if (!ca && maySign) {
       b.addExtension(Extension.extendedKeyUsage, false,
           new ExtendedKeyUsage(KeyPurposeId.id_kp_codeSigning));
     }
@@ -348,5 +353,24 @@ class ModelCommandTest {
     Outcome asKey = verify("--public-key", pub.toString());
     assertThat(asKey.code()).isEqualTo(1);
     assertThat(asKey.err()).contains("signed with a certificate");
+  }
+
+  @Test
+  void aCertificateThatMayNotSignIsRefusedAtSigning() throws Exception {
+    KeyPair rootKey = ec("secp256r1");
+    KeyPair leafKey = ec("secp256r1");
+    X500Name rootName = new X500Name("CN=cli root");
+    X509Certificate leaf = cert(new X500Name("CN=encipher only"), rootName, leafKey.getPublic(),
+        rootKey.getPrivate(), false, false);
+    Path leafKeyPem =
+        write("enc-key.pem", Pem.encode("PRIVATE KEY", leafKey.getPrivate().getEncoded()));
+    Path leafPem = write("enc.pem", Pem.encode(leaf));
+    Outcome s = run("model", "sign", model.toString(), "--private-key", leafKeyPem.toString(),
+        "--signing-cert", leafPem.toString(), "--signature", sig());
+    // A verifier refuses such a bundle, so it is not made.
+    assertThat(s.code()).as(s.err()).isEqualTo(2);
+    assertThat(s.err().strip()).startsWith("bastion: the signing certificate ")
+        .endsWith("may not sign: it has neither the digitalSignature key usage nor code signing");
+    assertThat(Path.of(sig())).doesNotExist();
   }
 }

@@ -86,7 +86,8 @@ final class Chains {
     return leaf;
   }
 
-  private static void checkMaySign(X509Certificate leaf) throws VerificationException {
+  /** Refuses a certificate that may not sign code: no digitalSignature, no code signing. */
+  static void checkMaySign(X509Certificate leaf) throws VerificationException {
     boolean[] ku = leaf.getKeyUsage();
     if (ku != null && ku.length > 0 && ku[0]) {
       return;

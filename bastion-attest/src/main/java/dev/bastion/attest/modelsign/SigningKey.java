@@ -73,6 +73,12 @@ public final class SigningKey {
           "signing certificate: its public key is not the private key's ("
               + leaf.getSubjectX500Principal().getName() + ")");
     }
+    try {
+      // What a verifier requires of the signing certificate: a bundle it refuses is not made.
+      Chains.checkMaySign(leaf);
+    } catch (dev.bastion.core.VerificationException e) {
+      throw new BadInputException(e.getMessage(), e);
+    }
     List<X509Certificate> chain = new ArrayList<>();
     chain.add(leaf);
     int i = 0;
