@@ -86,7 +86,7 @@ class TokenCommandTest {
         r = run("token", "issue", "svc-1", "--role", "predict");
         assertThat(r[0]).as("no token for a revoked identity").isEqualTo("2");
         assertThat(r[2]).isEqualTo("bastion: identity 'svc-1' is revoked; 'bastion identity"
-            + " issue svc-1' gives it a new certificate first");
+            + " issue svc-1 --role predict --out DIR' gives it a new certificate first");
 
         // A certificate still works as before, and wins over a token sent beside it.
         assertThat(GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT).withBearer(flipped)

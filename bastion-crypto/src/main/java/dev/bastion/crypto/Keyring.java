@@ -579,7 +579,8 @@ public final class Keyring {
       }
       if (revocations().status(cert.get()) == Revocations.Status.REVOKED) {
         throw new BadInputException("identity '" + name + "' is revoked; 'bastion identity"
-            + " issue " + name + "' gives it a new certificate first");
+            + " issue " + name + " --role " + role + " --out DIR' gives it a new certificate"
+            + " first");
       }
     } else {
       issueClient(name, role);
