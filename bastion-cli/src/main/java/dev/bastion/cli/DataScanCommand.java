@@ -193,7 +193,8 @@ final class DataScanCommand implements Callable<Integer> {
     List<Scan.Suspect> list = new ArrayList<>(r.suspects());
     for (int i = 0; i < Math.min(show, list.size()); i++) {
       Scan.Suspect s = list.get(i);
-      out.printf(Locale.ROOT, "  row %d: %s %.3f%n", s.row(), s.detector(), s.score());
+      // Counted from 1 here, as in every message; the JSON's row is 0-based.
+      out.printf(Locale.ROOT, "  row %d: %s %.3f%n", s.row() + 1, s.detector(), s.score());
     }
     if (list.size() > show) {
       out.printf(Locale.ROOT, "  ... %d more (--json lists all)%n", list.size() - show);

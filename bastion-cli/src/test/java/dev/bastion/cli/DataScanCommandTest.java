@@ -61,6 +61,15 @@ class DataScanCommandTest {
   }
 
   @Test
+  void theTextListingCountsRowsFromOneAsMessagesDo() throws Exception {
+    Outcome o = run("data", "scan", csv(true).toString(), "--label", "label",
+        "--source-column", "src");
+    assertThat(o.code()).isEqualTo(1);
+    // The duplicate is the 121st data row (line 122); the JSON calls it row 120.
+    assertThat(o.out()).contains("  row 121: duplicate 1.000").doesNotContain("row 120:");
+  }
+
+  @Test
   void jsonListsSuspectsByZeroBasedRowWithSources() throws Exception {
     Outcome o = run("data", "scan", csv(true).toString(), "--label", "label", "--json",
         "--source-column", "src");

@@ -55,6 +55,35 @@ class GatewayBudgetTest {
     }
   }
 
+  @Test
+  void aBurstIsOnDiskWithinASecondWithoutAnotherRequest() throws Exception {
+    Path budgets = tmp.resolve("state").resolve("budgets.json");
+    try (Home home = Home.init(tmp.resolve("home"))) {
+      ServedModel served = Examples.servedCredit(home, tmp);
+      Gateway.Config config = Gateway.Config.defaults().withPort(0)
+          .withBudget(30, Optional.of(budgets));
+      GatewayClient demo = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT);
+      try (Gateway g = Gateway.start(config, served, home.keyring(), home.trust(),
+          home.ledger())) {
+        for (int i = 0; i < 5; i++) {
+          assertThat(demo.post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+              .isEqualTo(200);
+        }
+        // No close, no further request: what a kill -9 now would leave behind. Waited for up
+        // to 5 s (a loaded machine); the promise is about a second.
+        String want = "\"" + Keyring.DEMO_CLIENT + "\":5";
+        long until = System.nanoTime() + 5_000_000_000L;
+        String onDisk = "";
+        while (System.nanoTime() < until && !onDisk.contains(want)) {
+          Thread.sleep(100);
+          onDisk = java.nio.file.Files.exists(budgets)
+              ? java.nio.file.Files.readString(budgets) : "";
+        }
+        assertThat(onDisk).contains(want);
+      }
+    }
+  }
+
   /** {@code n} copies of the one instance of {@link EndToEndTest#INSTANCE}, as one request. */
   static String batch(int n) {
     String one = EndToEndTest.INSTANCE.substring("{\"instances\":[".length(),

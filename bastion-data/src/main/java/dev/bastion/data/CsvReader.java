@@ -104,7 +104,7 @@ public final class CsvReader {
     try {
       return read(p, name);
     } catch (CharacterCodingException e) {
-      throw new BadInputException(name + ": line " + p.line + ": not UTF-8 text", e);
+      throw new BadInputException(p.at(p.line) + "not UTF-8 text", e);
     }
   }
 
@@ -123,7 +123,12 @@ public final class CsvReader {
     }
     List<String> columns = columns(header.cells, name);
     List<Table.Row> rows = new ArrayList<>();
-    for (Parser.Record r; (r = p.next()) != null; ) {
+    while (true) {
+      p.row = rows.size() + 1; // the data row being read, for messages
+      Parser.Record r = p.next();
+      if (r == null) {
+        break;
+      }
       if (r.cells.size() == 1 && r.cells.get(0).isEmpty()) {
         continue; // a blank line
       }
@@ -437,6 +442,17 @@ public final class CsvReader {
     private final String name;
     private long line = 1;
     private int peeked = -2;
+    /** The data row being read, counted from 1 (blank lines are not rows); 0 for the header. */
+    long row;
+
+    /** Where line {@code l} is, for a message: {@code FILE: row R (line L): }. */
+    String at(long l) {
+      return at(l, "") + ": ";
+    }
+
+    String at(long l, String more) {
+      return name + ": " + (row == 0 ? "line " + l : "row " + row + " (line " + l + ")") + more;
+    }
 
     Parser(Reader in, String name) {
       this.in = in;
@@ -474,7 +490,7 @@ public final class CsvReader {
         if (quoted) {
           if (c == -1) {
             throw new BadInputException(
-                name + ": line " + start + ": quoted field not closed before end of file");
+                at(start) + "quoted field not closed before end of file");
           }
           if (c == '"') {
             if (peek() == '"') {
@@ -489,7 +505,7 @@ public final class CsvReader {
               line++;
             } else if (c == 0) {
               throw new BadInputException(
-                  name + ": line " + line + ": NUL byte; this is not a text CSV file");
+                  at(line) + "NUL byte; this is not a text CSV file");
             }
             append(field, (char) c, start);
           }
@@ -513,13 +529,13 @@ public final class CsvReader {
         }
         if (afterQuote) {
           throw new BadInputException(
-              name + ": line " + line + ", field " + (cells.size() + 1)
+              at(line, ", field " + (cells.size() + 1))
                   + ": text after a closing quote");
         }
         if (c == '"') {
           if (field.length() > 0) {
             throw new BadInputException(
-                name + ": line " + line + ", field " + (cells.size() + 1)
+                at(line, ", field " + (cells.size() + 1))
                     + ": quote inside an unquoted field");
           }
           quoted = true;
@@ -527,7 +543,7 @@ public final class CsvReader {
         }
         if (c == 0) {
           throw new BadInputException(
-              name + ": line " + line + ": NUL byte; this is not a text CSV file");
+              at(line) + "NUL byte; this is not a text CSV file");
         }
         append(field, (char) c, start);
       }
@@ -536,7 +552,7 @@ public final class CsvReader {
     private void append(StringBuilder field, char c, long start) throws BadInputException {
       if (field.length() >= options.maxFieldChars()) {
         throw new BadInputException(
-            name + ": line " + start + ": field longer than the limit of "
+            at(start) + "field longer than the limit of "
                 + options.maxFieldChars() + " characters");
       }
       field.append(c);

@@ -26,19 +26,19 @@ class CsvReaderErrorTest {
   static Stream<Arguments> malformed() {
     return Stream.of(
         Arguments.of("unclosed quote", "a,b\n1,\"open\n\n",
-            "test.csv: line 2: quoted field not closed before end of file"),
+            "test.csv: row 1 (line 2): quoted field not closed before end of file"),
         Arguments.of("unclosed quote in header", "\"a,b\n1,2\n",
             "test.csv: line 1: quoted field not closed before end of file"),
         Arguments.of("text after closing quote", "a,b\n1,\"x\"y\n",
-            "test.csv: line 2, field 2: text after a closing quote"),
+            "test.csv: row 1 (line 2), field 2: text after a closing quote"),
         Arguments.of("space after closing quote", "a,b\n\"x\" ,1\n",
-            "test.csv: line 2, field 1: text after a closing quote"),
+            "test.csv: row 1 (line 2), field 1: text after a closing quote"),
         Arguments.of("text after a multi-line quoted field names the line it is on",
-            "a,b\n1,\"x\ny\"z\n", "test.csv: line 3, field 2: text after a closing quote"),
+            "a,b\n1,\"x\ny\"z\n", "test.csv: row 1 (line 3), field 2: text after a closing quote"),
         Arguments.of("quote inside unquoted field", "a,b\n1,ab\"c\n",
-            "test.csv: line 2, field 2: quote inside an unquoted field"),
+            "test.csv: row 1 (line 2), field 2: quote inside an unquoted field"),
         Arguments.of("quote after leading space", "a,b\n1, \"c\"\n",
-            "test.csv: line 2, field 2: quote inside an unquoted field"),
+            "test.csv: row 1 (line 2), field 2: quote inside an unquoted field"),
         Arguments.of("too few fields", "a,b,c\n1,2,3\n1,2\n",
             "test.csv: row 2 (line 3): 2 fields, the header has 3"),
         Arguments.of("too many fields", "a,b\n1,2,3\n",
@@ -46,7 +46,7 @@ class CsvReaderErrorTest {
         Arguments.of("wrong width after a multi-line record", "a,b\n\"x\ny\",1\n1\n",
             "test.csv: row 2 (line 4): 1 fields, the header has 2"),
         Arguments.of("NUL byte", "a,b\n1,x\0y\n",
-            "test.csv: line 2: NUL byte; this is not a text CSV file"),
+            "test.csv: row 1 (line 2): NUL byte; this is not a text CSV file"),
         Arguments.of("NUL byte in header", "a,\0\n", "test.csv: line 1: NUL byte; this is not a text CSV file"),
         Arguments.of("empty file", "", "test.csv: empty file, expected a CSV header"),
         Arguments.of("blank first line", "\na,b\n", "test.csv: line 1, column 1: empty column name"),
@@ -68,9 +68,9 @@ class CsvReaderErrorTest {
   static Stream<Arguments> overLimits() {
     return Stream.of(
         Arguments.of("field of 6 chars", "a,b\n123456,1\n",
-            "test.csv: line 2: field longer than the limit of 5 characters"),
+            "test.csv: row 1 (line 2): field longer than the limit of 5 characters"),
         Arguments.of("quoted field of 6 chars starting on line 2", "a,b\n1,\"12\n3456\"\n",
-            "test.csv: line 2: field longer than the limit of 5 characters"),
+            "test.csv: row 1 (line 2): field longer than the limit of 5 characters"),
         Arguments.of("long header name", "abcdef,b\n", "test.csv: line 1: field longer than the limit of 5 characters"),
         Arguments.of("4 columns", "a,b,c,d\n", "test.csv: line 1: 4 columns, more than the limit of 3"),
         Arguments.of("3 rows", "a,b\n1,2\n3,4\n5,6\n",
@@ -166,7 +166,7 @@ class CsvReaderErrorTest {
         .hasMessageStartingWith(f + ": ");
     if (!name.startsWith("UTF-16")) {
       assertThatThrownBy(() -> new CsvReader().read(f))
-          .hasMessageMatching(java.util.regex.Pattern.quote(f.toString()) + ": line [0-9]+: not UTF-8 text")
+          .hasMessageMatching(java.util.regex.Pattern.quote(f.toString()) + ": (row [0-9]+ \\(line [0-9]+\\)|line 1): not UTF-8 text")
           .hasCauseInstanceOf(CharacterCodingException.class);
     }
   }
@@ -177,6 +177,6 @@ class CsvReaderErrorTest {
 
     assertThatThrownBy(() -> new CsvReader().read(f))
         .isInstanceOf(BadInputException.class)
-        .hasMessage(f + ": line 2: NUL byte; this is not a text CSV file");
+        .hasMessage(f + ": row 1 (line 2): NUL byte; this is not a text CSV file");
   }
 }

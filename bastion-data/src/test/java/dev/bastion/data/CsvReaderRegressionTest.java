@@ -22,7 +22,7 @@ class CsvReaderRegressionTest {
   void quotedNulIsRefusedLikeAnUnquotedOne() {
     assertThatThrownBy(() -> read("a,b\n\"x\0y\",1\n"))
         .isInstanceOf(BadInputException.class)
-        .hasMessage("test.csv: line 2: NUL byte; this is not a text CSV file");
+        .hasMessage("test.csv: row 1 (line 2): NUL byte; this is not a text CSV file");
   }
 
   /**
@@ -36,7 +36,7 @@ class CsvReaderRegressionTest {
 
     assertThatThrownBy(() -> new CsvReader().read(f))
         .isInstanceOf(BadInputException.class)
-        .hasMessageStartingWith(f + ": line 2");
+        .hasMessageStartingWith(f + ": row 1 (line 2)");
   }
 
   /** The same promise for the row limit: "more than the limit of N rows" names no line. */

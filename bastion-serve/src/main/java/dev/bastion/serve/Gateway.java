@@ -436,6 +436,15 @@ public final class Gateway implements AutoCloseable {
         // itself held, and the next sweep tells it.
       }
     }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
+    // Counts taken in a burst reach the disk within a second even when no request follows: a
+    // crash then loses at most the last second's (the predict path writes them too, when due).
+    g.banSweeper.scheduleWithFixedDelay(() -> {
+      try {
+        g.budgets.flush();
+      } catch (Throwable t) {
+        // Kept running; the next prediction's own write fails closed (503) if the disk does.
+      }
+    }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     return g;
   }
 
