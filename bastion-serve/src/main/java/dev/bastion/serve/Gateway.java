@@ -310,16 +310,22 @@ public final class Gateway implements AutoCloseable {
 
   private final AddressGuard guard;
   private final Ledger guardLedger;
-  /** Tells the ledger of bans that are over, every few seconds; stopped by {@link #close}. */
-  private final java.util.concurrent.ScheduledExecutorService banSweeper;
+  /**
+   * Housekeeping on a timer: tells the ledger of bans that are over (every 5 s) and writes the
+   * budget counts (every second); stopped by {@link #close}.
+   */
+  private final java.util.concurrent.ScheduledExecutorService housekeeping;
+
+  /** Set by the first {@link #close}; later ones do nothing. */
+  private boolean closed;
 
   private Gateway(Server server, ServerConnector connector, ServerConnector adminConnector,
       ModelSlot slot, QueryBudgets budgets, Suspensions suspensions, AddressGuard guard,
       Ledger ledger) {
     this.guard = guard;
     this.guardLedger = ledger;
-    this.banSweeper = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "bastion-address-bans");
+    this.housekeeping = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+      Thread t = new Thread(r, "bastion-gateway-housekeeping");
       t.setDaemon(true);
       return t;
     });
@@ -428,7 +434,7 @@ public final class Gateway implements AutoCloseable {
               + (admin == null ? "" : " (admin " + config.adminPort() + ")") + ": "
               + e.getMessage(), e);
     }
-    g.banSweeper.scheduleWithFixedDelay(() -> {
+    g.housekeeping.scheduleWithFixedDelay(() -> {
       try {
         g.tellEndedBans(false);
       } catch (Throwable t) {
@@ -438,7 +444,7 @@ public final class Gateway implements AutoCloseable {
     }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
     // Counts taken in a burst reach the disk within a second even when no request follows: a
     // crash then loses at most the last second's (the predict path writes them too, when due).
-    g.banSweeper.scheduleWithFixedDelay(() -> {
+    g.housekeeping.scheduleWithFixedDelay(() -> {
       try {
         g.budgets.flush();
       } catch (Throwable t) {
@@ -519,8 +525,6 @@ public final class Gateway implements AutoCloseable {
     return modelCalls.get();
   }
 
-  private boolean closed;
-
   /**
    * Whether a raw (still encoded) request path has a "." or ".." segment, with or without path
    * parameters ("/a/..;x/b").
@@ -598,7 +602,7 @@ public final class Gateway implements AutoCloseable {
       throw new IOException("cannot stop the gateway: " + e.getMessage(), e);
     } finally {
       // Once nothing more is accepted: every ban started is then told with its count.
-      banSweeper.shutdownNow();
+      housekeeping.shutdownNow();
       tellEndedBans(true);
       try {
         budgets.flush();
