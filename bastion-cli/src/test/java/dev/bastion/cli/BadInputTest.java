@@ -96,6 +96,20 @@ class BadInputTest {
   }
 
   @Test
+  void aBadValueOfAProtectedColumnIsNotEchoed() throws Exception {
+    // personal_status is in the pipeline's protect: list (tokenised before anything is stored).
+    setCell(5, "personal_status", "Jane Q Secret");
+    Outcome o = execute("run", pipeline.toString());
+    assertThat(o.code).isEqualTo(1);
+    assertThat(o.err.strip().lines()).hasSize(1);
+    assertThat(o.err)
+        .contains("row 5 ")
+        .contains("column 'personal_status'")
+        .contains("is not an allowed category")
+        .doesNotContain("Jane");
+  }
+
+  @Test
   void aMissingColumnFailsTheCheckNamingTheColumn() throws Exception {
     List<String> lines = Files.readAllLines(csv);
     Files.write(

@@ -3,6 +3,7 @@ package dev.bastion.data;
 import dev.bastion.core.Text;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * Checks a table against a schema and returns every problem found (up to a limit), each with its
@@ -59,7 +60,16 @@ public final class Validator {
 
   /** Validates {@code table} against {@code schema}. */
   public static Result validate(Table table, Schema schema) {
-    Session s = start(schema, table.source(), table.columns());
+    return validate(table, schema, Set.of());
+  }
+
+  /**
+   * Validates {@code table} against {@code schema}; the values of the columns in {@code
+   * withheld}, as of every column the schema does not declare {@code keep}, never appear in an
+   * issue (the issue names the row and the column and says what is wrong, without the value).
+   */
+  public static Result validate(Table table, Schema schema, Set<String> withheld) {
+    Session s = start(schema, table.source(), table.columns(), withheld);
     long rowNo = 0;
     String[] cells = new String[table.columns().size()];
     for (Table.Row r : table.rows()) {
@@ -73,7 +83,16 @@ public final class Validator {
    * CsvReader#stream}, in bounded memory.
    */
   public static Session start(Schema schema, String file, List<String> header) {
-    return new Session(schema, file, header);
+    return start(schema, file, header, Set.of());
+  }
+
+  /**
+   * As {@link #start(Schema, String, List)}, withholding values as {@link #validate(Table, Schema,
+   * Set)} does.
+   */
+  public static Session start(
+      Schema schema, String file, List<String> header, Set<String> withheld) {
+    return new Session(schema, file, header, withheld);
   }
 
   /** A validation in progress: header issues found at the start, row issues as rows arrive. */
@@ -84,6 +103,8 @@ public final class Validator {
     private final Schema.Column[] columns;
     private final Categories[] categories;
     private final Schema.Type[] types;
+    /** Per schema column: whether its values stay out of the issues. */
+    private final boolean[] withheld;
     private final boolean headerOk;
     private final List<Issue> issues = new ArrayList<>();
     private final int[] kinds;
@@ -93,15 +114,18 @@ public final class Validator {
     private long rows;
     private long invalid;
 
-    private Session(Schema schema, String file, List<String> header) {
+    private Session(Schema schema, String file, List<String> header, Set<String> withheld) {
       this.schema = schema;
       this.file = file;
       this.index = new int[schema.columns().size()];
       this.columns = schema.columns().toArray(new Schema.Column[0]);
       this.categories = new Categories[columns.length];
       this.types = new Schema.Type[columns.length];
+      this.withheld = new boolean[columns.length];
       for (int i = 0; i < columns.length; i++) {
         types[i] = columns[i].type();
+        this.withheld[i] = columns[i].sensitivity() != Schema.Sensitivity.KEEP
+            || withheld.contains(columns[i].name());
         if (columns[i].type() == Schema.Type.CATEGORICAL) {
           categories[i] = new Categories(columns[i].values());
         }
@@ -184,7 +208,7 @@ public final class Validator {
             // the general check
           }
         }
-        String problem = check(c, v, kinds[at], values[at]);
+        String problem = check(c, v, kinds[at], values[at], withheld[i]);
         if (problem != null) {
           add(new Issue(file, line, row, c.name(), problem));
           bad = true;
@@ -263,14 +287,17 @@ public final class Validator {
     }
   }
 
-  private static String check(Schema.Column c, String v, int kind, double d) {
+  /** What an issue shows of a withheld value. */
+  static final String WITHHELD = "the value (withheld: a sensitive column)";
+
+  private static String check(Schema.Column c, String v, int kind, double d, boolean withhold) {
     if (v.isEmpty()) {
       // An empty consent cell is a row whose subject agreed to nothing: valid, and never used.
       return c.type() == Schema.Type.PURPOSES ? null : "value is missing";
     }
     switch (c.type()) {
       case CATEGORICAL -> {
-        return c.values().contains(v) ? null : "'" + Text.clip(v) + "' is not an allowed category";
+        return c.values().contains(v) ? null : shown(v, withhold) + " is not an allowed category";
       }
       case PURPOSES -> {
         for (String p : v.split(Schema.PURPOSE_SEPARATOR, -1)) {
@@ -283,19 +310,24 @@ public final class Validator {
       case INTEGER, NUMBER -> {
         if (c.type() == Schema.Type.INTEGER) {
           if (kind != Numbers.INTEGER_KIND) {
-            return "'" + Text.clip(v) + "' is not an integer";
+            return shown(v, withhold) + " is not an integer";
           }
         } else if (kind == Numbers.NOT_A_NUMBER) {
-          return "'" + Text.clip(v) + "' is not " + (Numbers.isNonFinite(v) ? "a finite number"
-              : "a number");
+          return shown(v, withhold) + " is not "
+              + (Numbers.isNonFinite(v) ? "a finite number" : "a number");
         }
         if (d < c.min() || d > c.max()) {
-          return Text.clip(v) + " is outside the range " + fmt(c.min()) + ".." + fmt(c.max());
+          return (withhold ? WITHHELD : Text.clip(v)) + " is outside the range " + fmt(c.min())
+              + ".." + fmt(c.max());
         }
         return null;
       }
     }
     throw new IllegalStateException("unreachable");
+  }
+
+  private static String shown(String v, boolean withhold) {
+    return withhold ? WITHHELD : "'" + Text.clip(v) + "'";
   }
 
   private static String fmt(double d) {

@@ -99,6 +99,47 @@ class ValidatorTest {
     assertThat(r.ok()).isFalse();
   }
 
+  /** A schema with sensitive columns: their values never appear in an issue. */
+  private static final String SENSITIVE_SCHEMA =
+      """
+      {
+        "name": "s", "label": "label",
+        "columns": [
+          {"name": "name", "type": "categorical", "values": ["ann", "bob"],
+           "sensitivity": "tokenise"},
+          {"name": "ssn", "type": "integer", "min": 1, "max": 999, "sensitivity": "encrypt"},
+          {"name": "city", "type": "categorical", "values": ["x", "y"], "sensitivity": "drop"},
+          {"name": "colour", "type": "categorical", "values": ["red", "green"]},
+          {"name": "label", "type": "categorical", "values": ["yes", "no"]}
+        ]
+      }
+      """;
+
+  @Test
+  void valuesOfSensitiveColumnsAreWithheldFromIssues() throws BadInputException {
+    Schema s = Schema.parse(utf8(SENSITIVE_SCHEMA), "schema.json");
+    String csv = "name,ssn,city,colour,label\n"
+        + "Jane Secret,1234,Atlantis,purple,yes\n"
+        + "ann,12x,x,red,no\n";
+    List<String> shown = Validator.validate(read(csv), s).issues().stream()
+        .map(Validator.Issue::describe).toList();
+    assertThat(shown).containsExactly(
+        "test.csv: row 1 (line 2), column 'name': " + Validator.WITHHELD
+            + " is not an allowed category",
+        "test.csv: row 1 (line 2), column 'ssn': " + Validator.WITHHELD
+            + " is outside the range 1..999",
+        "test.csv: row 1 (line 2), column 'city': " + Validator.WITHHELD
+            + " is not an allowed category",
+        "test.csv: row 1 (line 2), column 'colour': 'purple' is not an allowed category",
+        "test.csv: row 2 (line 3), column 'ssn': " + Validator.WITHHELD + " is not an integer");
+    // A column the caller protects (a pipeline's protect: list) is withheld too.
+    List<String> protectedColour = Validator.validate(read(csv), s, java.util.Set.of("colour"))
+        .issues().stream().map(Validator.Issue::message).toList();
+    assertThat(protectedColour).doesNotContain("'purple' is not an allowed category")
+        .contains(Validator.WITHHELD + " is not an allowed category");
+    assertThat(String.join("\n", shown)).doesNotContain("Jane", "1234", "Atlantis", "12x");
+  }
+
   @Test
   void rowsAndLinesDifferAfterAMultiLineCell() throws BadInputException {
     Validator.Result r =
