@@ -9,7 +9,13 @@ import com.google.crypto.tink.aead.KmsEnvelopeAead;
 import com.google.crypto.tink.aead.PredefinedAeadParameters;
 import com.google.crypto.tink.streamingaead.PredefinedStreamingAeadParameters;
 import com.google.crypto.tink.streamingaead.StreamingAeadConfig;
+import dev.bastion.core.BastionException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.security.GeneralSecurityException;
+import java.util.List;
 
 /**
  * The data keys of artifacts, each wrapped by the artifact key-encryption key (KEK).
@@ -30,12 +36,68 @@ public final class ArtifactKeys {
     }
   }
 
-  private final Aead kek;
-  private final Aead envelope;
+  /** Reads the KEK from its file again. */
+  interface Source {
+    Aead read() throws GeneralSecurityException, IOException, BastionException;
+  }
 
-  ArtifactKeys(Aead kek) throws GeneralSecurityException {
-    this.kek = kek;
-    this.envelope = KmsEnvelopeAead.create(PredefinedAeadParameters.AES256_GCM, kek);
+  /** The KEK as read, and what its file looked like then. */
+  private record State(Aead kek, Aead envelope, Object stamp) {}
+
+  private final Path file;
+  private final Source source;
+  private volatile State state;
+
+  /**
+   * Keys under {@code kek}, read from {@code file}; when another process rotates the KEK (the file
+   * changes), it is read again through {@code source} before the next wrap or unwrap, so that a
+   * long-running process (a gateway) reads what was written after the rotation and wraps new keys
+   * under the new primary, and can no longer unwrap what a retirement destroyed.
+   */
+  ArtifactKeys(Aead kek, Path file, Source source) throws GeneralSecurityException {
+    this.file = file;
+    this.source = source;
+    this.state = new State(kek, envelope(kek), stamp(file));
+  }
+
+  private static Aead envelope(Aead kek) throws GeneralSecurityException {
+    return KmsEnvelopeAead.create(PredefinedAeadParameters.AES256_GCM, kek);
+  }
+
+  private static Object stamp(Path file) {
+    try {
+      BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+      return List.of(a.lastModifiedTime(), a.size(),
+          a.fileKey() == null ? "" : a.fileKey());
+    } catch (IOException e) {
+      return List.of(); // gone or unreadable: differs from any file's, so a read is tried
+    }
+  }
+
+  /** The KEK now, read again if its file changed since it was last read. */
+  private State current() throws GeneralSecurityException {
+    State s = state;
+    Object now = stamp(file);
+    if (now.equals(s.stamp())) {
+      return s;
+    }
+    synchronized (this) {
+      s = state;
+      if (now.equals(s.stamp())) {
+        return s;
+      }
+      Aead kek;
+      try {
+        kek = source.read();
+      } catch (IOException | BastionException e) {
+        // Fail closed: nothing is wrapped or unwrapped under a key that may have been retired.
+        throw new GeneralSecurityException(
+            file + " changed and cannot be read again: " + e.getMessage(), e);
+      }
+      s = new State(kek, envelope(kek), now);
+      state = s;
+      return s;
+    }
   }
 
   /**
@@ -43,7 +105,17 @@ public final class ArtifactKeys {
    * data key and stores it wrapped by the KEK in front of the ciphertext.
    */
   public Aead envelope() {
-    return envelope;
+    return new Aead() {
+      @Override
+      public byte[] encrypt(byte[] plaintext, byte[] ad) throws GeneralSecurityException {
+        return current().envelope().encrypt(plaintext, ad);
+      }
+
+      @Override
+      public byte[] decrypt(byte[] ciphertext, byte[] ad) throws GeneralSecurityException {
+        return current().envelope().decrypt(ciphertext, ad);
+      }
+    };
   }
 
   /** A fresh streaming data key, not yet wrapped: wrap it once the artifact's name is known. */
@@ -65,7 +137,8 @@ public final class ArtifactKeys {
    */
   public StreamingAead unwrapStreamingKey(byte[] wrapped, byte[] ad)
       throws GeneralSecurityException {
-    return unwrap(wrapped, kek, ad).getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
+    return unwrap(wrapped, current().kek(), ad)
+        .getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
   }
 
   static KeysetHandle unwrap(byte[] wrapped, Aead kek, byte[] ad)
@@ -100,7 +173,7 @@ public final class ArtifactKeys {
     /** This key wrapped by the current KEK, bound to {@code ad}. */
     public byte[] wrap(byte[] ad) throws GeneralSecurityException {
       return TinkProtoKeysetFormat.serializeEncryptedKeyset(
-          keyset, kek, ad, RegistryConfiguration.get());
+          keyset, current().kek(), ad, RegistryConfiguration.get());
     }
   }
 }

@@ -161,7 +161,11 @@ public final class Keyring {
           encryptedKeyset(dir.resolve("kek.json"), master, create, created, "artifact KEK",
               () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
       Aead kekAead = kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
-      ArtifactKeys artifactKeys = new ArtifactKeys(kekAead);
+      Path kekFile = dir.resolve("kek.json");
+      ArtifactKeys artifactKeys = new ArtifactKeys(kekAead, kekFile, () ->
+          parse(kekFile, () -> TinkJsonProtoKeysetFormat.parseEncryptedKeyset(
+                  Files.readString(kekFile), master, KEYSET_AD, config()))
+              .getPrimitive(RegistryConfiguration.get(), Aead.class));
 
       KeysetHandle tok =
           encryptedKeyset(dir.resolve("tokenizer.json"), master, create, created,
@@ -693,8 +697,8 @@ public final class Keyring {
   /**
    * Starts a rotation of the artifact KEK: a new key is generated and made primary beside the old
    * ones, and the keyset is written. New artifacts are wrapped by the new key at once; existing
-   * ones by the old keys until they are re-wrapped. This keyring's own {@link #artifactAead()}
-   * still uses the keyset it was opened with: reopen the keyring after the rotation.
+   * ones by the old keys until they are re-wrapped. Every keyring open on this directory, in this
+   * process or another, reads the new keyset before its next wrap or unwrap.
    */
   public KekRotation beginKekRotation() throws BastionException, IOException {
     Path file = dir.resolve("kek.json");
