@@ -2,6 +2,7 @@ package dev.bastion.cli;
 
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.Digest;
+import dev.bastion.core.VerificationException;
 import dev.bastion.crypto.KekRotation;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
@@ -74,6 +75,14 @@ final class DataCommand {
           if (home.registry().chainOf(r, home.trust(), actor, run).data().equals(d)) {
             affected.add(r.name() + " v" + r.version() + " (" + r.model() + ")");
           }
+        }
+        // The rotation that completes the erasure must not stop halfway: every other data key
+        // is checked first, and nothing is destroyed if one does not unwrap.
+        try {
+          home.store().checkKeys(java.util.Set.of(d));
+        } catch (VerificationException e) {
+          throw new VerificationException(e.getMessage() + "; nothing was erased (restore that"
+              + " artifact from a backup first)", e);
         }
         home.store().erase(d, actor, run, reason);
         KekRotation rotation = home.keyring().beginKekRotation();

@@ -20,6 +20,14 @@ final class KeysCommand {
     public Integer call() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
         String run = home.integrity().openSession("rotate");
+        // Checked before the new key is made: a rotation that stops halfway on a damaged
+        // artifact would leave every later one failing the same way.
+        try {
+          home.store().checkKeys(java.util.Set.of());
+        } catch (dev.bastion.core.VerificationException e) {
+          throw new dev.bastion.core.VerificationException(e.getMessage()
+              + "; nothing was rotated (restore that artifact from a backup first)", e);
+        }
         KekRotation rotation = home.keyring().beginKekRotation();
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "kek-rotate-begin",
             "kek:" + rotation.newKeyId(), "ok", run, Map.of()));

@@ -149,4 +149,40 @@ class CryptoShredTest {
     assertThat(execute(verifyErr, "verify-chain", "credit-risk")).as(verifyErr.toString())
         .isZero();
   }
+
+  @Test
+  void aDamagedArtifactElsewhereStopsTheErasureBeforeAnythingIsDestroyed() throws Exception {
+    java.nio.file.Path report;
+    dev.bastion.core.Digest other;
+    byte[] kekBefore;
+    try (Home h = Home.open(home)) {
+      other = h.store().put("an unrelated note".getBytes(StandardCharsets.UTF_8), "note",
+          "operator", "test");
+      report = h.store().pathOf(other);
+      kekBefore = Files.readAllBytes(home.resolve("keys").resolve("kek.json"));
+    }
+    byte[] bytes = Files.readAllBytes(report);
+    bytes[10] ^= 0x01; // inside the wrapped data key at the blob's front
+    Files.write(report, bytes);
+    String snapshot = result.chain().snapshot().toString();
+
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "data", "erase", snapshot, "--reason", "request 7")).isEqualTo(1);
+    assertThat(err.toString().strip().lines()).hasSize(1);
+    assertThat(err.toString())
+        .contains(other.toString())
+        .contains("does not unwrap")
+        .contains("nothing was erased");
+    try (Home h = Home.open(home)) {
+      assertThat(h.store().contains(result.chain().snapshot())).isTrue();
+    }
+    assertThat(Files.readAllBytes(home.resolve("keys").resolve("kek.json")))
+        .isEqualTo(kekBefore);
+
+    StringWriter rotateErr = new StringWriter();
+    assertThat(execute(rotateErr, "keys", "rotate")).isEqualTo(1);
+    assertThat(rotateErr.toString()).contains("nothing was rotated");
+    assertThat(Files.readAllBytes(home.resolve("keys").resolve("kek.json")))
+        .isEqualTo(kekBefore);
+  }
 }

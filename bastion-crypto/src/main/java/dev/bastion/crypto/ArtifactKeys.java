@@ -141,6 +141,28 @@ public final class ArtifactKeys {
         .getPrimitive(RegistryConfiguration.get(), StreamingAead.class);
   }
 
+  /**
+   * Checks that the data key at the front of an envelope blob ({@link #envelope()}'s format: a
+   * 4-byte big-endian length, then the wrapped key) unwraps under the KEK, without decrypting the
+   * content: for a rotation, which must not start on a store it cannot finish.
+   *
+   * @param head the blob's first bytes, at least the length and the wrapped key
+   * @throws GeneralSecurityException if it is not an envelope or its key does not unwrap
+   */
+  public void checkEnvelopeKey(byte[] head) throws GeneralSecurityException {
+    if (head.length < 4) {
+      throw new GeneralSecurityException("not an envelope");
+    }
+    int n = java.nio.ByteBuffer.wrap(head, 0, 4).getInt();
+    if (n <= 0 || n > head.length - 4) {
+      throw new GeneralSecurityException("not an envelope");
+    }
+    byte[] dek = current().kek().decrypt(java.util.Arrays.copyOfRange(head, 4, 4 + n), NO_AD);
+    java.util.Arrays.fill(dek, (byte) 0);
+  }
+
+  private static final byte[] NO_AD = new byte[0];
+
   static KeysetHandle unwrap(byte[] wrapped, Aead kek, byte[] ad)
       throws GeneralSecurityException {
     KeysetHandle h = TinkProtoKeysetFormat.parseEncryptedKeyset(

@@ -400,6 +400,74 @@ public final class ArtifactStore implements ArtifactSource {
   }
 
   /**
+   * Checks that every artifact's data key but those of {@code except} unwraps under the current
+   * KEK, reading only the keys, never the content: a rotation (and an erasure, which ends with one)
+   * checks this before it changes anything, so that it cannot stop halfway on a damaged artifact.
+   *
+   * @throws VerificationException naming the first artifact whose key does not unwrap
+   */
+  public void checkKeys(java.util.Set<Digest> except) throws IOException, VerificationException {
+    if (!Files.isDirectory(root())) {
+      return;
+    }
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
+      List<Path> files;
+      try (Stream<Path> s = Files.walk(root())) {
+        files = s.filter(Files::isRegularFile)
+            .filter(p -> !p.getFileName().toString().startsWith("."))
+            .sorted()
+            .toList();
+      }
+      for (Path p : files) {
+        String name = p.getFileName().toString();
+        boolean keyFile = name.endsWith(KEY_SUFFIX);
+        String blobName = keyFile ? name.substring(0, name.length() - KEY_SUFFIX.length()) : name;
+        Digest d;
+        try {
+          d = Digest.parse(Digest.ALGORITHM + ":" + blobName);
+        } catch (IllegalArgumentException e) {
+          throw new VerificationException("artifact " + name + " (" + p + "): not a name this"
+              + " store gives its files");
+        }
+        if (except.contains(d)) {
+          continue;
+        }
+        try {
+          if (keyFile) {
+            if (Files.exists(p.resolveSibling(blobName))) {
+              keys.unwrapStreamingKey(Files.readAllBytes(p), keyAd(d));
+            }
+          } else if (!Files.exists(p.resolveSibling(name + KEY_SUFFIX))) {
+            keys.checkEnvelopeKey(head(p));
+          }
+        } catch (GeneralSecurityException e) {
+          throw new VerificationException(
+              "artifact " + d + " (" + p + "): its data key does not unwrap", e);
+        }
+      }
+    }
+  }
+
+  /** The front of an envelope blob: its length field and the wrapped key it gives. */
+  private static byte[] head(Path p) throws IOException {
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      ByteBuffer len = ByteBuffer.allocate(4);
+      ch.read(len, 0);
+      if (len.position() < 4) {
+        return new byte[len.position()];
+      }
+      long n = len.flip().getInt();
+      long size = ch.size();
+      int take = (int) Math.min(size, n > 0 && n <= size - 4 ? 4 + n : 4);
+      ByteBuffer b = ByteBuffer.allocate(take);
+      while (b.hasRemaining() && ch.read(b, b.position()) > 0) {
+        // read on
+      }
+      return b.array();
+    }
+  }
+
+  /**
    * Re-wraps every artifact's data key under the rotation's new KEK, each file rewritten
    * atomically with its encrypted content unchanged: the front of an envelope blob, or the key
    * file of a streamed one (whose blob is not touched at all). Recorded on the ledger.
