@@ -110,8 +110,9 @@ public final class Detectors {
   /**
    * Label flips made in one region (a group of flipped rows that are each other's neighbours,
    * which local and randomly-folded detectors take for a consistent cluster): one minus the
-   * probability of the given label from a logistic regression trained without a whole ball of rows
-   * around it, the lowest over the balls that hold the row ({@link Signals#regionOutOfFold()}:
+   * probability of the given label from models (a logistic regression and a linear discriminant,
+   * averaged) trained without a whole ball of rows around it, the lowest over the balls that hold
+   * the row ({@link Signals#regionOutOfFold()}:
    * {@value Signals#BALLS} or more balls of {@value Signals#BALL_SHARE} of the rows). Flagged
    * above 0.6: the lowest of several models' probabilities sits lower than one model's, so the
    * threshold is above one model's 0.5 (at 0.6 its false-positive rate on the clean sets is

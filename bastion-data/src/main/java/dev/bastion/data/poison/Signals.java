@@ -197,16 +197,27 @@ public final class Signals {
   /** The share of the rows in each ball of {@link #regionOutOfFold()}. */
   public static final double BALL_SHARE = 0.3;
 
+  /** The shrinkage of {@link #regionOutOfFold()}'s discriminant toward the identity. */
+  public static final double DISCRIMINANT_SHRINK = 0.5;
+
+  /** The discriminant's weight in {@link #regionOutOfFold()}'s mean of two models. */
+  public static final double DISCRIMINANT_WEIGHT = 0.5;
+
   /**
-   * Out-of-region probabilities of a logistic regression. A region is a ball: the {@value
-   * #BALL_SHARE} of all rows nearest to an anchor row (encoded distance, ties to the lower index).
-   * {@value #BALLS} anchors are drawn (seeded, distinct), then the lowest-indexed row in no ball yet
-   * becomes an anchor until every row is in one. For each ball a model is trained on the rows
-   * outside it (a seeded sample of at most {@link Scan.Options#maxReference()} of them) and
-   * predicts the rows inside; a row's probabilities are those of the ball whose model gives its
-   * label the lowest probability. A group of flips that are each other's neighbours then falls
-   * whole inside some ball and cannot vouch for itself, as it does under random folds; overlapping
-   * balls find such a group wherever it lies, where fixed clusters would cut it.
+   * Out-of-region probabilities. A region is a ball: the {@value #BALL_SHARE} of all rows nearest
+   * to an anchor row (encoded distance, ties to the lower index). {@value #BALLS} anchors are
+   * drawn (seeded, distinct), then the lowest-indexed row in no ball yet becomes an anchor until
+   * every row is in one. For each ball two models are trained on the rows outside it (a seeded
+   * sample of at most {@link Scan.Options#maxReference()} of them), a logistic regression and a
+   * {@link LinearDiscriminant} (shrinkage {@value #DISCRIMINANT_SHRINK}), and the mean of their
+   * probabilities (the discriminant's weight {@value #DISCRIMINANT_WEIGHT}) is taken for the rows
+   * inside; a row's probabilities are those of the ball that gives its label the lowest. A group of
+   * flips that are each other's neighbours then falls whole inside some ball and cannot vouch for
+   * itself, as it does under random folds; overlapping balls find such a group wherever it lies,
+   * where fixed clusters would cut it. The discriminant is there because a logistic regression
+   * trained without a region extrapolates its boundary into the gap, so that flips in a region
+   * only the region's own labels decided are predicted as flipped; class means and spreads do not
+   * depend on the missing rows as much.
    */
   public double[][] regionOutOfFold() {
     if (regionOof == null) {
@@ -247,10 +258,16 @@ public final class Signals {
           use[i] = false;
         }
         thin(use, options.maxReference(), rnd);
-        LogisticRegression m =
-            LogisticRegression.fit(data.x(), data.y(), data.classes().size(), use, L2, STEPS);
+        int classes = data.classes().size();
+        LogisticRegression m = LogisticRegression.fit(data.x(), data.y(), classes, use, L2, STEPS);
+        LinearDiscriminant g =
+            LinearDiscriminant.fit(data.x(), data.y(), classes, use, DISCRIMINANT_SHRINK);
         for (int i : ball) {
           double[] p = m.predict(data.x()[i]);
+          double[] q = g.predict(data.x()[i]);
+          for (int c = 0; c < classes; c++) {
+            p[c] = (1 - DISCRIMINANT_WEIGHT) * p[c] + DISCRIMINANT_WEIGHT * q[c];
+          }
           int y = data.y()[i];
           if (regionOof[i] == null || p[y] < regionOof[i][y]) {
             regionOof[i] = p;
