@@ -224,8 +224,9 @@ class AuditCommandTest {
     Outcome o = execute("init");
     assertThat(o.code).isEqualTo(2);
     assertThat(o.err.strip()).isEqualTo("bastion: " + id + ": missing from a key directory that"
-        + " holds keys; restore it (it names the master key file), or set"
-        + " BASTION_MASTER_KEY_FILE");
+        + " holds keys; restore it (it names the master key file) or set"
+        + " BASTION_MASTER_KEY_FILE; if a PKCS#11 token or a KMS key seals them, set"
+        + " BASTION_PKCS11_CONFIG or BASTION_KMS_KEY_URI");
     assertThat(id).doesNotExist();
     Files.write(id, before);
     Path gateKey = home.resolve("keys").resolve("identities").resolve("gate.key.enc");

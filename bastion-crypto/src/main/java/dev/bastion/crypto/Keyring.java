@@ -148,17 +148,37 @@ public final class Keyring {
             "both a PKCS#11 token and a KMS key are configured as master key; choose one");
       }
       Aead master;
+      String source;
       if (hsm.isPresent()) {
         master = hsm.get();
+        source = "the PKCS#11 token (BASTION_PKCS11_CONFIG)";
       } else if (kms.isPresent()) {
         master = kms.get();
+        source = "the KMS key (BASTION_KMS_KEY_URI)";
       } else {
         master = masterKeyset(dir, create, created)
             .getPrimitive(RegistryConfiguration.get(), Aead.class);
+        source = MasterKey.inline().isPresent() ? "$" + MasterKey.ENV_KEY
+            : MasterKey.file(dir, false).toString();
+      }
+      Path kekPath = dir.resolve("kek.json");
+      if (Files.exists(kekPath)) {
+        try {
+          TinkJsonProtoKeysetFormat.parseEncryptedKeyset(
+              Files.readString(kekPath), master, KEYSET_AD, config());
+        } catch (GeneralSecurityException e) {
+          throw new VerificationException(kekPath + ": does not open with the master key from "
+              + source + ": the master key of another home, or a changed file", e);
+        }
       }
 
+      // Keys are made for a new key directory only: in one that already holds keys, a missing
+      // one is restored from a backup, never replaced (a new KEK, tokenisation key or CA would
+      // leave every artifact, token or certificate made under the old one unusable).
+      boolean fresh = isFresh(dir);
       KeysetHandle kek =
-          encryptedKeyset(dir.resolve("kek.json"), master, create, created, "artifact KEK",
+          encryptedKeyset(dir.resolve("kek.json"), master, create && fresh, created,
+              "artifact KEK",
               () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
       Aead kekAead = kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
       Path kekFile = dir.resolve("kek.json");
@@ -168,13 +188,13 @@ public final class Keyring {
               .getPrimitive(RegistryConfiguration.get(), Aead.class));
 
       KeysetHandle tok =
-          encryptedKeyset(dir.resolve("tokenizer.json"), master, create, created,
+          encryptedKeyset(dir.resolve("tokenizer.json"), master, create && fresh, created,
               "tokenisation key",
               () -> KeysetHandle.generateNew(PredefinedDeterministicAeadParameters.AES256_SIV, config()));
       DeterministicAead tokenizer =
           tok.getPrimitive(RegistryConfiguration.get(), DeterministicAead.class);
 
-      LocalCa ca = loadCa(dir, master, create, created);
+      LocalCa ca = loadCa(dir, master, create && fresh, created);
       ensureCheckpointKey(dir, master, create, created);
       Keyring keyring = new Keyring(dir, master, artifactKeys, tokenizer, ca, created);
       if (create) {
@@ -204,8 +224,12 @@ public final class Keyring {
       throws GeneralSecurityException, IOException, BastionException {
     var inline = MasterKey.inline();
     if (inline.isPresent()) {
-      return parse(Path.of("$" + MasterKey.ENV_KEY), () -> TinkJsonProtoKeysetFormat.parseKeyset(
-          inline.get(), config(), InsecureSecretKeyAccess.get()));
+      try {
+        return TinkJsonProtoKeysetFormat.parseKeyset(
+            inline.get(), config(), InsecureSecretKeyAccess.get());
+      } catch (GeneralSecurityException e) {
+        throw new BadInputException("$" + MasterKey.ENV_KEY + ": not a Tink keyset in JSON");
+      }
     }
     boolean fresh = isFresh(dir);
     Path file = MasterKey.file(dir, create && fresh);
@@ -223,8 +247,16 @@ public final class Keyring {
               .getBytes(StandardCharsets.UTF_8));
       created.add("master key (" + file + ", outside BASTION_HOME)");
     }
-    return parse(file, () -> TinkJsonProtoKeysetFormat.parseKeyset(
-        Files.readString(file), config(), InsecureSecretKeyAccess.get()));
+    MasterKey.requireOwnerOnly(file);
+    try {
+      return TinkJsonProtoKeysetFormat.parseKeyset(
+          Files.readString(file), config(), InsecureSecretKeyAccess.get());
+    } catch (GeneralSecurityException | java.nio.charset.MalformedInputException e) {
+      // A key file that was changed, as for the keysets it protects (a value given in the
+      // environment is bad input instead).
+      throw new VerificationException(
+          file + ": not a Tink keyset in JSON (the master key file)", e);
+    }
   }
 
   /** Whether no key of this directory exists yet, so a new master key may be made for it. */
@@ -260,7 +292,7 @@ public final class Keyring {
       throws GeneralSecurityException, IOException, BastionException {
     if (!Files.exists(file)) {
       if (!create) {
-        throw new BadInputException(file + ": missing; run 'bastion init'");
+        throw new BadInputException(missing(file));
       }
       KeysetHandle h = generator.get();
       AtomicFiles.writePrivate(
@@ -279,9 +311,9 @@ public final class Keyring {
       throws GeneralSecurityException, IOException, BastionException {
     Path crt = dir.resolve("ca.crt");
     Path key = dir.resolve("ca.key.enc");
-    if (!Files.exists(crt) && !Files.exists(key)) {
-      if (!create) {
-        throw new BadInputException(crt + ": missing; run 'bastion init'");
+    if (!Files.exists(crt) || !Files.exists(key)) {
+      if (!create || Files.exists(crt) || Files.exists(key)) {
+        throw new BadInputException(missing(Files.exists(crt) ? key : crt));
       }
       LocalCa fresh = LocalCa.create(UUID.randomUUID().toString().substring(0, 8));
       AtomicFiles.writePrivate(key, master.encrypt(fresh.privateKeyDer(), keyAd("ca")));
@@ -291,6 +323,13 @@ public final class Keyring {
     X509Certificate cert = Pem.certificate(Files.readAllBytes(crt), crt.toString());
     PrivateKey pk = decryptKey(key, master, "ca");
     return new LocalCa(pk, cert);
+  }
+
+  /** The message for a key file missing from a key directory that holds others. */
+  private static String missing(Path file) {
+    return file + ": missing from keys that are already set up; restore it from a backup of"
+        + " BASTION_HOME/keys ('bastion init' makes no new one here: a new key would not open"
+        + " what the old one protected)";
   }
 
   /** The file of the ledger's checkpoint signing key. */

@@ -6,8 +6,11 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -97,13 +100,15 @@ public final class MasterKey {
   private static String homeId(Path keysDir, boolean create) throws BadInputException, IOException {
     Path idFile = keysDir.resolve("home.id");
     if (!Files.exists(idFile)) {
+      if (Files.exists(keysDir.resolve("kek.json"))) {
+        // Keys exist, sealed by a master key this id named (or by a token or a KMS key that is
+        // not configured now): a new id would name another file.
+        throw new BadInputException(idFile + ": missing from a key directory that holds keys;"
+            + " restore it (it names the master key file) or set " + ENV_FILE + "; if a PKCS#11"
+            + " token or a KMS key seals them, set BASTION_PKCS11_CONFIG or BASTION_KMS_KEY_URI");
+      }
       if (!create) {
         throw new BadInputException(idFile + ": missing; run 'bastion init'");
-      }
-      if (Files.exists(keysDir.resolve("kek.json"))) {
-        // Keys exist, sealed by a master key this id named: a new id would name another file.
-        throw new BadInputException(idFile + ": missing from a key directory that holds keys;"
-            + " restore it (it names the master key file), or set " + ENV_FILE);
       }
       AtomicFiles.write(idFile, (UUID.randomUUID() + "\n").getBytes(StandardCharsets.UTF_8));
     }
@@ -112,6 +117,27 @@ public final class MasterKey {
       throw new BadInputException(idFile + ": not a home id");
     }
     return id;
+  }
+
+  /**
+   * Refuses a master key file that others than its owner may read or write (on a POSIX file
+   * system; elsewhere there is nothing to check): it opens every key of the home.
+   */
+  static void requireOwnerOnly(Path file) throws BadInputException, IOException {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.getPosixFilePermissions(file);
+    } catch (UnsupportedOperationException e) {
+      return;
+    }
+    Set<PosixFilePermission> others = EnumSet.noneOf(PosixFilePermission.class);
+    others.addAll(perms);
+    others.removeAll(EnumSet.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+        PosixFilePermission.OWNER_EXECUTE));
+    if (!others.isEmpty()) {
+      throw new BadInputException(file + ": the master key is open to others (mode "
+          + PosixFilePermissions.toString(perms) + "); make it owner-only: chmod 600 " + file);
+    }
   }
 
   /** Makes the directory of {@code file} owner-only when it is created here. */

@@ -77,15 +77,23 @@ final class Pkcs11MasterKey implements Aead {
     if (base == null) {
       throw new BadInputException("this JDK has no SunPKCS11 provider");
     }
+    Provider p;
     try {
-      Provider p = base.configure(config);
+      p = base.configure(config);
+    } catch (java.security.InvalidParameterException | java.security.ProviderException e) {
+      Throwable why = e.getCause() != null && e.getCause().getMessage() != null ? e.getCause() : e;
+      throw new BadInputException(config + ": not a PKCS#11 configuration the SunPKCS11 provider"
+          + " accepts (" + dev.bastion.core.Text.clip(String.valueOf(why.getMessage())) + ")");
+    }
+    try {
       KeyStore ks = KeyStore.getInstance("PKCS11", p);
       ks.load(null, pin.toCharArray());
       Key k = ks.getKey(label, null);
       if (k == null) {
         if (!create) {
-          throw new BadInputException(
-              "the PKCS#11 token holds no key labelled '" + label + "'; run 'bastion init'");
+          throw new BadInputException("the PKCS#11 token holds no key labelled '" + label
+              + "' (BASTION_PKCS11_KEY, default bastion-master): check the label, the token and"
+              + " " + config);
         }
         KeyGenerator g = KeyGenerator.getInstance("AES", p);
         g.init(256);
