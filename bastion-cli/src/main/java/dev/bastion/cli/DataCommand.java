@@ -58,9 +58,16 @@ final class DataCommand {
         }
         // Only data is erased: what the store recorded it as, on the ledger, says which.
         java.util.Set<String> kinds = new java.util.TreeSet<>();
+        // The rows an ingest quarantined hold the same people's data as its snapshot: they go
+        // with it (the ingest's end on the ledger names both).
+        java.util.Set<String> quarantines = new java.util.TreeSet<>();
         dev.bastion.ledger.LedgerVerifier.forEachEvent(home.ledger().directory(), e -> {
           if (e.kind() == EventKind.ARTIFACT_PUT && e.object().equals(d.toString())) {
             kinds.add(e.details().getOrDefault("kind", "unknown"));
+          }
+          if (e.kind() == EventKind.STAGE_END && e.object().equals(d.toString())
+              && !e.details().getOrDefault("quarantine", "").isEmpty()) {
+            quarantines.add(e.details().get("quarantine"));
           }
         });
         if (kinds.isEmpty() || !DATA_KINDS.containsAll(kinds)) {
@@ -78,13 +85,26 @@ final class DataCommand {
         }
         // The rotation that completes the erasure must not stop halfway: every other data key
         // is checked first, and nothing is destroyed if one does not unwrap.
+        List<Digest> alongside = new ArrayList<>();
+        for (String q : quarantines) {
+          Digest qd = Digest.parse(q);
+          if (!qd.equals(d) && home.store().contains(qd)) {
+            alongside.add(qd);
+          }
+        }
+        java.util.Set<Digest> erased = new java.util.HashSet<>(alongside);
+        erased.add(d);
         try {
-          home.store().checkKeys(java.util.Set.of(d));
+          home.store().checkKeys(erased);
         } catch (VerificationException e) {
           throw new VerificationException(e.getMessage() + "; nothing was erased (restore that"
               + " artifact from a backup first)", e);
         }
         home.store().erase(d, actor, run, reason);
+        for (Digest q : alongside) {
+          home.store().erase(q, actor, run, reason + " (rows quarantined by the ingest of " + d
+              + ")");
+        }
         KekRotation rotation = home.keyring().beginKekRotation();
         long n = home.store().rewrapAll(rotation, actor, run);
         int retired = home.keyring().retire(rotation);
@@ -94,6 +114,9 @@ final class DataCommand {
                 "after", "erase " + d)));
         System.out.println("erased " + d + ": data key destroyed, key-encryption key rotated ("
             + n + " other data keys re-wrapped, " + retired + " old key(s) destroyed)");
+        for (Digest q : alongside) {
+          System.out.println("erased with it " + q + ": the rows its ingest quarantined");
+        }
         if (affected.isEmpty()) {
           System.out.println("no registered model was trained or evaluated on it");
         } else {

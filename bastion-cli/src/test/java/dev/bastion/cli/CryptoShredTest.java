@@ -185,4 +185,41 @@ class CryptoShredTest {
     assertThat(Files.readAllBytes(home.resolve("keys").resolve("kek.json")))
         .isEqualTo(kekBefore);
   }
+
+  @Test
+  void theRowsTheSameIngestQuarantinedAreErasedWithTheSnapshot() throws Exception {
+    Path other = tmp.resolve("dup-home");
+    Path pipeline = Examples.copyCredit(tmp.resolve("dup"));
+    Path csv = pipeline.getParent().resolve("credit-g.csv");
+    java.util.List<String> lines = new java.util.ArrayList<>(Files.readAllLines(csv));
+    for (int i = 1; i <= 12; i++) {
+      lines.add(lines.get(i)); // exact duplicates: the default screen quarantines them
+    }
+    Files.write(csv, lines);
+    dev.bastion.core.Digest snapshot;
+    dev.bastion.core.Digest quarantine;
+    try (Home h = Home.init(other)) {
+      Runner.Result r = Examples.run(h, pipeline);
+      snapshot = r.chain().snapshot();
+      String run = h.integrity().openSession("test");
+      quarantine = dev.bastion.core.Digest.parse(dev.bastion.core.Json.parse(
+          dev.bastion.attest.Envelope.parse(h.store().get(r.chain().ingest(), "t", run), "ingest")
+              .payload(), "ingest").path("predicate").path("buildDefinition")
+          .path("internalParameters").path("screening").path("quarantine").asText());
+      assertThat(h.store().contains(quarantine)).isTrue();
+    }
+    System.setProperty(Home.PROPERTY, other.toString());
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "data", "erase", snapshot.toString(), "--reason", "request 9"))
+        .as(err.toString()).isZero();
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains("erased with it " + quarantine + ": the rows its ingest quarantined");
+    try (Home h = Home.open(other)) {
+      assertThat(h.store().contains(snapshot)).isFalse();
+      assertThat(h.store().contains(quarantine)).isFalse();
+    }
+    StringWriter again = new StringWriter();
+    assertThat(execute(again, "data", "erase", quarantine.toString(), "--reason", "x"))
+        .isEqualTo(2);
+  }
 }
