@@ -92,7 +92,7 @@ final class ModelImportCommand implements Callable<Integer> {
           + " (repeatable)")
   List<Path> certChain = new ArrayList<>();
 
-  @Option(names = "--labels", split = ",", paramLabel = "A,B,...",
+  @Option(names = "--labels", split = ",", paramLabel = "LABEL", splitSynopsisLabel = ",",
       description = "the class labels in the order of the model's probability columns (default:"
           + " the model's own map keys, or 0 to C-1)")
   List<String> labels = new ArrayList<>();

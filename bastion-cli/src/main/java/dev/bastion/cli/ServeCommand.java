@@ -22,13 +22,16 @@ import picocli.CommandLine.Option;
         + " concurrency, an input guard against the model's training profile.")
 final class ServeCommand implements Callable<Integer> {
   @Option(names = "--model", defaultValue = "credit-risk",
-      description = "registered model: NAME (its newest version) or NAME@VERSION")
+      description = "registered model: NAME (its newest version) or NAME@VERSION"
+          + " (default: ${DEFAULT-VALUE})")
   String model;
 
-  @Option(names = "--port", defaultValue = "8443", description = "port on 127.0.0.1")
+  @Option(names = "--port", defaultValue = "8443",
+      description = "port on 127.0.0.1 (default: ${DEFAULT-VALUE})")
   int port;
 
-  @Option(names = "--rate", defaultValue = "20", description = "requests per second per identity")
+  @Option(names = "--rate", defaultValue = "20",
+      description = "requests per second per identity (default: ${DEFAULT-VALUE})")
   long rate;
 
   @Option(names = "--budget", defaultValue = "10000",
