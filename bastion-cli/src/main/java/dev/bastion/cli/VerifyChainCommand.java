@@ -3,6 +3,8 @@ package dev.bastion.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.BastionException;
+import dev.bastion.core.CheckFailedException;
 import dev.bastion.core.Digest;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
@@ -37,7 +39,8 @@ final class VerifyChainCommand implements Callable<Integer> {
           + " name the exported model")
   String model;
 
-  @Option(names = "--json", description = "print the chain as JSON")
+  @Option(names = "--json", description = "print the chain as JSON (when it does not hold,"
+      + " {\"verified\":false,\"outcome\":...,\"error\":...} with the same exit code)")
   boolean json;
 
   @Option(names = "--evidence", paramLabel = "DIR",
@@ -58,6 +61,29 @@ final class VerifyChainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    try {
+      return verify();
+    } catch (BastionException e) {
+      if (json) {
+        // A tool reading standard output learns the outcome there too; the one line for people
+        // still goes to standard error, and the exit code is the same.
+        ObjectNode o = Json.object();
+        if (model != null) {
+          o.put("model", model);
+        }
+        if (evidence != null) {
+          o.put("evidence", evidence.toString());
+        }
+        o.put("verified", false);
+        o.put("outcome", e instanceof CheckFailedException ? "check_failed" : "bad_input");
+        o.put("error", e.getMessage());
+        System.out.println(Json.canonicalString(o));
+      }
+      throw e;
+    }
+  }
+
+  private int verify() throws Exception {
     if (evidence != null) {
       return verifyEvidence();
     }

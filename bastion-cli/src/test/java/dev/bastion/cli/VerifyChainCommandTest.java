@@ -76,6 +76,27 @@ class VerifyChainCommandTest {
   }
 
   @Test
+  void withJsonAFailureIsJsonOnStandardOutputWithTheSameExitCode() throws Exception {
+    try (Home h = Home.open(tmp.resolve("home"))) {
+      EndToEndTest.flipByte(h.store().pathOf(result.chain().gateEvaluate()), 40);
+    }
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "credit-risk", "--json")).isEqualTo(1);
+    var o = Json.parse(out.toByteArray(), "output");
+    assertThat(o.path("verified").asBoolean(true)).isFalse();
+    assertThat(o.path("outcome").asText()).isEqualTo("check_failed");
+    assertThat(o.path("model").asText()).isEqualTo("credit-risk");
+    assertThat(o.path("error").asText()).contains(result.chain().gateEvaluate().toString());
+    assertThat(err.toString()).contains(result.chain().gateEvaluate().toString());
+
+    out.reset();
+    assertThat(execute(new StringWriter(), "no-such-model", "--json")).isEqualTo(2);
+    var bad = Json.parse(out.toByteArray(), "output");
+    assertThat(bad.path("outcome").asText()).isEqualTo("bad_input");
+    assertThat(bad.path("verified").asBoolean(true)).isFalse();
+  }
+
+  @Test
   void aDamagedRegistryDatabaseIsAFailedCheckInOneLine() throws Exception {
     Path db = tmp.resolve("home").resolve("bastion.db");
     for (String sql : new String[] {"update models set registration='garbage'",
