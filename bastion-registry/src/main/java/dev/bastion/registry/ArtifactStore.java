@@ -411,14 +411,7 @@ public final class ArtifactStore implements ArtifactSource {
       return;
     }
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
-      List<Path> files;
-      try (Stream<Path> s = Files.walk(root())) {
-        files = s.filter(Files::isRegularFile)
-            .filter(p -> !p.getFileName().toString().startsWith("."))
-            .sorted()
-            .toList();
-      }
-      for (Path p : files) {
+      for (Path p : storedFiles()) {
         String name = p.getFileName().toString();
         boolean keyFile = name.endsWith(KEY_SUFFIX);
         String blobName = keyFile ? name.substring(0, name.length() - KEY_SUFFIX.length()) : name;
@@ -445,6 +438,16 @@ public final class ArtifactStore implements ArtifactSource {
               "artifact " + d + " (" + p + "): its data key does not unwrap", e);
         }
       }
+    }
+  }
+
+  /** The blobs and key files of the store, in name order (marks like tombstones left out). */
+  private List<Path> storedFiles() throws IOException {
+    try (Stream<Path> s = Files.walk(root())) {
+      return s.filter(Files::isRegularFile)
+          .filter(p -> !p.getFileName().toString().startsWith("."))
+          .sorted()
+          .toList();
     }
   }
 
@@ -480,15 +483,8 @@ public final class ArtifactStore implements ArtifactSource {
     long n = 0;
     if (Files.isDirectory(root())) {
       try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
-        List<Path> files;
-        try (Stream<Path> s = Files.walk(root())) {
-          files = s.filter(Files::isRegularFile)
-              .filter(p -> !p.getFileName().toString().startsWith("."))
-              .sorted()
-              .toList();
-        }
         List<Path> orphans = new ArrayList<>();
-        for (Path p : files) {
+        for (Path p : storedFiles()) {
           String name = p.getFileName().toString();
           try {
             if (name.endsWith(KEY_SUFFIX)) {

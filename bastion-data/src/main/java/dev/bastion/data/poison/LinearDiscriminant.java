@@ -167,26 +167,14 @@ final class LinearDiscriminant {
   double[] predict(double[] xi) {
     int d = xi.length;
     double[] p = new double[w.length];
-    double max = Double.NEGATIVE_INFINITY;
     for (int c = 0; c < w.length; c++) {
-      if (!present[c]) {
-        continue;
-      }
       double z = w[c][d];
       for (int j = 0; j < d; j++) {
         z += w[c][j] * xi[j];
       }
-      p[c] = z;
-      max = Math.max(max, z);
+      p[c] = present[c] ? z : Double.NEGATIVE_INFINITY;
     }
-    double sum = 0;
-    for (int c = 0; c < w.length; c++) {
-      p[c] = present[c] ? Math.exp(p[c] - max) : 0;
-      sum += p[c];
-    }
-    for (int c = 0; c < w.length; c++) {
-      p[c] /= sum;
-    }
+    LogisticRegression.softmax(p);
     return p;
   }
 }

@@ -104,21 +104,31 @@ public final class LogisticRegression {
 
   private static void probabilities(double[][] w, double[] xi, double[] p) {
     int d = xi.length;
-    double max = Double.NEGATIVE_INFINITY;
     for (int c = 0; c < w.length; c++) {
       double z = w[c][d];
       for (int j = 0; j < d; j++) {
         z += w[c][j] * xi[j];
       }
       p[c] = z;
+    }
+    softmax(p);
+  }
+
+  /**
+   * Turns scores into probabilities in place: {@code exp(z - max) / sum}; a score of negative
+   * infinity (a class that cannot be) gets 0.
+   */
+  static void softmax(double[] p) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (double z : p) {
       max = Math.max(max, z);
     }
     double sum = 0;
-    for (int c = 0; c < w.length; c++) {
+    for (int c = 0; c < p.length; c++) {
       p[c] = Math.exp(p[c] - max);
       sum += p[c];
     }
-    for (int c = 0; c < w.length; c++) {
+    for (int c = 0; c < p.length; c++) {
       p[c] /= sum;
     }
   }
