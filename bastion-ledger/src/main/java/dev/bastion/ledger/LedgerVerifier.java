@@ -119,6 +119,8 @@ public final class LedgerVerifier {
     long sinceLastCheckpoint;
     long checkpoints;
     long firstStoredMismatch = -1;
+    /** The first entry since the last checkpoint whose stored hash differs, or -1. */
+    long batchStoredMismatch = -1;
     final boolean derived;
     final FileChannel offsets;
     final long offsetsCount;
@@ -273,8 +275,10 @@ public final class LedgerVerifier {
               + entries + " precede it (an entry was added)");
         }
         if (!MessageDigest.isEqual(cp.rootHash(), hasher.root())) {
-          if (firstStoredMismatch >= 0) {
-            throw new VerificationException("ledger entry " + firstStoredMismatch
+          // Only a stored hash that differs within this batch points at the changed entry: the
+          // entries before it matched a signed root, so a difference there is the tree's damage.
+          if (batchStoredMismatch >= 0) {
+            throw new VerificationException("ledger entry " + batchStoredMismatch
                 + ": its content was changed (it no longer matches its hash in the tree or the"
                 + " checkpoint of " + cp.size() + " entries)");
           }
@@ -290,6 +294,7 @@ public final class LedgerVerifier {
         checkpoints++;
         checkpointed = entries;
         sinceLastCheckpoint = 0;
+        batchStoredMismatch = -1;
         last = cp;
         lastNote = signed;
         endsWithCheckpoint = true;
@@ -297,9 +302,12 @@ public final class LedgerVerifier {
       }
       endsWithCheckpoint = false;
       Segments.Entry e = Segments.parseEntry(entries, line);
-      if (stored != null && firstStoredMismatch < 0 && entries < stored.size()
+      if (stored != null && batchStoredMismatch < 0 && entries < stored.size()
           && !MessageDigest.isEqual(stored.leafHash(entries), e.leaf())) {
-        firstStoredMismatch = entries;
+        batchStoredMismatch = entries;
+        if (firstStoredMismatch < 0) {
+          firstStoredMismatch = entries;
+        }
       }
       if (firstOffsetMismatch < 0 && entries < offsetsCount && storedOffset(entries) != offset) {
         firstOffsetMismatch = entries;

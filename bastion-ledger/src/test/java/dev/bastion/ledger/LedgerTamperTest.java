@@ -289,6 +289,23 @@ class LedgerTamperTest {
   }
 
   @Test
+  void aChangedEntryIsNamedEvenWhenTheStoredTreeIsDamagedAtAnEarlierEntry() throws Exception {
+    flipByte(dir.resolve(Ledger.TREE).resolve("level-00.bin"), 32L * 3 + 4);
+    List<byte[]> lines = LedgerTestKit.lines(segment);
+    byte[] line = lines.get(lineOf(lines, 30));
+    int at = LedgerTestKit.text(line).indexOf("\"actor\":\"actor-") + 15;
+    line[at] ^= 0x02;
+    LedgerTestKit.writeLines(segment, lines);
+    // Entry 3 matched the signed roots of 4 to 30 entries: it is the tree that is damaged there.
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 30: its content was changed");
+    assertThatThrownBy(() -> Ledger.repair(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 30: ");
+  }
+
+  @Test
   void aDamagedInnerNodeIsReportedAndNoProofThroughItIsHandedOut() throws Exception {
     Path level1 = dir.resolve(Ledger.TREE).resolve("level-01.bin");
     flipByte(level1, 32L * 3 + 9); // the hash of leaves 6 and 7
