@@ -128,10 +128,36 @@ class AuditCommandTest {
     int end = text.indexOf('\n', text.indexOf("{\"checkpoint\":", firstCheckpoint + 1));
     Files.writeString(segment, text.substring(0, end + 1));
     Files.delete(home.resolve("ledger/offsets.bin"));
+    // Removing the local copy of the latest checkpoint too leaves only the exported one.
+    Files.delete(home.resolve("ledger/checkpoint"));
     assertThat(execute("audit", "verify").code).isZero();
     Outcome since = execute("audit", "verify", "--since", earlier.toString());
     assertThat(since.code).isEqualTo(1);
     assertThat(since.err).contains("truncated");
+  }
+
+  @Test
+  void aCleanTruncationFailsVerifyAndNoWriterOverwritesTheLocalCheckpoint() throws Exception {
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Path local = home.resolve("ledger/checkpoint");
+    byte[] evidence = Files.readAllBytes(local);
+    long size = Long.parseLong(Files.readAllLines(local).get(1));
+    // Cut after the checkpoint line of 3 entries: line 0 is the checkpoint of 0, entry k is on
+    // line 2k+1 and the checkpoint of k+1 entries on line 2k+2.
+    Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+    List<String> lines = Files.readAllLines(segment);
+    assertThat(lines.get(6)).startsWith("{\"checkpoint\":");
+    Files.write(segment, lines.subList(0, 7));
+    Outcome v = execute("audit", "verify");
+    assertThat(v.code).isEqualTo(1);
+    assertThat(v.err.strip()).isEqualTo("bastion: ledger entry 3: missing; " + local
+        + ", signed, covers " + size + " entries: the log was truncated");
+    Outcome writer = execute("approve", pipeline.toString());
+    assertThat(writer.code).isEqualTo(1);
+    assertThat(writer.err).contains("the log was truncated").doesNotContain("internal error");
+    assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
+    assertThat(execute("audit", "verify").code).isEqualTo(1);
   }
 
   @Test

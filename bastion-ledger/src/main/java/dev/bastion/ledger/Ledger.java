@@ -231,6 +231,12 @@ public final class Ledger implements AutoCloseable {
         throw new VerificationException(
             dir + ": a stored tree without segments; the entries were removed");
       }
+      Checkpoint local = localCheckpoint(dir, verifier);
+      if (local != null && local.size() > 0) {
+        throw new VerificationException("ledger entry 0: missing; " + dir.resolve(CHECKPOINT)
+            + ", signed, covers " + local.size() + " entries: the log was truncated; run"
+            + " 'bastion audit verify'");
+      }
       create();
       return;
     }
@@ -242,12 +248,29 @@ public final class Ledger implements AutoCloseable {
       throw new VerificationException(where + ": checkpoint of " + cp.size()
           + " entries in a segment that starts at entry " + last.first());
     }
+    // The exported copy of the checkpoint is written only once the segment holding it was
+    // forced: one ahead of the segments, or off their tree, shows they were cut or rewritten.
+    // Opening must not go on from there: the next export would overwrite that evidence.
+    Checkpoint local = localCheckpoint(dir, verifier);
+    if (local != null && !local.origin().equals(cp.origin())) {
+      if (local.size() > 0) {
+        throw new VerificationException("ledger: " + dir.resolve(CHECKPOINT) + ", signed, is"
+            + " of log " + local.origin() + ", the segments are of log " + cp.origin()
+            + ": the log was replaced; run 'bastion audit verify'");
+      }
+      local = null; // an empty log's: nothing it vouches for can be lost
+    }
+    if (local != null && local.size() > cp.size()) {
+      throw new VerificationException("ledger entry " + cp.size() + ": missing; "
+          + dir.resolve(CHECKPOINT) + ", signed, covers " + local.size() + " entries: the log"
+          + " was truncated; run 'bastion audit verify'");
+    }
     // The derived files: cut what no checkpoint covers, rebuild what a crash left behind. Only
     // the part the exported checkpoint covers was forced before it was written: past it, a power
     // loss may have left zeroed pages in files whose length looks right, so that part is rebuilt
     // from the segments (about a second of entries).
     long derived = Math.min(tree.size(), offsets.size() / 8);
-    derived = Math.min(derived, Math.min(cp.size(), exportedSize(cp.origin())));
+    derived = Math.min(derived, Math.min(cp.size(), local == null ? 0 : local.size()));
     if (tree.size() != derived) {
       tree.truncate(derived);
     }
@@ -267,6 +290,12 @@ public final class Ledger implements AutoCloseable {
       throw new VerificationException("ledger: the signed checkpoint of " + cp.size()
           + " entries does not match the stored tree; run 'bastion audit verify'");
     }
+    if (local != null && local.size() > 0
+        && !MessageDigest.isEqual(tree.root(local.size()), local.rootHash())) {
+      throw new VerificationException("ledger: its first " + local.size() + " entries no"
+          + " longer have the root of " + dir.resolve(CHECKPOINT) + ", signed: history was"
+          + " rewritten; run 'bastion audit verify'");
+    }
     segment = FileChannel.open(last.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
     if (segment.size() > at[1]) {
       segment.truncate(at[1]);
@@ -281,19 +310,19 @@ public final class Ledger implements AutoCloseable {
   }
 
   /**
-   * The size of the checkpoint last exported to {@link #CHECKPOINT} (written once the derived
-   * files were forced), or 0 if there is none this ledger signed.
+   * The checkpoint last exported to {@link #CHECKPOINT} (written once the segments and the
+   * derived files were forced), or null if it is missing, unreadable or not signed by {@code
+   * key}: it is a copy, and only one that verifies is evidence.
    */
-  private long exportedSize(String logOrigin) throws IOException {
+  static Checkpoint localCheckpoint(Path dir, NoteVerifier key) {
     Path f = dir.resolve(CHECKPOINT);
-    if (!Files.isRegularFile(f) || Files.size(f) > 64 << 10) {
-      return 0;
-    }
     try {
-      Checkpoint cp = checkpointOf(Files.readAllBytes(f), f.toString());
-      return cp.origin().equals(logOrigin) ? cp.size() : 0;
-    } catch (VerificationException e) {
-      return 0;
+      if (!Files.isRegularFile(f) || Files.size(f) > 64 << 10) {
+        return null;
+      }
+      return Checkpoint.parse(key.verify(Files.readAllBytes(f)));
+    } catch (IOException | BadInputException | VerificationException e) {
+      return null;
     }
   }
 
@@ -902,6 +931,8 @@ public final class Ledger implements AutoCloseable {
     if (exported || (!force && now - lastExport < EXPORT_INTERVAL_NANOS)) {
       return;
     }
+    // The segments first: a copy of the checkpoint ahead of them would read as a truncation.
+    sync();
     tree.sync();
     offsets.force(false);
     AtomicFiles.write(dir.resolve(CHECKPOINT), note);

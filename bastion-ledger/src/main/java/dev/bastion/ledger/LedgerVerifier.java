@@ -102,7 +102,10 @@ public final class LedgerVerifier {
     if (segs.isEmpty()) {
       throw new VerificationException(dir + ": no ledger segments; the ledger is missing");
     }
-    try (Scan scan = new Scan(dir, key, earlier, derived)) {
+    // The local copy of the latest checkpoint, when it verifies, is an earlier checkpoint of
+    // this log like --since: the segments must still hold everything it covers.
+    Checkpoint local = Ledger.localCheckpoint(dir, key);
+    try (Scan scan = new Scan(dir, key, earlier, derived, local)) {
       return scan.run(segs);
     }
   }
@@ -129,14 +132,19 @@ public final class LedgerVerifier {
     long firstOffsetMismatch = -1;
     boolean endsWithCheckpoint;
     byte[] rootAtSince;
+    /** The exported copy of the latest checkpoint, if it verifies. */
+    final Checkpoint local;
+    byte[] rootAtLocal;
     Checkpoint last;
     byte[] lastNote;
     String origin;
 
-    Scan(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived) throws IOException {
+    Scan(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived, Checkpoint local)
+        throws IOException {
       this.dir = dir;
       this.key = key;
       this.earlier = earlier;
+      this.local = local;
       this.derived = derived;
       this.stored = Files.isDirectory(dir.resolve(Ledger.TREE))
           ? TreeStore.open(dir.resolve(Ledger.TREE)) : null;
@@ -161,6 +169,9 @@ public final class LedgerVerifier {
       this.offsetsCount = offsets == null ? 0 : offsets.size() / 8;
       if (earlier != null && earlier.size() == 0) {
         rootAtSince = hasher.root();
+      }
+      if (local != null && local.size() == 0) {
+        rootAtLocal = hasher.root();
       }
     }
 
@@ -245,6 +256,9 @@ public final class LedgerVerifier {
       if (earlier != null) {
         scan.checkSince(earlier);
       }
+      if (local != null) {
+        scan.checkLocal();
+      }
       if (derived) {
         scan.checkDerived();
       }
@@ -317,6 +331,33 @@ public final class LedgerVerifier {
       sinceLastCheckpoint++;
       if (earlier != null && entries == earlier.size()) {
         rootAtSince = hasher.root();
+      }
+      if (local != null && entries == local.size()) {
+        rootAtLocal = hasher.root();
+      }
+    }
+
+    /**
+     * The exported copy of the latest checkpoint is written only after the segments that hold
+     * it were forced: if it covers more than they hold, or other entries, they were cut or
+     * rewritten (by someone who could not, or did not, also remove that copy).
+     */
+    void checkLocal() throws VerificationException {
+      Path file = dir.resolve(Ledger.CHECKPOINT);
+      if (!local.origin().equals(origin)) {
+        if (local.size() == 0) {
+          return; // an empty log's: it vouches for nothing
+        }
+        throw new VerificationException("ledger: " + file + ", signed, is of log "
+            + local.origin() + ", the segments are of log " + origin + ": the log was replaced");
+      }
+      if (local.size() > entries) {
+        throw new VerificationException("ledger entry " + entries + ": missing; " + file
+            + ", signed, covers " + local.size() + " entries: the log was truncated");
+      }
+      if (!MessageDigest.isEqual(rootAtLocal, local.rootHash())) {
+        throw new VerificationException("ledger: its first " + local.size() + " entries no"
+            + " longer have the root of " + file + ", signed: history was rewritten");
       }
     }
 

@@ -141,6 +141,72 @@ class LedgerTamperTest {
         .hasMessageContaining("truncated");
   }
 
+  /** Cuts the segment just after the checkpoint line of {@code n} entries. */
+  private void cutAfterCheckpointOf(int n) throws Exception {
+    List<byte[]> lines = LedgerTestKit.lines(segment);
+    assertThat(LedgerTestKit.text(lines.get(2 * n))).startsWith("{\"checkpoint\":");
+    LedgerTestKit.writeLines(segment, lines.subList(0, 2 * n + 1));
+  }
+
+  @Test
+  void aCleanTruncationIsCaughtByTheLocalCheckpointAndNoWriterErasesIt() throws Exception {
+    Path local = dir.resolve(Ledger.CHECKPOINT);
+    byte[] evidence = Files.readAllBytes(local);
+    cutAfterCheckpointOf(12);
+    byte[] cut = Files.readAllBytes(segment);
+    String truncated = "ledger entry 12: missing; " + local + ", signed, covers " + N
+        + " entries: the log was truncated";
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(truncated);
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith(truncated);
+    assertThatThrownBy(() -> Ledger.repair(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(truncated);
+    assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
+    assertThat(Files.readAllBytes(segment)).isEqualTo(cut);
+    assertThat(LedgerVerifier.prove(dir, KEY, 3)).isNotNull();
+  }
+
+  @Test
+  void aLogRewrittenBehindTheLocalCheckpointIsCaught() throws Exception {
+    byte[] evidence = Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT));
+    List<byte[]> entries = new ArrayList<>(LedgerTestKit.entryLines(segment));
+    entries.remove(5);
+    entries.add(entries.get(0));
+    entries.add(entries.get(1));
+    LedgerTestKit.forge(dir, entries, SIGNER, LedgerTestKit.origin(earlier));
+    Files.write(dir.resolve(Ledger.CHECKPOINT), evidence);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("ledger: its first " + N + " entries no longer have the root of "
+            + dir.resolve(Ledger.CHECKPOINT) + ", signed: history was rewritten");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("history was rewritten");
+    assertThat(Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT))).isEqualTo(evidence);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"missing", "garbage", "another key's"})
+  void aLocalCheckpointThatDoesNotVerifyIsNoEvidence(String how) throws Exception {
+    Path local = dir.resolve(Ledger.CHECKPOINT);
+    switch (how) {
+      case "missing" -> Files.delete(local);
+      case "garbage" -> Files.writeString(local, "not a checkpoint\n");
+      default -> Files.write(local, NoteSigner.generate(SIGNER.name()).sign(
+          dev.bastion.ledger.tlog.Checkpoint.parse(KEY.verify(Files.readAllBytes(local)))
+              .body()));
+    }
+    cutAfterCheckpointOf(12);
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(12);
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      assertThat(l.size()).isEqualTo(12);
+    }
+  }
+
   @Test
   void aLogRewrittenWithTheSameKeyFailsVerifySince() throws Exception {
     List<byte[]> entries = new ArrayList<>(LedgerTestKit.entryLines(segment));
