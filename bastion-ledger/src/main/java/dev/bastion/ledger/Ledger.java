@@ -14,18 +14,22 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -204,6 +208,7 @@ public final class Ledger implements AutoCloseable {
    */
   private void recover() throws IOException, VerificationException {
     closeFiles();
+    checkDerivedTypes(dir);
     tree = TreeStore.open(dir.resolve(TREE));
     offsets = FileChannel.open(dir.resolve(OFFSETS), StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -309,6 +314,75 @@ public final class Ledger implements AutoCloseable {
     note = signed;
   }
 
+  /** How a damaged derived file is mended. */
+  static final String REPAIR_REBUILDS = "; 'bastion audit repair' rebuilds it";
+
+  private static final Pattern LEVEL_FILE = Pattern.compile("level-[0-9]{2}\\.bin");
+
+  /**
+   * Checks that the derived files that are there have the right type: the tree a directory of
+   * regular level files, the offsets a regular file. A repair replaces a wrong one; nothing else
+   * writes over what took its place.
+   *
+   * @throws VerificationException naming the first wrongly typed one
+   */
+  static void checkDerivedTypes(Path dir) throws IOException, VerificationException {
+    Path tree = dir.resolve(TREE);
+    if (Files.exists(tree, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(tree)) {
+      throw new VerificationException(tree + " is not a directory, so the stored tree is"
+          + " damaged" + REPAIR_REBUILDS);
+    }
+    for (Path p : levelFiles(dir)) {
+      if (!Files.isRegularFile(p)) {
+        throw new VerificationException(p + " is not a regular file, so it is damaged"
+            + REPAIR_REBUILDS);
+      }
+    }
+    Path off = dir.resolve(OFFSETS);
+    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(off)) {
+      throw new VerificationException(off + " is not a regular file, so it is damaged"
+          + REPAIR_REBUILDS);
+    }
+  }
+
+  /** The level files of the stored tree, in order; none if it is not a directory. */
+  static List<Path> levelFiles(Path dir) throws IOException {
+    Path tree = dir.resolve(TREE);
+    if (!Files.isDirectory(tree)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(tree)) {
+      return s.filter(p -> LEVEL_FILE.matcher(p.getFileName().toString()).matches()).sorted()
+          .toList();
+    }
+  }
+
+  /** Removes whatever is at {@code p}, a directory with what it holds. */
+  private static void deleteAll(Path p) throws IOException {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+
+  /** Removes derived files of the wrong type, so that a repair can put the right ones there. */
+  private static void removeWronglyTyped(Path dir) throws IOException {
+    Path tree = dir.resolve(TREE);
+    if (Files.exists(tree, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(tree)) {
+      Files.delete(tree);
+    }
+    for (Path p : levelFiles(dir)) {
+      if (!Files.isRegularFile(p)) {
+        deleteAll(p);
+      }
+    }
+    Path off = dir.resolve(OFFSETS);
+    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(off)) {
+      deleteAll(off);
+    }
+  }
+
   /**
    * The checkpoint last exported to {@link #CHECKPOINT} (written once the segments and the
    * derived files were forced), or null if it is missing, unreadable or not signed by {@code
@@ -363,6 +437,7 @@ public final class Ledger implements AutoCloseable {
     }
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
       long n = LedgerVerifier.verifyHeld(dir, key).size();
+      removeWronglyTyped(dir);
       // The tree is built aside and copied into the files in place: a ledger open in another
       // process holds them open, and would go on writing into deleted ones were they replaced.
       Path aside = dir.resolve(TREE + ".rebuild");

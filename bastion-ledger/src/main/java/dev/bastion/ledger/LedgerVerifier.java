@@ -110,6 +110,26 @@ public final class LedgerVerifier {
     }
   }
 
+  /**
+   * Checks that no derived file ends inside a value: a tree level file is whole 32-byte hashes,
+   * the offsets whole 8-byte offsets. A writer writes them under the directory lock, so one that
+   * is not was cut (a crash, which opening the ledger mends, or a damaged file).
+   */
+  private static void checkWhole(Path dir) throws IOException, VerificationException {
+    for (Path p : Ledger.levelFiles(dir)) {
+      long n = Files.size(p);
+      if (n % Rfc9162.HASH_LENGTH != 0) {
+        throw new VerificationException(p + " is damaged: its " + n + " bytes end inside a"
+            + " 32-byte hash" + Ledger.REPAIR_REBUILDS);
+      }
+    }
+    Path off = dir.resolve(Ledger.OFFSETS);
+    if (Files.isRegularFile(off) && Files.size(off) % 8 != 0) {
+      throw new VerificationException(off + " is damaged: its " + Files.size(off) + " bytes"
+          + " end inside an 8-byte offset" + Ledger.REPAIR_REBUILDS);
+    }
+  }
+
   /** The state of a verification pass. */
   private static final class Scan implements AutoCloseable {
     final Path dir;
@@ -125,6 +145,8 @@ public final class LedgerVerifier {
     /** The first entry since the last checkpoint whose stored hash differs, or -1. */
     long batchStoredMismatch = -1;
     final boolean derived;
+    /** A derived file of the wrong type or with a partial value, or null. */
+    final VerificationException derivedProblem;
     final FileChannel offsets;
     final long offsetsCount;
     final ByteBuffer offsetChunk = ByteBuffer.allocate(64 << 10).flip();
@@ -146,12 +168,25 @@ public final class LedgerVerifier {
       this.earlier = earlier;
       this.local = local;
       this.derived = derived;
-      this.stored = Files.isDirectory(dir.resolve(Ledger.TREE))
+      // A derived file of the wrong type or cut inside a value is reported once the entries
+      // hold; the files are not opened then (opening the tree would cut such a tail off).
+      VerificationException problem = null;
+      if (derived) {
+        try {
+          Ledger.checkDerivedTypes(dir);
+          checkWhole(dir);
+        } catch (VerificationException e) {
+          problem = e;
+        }
+      }
+      this.derivedProblem = problem;
+      boolean open = derived && problem == null;
+      this.stored = open && Files.isDirectory(dir.resolve(Ledger.TREE))
           ? TreeStore.open(dir.resolve(Ledger.TREE)) : null;
       Path off = dir.resolve(Ledger.OFFSETS);
       FileChannel o = null;
       try {
-        o = derived && Files.isRegularFile(off) ? FileChannel.open(off, StandardOpenOption.READ)
+        o = open && Files.isRegularFile(off) ? FileChannel.open(off, StandardOpenOption.READ)
             : null;
       } catch (IOException | RuntimeException e) {
         if (stored != null) {
@@ -212,6 +247,9 @@ public final class LedgerVerifier {
     void checkDerived() throws IOException, VerificationException {
       String holds = "the " + entries + " entries and their checkpoints hold, but ";
       String repair = "; 'bastion audit repair' rebuilds it from the entries";
+      if (derivedProblem != null) {
+        throw new VerificationException(holds + derivedProblem.getMessage(), derivedProblem);
+      }
       if (stored != null && firstStoredMismatch >= 0) {
         throw new VerificationException(holds + stored.levelFile(0) + " is damaged: the"
             + " stored hash of entry " + firstStoredMismatch + " is not that entry's, so"
@@ -456,6 +494,23 @@ public final class LedgerVerifier {
   }
 
   /**
+   * The stored tree or the offsets are missing or hold fewer entries than the checkpoint proven
+   * against: not damage (a ledger writes them behind its entries), and opening the ledger
+   * rebuilds them from the segments.
+   */
+  public static final class DerivedFilesShort extends VerificationException {
+    private static final long serialVersionUID = 1L;
+
+    DerivedFilesShort(String message) {
+      super(message);
+    }
+
+    DerivedFilesShort(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
    * An inclusion proof of entry {@code index} in the tree of the latest checkpoint, as JSON:
    * {@code index}, {@code tree_size}, {@code entry} (the entry's line), {@code leaf_hash}, {@code
    * proof} (base64 hashes, RFC 9162 order) and {@code checkpoint} (the signed note). Needs
@@ -463,6 +518,7 @@ public final class LedgerVerifier {
    *
    * @throws BadInputException if there is no such entry
    * @throws NotYetExported if the entry's part of the stored tree is not yet written out
+   * @throws DerivedFilesShort if the stored tree or the offsets are missing or short
    */
   public static ObjectNode prove(Path dir, NoteVerifier key, long index)
       throws IOException, VerificationException, BadInputException {
@@ -471,6 +527,7 @@ public final class LedgerVerifier {
       if (note == null) {
         throw new VerificationException(dir + ": no signed checkpoint");
       }
+      Ledger.checkDerivedTypes(dir);
       Checkpoint cp = checkpoint(key, note, "the latest checkpoint");
       if (index < 0 || index >= cp.size()) {
         throw new BadInputException("--entry " + index + ": the ledger has entries 0 to "
@@ -487,8 +544,11 @@ public final class LedgerVerifier {
                 + " checkpoint of " + cp.size() + " entries; try again in a second");
           }
         }
-        if (tree.size() < cp.size() || !MessageDigest.isEqual(tree.root(cp.size()),
-            cp.rootHash())) {
+        if (tree.size() < cp.size()) {
+          throw new DerivedFilesShort(dir.resolve(Ledger.TREE) + ": holds " + tree.size()
+              + " of the " + cp.size() + " entries of the latest checkpoint" + CHECK_AND_REPAIR);
+        }
+        if (!MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())) {
           throw new VerificationException(dir.resolve(Ledger.TREE)
               + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
         }
@@ -536,13 +596,13 @@ public final class LedgerVerifier {
       ByteBuffer b = ByteBuffer.allocate(8);
       while (b.hasRemaining()) {
         if (ch.read(b, index * 8 + b.position()) < 0) {
-          throw new VerificationException(offsetsFile + ": no offset of entry " + index
+          throw new DerivedFilesShort(offsetsFile + ": no offset of entry " + index
               + CHECK_AND_REPAIR);
         }
       }
       start = b.flip().getLong();
     } catch (java.nio.file.NoSuchFileException e) {
-      throw new VerificationException(offsetsFile + ": missing" + CHECK_AND_REPAIR, e);
+      throw new DerivedFilesShort(offsetsFile + ": missing" + CHECK_AND_REPAIR, e);
     }
     Segments.Segment seg = null;
     for (Segments.Segment s : Segments.list(dir)) {

@@ -372,6 +372,86 @@ class LedgerTamperTest {
   }
 
   @Test
+  void aSegmentThatIsNotARegularFileIsNamed() throws Exception {
+    Files.delete(segment);
+    Files.createDirectory(segment);
+    for (var call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+        () -> LedgerVerifier.verify(dir, KEY), () -> LedgerVerifier.events(dir),
+        () -> Ledger.open(dir, SIGNER), () -> Ledger.repair(dir, KEY))) {
+      assertThatThrownBy(call)
+          .isInstanceOf(VerificationException.class)
+          .hasMessage(segment + ": not a regular file; a segment holds the entries themselves,"
+              + " so the ledger was damaged or tampered with");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"offsets.bin", "tree", "tree/level-00.bin", "tree/level-02.bin"})
+  void aDerivedFileOfTheWrongTypeIsNamedAndRepaired(String name) throws Exception {
+    Path p = dir.resolve(name);
+    LedgerTestKit.deleteTree(p);
+    if (name.equals("tree")) {
+      Files.writeString(p, "not a tree\n");
+    } else {
+      Files.createDirectories(p.resolve("inside"));
+    }
+    String kind = name.equals("tree") ? " is not a directory, so the stored tree is damaged"
+        : " is not a regular file, so it is damaged";
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but " + p + kind
+            + "; 'bastion audit repair' rebuilds it");
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 1))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(p + kind + "; 'bastion audit repair' rebuilds it");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(p + kind + "; 'bastion audit repair' rebuilds it");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    assertThat(LedgerVerifier.verify(dir, KEY, earlier).size()).isEqualTo(N);
+    proveAll();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"tree/level-00.bin:100:a 32-byte hash", "offsets.bin:101:an 8-byte offset"})
+  void aDerivedFileCutInsideAValueIsDamageNotALaggingWriter(String c) throws Exception {
+    String[] parts = c.split(":");
+    Path p = dir.resolve(parts[0]);
+    try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.WRITE)) {
+      ch.truncate(Long.parseLong(parts[1]));
+    }
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but " + p + " is damaged:"
+            + " its " + parts[1] + " bytes end inside " + parts[2] + "; 'bastion audit repair'"
+            + " rebuilds it");
+    assertThat(Files.size(p)).as("verify leaves the file as it found it")
+        .isEqualTo(Long.parseLong(parts[1]));
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 20))
+        .isInstanceOf(LedgerVerifier.DerivedFilesShort.class);
+    // Opening the ledger rebuilds what is short, as after a crash.
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      assertThat(l.size()).isEqualTo(N);
+    }
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(N);
+    proveAll();
+  }
+
+  @Test
+  void missingDerivedFilesAreNotDamageAndOpeningTheLedgerRebuildsThem() throws Exception {
+    LedgerTestKit.deleteTree(dir.resolve(Ledger.TREE));
+    Files.delete(dir.resolve(Ledger.OFFSETS));
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(N);
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 20))
+        .isInstanceOf(LedgerVerifier.DerivedFilesShort.class)
+        .hasMessageContaining("holds 0 of the " + N + " entries");
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      assertThat(l.size()).isEqualTo(N);
+    }
+    proveAll();
+  }
+
+  @Test
   void aDamagedInnerNodeIsReportedAndNoProofThroughItIsHandedOut() throws Exception {
     Path level1 = dir.resolve(Ledger.TREE).resolve("level-01.bin");
     flipByte(level1, 32L * 3 + 9); // the hash of leaves 6 and 7
