@@ -143,9 +143,10 @@ final class AuditCommand {
       ObjectNode proof;
       try {
         proof = LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
-      } catch (LedgerVerifier.NotYetExported e) {
-        // No live writer caught the tree up (one was killed, say): opening the ledger rebuilds
-        // it from the segments and exports its checkpoint on close, as after a crash.
+      } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {
+        // No live writer caught the tree up (one was killed, say), or the derived files were
+        // lost: opening the ledger rebuilds them from the segments and exports its checkpoint
+        // on close, as after a crash.
         try (Home h = Home.open(home)) {
           h.ledger().size();
         }
