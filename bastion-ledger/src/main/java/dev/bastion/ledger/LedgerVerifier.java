@@ -152,6 +152,9 @@ public final class LedgerVerifier {
     final ByteBuffer offsetChunk = ByteBuffer.allocate(64 << 10).flip();
     long offsetChunkFirst;
     long firstOffsetMismatch = -1;
+    long mismatchStored;
+    long mismatchActual;
+    Path mismatchSegment;
     boolean endsWithCheckpoint;
     byte[] rootAtSince;
     /** The exported copy of the latest checkpoint, if it verifies. */
@@ -262,9 +265,16 @@ public final class LedgerVerifier {
             + " it fail" + repair);
       }
       if (firstOffsetMismatch >= 0) {
-        throw new VerificationException(holds + dir.resolve(Ledger.OFFSETS) + " is damaged:"
-            + " the offset of entry " + firstOffsetMismatch + " is not where that entry starts,"
-            + " so it cannot be proven" + repair);
+        // A checkpoint line removed or repeated leaves every entry and root as signed (a batch
+        // may hold many entries), and moves the entries after it: the offsets cannot tell that
+        // from their own damage.
+        Path off = dir.resolve(Ledger.OFFSETS);
+        throw new VerificationException(holds + "the offset of entry " + firstOffsetMismatch
+            + " is not where that entry starts (" + off + " says byte " + mismatchStored
+            + ", it starts at byte " + mismatchActual + " of " + mismatchSegment + "): either "
+            + off + " is damaged or the segment was edited before that entry (a line added or"
+            + " removed); 'bastion audit repair' rebuilds the offsets from the segment as it"
+            + " now is");
       }
     }
 
@@ -363,6 +373,9 @@ public final class LedgerVerifier {
       }
       if (firstOffsetMismatch < 0 && entries < offsetsCount && storedOffset(entries) != offset) {
         firstOffsetMismatch = entries;
+        mismatchStored = storedOffset(entries);
+        mismatchActual = offset;
+        mismatchSegment = s.path();
       }
       hasher.append(e.leaf());
       entries++;

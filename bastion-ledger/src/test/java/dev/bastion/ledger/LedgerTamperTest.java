@@ -451,6 +451,35 @@ class LedgerTamperTest {
     proveAll();
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"removed", "repeated"})
+  void aCheckpointLineRemovedOrRepeatedIsNotBlamedOnTheOffsetsAlone(String how)
+      throws Exception {
+    List<byte[]> lines = new ArrayList<>(LedgerTestKit.lines(segment));
+    int cp = lineOf(lines, 4) + 1; // the checkpoint of 5 entries
+    assertThat(LedgerTestKit.text(lines.get(cp))).startsWith("{\"checkpoint\":");
+    long at = 0;
+    for (int i = 0; i < lineOf(lines, 5); i++) {
+      at += lines.get(i).length + 1;
+    }
+    long stored = at;
+    if (how.equals("removed")) {
+      at -= lines.remove(cp).length + 1;
+    } else {
+      lines.add(cp, lines.get(cp));
+      at += lines.get(cp).length + 1;
+    }
+    LedgerTestKit.writeLines(segment, lines);
+    Path off = dir.resolve(Ledger.OFFSETS);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but the offset of entry 5"
+            + " is not where that entry starts (" + off + " says byte " + stored + ", it starts"
+            + " at byte " + at + " of " + segment + "): either " + off + " is damaged or the"
+            + " segment was edited before that entry (a line added or removed); 'bastion audit"
+            + " repair' rebuilds the offsets from the segment as it now is");
+  }
+
   @Test
   void aDamagedInnerNodeIsReportedAndNoProofThroughItIsHandedOut() throws Exception {
     Path level1 = dir.resolve(Ledger.TREE).resolve("level-01.bin");
