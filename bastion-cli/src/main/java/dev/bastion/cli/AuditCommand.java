@@ -108,12 +108,16 @@ final class AuditCommand {
 
   @Command(name = "checkpoint",
       description = "Print the latest signed checkpoint (a C2SP signed note), to keep a copy"
-          + " outside this machine.")
+          + " outside this machine, once its signature verifies against the ledger's key"
+          + " (keys/ledger.vkey). Exit 1 when it does not, or when the log holds fewer entries"
+          + " than the local copy of a later checkpoint.")
   static final class Checkpoint implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
-      Path dir = Home.defaultDir().resolve("ledger");
-      byte[] note = LedgerVerifier.latestCheckpoint(dir);
+      Path home = Home.defaultDir();
+      Path dir = home.resolve("ledger");
+      // A trust anchor that does not verify would only mislead whoever keeps it.
+      byte[] note = LedgerVerifier.latestCheckpoint(dir, Home.ledgerVerifier(home));
       if (note == null) {
         throw new BadInputException(dir + ": no ledger here; run 'bastion init'");
       }

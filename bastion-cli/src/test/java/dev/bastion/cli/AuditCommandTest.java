@@ -153,6 +153,7 @@ class AuditCommandTest {
     assertThat(v.code).isEqualTo(1);
     assertThat(v.err.strip()).isEqualTo("bastion: ledger entry 3: missing; " + local
         + ", signed, covers " + size + " entries: the log was truncated");
+    assertThat(execute("audit", "checkpoint").code).as("no anchor of the cut log").isEqualTo(1);
     Outcome writer = execute("approve", pipeline.toString());
     assertThat(writer.code).isEqualTo(1);
     assertThat(writer.err).contains("the log was truncated").doesNotContain("internal error");
@@ -206,6 +207,24 @@ class AuditCommandTest {
           + ": not a regular file; a segment holds the entries themselves, so the ledger was"
           + " damaged or tampered with");
     }
+  }
+
+  @Test
+  void checkpointRefusesANoteThatDoesNotVerify() throws Exception {
+    Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(segment));
+    String last = lines.get(lines.size() - 1);
+    String size = execute("audit", "checkpoint").out.lines().toList().get(1);
+    String edited = last.replaceFirst("\\\\n" + size + "\\\\n", "\\\\n999\\\\n");
+    assertThat(edited).isNotEqualTo(last);
+    lines.set(lines.size() - 1, edited);
+    Files.write(segment, lines);
+    Outcome o = execute("audit", "checkpoint");
+    assertThat(o.code).isEqualTo(1);
+    assertThat(o.out).isEmpty();
+    assertThat(o.err.strip()).startsWith("bastion: the latest checkpoint in "
+        + home.resolve("ledger/segments") + ": ").contains("invalid signature")
+        .doesNotContain("\n");
   }
 
   @Test

@@ -495,6 +495,30 @@ public final class LedgerVerifier {
   }
 
   /**
+   * The latest signed checkpoint in the segments, checked before anyone keeps it as a trust
+   * anchor: signed by {@code key}, and not of fewer entries than the local copy of a later one
+   * (which would show a truncated log).
+   *
+   * @return the note, or null for a ledger without one
+   * @throws VerificationException if it does not verify, or the log was truncated
+   */
+  public static byte[] latestCheckpoint(Path dir, NoteVerifier key)
+      throws IOException, VerificationException {
+    byte[] note = latestCheckpoint(dir);
+    if (note == null) {
+      return null;
+    }
+    Checkpoint cp = checkpoint(key, note, "the latest checkpoint in " + dir.resolve(Segments.DIR));
+    Checkpoint local = Ledger.localCheckpoint(dir, key);
+    if (local != null && local.origin().equals(cp.origin()) && local.size() > cp.size()) {
+      throw new VerificationException("ledger entry " + cp.size() + ": missing; "
+          + dir.resolve(Ledger.CHECKPOINT) + ", signed, covers " + local.size() + " entries:"
+          + " the log was truncated");
+    }
+    return note;
+  }
+
+  /**
    * The entry asked for is signed but its stored tree is not yet written out: a live ledger does
    * that within a second; one whose writer was killed, when it is next opened.
    */
