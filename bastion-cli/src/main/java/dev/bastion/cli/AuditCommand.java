@@ -135,11 +135,14 @@ final class AuditCommand {
     long entry;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE",
-        description = "where to write the proof (default: standard output)")
+        description = "where to write the proof; - or none: standard output")
     Path out;
 
     @Override
     public Integer call() throws Exception {
+      if (out != null && out.toString().equals("-")) {
+        out = null;
+      }
       if (out != null) {
         OutputFile.check(out);
       }

@@ -103,6 +103,11 @@ class AuditCommandTest {
     assertThat(bad.code).isEqualTo(1);
     assertThat(bad.err).contains("entry 4");
 
+    Outcome dash = execute("audit", "prove", "--entry", "3", "-o", "-");
+    assertThat(dash.code).isZero();
+    assertThat(dash.out).isEqualTo(text);
+    assertThat(Path.of("-")).doesNotExist();
+    assertThat(execute("audit", "prove", "--help").out).contains("- or none: standard output");
     assertThat(execute("audit", "prove", "--entry", "99999").code).isEqualTo(2);
     Outcome garbage = execute("audit", "verify", "--since", pipeline.toString());
     assertThat(garbage.code).isEqualTo(2);
