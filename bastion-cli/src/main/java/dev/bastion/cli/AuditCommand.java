@@ -68,6 +68,8 @@ final class AuditCommand {
             + " Ed25519), then the stored tree and offsets that proofs are read from. Exit 0 when"
             + " the ledger holds, 1 when it does not, naming the first bad entry or the damaged"
             + " file ('bastion audit repair' rebuilds those).",
+        "The local copy ledger/checkpoint, when signed by the ledger's key, is checked as"
+            + " --since would be: a log cut or rewritten behind it fails.",
         "With --since, also prove that the log only grew since an earlier exported checkpoint:"
             + " catches a truncated or rewritten history, even one re-signed with a new key."
       })

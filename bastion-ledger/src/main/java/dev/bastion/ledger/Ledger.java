@@ -45,7 +45,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * tree/level-KK.bin     the hash of every complete aligned subtree of 2^K leaves, so roots and
  *                       proofs for any size need O(log n) reads
  * offsets.bin           for each entry, where its line starts in its segment
- * checkpoint            a copy of the latest signed checkpoint, for readers
+ * checkpoint            a copy of the latest signed checkpoint, for readers; written only after
+ *                       the segment holding it was forced, so one that verifies and is ahead of
+ *                       the segments (or off their tree) shows they were cut or rewritten: the
+ *                       ledger then does not open, rather than overwrite that evidence
  * </pre>
  *
  * <p>Group commit: appenders queue their events; a writer thread turns the queue into a batch

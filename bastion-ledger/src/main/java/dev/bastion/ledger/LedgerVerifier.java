@@ -58,9 +58,12 @@ public final class LedgerVerifier {
    * checkpoint, also proves that the log only grew since: same origin, at least as many entries,
    * and the same root over the first {@code since.size} entries (and a consistency proof from the
    * stored tree that verifies), which catches a truncated or rewritten history, even one re-signed
-   * with a new key. Once the entries hold, the derived files proofs are read from (the stored
-   * tree, every level against the one below, and the entry offsets) are checked against them as
-   * far as they are written; {@link Ledger#repair} rebuilds damaged ones.
+   * with a new key. The local copy of the latest checkpoint ({@code checkpoint}), when it is
+   * signed by {@code key}, is held to the same check: a log cut or rewritten behind it fails
+   * even without {@code since}; a missing or unsigned copy is no evidence and is ignored. Once
+   * the entries hold, the derived files proofs are read from (the stored tree, every level
+   * against the one below, and the entry offsets) are checked against them as far as they are
+   * written; {@link Ledger#repair} rebuilds damaged ones.
    *
    * @throws VerificationException naming the first bad entry or checkpoint, or the damaged
    *     derived file

@@ -413,7 +413,8 @@ class LedgerTamperTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"tree/level-00.bin:100:a 32-byte hash", "offsets.bin:101:an 8-byte offset"})
+  @ValueSource(strings = {
+      "tree/level-00.bin:100:a 32-byte hash", "offsets.bin:101:an 8-byte offset"})
   void aDerivedFileCutInsideAValueIsDamageNotALaggingWriter(String c) throws Exception {
     String[] parts = c.split(":");
     Path p = dir.resolve(parts[0]);
