@@ -481,15 +481,9 @@ public final class Ledger implements AutoCloseable {
 
   /** Removes the directory a repair builds its tree in, if it is there. */
   private static void deleteAside(Path aside) throws IOException {
-    if (!Files.isDirectory(aside)) {
-      return;
+    if (Files.exists(aside, LinkOption.NOFOLLOW_LINKS)) {
+      deleteAll(aside);
     }
-    try (var files = Files.list(aside)) {
-      for (Path f : files.toList()) {
-        Files.delete(f);
-      }
-    }
-    Files.delete(aside);
   }
 
   private static void rebuild(List<Segments.Segment> segs, long from, long to, TreeStore tree,

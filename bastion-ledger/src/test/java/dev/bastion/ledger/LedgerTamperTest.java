@@ -407,7 +407,9 @@ class LedgerTamperTest {
     assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
         .isInstanceOf(VerificationException.class)
         .hasMessage(p + kind + "; 'bastion audit repair' rebuilds it");
+    Files.writeString(dir.resolve(Ledger.TREE + ".rebuild"), "left by someone\n");
     assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    assertThat(dir.resolve(Ledger.TREE + ".rebuild")).doesNotExist();
     assertThat(LedgerVerifier.verify(dir, KEY, earlier).size()).isEqualTo(N);
     proveAll();
   }
