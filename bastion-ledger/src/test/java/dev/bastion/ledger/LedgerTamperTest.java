@@ -189,6 +189,29 @@ class LedgerTamperTest {
     assertThat(Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT))).isEqualTo(evidence);
   }
 
+  @Test
+  void aLogReplacedOrRemovedBehindTheLocalCheckpointIsNotStartedAfresh() throws Exception {
+    Path local = dir.resolve(Ledger.CHECKPOINT);
+    byte[] evidence = Files.readAllBytes(local);
+    LedgerTestKit.forge(dir, LedgerTestKit.entryLines(segment), SIGNER,
+        "bastion/ledger/ffffffffffffffff");
+    Files.write(local, evidence);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the log was replaced");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the log was replaced");
+    // Every segment and the tree gone: a writer would otherwise start a new, empty log.
+    Files.delete(Segments.file(dir, 0));
+    LedgerTestKit.deleteTree(dir.resolve(Ledger.TREE));
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 0: missing; " + local + ", signed, covers " + N
+            + " entries: the log was truncated");
+    assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
+  }
+
   @ParameterizedTest
   @ValueSource(strings = {"missing", "garbage", "another key's"})
   void aLocalCheckpointThatDoesNotVerifyIsNoEvidence(String how) throws Exception {
