@@ -68,6 +68,8 @@ final class AuditCommand {
             + " Ed25519), then the stored tree and offsets that proofs are read from. Exit 0 when"
             + " the ledger holds, 1 when it does not, naming the first bad entry or the damaged"
             + " file ('bastion audit repair' rebuilds those).",
+        "The local copy ledger/checkpoint, when signed by the ledger's key, is checked as"
+            + " --since would be: a log cut or rewritten behind it fails.",
         "With --since, also prove that the log only grew since an earlier exported checkpoint:"
             + " catches a truncated or rewritten history, even one re-signed with a new key."
       })
@@ -108,12 +110,16 @@ final class AuditCommand {
 
   @Command(name = "checkpoint",
       description = "Print the latest signed checkpoint (a C2SP signed note), to keep a copy"
-          + " outside this machine.")
+          + " outside this machine, once its signature verifies against the ledger's key"
+          + " (keys/ledger.vkey). Exit 1 when it does not, or when the log holds fewer entries"
+          + " than the local copy of a later checkpoint.")
   static final class Checkpoint implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
-      Path dir = Home.defaultDir().resolve("ledger");
-      byte[] note = LedgerVerifier.latestCheckpoint(dir);
+      Path home = Home.defaultDir();
+      Path dir = home.resolve("ledger");
+      // A trust anchor that does not verify would only mislead whoever keeps it.
+      byte[] note = LedgerVerifier.latestCheckpoint(dir, Home.ledgerVerifier(home));
       if (note == null) {
         throw new BadInputException(dir + ": no ledger here; run 'bastion init'");
       }
@@ -131,11 +137,14 @@ final class AuditCommand {
     long entry;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE",
-        description = "where to write the proof (default: standard output)")
+        description = "where to write the proof; - or none: standard output")
     Path out;
 
     @Override
     public Integer call() throws Exception {
+      if (out != null && out.toString().equals("-")) {
+        out = null;
+      }
       if (out != null) {
         OutputFile.check(out);
       }
@@ -143,9 +152,10 @@ final class AuditCommand {
       ObjectNode proof;
       try {
         proof = LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
-      } catch (LedgerVerifier.NotYetExported e) {
-        // No live writer caught the tree up (one was killed, say): opening the ledger rebuilds
-        // it from the segments and exports its checkpoint on close, as after a crash.
+      } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {
+        // No live writer caught the tree up (one was killed, say), or the derived files were
+        // lost: opening the ledger rebuilds them from the segments and exports its checkpoint
+        // on close, as after a crash.
         try (Home h = Home.open(home)) {
           h.ledger().size();
         }

@@ -103,6 +103,11 @@ class AuditCommandTest {
     assertThat(bad.code).isEqualTo(1);
     assertThat(bad.err).contains("entry 4");
 
+    Outcome dash = execute("audit", "prove", "--entry", "3", "-o", "-");
+    assertThat(dash.code).isZero();
+    assertThat(dash.out).isEqualTo(text);
+    assertThat(Path.of("-")).doesNotExist();
+    assertThat(execute("audit", "prove", "--help").out).contains("- or none: standard output");
     assertThat(execute("audit", "prove", "--entry", "99999").code).isEqualTo(2);
     Outcome garbage = execute("audit", "verify", "--since", pipeline.toString());
     assertThat(garbage.code).isEqualTo(2);
@@ -128,10 +133,103 @@ class AuditCommandTest {
     int end = text.indexOf('\n', text.indexOf("{\"checkpoint\":", firstCheckpoint + 1));
     Files.writeString(segment, text.substring(0, end + 1));
     Files.delete(home.resolve("ledger/offsets.bin"));
+    // Removing the local copy of the latest checkpoint too leaves only the exported one.
+    Files.delete(home.resolve("ledger/checkpoint"));
     assertThat(execute("audit", "verify").code).isZero();
     Outcome since = execute("audit", "verify", "--since", earlier.toString());
     assertThat(since.code).isEqualTo(1);
     assertThat(since.err).contains("truncated");
+  }
+
+  @Test
+  void aCleanTruncationFailsVerifyAndNoWriterOverwritesTheLocalCheckpoint() throws Exception {
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Path local = home.resolve("ledger/checkpoint");
+    byte[] evidence = Files.readAllBytes(local);
+    long size = Long.parseLong(Files.readAllLines(local).get(1));
+    // Cut after the checkpoint line of 3 entries: line 0 is the checkpoint of 0, entry k is on
+    // line 2k+1 and the checkpoint of k+1 entries on line 2k+2.
+    Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+    List<String> lines = Files.readAllLines(segment);
+    assertThat(lines.get(6)).startsWith("{\"checkpoint\":");
+    Files.write(segment, lines.subList(0, 7));
+    Outcome v = execute("audit", "verify");
+    assertThat(v.code).isEqualTo(1);
+    assertThat(v.err.strip()).isEqualTo("bastion: ledger entry 3: missing; " + local
+        + ", signed, covers " + size + " entries: the log was truncated");
+    assertThat(execute("audit", "checkpoint").code).as("no anchor of the cut log").isEqualTo(1);
+    Outcome writer = execute("approve", pipeline.toString());
+    assertThat(writer.code).isEqualTo(1);
+    assertThat(writer.err).contains("the log was truncated").doesNotContain("internal error");
+    assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
+    assertThat(execute("audit", "verify").code).isEqualTo(1);
+  }
+
+  @Test
+  void aLedgerFileOfTheWrongTypeIsOneLineExitOneAndRepairReplacesADerivedOne() throws Exception {
+    Path ledger = home.resolve("ledger");
+    Path offsets = ledger.resolve("offsets.bin");
+    Files.delete(offsets);
+    Files.createDirectory(offsets);
+    for (String[] cmd : new String[][] {{"audit", "verify"}, {"audit", "prove", "--entry", "1"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(1);
+      assertThat(o.err.strip()).as(String.join(" ", cmd)).doesNotContain("\n")
+          .contains(offsets + " is not a regular file, so it is damaged; 'bastion audit"
+              + " repair' rebuilds it");
+    }
+    assertThat(execute("audit", "repair").code).isZero();
+    assertThat(execute("audit", "prove", "--entry", "1").code).isZero();
+
+    Path tree = ledger.resolve("tree");
+    try (var files = Files.list(tree)) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    Files.delete(tree);
+    Files.writeString(tree, "x");
+    Outcome p = execute("audit", "prove", "--entry", "1");
+    assertThat(p.code).isEqualTo(1);
+    assertThat(p.err.strip()).isEqualTo("bastion: " + tree + " is not a directory, so the"
+        + " stored tree is damaged; 'bastion audit repair' rebuilds it");
+    assertThat(execute("audit", "repair").code).isZero();
+    Path level0 = tree.resolve("level-00.bin");
+    Files.delete(level0);
+    Files.createDirectory(level0);
+    assertThat(execute("audit", "verify").err).contains(level0 + " is not a regular file");
+    assertThat(execute("audit", "repair").code).isZero();
+    assertThat(execute("audit", "verify").code).isZero();
+
+    Path segment = ledger.resolve("segments/00000000000000000000.jsonl");
+    Files.move(segment, tmp.resolve("segment"));
+    Files.createDirectory(segment);
+    for (String[] cmd : new String[][] {{"audit", "verify"}, {"audit", "tail"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(1);
+      assertThat(o.err.strip()).as(String.join(" ", cmd)).isEqualTo("bastion: " + segment
+          + ": not a regular file; a segment holds the entries themselves, so the ledger was"
+          + " damaged or tampered with");
+    }
+  }
+
+  @Test
+  void checkpointRefusesANoteThatDoesNotVerify() throws Exception {
+    Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+    List<String> lines = new java.util.ArrayList<>(Files.readAllLines(segment));
+    String last = lines.get(lines.size() - 1);
+    String size = execute("audit", "checkpoint").out.lines().toList().get(1);
+    String edited = last.replaceFirst("\\\\n" + size + "\\\\n", "\\\\n999\\\\n");
+    assertThat(edited).isNotEqualTo(last);
+    lines.set(lines.size() - 1, edited);
+    Files.write(segment, lines);
+    Outcome o = execute("audit", "checkpoint");
+    assertThat(o.code).isEqualTo(1);
+    assertThat(o.out).isEmpty();
+    assertThat(o.err.strip()).startsWith("bastion: the latest checkpoint in "
+        + home.resolve("ledger/segments") + ": ").contains("invalid signature")
+        .doesNotContain("\n");
   }
 
   @Test
@@ -186,11 +284,43 @@ class AuditCommandTest {
     assertThat(r.out).startsWith("rebuilt the stored tree and the offsets of ");
     assertThat(execute("audit", "verify").code).isZero();
     assertThat(execute("audit", "prove", "--entry", "0").code).isZero();
-    Files.delete(home.resolve("ledger").resolve("offsets.bin"));
-    p = execute("audit", "prove", "--entry", "3");
-    assertThat(p.code).isEqualTo(1);
-    assertThat(p.err.strip()).endsWith("offsets.bin: missing; 'bastion audit verify' checks the"
-        + " entries, 'bastion audit repair' rebuilds the derived files from them");
+  }
+
+  @Test
+  void proveRebuildsMissingOrShortDerivedFilesAndVerifyAgreesWithIt() throws Exception {
+    assertThat(execute("approve", pipeline.toString()).code).isZero();
+    assertThat(execute("run", pipeline.toString()).code).isZero();
+    Path ledger = home.resolve("ledger");
+    Path tree = ledger.resolve("tree");
+    Path offsets = ledger.resolve("offsets.bin");
+    Path level0 = tree.resolve("level-00.bin");
+    // Missing: not damage (a writer lags behind its entries); prove rebuilds them.
+    try (var files = Files.list(tree)) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    Files.delete(tree);
+    assertThat(execute("audit", "verify").code).isZero();
+    Outcome p = execute("audit", "prove", "--entry", "20");
+    assertThat(p.code).as(p.err).isZero();
+    Files.delete(offsets);
+    assertThat(execute("audit", "verify").code).isZero();
+    p = execute("audit", "prove", "--entry", "20");
+    assertThat(p.code).as(p.err).isZero();
+    // Cut inside a value: damage for verify; prove rebuilds all the same.
+    for (Path f : List.of(offsets, level0)) {
+      try (var ch = java.nio.channels.FileChannel.open(f,
+          java.nio.file.StandardOpenOption.WRITE)) {
+        ch.truncate(f.equals(offsets) ? 101 : 100);
+      }
+      Outcome v = execute("audit", "verify");
+      assertThat(v.code).isEqualTo(1);
+      assertThat(v.err.strip()).contains(f + " is damaged: its ").doesNotContain("\n");
+      p = execute("audit", "prove", "--entry", "20");
+      assertThat(p.code).as(p.err).isZero();
+      assertThat(execute("audit", "verify").code).isZero();
+    }
   }
 
   @Test

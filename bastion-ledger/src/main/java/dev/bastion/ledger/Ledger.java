@@ -14,18 +14,22 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -41,7 +45,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * tree/level-KK.bin     the hash of every complete aligned subtree of 2^K leaves, so roots and
  *                       proofs for any size need O(log n) reads
  * offsets.bin           for each entry, where its line starts in its segment
- * checkpoint            a copy of the latest signed checkpoint, for readers
+ * checkpoint            a copy of the latest signed checkpoint, for readers; written only after
+ *                       the segment holding it was forced, so one that verifies and is ahead of
+ *                       the segments (or off their tree) shows they were cut or rewritten: the
+ *                       ledger then does not open, rather than overwrite that evidence
  * </pre>
  *
  * <p>Group commit: appenders queue their events; a writer thread turns the queue into a batch
@@ -204,6 +211,7 @@ public final class Ledger implements AutoCloseable {
    */
   private void recover() throws IOException, VerificationException {
     closeFiles();
+    checkDerivedTypes(dir);
     tree = TreeStore.open(dir.resolve(TREE));
     offsets = FileChannel.open(dir.resolve(OFFSETS), StandardOpenOption.CREATE,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
@@ -231,6 +239,12 @@ public final class Ledger implements AutoCloseable {
         throw new VerificationException(
             dir + ": a stored tree without segments; the entries were removed");
       }
+      Checkpoint local = localCheckpoint(dir, verifier);
+      if (local != null && local.size() > 0) {
+        throw new VerificationException("ledger entry 0: missing; " + dir.resolve(CHECKPOINT)
+            + ", signed, covers " + local.size() + " entries: the log was truncated; run"
+            + " 'bastion audit verify'");
+      }
       create();
       return;
     }
@@ -242,12 +256,29 @@ public final class Ledger implements AutoCloseable {
       throw new VerificationException(where + ": checkpoint of " + cp.size()
           + " entries in a segment that starts at entry " + last.first());
     }
+    // The exported copy of the checkpoint is written only once the segment holding it was
+    // forced: one ahead of the segments, or off their tree, shows they were cut or rewritten.
+    // Opening must not go on from there: the next export would overwrite that evidence.
+    Checkpoint local = localCheckpoint(dir, verifier);
+    if (local != null && !local.origin().equals(cp.origin())) {
+      if (local.size() > 0) {
+        throw new VerificationException("ledger: " + dir.resolve(CHECKPOINT) + ", signed, is"
+            + " of log " + local.origin() + ", the segments are of log " + cp.origin()
+            + ": the log was replaced; run 'bastion audit verify'");
+      }
+      local = null; // an empty log's: nothing it vouches for can be lost
+    }
+    if (local != null && local.size() > cp.size()) {
+      throw new VerificationException("ledger entry " + cp.size() + ": missing; "
+          + dir.resolve(CHECKPOINT) + ", signed, covers " + local.size() + " entries: the log"
+          + " was truncated; run 'bastion audit verify'");
+    }
     // The derived files: cut what no checkpoint covers, rebuild what a crash left behind. Only
     // the part the exported checkpoint covers was forced before it was written: past it, a power
     // loss may have left zeroed pages in files whose length looks right, so that part is rebuilt
     // from the segments (about a second of entries).
     long derived = Math.min(tree.size(), offsets.size() / 8);
-    derived = Math.min(derived, Math.min(cp.size(), exportedSize(cp.origin())));
+    derived = Math.min(derived, Math.min(cp.size(), local == null ? 0 : local.size()));
     if (tree.size() != derived) {
       tree.truncate(derived);
     }
@@ -267,6 +298,12 @@ public final class Ledger implements AutoCloseable {
       throw new VerificationException("ledger: the signed checkpoint of " + cp.size()
           + " entries does not match the stored tree; run 'bastion audit verify'");
     }
+    if (local != null && local.size() > 0
+        && !MessageDigest.isEqual(tree.root(local.size()), local.rootHash())) {
+      throw new VerificationException("ledger: its first " + local.size() + " entries no"
+          + " longer have the root of " + dir.resolve(CHECKPOINT) + ", signed: history was"
+          + " rewritten; run 'bastion audit verify'");
+    }
     segment = FileChannel.open(last.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
     if (segment.size() > at[1]) {
       segment.truncate(at[1]);
@@ -280,20 +317,89 @@ public final class Ledger implements AutoCloseable {
     note = signed;
   }
 
+  /** How a damaged derived file is mended. */
+  static final String REPAIR_REBUILDS = "; 'bastion audit repair' rebuilds it";
+
+  private static final Pattern LEVEL_FILE = Pattern.compile("level-[0-9]{2}\\.bin");
+
   /**
-   * The size of the checkpoint last exported to {@link #CHECKPOINT} (written once the derived
-   * files were forced), or 0 if there is none this ledger signed.
+   * Checks that the derived files that are there have the right type: the tree a directory of
+   * regular level files, the offsets a regular file. A repair replaces a wrong one; nothing else
+   * writes over what took its place.
+   *
+   * @throws VerificationException naming the first wrongly typed one
    */
-  private long exportedSize(String logOrigin) throws IOException {
-    Path f = dir.resolve(CHECKPOINT);
-    if (!Files.isRegularFile(f) || Files.size(f) > 64 << 10) {
-      return 0;
+  static void checkDerivedTypes(Path dir) throws IOException, VerificationException {
+    Path tree = dir.resolve(TREE);
+    if (Files.exists(tree, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(tree)) {
+      throw new VerificationException(tree + " is not a directory, so the stored tree is"
+          + " damaged" + REPAIR_REBUILDS);
     }
+    for (Path p : levelFiles(dir)) {
+      if (!Files.isRegularFile(p)) {
+        throw new VerificationException(p + " is not a regular file, so it is damaged"
+            + REPAIR_REBUILDS);
+      }
+    }
+    Path off = dir.resolve(OFFSETS);
+    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(off)) {
+      throw new VerificationException(off + " is not a regular file, so it is damaged"
+          + REPAIR_REBUILDS);
+    }
+  }
+
+  /** The level files of the stored tree, in order; none if it is not a directory. */
+  static List<Path> levelFiles(Path dir) throws IOException {
+    Path tree = dir.resolve(TREE);
+    if (!Files.isDirectory(tree)) {
+      return List.of();
+    }
+    try (Stream<Path> s = Files.list(tree)) {
+      return s.filter(p -> LEVEL_FILE.matcher(p.getFileName().toString()).matches()).sorted()
+          .toList();
+    }
+  }
+
+  /** Removes whatever is at {@code p}, a directory with what it holds. */
+  private static void deleteAll(Path p) throws IOException {
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(q);
+      }
+    }
+  }
+
+  /** Removes derived files of the wrong type, so that a repair can put the right ones there. */
+  private static void removeWronglyTyped(Path dir) throws IOException {
+    Path tree = dir.resolve(TREE);
+    if (Files.exists(tree, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(tree)) {
+      Files.delete(tree);
+    }
+    for (Path p : levelFiles(dir)) {
+      if (!Files.isRegularFile(p)) {
+        deleteAll(p);
+      }
+    }
+    Path off = dir.resolve(OFFSETS);
+    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(off)) {
+      deleteAll(off);
+    }
+  }
+
+  /**
+   * The checkpoint last exported to {@link #CHECKPOINT} (written once the segments and the
+   * derived files were forced), or null if it is missing, unreadable or not signed by {@code
+   * key}: it is a copy, and only one that verifies is evidence.
+   */
+  static Checkpoint localCheckpoint(Path dir, NoteVerifier key) {
+    Path f = dir.resolve(CHECKPOINT);
     try {
-      Checkpoint cp = checkpointOf(Files.readAllBytes(f), f.toString());
-      return cp.origin().equals(logOrigin) ? cp.size() : 0;
-    } catch (VerificationException e) {
-      return 0;
+      if (!Files.isRegularFile(f) || Files.size(f) > 64 << 10) {
+        return null;
+      }
+      return Checkpoint.parse(key.verify(Files.readAllBytes(f)));
+    } catch (IOException | BadInputException | VerificationException e) {
+      return null;
     }
   }
 
@@ -334,6 +440,7 @@ public final class Ledger implements AutoCloseable {
     }
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
       long n = LedgerVerifier.verifyHeld(dir, key).size();
+      removeWronglyTyped(dir);
       // The tree is built aside and copied into the files in place: a ledger open in another
       // process holds them open, and would go on writing into deleted ones were they replaced.
       Path aside = dir.resolve(TREE + ".rebuild");
@@ -374,15 +481,9 @@ public final class Ledger implements AutoCloseable {
 
   /** Removes the directory a repair builds its tree in, if it is there. */
   private static void deleteAside(Path aside) throws IOException {
-    if (!Files.isDirectory(aside)) {
-      return;
+    if (Files.exists(aside, LinkOption.NOFOLLOW_LINKS)) {
+      deleteAll(aside);
     }
-    try (var files = Files.list(aside)) {
-      for (Path f : files.toList()) {
-        Files.delete(f);
-      }
-    }
-    Files.delete(aside);
   }
 
   private static void rebuild(List<Segments.Segment> segs, long from, long to, TreeStore tree,
@@ -902,6 +1003,8 @@ public final class Ledger implements AutoCloseable {
     if (exported || (!force && now - lastExport < EXPORT_INTERVAL_NANOS)) {
       return;
     }
+    // The segments first: a copy of the checkpoint ahead of them would read as a truncation.
+    sync();
     tree.sync();
     offsets.force(false);
     AtomicFiles.write(dir.resolve(CHECKPOINT), note);

@@ -58,9 +58,12 @@ public final class LedgerVerifier {
    * checkpoint, also proves that the log only grew since: same origin, at least as many entries,
    * and the same root over the first {@code since.size} entries (and a consistency proof from the
    * stored tree that verifies), which catches a truncated or rewritten history, even one re-signed
-   * with a new key. Once the entries hold, the derived files proofs are read from (the stored
-   * tree, every level against the one below, and the entry offsets) are checked against them as
-   * far as they are written; {@link Ledger#repair} rebuilds damaged ones.
+   * with a new key. The local copy of the latest checkpoint ({@code checkpoint}), when it is
+   * signed by {@code key}, is held to the same check: a log cut or rewritten behind it fails
+   * even without {@code since}; a missing or unsigned copy is no evidence and is ignored. Once
+   * the entries hold, the derived files proofs are read from (the stored tree, every level
+   * against the one below, and the entry offsets) are checked against them as far as they are
+   * written; {@link Ledger#repair} rebuilds damaged ones.
    *
    * @throws VerificationException naming the first bad entry or checkpoint, or the damaged
    *     derived file
@@ -102,8 +105,31 @@ public final class LedgerVerifier {
     if (segs.isEmpty()) {
       throw new VerificationException(dir + ": no ledger segments; the ledger is missing");
     }
-    try (Scan scan = new Scan(dir, key, earlier, derived)) {
+    // The local copy of the latest checkpoint, when it verifies, is an earlier checkpoint of
+    // this log like --since: the segments must still hold everything it covers.
+    Checkpoint local = Ledger.localCheckpoint(dir, key);
+    try (Scan scan = new Scan(dir, key, earlier, derived, local)) {
       return scan.run(segs);
+    }
+  }
+
+  /**
+   * Checks that no derived file ends inside a value: a tree level file is whole 32-byte hashes,
+   * the offsets whole 8-byte offsets. A writer writes them under the directory lock, so one that
+   * is not was cut (a crash, which opening the ledger mends, or a damaged file).
+   */
+  private static void checkWhole(Path dir) throws IOException, VerificationException {
+    for (Path p : Ledger.levelFiles(dir)) {
+      long n = Files.size(p);
+      if (n % Rfc9162.HASH_LENGTH != 0) {
+        throw new VerificationException(p + " is damaged: its " + n + " bytes end inside a"
+            + " 32-byte hash" + Ledger.REPAIR_REBUILDS);
+      }
+    }
+    Path off = dir.resolve(Ledger.OFFSETS);
+    if (Files.isRegularFile(off) && Files.size(off) % 8 != 0) {
+      throw new VerificationException(off + " is damaged: its " + Files.size(off) + " bytes"
+          + " end inside an 8-byte offset" + Ledger.REPAIR_REBUILDS);
     }
   }
 
@@ -119,29 +145,54 @@ public final class LedgerVerifier {
     long sinceLastCheckpoint;
     long checkpoints;
     long firstStoredMismatch = -1;
+    /** The first entry since the last checkpoint whose stored hash differs, or -1. */
+    long batchStoredMismatch = -1;
     final boolean derived;
+    /** A derived file of the wrong type or with a partial value, or null. */
+    final VerificationException derivedProblem;
     final FileChannel offsets;
     final long offsetsCount;
     final ByteBuffer offsetChunk = ByteBuffer.allocate(64 << 10).flip();
     long offsetChunkFirst;
     long firstOffsetMismatch = -1;
+    long mismatchStored;
+    long mismatchActual;
+    Path mismatchSegment;
     boolean endsWithCheckpoint;
     byte[] rootAtSince;
+    /** The exported copy of the latest checkpoint, if it verifies. */
+    final Checkpoint local;
+    byte[] rootAtLocal;
     Checkpoint last;
     byte[] lastNote;
     String origin;
 
-    Scan(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived) throws IOException {
+    Scan(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived, Checkpoint local)
+        throws IOException {
       this.dir = dir;
       this.key = key;
       this.earlier = earlier;
+      this.local = local;
       this.derived = derived;
-      this.stored = Files.isDirectory(dir.resolve(Ledger.TREE))
+      // A derived file of the wrong type or cut inside a value is reported once the entries
+      // hold; the files are not opened then (opening the tree would cut such a tail off).
+      VerificationException problem = null;
+      if (derived) {
+        try {
+          Ledger.checkDerivedTypes(dir);
+          checkWhole(dir);
+        } catch (VerificationException e) {
+          problem = e;
+        }
+      }
+      this.derivedProblem = problem;
+      boolean open = derived && problem == null;
+      this.stored = open && Files.isDirectory(dir.resolve(Ledger.TREE))
           ? TreeStore.open(dir.resolve(Ledger.TREE)) : null;
       Path off = dir.resolve(Ledger.OFFSETS);
       FileChannel o = null;
       try {
-        o = derived && Files.isRegularFile(off) ? FileChannel.open(off, StandardOpenOption.READ)
+        o = open && Files.isRegularFile(off) ? FileChannel.open(off, StandardOpenOption.READ)
             : null;
       } catch (IOException | RuntimeException e) {
         if (stored != null) {
@@ -159,6 +210,9 @@ public final class LedgerVerifier {
       this.offsetsCount = offsets == null ? 0 : offsets.size() / 8;
       if (earlier != null && earlier.size() == 0) {
         rootAtSince = hasher.root();
+      }
+      if (local != null && local.size() == 0) {
+        rootAtLocal = hasher.root();
       }
     }
 
@@ -199,6 +253,9 @@ public final class LedgerVerifier {
     void checkDerived() throws IOException, VerificationException {
       String holds = "the " + entries + " entries and their checkpoints hold, but ";
       String repair = "; 'bastion audit repair' rebuilds it from the entries";
+      if (derivedProblem != null) {
+        throw new VerificationException(holds + derivedProblem.getMessage(), derivedProblem);
+      }
       if (stored != null && firstStoredMismatch >= 0) {
         throw new VerificationException(holds + stored.levelFile(0) + " is damaged: the"
             + " stored hash of entry " + firstStoredMismatch + " is not that entry's, so"
@@ -211,9 +268,16 @@ public final class LedgerVerifier {
             + " it fail" + repair);
       }
       if (firstOffsetMismatch >= 0) {
-        throw new VerificationException(holds + dir.resolve(Ledger.OFFSETS) + " is damaged:"
-            + " the offset of entry " + firstOffsetMismatch + " is not where that entry starts,"
-            + " so it cannot be proven" + repair);
+        // A checkpoint line removed or repeated leaves every entry and root as signed (a batch
+        // may hold many entries), and moves the entries after it: the offsets cannot tell that
+        // from their own damage.
+        Path off = dir.resolve(Ledger.OFFSETS);
+        throw new VerificationException(holds + "the offset of entry " + firstOffsetMismatch
+            + " is not where that entry starts (" + off + " says byte " + mismatchStored
+            + ", it starts at byte " + mismatchActual + " of " + mismatchSegment + "): either "
+            + off + " is damaged or the segment was edited before that entry (a line added or"
+            + " removed); 'bastion audit repair' rebuilds the offsets from the segment as it"
+            + " now is");
       }
     }
 
@@ -242,6 +306,9 @@ public final class LedgerVerifier {
       }
       if (earlier != null) {
         scan.checkSince(earlier);
+      }
+      if (local != null) {
+        scan.checkLocal();
       }
       if (derived) {
         scan.checkDerived();
@@ -273,8 +340,10 @@ public final class LedgerVerifier {
               + entries + " precede it (an entry was added)");
         }
         if (!MessageDigest.isEqual(cp.rootHash(), hasher.root())) {
-          if (firstStoredMismatch >= 0) {
-            throw new VerificationException("ledger entry " + firstStoredMismatch
+          // Only a stored hash that differs within this batch points at the changed entry: the
+          // entries before it matched a signed root, so a difference there is the tree's damage.
+          if (batchStoredMismatch >= 0) {
+            throw new VerificationException("ledger entry " + batchStoredMismatch
                 + ": its content was changed (it no longer matches its hash in the tree or the"
                 + " checkpoint of " + cp.size() + " entries)");
           }
@@ -290,6 +359,7 @@ public final class LedgerVerifier {
         checkpoints++;
         checkpointed = entries;
         sinceLastCheckpoint = 0;
+        batchStoredMismatch = -1;
         last = cp;
         lastNote = signed;
         endsWithCheckpoint = true;
@@ -297,18 +367,51 @@ public final class LedgerVerifier {
       }
       endsWithCheckpoint = false;
       Segments.Entry e = Segments.parseEntry(entries, line);
-      if (stored != null && firstStoredMismatch < 0 && entries < stored.size()
+      if (stored != null && batchStoredMismatch < 0 && entries < stored.size()
           && !MessageDigest.isEqual(stored.leafHash(entries), e.leaf())) {
-        firstStoredMismatch = entries;
+        batchStoredMismatch = entries;
+        if (firstStoredMismatch < 0) {
+          firstStoredMismatch = entries;
+        }
       }
       if (firstOffsetMismatch < 0 && entries < offsetsCount && storedOffset(entries) != offset) {
         firstOffsetMismatch = entries;
+        mismatchStored = storedOffset(entries);
+        mismatchActual = offset;
+        mismatchSegment = s.path();
       }
       hasher.append(e.leaf());
       entries++;
       sinceLastCheckpoint++;
       if (earlier != null && entries == earlier.size()) {
         rootAtSince = hasher.root();
+      }
+      if (local != null && entries == local.size()) {
+        rootAtLocal = hasher.root();
+      }
+    }
+
+    /**
+     * The exported copy of the latest checkpoint is written only after the segments that hold
+     * it were forced: if it covers more than they hold, or other entries, they were cut or
+     * rewritten (by someone who could not, or did not, also remove that copy).
+     */
+    void checkLocal() throws VerificationException {
+      Path file = dir.resolve(Ledger.CHECKPOINT);
+      if (!local.origin().equals(origin)) {
+        if (local.size() == 0) {
+          return; // an empty log's: it vouches for nothing
+        }
+        throw new VerificationException("ledger: " + file + ", signed, is of log "
+            + local.origin() + ", the segments are of log " + origin + ": the log was replaced");
+      }
+      if (local.size() > entries) {
+        throw new VerificationException("ledger entry " + entries + ": missing; " + file
+            + ", signed, covers " + local.size() + " entries: the log was truncated");
+      }
+      if (!MessageDigest.isEqual(rootAtLocal, local.rootHash())) {
+        throw new VerificationException("ledger: its first " + local.size() + " entries no"
+            + " longer have the root of " + file + ", signed: history was rewritten");
       }
     }
 
@@ -395,6 +498,30 @@ public final class LedgerVerifier {
   }
 
   /**
+   * The latest signed checkpoint in the segments, checked before anyone keeps it as a trust
+   * anchor: signed by {@code key}, and not of fewer entries than the local copy of a later one
+   * (which would show a truncated log).
+   *
+   * @return the note, or null for a ledger without one
+   * @throws VerificationException if it does not verify, or the log was truncated
+   */
+  public static byte[] latestCheckpoint(Path dir, NoteVerifier key)
+      throws IOException, VerificationException {
+    byte[] note = latestCheckpoint(dir);
+    if (note == null) {
+      return null;
+    }
+    Checkpoint cp = checkpoint(key, note, "the latest checkpoint in " + dir.resolve(Segments.DIR));
+    Checkpoint local = Ledger.localCheckpoint(dir, key);
+    if (local != null && local.origin().equals(cp.origin()) && local.size() > cp.size()) {
+      throw new VerificationException("ledger entry " + cp.size() + ": missing; "
+          + dir.resolve(Ledger.CHECKPOINT) + ", signed, covers " + local.size() + " entries:"
+          + " the log was truncated");
+    }
+    return note;
+  }
+
+  /**
    * The entry asked for is signed but its stored tree is not yet written out: a live ledger does
    * that within a second; one whose writer was killed, when it is next opened.
    */
@@ -407,6 +534,23 @@ public final class LedgerVerifier {
   }
 
   /**
+   * The stored tree or the offsets are missing or hold fewer entries than the checkpoint proven
+   * against: not damage (a ledger writes them behind its entries), and opening the ledger
+   * rebuilds them from the segments.
+   */
+  public static final class DerivedFilesShort extends VerificationException {
+    private static final long serialVersionUID = 1L;
+
+    DerivedFilesShort(String message) {
+      super(message);
+    }
+
+    DerivedFilesShort(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
+  /**
    * An inclusion proof of entry {@code index} in the tree of the latest checkpoint, as JSON:
    * {@code index}, {@code tree_size}, {@code entry} (the entry's line), {@code leaf_hash}, {@code
    * proof} (base64 hashes, RFC 9162 order) and {@code checkpoint} (the signed note). Needs
@@ -414,6 +558,7 @@ public final class LedgerVerifier {
    *
    * @throws BadInputException if there is no such entry
    * @throws NotYetExported if the entry's part of the stored tree is not yet written out
+   * @throws DerivedFilesShort if the stored tree or the offsets are missing or short
    */
   public static ObjectNode prove(Path dir, NoteVerifier key, long index)
       throws IOException, VerificationException, BadInputException {
@@ -422,6 +567,7 @@ public final class LedgerVerifier {
       if (note == null) {
         throw new VerificationException(dir + ": no signed checkpoint");
       }
+      Ledger.checkDerivedTypes(dir);
       Checkpoint cp = checkpoint(key, note, "the latest checkpoint");
       if (index < 0 || index >= cp.size()) {
         throw new BadInputException("--entry " + index + ": the ledger has entries 0 to "
@@ -438,8 +584,11 @@ public final class LedgerVerifier {
                 + " checkpoint of " + cp.size() + " entries; try again in a second");
           }
         }
-        if (tree.size() < cp.size() || !MessageDigest.isEqual(tree.root(cp.size()),
-            cp.rootHash())) {
+        if (tree.size() < cp.size()) {
+          throw new DerivedFilesShort(dir.resolve(Ledger.TREE) + ": holds " + tree.size()
+              + " of the " + cp.size() + " entries of the latest checkpoint" + CHECK_AND_REPAIR);
+        }
+        if (!MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())) {
           throw new VerificationException(dir.resolve(Ledger.TREE)
               + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
         }
@@ -487,13 +636,13 @@ public final class LedgerVerifier {
       ByteBuffer b = ByteBuffer.allocate(8);
       while (b.hasRemaining()) {
         if (ch.read(b, index * 8 + b.position()) < 0) {
-          throw new VerificationException(offsetsFile + ": no offset of entry " + index
+          throw new DerivedFilesShort(offsetsFile + ": no offset of entry " + index
               + CHECK_AND_REPAIR);
         }
       }
       start = b.flip().getLong();
     } catch (java.nio.file.NoSuchFileException e) {
-      throw new VerificationException(offsetsFile + ": missing" + CHECK_AND_REPAIR, e);
+      throw new DerivedFilesShort(offsetsFile + ": missing" + CHECK_AND_REPAIR, e);
     }
     Segments.Segment seg = null;
     for (Segments.Segment s : Segments.list(dir)) {

@@ -141,6 +141,95 @@ class LedgerTamperTest {
         .hasMessageContaining("truncated");
   }
 
+  /** Cuts the segment just after the checkpoint line of {@code n} entries. */
+  private void cutAfterCheckpointOf(int n) throws Exception {
+    List<byte[]> lines = LedgerTestKit.lines(segment);
+    assertThat(LedgerTestKit.text(lines.get(2 * n))).startsWith("{\"checkpoint\":");
+    LedgerTestKit.writeLines(segment, lines.subList(0, 2 * n + 1));
+  }
+
+  @Test
+  void aCleanTruncationIsCaughtByTheLocalCheckpointAndNoWriterErasesIt() throws Exception {
+    Path local = dir.resolve(Ledger.CHECKPOINT);
+    byte[] evidence = Files.readAllBytes(local);
+    cutAfterCheckpointOf(12);
+    byte[] cut = Files.readAllBytes(segment);
+    String truncated = "ledger entry 12: missing; " + local + ", signed, covers " + N
+        + " entries: the log was truncated";
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(truncated);
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith(truncated);
+    assertThatThrownBy(() -> Ledger.repair(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(truncated);
+    assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
+    assertThat(Files.readAllBytes(segment)).isEqualTo(cut);
+    assertThat(LedgerVerifier.prove(dir, KEY, 3)).isNotNull();
+  }
+
+  @Test
+  void aLogRewrittenBehindTheLocalCheckpointIsCaught() throws Exception {
+    byte[] evidence = Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT));
+    List<byte[]> entries = new ArrayList<>(LedgerTestKit.entryLines(segment));
+    entries.remove(5);
+    entries.add(entries.get(0));
+    entries.add(entries.get(1));
+    LedgerTestKit.forge(dir, entries, SIGNER, LedgerTestKit.origin(earlier));
+    Files.write(dir.resolve(Ledger.CHECKPOINT), evidence);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("ledger: its first " + N + " entries no longer have the root of "
+            + dir.resolve(Ledger.CHECKPOINT) + ", signed: history was rewritten");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("history was rewritten");
+    assertThat(Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT))).isEqualTo(evidence);
+  }
+
+  @Test
+  void aLogReplacedOrRemovedBehindTheLocalCheckpointIsNotStartedAfresh() throws Exception {
+    Path local = dir.resolve(Ledger.CHECKPOINT);
+    byte[] evidence = Files.readAllBytes(local);
+    LedgerTestKit.forge(dir, LedgerTestKit.entryLines(segment), SIGNER,
+        "bastion/ledger/ffffffffffffffff");
+    Files.write(local, evidence);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the log was replaced");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the log was replaced");
+    // Every segment and the tree gone: a writer would otherwise start a new, empty log.
+    Files.delete(Segments.file(dir, 0));
+    LedgerTestKit.deleteTree(dir.resolve(Ledger.TREE));
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 0: missing; " + local + ", signed, covers " + N
+            + " entries: the log was truncated");
+    assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"missing", "garbage", "another key's"})
+  void aLocalCheckpointThatDoesNotVerifyIsNoEvidence(String how) throws Exception {
+    Path local = dir.resolve(Ledger.CHECKPOINT);
+    switch (how) {
+      case "missing" -> Files.delete(local);
+      case "garbage" -> Files.writeString(local, "not a checkpoint\n");
+      default -> Files.write(local, NoteSigner.generate(SIGNER.name()).sign(
+          dev.bastion.ledger.tlog.Checkpoint.parse(KEY.verify(Files.readAllBytes(local)))
+              .body()));
+    }
+    cutAfterCheckpointOf(12);
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(12);
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      assertThat(l.size()).isEqualTo(12);
+    }
+  }
+
   @Test
   void aLogRewrittenWithTheSameKeyFailsVerifySince() throws Exception {
     List<byte[]> entries = new ArrayList<>(LedgerTestKit.entryLines(segment));
@@ -286,6 +375,135 @@ class LedgerTamperTest {
     assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
     assertThat(LedgerVerifier.verify(dir, KEY, earlier).size()).isEqualTo(N);
     proveAll();
+  }
+
+  @Test
+  void aChangedEntryIsNamedEvenWhenTheStoredTreeIsDamagedAtAnEarlierEntry() throws Exception {
+    flipByte(dir.resolve(Ledger.TREE).resolve("level-00.bin"), 32L * 3 + 4);
+    List<byte[]> lines = LedgerTestKit.lines(segment);
+    byte[] line = lines.get(lineOf(lines, 30));
+    int at = LedgerTestKit.text(line).indexOf("\"actor\":\"actor-") + 15;
+    line[at] ^= 0x02;
+    LedgerTestKit.writeLines(segment, lines);
+    // Entry 3 matched the signed roots of 4 to 30 entries: it is the tree that is damaged there.
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 30: its content was changed");
+    assertThatThrownBy(() -> Ledger.repair(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 30: ");
+  }
+
+  @Test
+  void aSegmentThatIsNotARegularFileIsNamed() throws Exception {
+    Files.delete(segment);
+    Files.createDirectory(segment);
+    for (var call : List.<org.assertj.core.api.ThrowableAssert.ThrowingCallable>of(
+        () -> LedgerVerifier.verify(dir, KEY), () -> LedgerVerifier.events(dir),
+        () -> Ledger.open(dir, SIGNER), () -> Ledger.repair(dir, KEY))) {
+      assertThatThrownBy(call)
+          .isInstanceOf(VerificationException.class)
+          .hasMessage(segment + ": not a regular file; a segment holds the entries themselves,"
+              + " so the ledger was damaged or tampered with");
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"offsets.bin", "tree", "tree/level-00.bin", "tree/level-02.bin"})
+  void aDerivedFileOfTheWrongTypeIsNamedAndRepaired(String name) throws Exception {
+    Path p = dir.resolve(name);
+    LedgerTestKit.deleteTree(p);
+    if (name.equals("tree")) {
+      Files.writeString(p, "not a tree\n");
+    } else {
+      Files.createDirectories(p.resolve("inside"));
+    }
+    String kind = name.equals("tree") ? " is not a directory, so the stored tree is damaged"
+        : " is not a regular file, so it is damaged";
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but " + p + kind
+            + "; 'bastion audit repair' rebuilds it");
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 1))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(p + kind + "; 'bastion audit repair' rebuilds it");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage(p + kind + "; 'bastion audit repair' rebuilds it");
+    Files.writeString(dir.resolve(Ledger.TREE + ".rebuild"), "left by someone\n");
+    assertThat(Ledger.repair(dir, KEY)).isEqualTo(N);
+    assertThat(dir.resolve(Ledger.TREE + ".rebuild")).doesNotExist();
+    assertThat(LedgerVerifier.verify(dir, KEY, earlier).size()).isEqualTo(N);
+    proveAll();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "tree/level-00.bin:100:a 32-byte hash", "offsets.bin:101:an 8-byte offset"})
+  void aDerivedFileCutInsideAValueIsDamageNotALaggingWriter(String c) throws Exception {
+    String[] parts = c.split(":");
+    Path p = dir.resolve(parts[0]);
+    try (var ch = java.nio.channels.FileChannel.open(p, StandardOpenOption.WRITE)) {
+      ch.truncate(Long.parseLong(parts[1]));
+    }
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but " + p + " is damaged:"
+            + " its " + parts[1] + " bytes end inside " + parts[2] + "; 'bastion audit repair'"
+            + " rebuilds it");
+    assertThat(Files.size(p)).as("verify leaves the file as it found it")
+        .isEqualTo(Long.parseLong(parts[1]));
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 20))
+        .isInstanceOf(LedgerVerifier.DerivedFilesShort.class);
+    // Opening the ledger rebuilds what is short, as after a crash.
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      assertThat(l.size()).isEqualTo(N);
+    }
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(N);
+    proveAll();
+  }
+
+  @Test
+  void missingDerivedFilesAreNotDamageAndOpeningTheLedgerRebuildsThem() throws Exception {
+    LedgerTestKit.deleteTree(dir.resolve(Ledger.TREE));
+    Files.delete(dir.resolve(Ledger.OFFSETS));
+    assertThat(LedgerVerifier.verify(dir, KEY).size()).isEqualTo(N);
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 20))
+        .isInstanceOf(LedgerVerifier.DerivedFilesShort.class)
+        .hasMessageContaining("holds 0 of the " + N + " entries");
+    try (Ledger l = Ledger.open(dir, SIGNER)) {
+      assertThat(l.size()).isEqualTo(N);
+    }
+    proveAll();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"removed", "repeated"})
+  void aCheckpointLineRemovedOrRepeatedIsNotBlamedOnTheOffsetsAlone(String how)
+      throws Exception {
+    List<byte[]> lines = new ArrayList<>(LedgerTestKit.lines(segment));
+    int cp = lineOf(lines, 4) + 1; // the checkpoint of 5 entries
+    assertThat(LedgerTestKit.text(lines.get(cp))).startsWith("{\"checkpoint\":");
+    long at = 0;
+    for (int i = 0; i < lineOf(lines, 5); i++) {
+      at += lines.get(i).length + 1;
+    }
+    long stored = at;
+    if (how.equals("removed")) {
+      at -= lines.remove(cp).length + 1;
+    } else {
+      lines.add(cp, lines.get(cp));
+      at += lines.get(cp).length + 1;
+    }
+    LedgerTestKit.writeLines(segment, lines);
+    Path off = dir.resolve(Ledger.OFFSETS);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("the " + N + " entries and their checkpoints hold, but the offset of entry 5"
+            + " is not where that entry starts (" + off + " says byte " + stored + ", it starts"
+            + " at byte " + at + " of " + segment + "): either " + off + " is damaged or the"
+            + " segment was edited before that entry (a line added or removed); 'bastion audit"
+            + " repair' rebuilds the offsets from the segment as it now is");
   }
 
   @Test

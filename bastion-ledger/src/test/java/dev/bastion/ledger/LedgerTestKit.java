@@ -90,7 +90,8 @@ final class LedgerTestKit {
 
   /**
    * Rewrites the whole log as someone holding {@code signer} would: the given entry lines
-   * (re-indexed), one signed checkpoint at the end, origin {@code origin}; derived files removed.
+   * (re-indexed), one signed checkpoint at the end, origin {@code origin}; derived files and the
+   * local copy of the latest checkpoint removed (which would give the rewrite away).
    */
   static void forge(Path dir, List<byte[]> entries, NoteSigner signer, String origin)
       throws Exception {
@@ -106,6 +107,7 @@ final class LedgerTestKit {
     out.add(Segments.checkpointLine(note));
     deleteTree(dir.resolve(Ledger.TREE));
     Files.deleteIfExists(dir.resolve(Ledger.OFFSETS));
+    Files.deleteIfExists(dir.resolve(Ledger.CHECKPOINT));
     try (Stream<Path> s = Files.list(dir.resolve(Segments.DIR))) {
       for (Path p : s.toList()) {
         Files.delete(p);
