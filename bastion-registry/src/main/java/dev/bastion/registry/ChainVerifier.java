@@ -90,6 +90,18 @@ public final class ChainVerifier {
   }
 
   /**
+   * Checks that the data a model was made from (its snapshot, or an import's reference data) is
+   * still in the store, without reading it: what a server checks again while it serves, since an
+   * erasure elsewhere ends the model's service.
+   *
+   * @throws VerificationException if it was erased or is missing
+   */
+  public void checkDataPresent(Chain chain, String actor, String runId)
+      throws IOException, VerificationException {
+    store.checkPresent(chain.data(), actor, runId);
+  }
+
+  /**
    * Verifies every link of {@code chain}; returns the model's bytes, read and checked.
    *
    * @throws VerificationException naming the first link that does not verify

@@ -444,6 +444,14 @@ public final class Gateway implements AutoCloseable {
     }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
     // Counts taken in a burst reach the disk within a second even when no request follows: a
     // crash then loses at most the last second's (the predict path writes them too, when due).
+    // A model whose data was erased in another process stops being served within a second.
+    g.housekeeping.scheduleWithFixedDelay(() -> {
+      try {
+        g.slot.checkData();
+      } catch (Throwable t) {
+        // Kept running; the next check decides.
+      }
+    }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     g.housekeeping.scheduleWithFixedDelay(() -> {
       try {
         g.budgets.flush();
@@ -926,8 +934,12 @@ public final class Gateway implements AutoCloseable {
     private byte[] route(Request request, String path, Identity id, Map<String, String> details,
         ModelSlot.Live now, long deadline, String requestId) throws ApiError {
       String method = request.getMethod();
+      Optional<String> withdrawn = slot.withdrawn(now);
       if (path.equals("/healthz")) {
         requireMethod(method, HttpMethod.GET);
+        if (withdrawn.isPresent()) {
+          throw new ApiError(503, "model_withdrawn", withdrawn.get());
+        }
         return "{\"status\":\"ok\"}".getBytes(StandardCharsets.UTF_8);
       }
       if (path.equals(modelPath) || path.equals(predictPath)) {
@@ -939,8 +951,9 @@ public final class Gateway implements AutoCloseable {
         ArrayNode versions = o.putArray("model_version_status");
         ObjectNode v = versions.addObject();
         v.put("version", Integer.toString(now.model().version()));
-        v.put("state", "AVAILABLE");
+        v.put("state", withdrawn.isPresent() ? "END" : "AVAILABLE");
         v.put("digest", now.model().digest().toString());
+        withdrawn.ifPresent(w -> v.put("error_message", w));
         return Json.canonical(o);
       }
       if (path.equals(predictPath)) {
@@ -949,6 +962,9 @@ public final class Gateway implements AutoCloseable {
           throw new ApiError(403, "forbidden",
               "identity '" + id.name() + "' has role '" + id.role() + "', predict needs '"
                   + PREDICT_ROLE + "'");
+        }
+        if (withdrawn.isPresent()) {
+          throw new ApiError(503, "model_withdrawn", withdrawn.get());
         }
         if (suspensions.suspended(id.name())) {
           details.put("guard.extraction", "suspended");

@@ -53,6 +53,9 @@ final class ModelSlot implements AutoCloseable {
   private final Object swapLock = new Object();
   /** The versions served before, the latest first. */
   private final Deque<Integer> previous = new ArrayDeque<>();
+  /** The live model withdrawn because its data was erased, and why; null while none is. */
+  private volatile Live withdrawnLive;
+  private volatile String withdrawnReason;
 
   ModelSlot(ServedModel served, Gateway.ModelLoader loader, Ledger ledger, InputGuard.Policy ood,
       ExtractionDetector.Settings detectorSettings, Duration grace) {
@@ -67,6 +70,44 @@ final class ModelSlot implements AutoCloseable {
   /** What serves requests now; a request keeps the one it started with. */
   Live current() {
     return live.get();
+  }
+
+  /**
+   * Why {@code l} is no longer served (its data was erased since it was loaded), if it is not.
+   */
+  Optional<String> withdrawn(Live l) {
+    return withdrawnLive == l ? Optional.ofNullable(withdrawnReason) : Optional.empty();
+  }
+
+  /**
+   * Checks again that the data the live model was made from is still there; if it was erased
+   * (by {@code bastion data erase} in another process), the model is withdrawn: predictions are
+   * refused from then on (503), with an alert on the ledger, until a version that verifies is
+   * loaded. Called every second by the gateway.
+   */
+  void checkData() {
+    Live l = live.get();
+    if (withdrawnLive == l) {
+      return;
+    }
+    try {
+      l.model().data().check();
+    } catch (VerificationException e) {
+      synchronized (swapLock) {
+        if (live.get() != l || withdrawnLive == l) {
+          return;
+        }
+        withdrawnReason = "'" + l.model().name() + "' v" + l.model().version()
+            + " is no longer served: " + e.getMessage();
+        withdrawnLive = l;
+        Map<String, String> d = new LinkedHashMap<>();
+        d.put("reason", e.getMessage());
+        ledger.append(Event.now(EventKind.ALERT, "gateway", "model.withdrawn",
+            l.model().digest().toString(), "refused", "housekeeping", d));
+      }
+    } catch (IOException e) {
+      // The store cannot be looked at now: the next check decides; a swap verifies in full.
+    }
   }
 
   /** Swaps to the newest verified version of the served model. */

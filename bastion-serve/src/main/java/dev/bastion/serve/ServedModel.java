@@ -24,9 +24,20 @@ import java.io.IOException;
  * @param digest the model artifact's digest
  * @param model the model: trained by Bastion, or imported ({@link ImportedModel}, which holds a
  *     native session: {@link #close} releases it)
+ * @param data checks that the data it was made from is still there (not erased)
  */
-public record ServedModel(String name, int version, Digest digest, Classifier model)
-    implements AutoCloseable {
+public record ServedModel(String name, int version, Digest digest, Classifier model,
+    DataCheck data) implements AutoCloseable {
+  /** Whether the data a served model was made from is still there. */
+  @FunctionalInterface
+  public interface DataCheck {
+    /**
+     * @throws VerificationException if it was erased or is missing
+     * @throws IOException if the store cannot be looked at now
+     */
+    void check() throws VerificationException, IOException;
+  }
+
   public ServedModel {
     if (model.inputProfile().isEmpty() || model.outputProfile().isEmpty()) {
       throw new IllegalArgumentException("a served model needs its input and output profiles");
@@ -82,7 +93,8 @@ public record ServedModel(String name, int version, Digest digest, Classifier mo
           + " was trained without the input and output profiles the gateway's guard and"
           + " monitor need; train it again with this version of Bastion");
     }
-    return new ServedModel(reg.name(), reg.version(), reg.model(), model);
+    return new ServedModel(reg.name(), reg.version(), reg.model(), model,
+        () -> verifier.checkDataPresent(chain, "gateway", runId));
   }
 
   /** Releases what the model holds outside the heap (an imported model's native session). */
