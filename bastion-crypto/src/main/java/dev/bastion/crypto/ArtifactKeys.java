@@ -36,6 +36,18 @@ public final class ArtifactKeys {
     }
   }
 
+  /**
+   * The KEK file changed (another process rotated it) and cannot be read again: nothing is
+   * wrapped or unwrapped, and the fault is the key file's, not an artifact's.
+   */
+  public static final class KekUnreadableException extends GeneralSecurityException {
+    private static final long serialVersionUID = 1L;
+
+    KekUnreadableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /** Reads the KEK from its file again. */
   interface Source {
     Aead read() throws GeneralSecurityException, IOException, BastionException;
@@ -91,7 +103,7 @@ public final class ArtifactKeys {
         kek = source.read();
       } catch (IOException | BastionException e) {
         // Fail closed: nothing is wrapped or unwrapped under a key that may have been retired.
-        throw new GeneralSecurityException(
+        throw new KekUnreadableException(
             file + " changed and cannot be read again: " + e.getMessage(), e);
       }
       s = new State(kek, envelope(kek), now);

@@ -195,14 +195,18 @@ public final class Keyring {
           tok.getPrimitive(RegistryConfiguration.get(), DeterministicAead.class);
 
       LocalCa ca = loadCa(dir, master, create && fresh, created);
-      ensureCheckpointKey(dir, master, create, created);
+      ensureCheckpointKey(dir, master, create && fresh, created);
       Keyring keyring = new Keyring(dir, master, artifactKeys, tokenizer, ca, created);
       if (create) {
         for (String component : COMPONENTS) {
           LocalCa.Usage usage =
               component.equals("gateway") ? LocalCa.Usage.TLS_SERVER : LocalCa.Usage.SIGNING;
           if (keyring.ensureIdentity(component, COMPONENT_ROLE, usage)) {
-            created.add("identity " + component + " (" + COMPONENT_ROLE + ")");
+            // In keys that were set up, the component's certificate and key were both lost:
+            // the new one lets runs go on, but what the old one signed stays unverifiable.
+            created.add("identity " + component + " (" + COMPONENT_ROLE + ")" + (fresh ? ""
+                : ", made anew because it was missing: what the one before signed verifies"
+                    + " again only once its certificate is restored from a backup"));
           }
         }
         if (keyring.ensureIdentity(DEMO_CLIENT, "predict", LocalCa.Usage.TLS_CLIENT)) {
@@ -345,7 +349,7 @@ public final class Keyring {
       return;
     }
     if (!create) {
-      throw new BadInputException(file + ": missing; run 'bastion init'");
+      throw new BadInputException(missing(file));
     }
     KeyPair kp = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
     AtomicFiles.writePrivate(file, master.encrypt(kp.getPrivate().getEncoded(),
@@ -363,7 +367,7 @@ public final class Keyring {
   public byte[] checkpointKey() throws BastionException, IOException {
     Path file = checkpointKeyFile(dir);
     if (!Files.exists(file)) {
-      throw new BadInputException(file + ": missing; run 'bastion init'");
+      throw new BadInputException(missing(file));
     }
     try {
       return master.decrypt(Files.readAllBytes(file), keyAd(CHECKPOINT_KEY));

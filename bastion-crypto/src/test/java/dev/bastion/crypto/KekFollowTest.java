@@ -55,7 +55,7 @@ class KekFollowTest {
     Files.writeString(kek, "{\"not\": \"a keyset\"}");
 
     assertThatThrownBy(() -> aead.decrypt(ct, AD))
-        .isInstanceOf(GeneralSecurityException.class)
+        .isInstanceOf(ArtifactKeys.KekUnreadableException.class)
         .hasMessageContaining("kek.json changed and cannot be read again");
     assertThatThrownBy(() -> aead.encrypt(PT, AD))
         .isInstanceOf(GeneralSecurityException.class);

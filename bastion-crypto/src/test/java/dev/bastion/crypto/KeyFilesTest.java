@@ -18,7 +18,8 @@ class KeyFilesTest {
   @TempDir Path tmp;
 
   @ParameterizedTest
-  @ValueSource(strings = {"kek.json", "tokenizer.json", "ca.crt", "ca.key.enc"})
+  @ValueSource(strings = {"kek.json", "tokenizer.json", "ca.crt", "ca.key.enc",
+      "ledger-checkpoint.key.enc"})
   void aMissingKeyIsNeverReplacedInKeysThatAreSetUp(String name) throws Exception {
     Path dir = tmp.resolve("keys");
     Keyring.initialise(dir);

@@ -379,6 +379,9 @@ public final class ArtifactStore implements ArtifactSource {
   }
 
   private String undecryptable(Digest d, Exception e) {
+    if (e instanceof dev.bastion.crypto.ArtifactKeys.KekUnreadableException) {
+      return "artifact " + d + " cannot be read: " + e.getMessage();
+    }
     if (e instanceof NoSuchFileException) {
       return "artifact " + d + " (" + pathOf(d) + "): " + e.getMessage() + " vanished while read";
     }

@@ -105,6 +105,21 @@ class ArtifactStoreTest {
   }
 
   @Test
+  void aKekFileThatCannotBeReadAgainIsNamedNotTheArtifact() throws Exception {
+    Digest small = store.put("a small report".getBytes(StandardCharsets.UTF_8), "t", "t", "r");
+    Path in = tmp.resolve("big.csv");
+    Files.write(in, "row\n".repeat(100_000).getBytes(StandardCharsets.UTF_8));
+    Digest big = store.put(in, "snapshot", "t", "r");
+    Files.writeString(tmp.resolve("keys").resolve("kek.json"), "garbage");
+    for (Digest d : new Digest[] {small, big}) {
+      assertThatThrownBy(() -> store.get(d, "t", "r"))
+          .isInstanceOf(VerificationException.class)
+          .hasMessageContaining("kek.json changed and cannot be read again")
+          .hasMessageNotContaining("modified or replaced");
+    }
+  }
+
+  @Test
   void aFileIsStoredStreamedAndNeverInClear() throws Exception {
     byte[] data = ("secret row\n".repeat(50_000)).getBytes(StandardCharsets.UTF_8);
     Path in = tmp.resolve("data.csv");
