@@ -83,17 +83,23 @@ final class DataCommand {
             affected.add(r.name() + " v" + r.version() + " (" + r.model() + ")");
           }
         }
-        // The rotation that completes the erasure must not stop halfway: every other data key
-        // is checked first, and nothing is destroyed if one does not unwrap.
         List<Digest> alongside = new ArrayList<>();
         for (String q : quarantines) {
-          Digest qd = Digest.parse(q);
+          Digest qd;
+          try {
+            qd = Digest.parse(q);
+          } catch (IllegalArgumentException e) {
+            throw new VerificationException("the ledger names quarantined rows of " + d
+                + " by something that is not a digest; run 'bastion audit verify'");
+          }
           if (!qd.equals(d) && home.store().contains(qd)) {
             alongside.add(qd);
           }
         }
         java.util.Set<Digest> erased = new java.util.HashSet<>(alongside);
         erased.add(d);
+        // The rotation that completes the erasure must not stop halfway: every other data key
+        // is checked first, and nothing is destroyed if one does not unwrap.
         try {
           home.store().checkKeys(erased);
         } catch (VerificationException e) {

@@ -442,8 +442,6 @@ public final class Gateway implements AutoCloseable {
         // itself held, and the next sweep tells it.
       }
     }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
-    // Counts taken in a burst reach the disk within a second even when no request follows: a
-    // crash then loses at most the last second's (the predict path writes them too, when due).
     // A model whose data was erased in another process stops being served within a second.
     g.housekeeping.scheduleWithFixedDelay(() -> {
       try {
@@ -452,6 +450,8 @@ public final class Gateway implements AutoCloseable {
         // Kept running; the next check decides.
       }
     }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+    // Counts taken in a burst reach the disk within a second even when no request follows: a
+    // crash then loses at most the last second's (the predict path writes them too, when due).
     g.housekeeping.scheduleWithFixedDelay(() -> {
       try {
         g.budgets.flush();
