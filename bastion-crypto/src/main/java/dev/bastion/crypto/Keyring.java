@@ -161,27 +161,22 @@ public final class Keyring {
         source = MasterKey.inline().isPresent() ? "$" + MasterKey.ENV_KEY
             : MasterKey.file(dir, false).toString();
       }
-      Path kekPath = dir.resolve("kek.json");
-      if (Files.exists(kekPath)) {
-        try {
-          TinkJsonProtoKeysetFormat.parseEncryptedKeyset(
-              Files.readString(kekPath), master, KEYSET_AD, config());
-        } catch (GeneralSecurityException e) {
-          throw new VerificationException(kekPath + ": does not open with the master key from "
-              + source + ": the master key of another home, or a changed file", e);
-        }
-      }
 
       // Keys are made for a new key directory only: in one that already holds keys, a missing
       // one is restored from a backup, never replaced (a new KEK, tokenisation key or CA would
       // leave every artifact, token or certificate made under the old one unusable).
       boolean fresh = isFresh(dir);
-      KeysetHandle kek =
-          encryptedKeyset(dir.resolve("kek.json"), master, create && fresh, created,
-              "artifact KEK",
-              () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
-      Aead kekAead = kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
       Path kekFile = dir.resolve("kek.json");
+      KeysetHandle kek;
+      try {
+        kek = encryptedKeyset(kekFile, master, create && fresh, created, "artifact KEK",
+            () -> KeysetHandle.generateNew(PredefinedAeadParameters.AES256_GCM, config()));
+      } catch (VerificationException e) {
+        // The first keyset the master key opens: if it does not, say which master key it was.
+        throw new VerificationException(kekFile + ": does not open with the master key from "
+            + source + ": the master key of another home, or a changed file", e);
+      }
+      Aead kekAead = kek.getPrimitive(RegistryConfiguration.get(), Aead.class);
       ArtifactKeys artifactKeys = new ArtifactKeys(kekAead, kekFile, () ->
           parse(kekFile, () -> TinkJsonProtoKeysetFormat.parseEncryptedKeyset(
                   Files.readString(kekFile), master, KEYSET_AD, config()))
