@@ -241,9 +241,7 @@ public final class Ledger implements AutoCloseable {
       }
       Checkpoint local = localCheckpoint(dir, verifier);
       if (local != null && local.size() > 0) {
-        throw new VerificationException("ledger entry 0: missing; " + dir.resolve(CHECKPOINT)
-            + ", signed, covers " + local.size() + " entries: the log was truncated; run"
-            + " 'bastion audit verify'");
+        throw truncated(dir, 0, local.size(), RUN_VERIFY);
       }
       create();
       return;
@@ -262,16 +260,12 @@ public final class Ledger implements AutoCloseable {
     Checkpoint local = localCheckpoint(dir, verifier);
     if (local != null && !local.origin().equals(cp.origin())) {
       if (local.size() > 0) {
-        throw new VerificationException("ledger: " + dir.resolve(CHECKPOINT) + ", signed, is"
-            + " of log " + local.origin() + ", the segments are of log " + cp.origin()
-            + ": the log was replaced; run 'bastion audit verify'");
+        throw replaced(dir, local.origin(), cp.origin(), RUN_VERIFY);
       }
       local = null; // an empty log's: nothing it vouches for can be lost
     }
     if (local != null && local.size() > cp.size()) {
-      throw new VerificationException("ledger entry " + cp.size() + ": missing; "
-          + dir.resolve(CHECKPOINT) + ", signed, covers " + local.size() + " entries: the log"
-          + " was truncated; run 'bastion audit verify'");
+      throw truncated(dir, cp.size(), local.size(), RUN_VERIFY);
     }
     // The derived files: cut what no checkpoint covers, rebuild what a crash left behind. Only
     // the part the exported checkpoint covers was forced before it was written: past it, a power
@@ -300,9 +294,7 @@ public final class Ledger implements AutoCloseable {
     }
     if (local != null && local.size() > 0
         && !MessageDigest.isEqual(tree.root(local.size()), local.rootHash())) {
-      throw new VerificationException("ledger: its first " + local.size() + " entries no"
-          + " longer have the root of " + dir.resolve(CHECKPOINT) + ", signed: history was"
-          + " rewritten; run 'bastion audit verify'");
+      throw rewritten(dir, local.size(), RUN_VERIFY);
     }
     segment = FileChannel.open(last.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
     if (segment.size() > at[1]) {
@@ -315,6 +307,32 @@ public final class Ledger implements AutoCloseable {
     size = cp.size();
     root = cp.rootHash();
     note = signed;
+  }
+
+  /** What a writer that refuses to open says to do. */
+  private static final String RUN_VERIFY = "; run 'bastion audit verify'";
+
+  /**
+   * The segments hold {@code present} entries, fewer than the {@code covered} of the signed local
+   * checkpoint copy: the log was cut behind it.
+   */
+  static VerificationException truncated(Path dir, long present, long covered, String then) {
+    return new VerificationException("ledger entry " + present + ": missing; "
+        + dir.resolve(CHECKPOINT) + ", signed, covers " + covered + " entries: the log was"
+        + " truncated" + then);
+  }
+
+  /** The signed local checkpoint copy is of another log than the segments. */
+  static VerificationException replaced(Path dir, String localOrigin, String origin,
+      String then) {
+    return new VerificationException("ledger: " + dir.resolve(CHECKPOINT) + ", signed, is of log "
+        + localOrigin + ", the segments are of log " + origin + ": the log was replaced" + then);
+  }
+
+  /** The first {@code size} entries no longer have the root of the signed local copy. */
+  static VerificationException rewritten(Path dir, long size, String then) {
+    return new VerificationException("ledger: its first " + size + " entries no longer have the"
+        + " root of " + dir.resolve(CHECKPOINT) + ", signed: history was rewritten" + then);
   }
 
   /** How a damaged derived file is mended. */

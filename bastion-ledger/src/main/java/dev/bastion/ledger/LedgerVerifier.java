@@ -397,21 +397,17 @@ public final class LedgerVerifier {
      * rewritten (by someone who could not, or did not, also remove that copy).
      */
     void checkLocal() throws VerificationException {
-      Path file = dir.resolve(Ledger.CHECKPOINT);
       if (!local.origin().equals(origin)) {
         if (local.size() == 0) {
           return; // an empty log's: it vouches for nothing
         }
-        throw new VerificationException("ledger: " + file + ", signed, is of log "
-            + local.origin() + ", the segments are of log " + origin + ": the log was replaced");
+        throw Ledger.replaced(dir, local.origin(), origin, "");
       }
       if (local.size() > entries) {
-        throw new VerificationException("ledger entry " + entries + ": missing; " + file
-            + ", signed, covers " + local.size() + " entries: the log was truncated");
+        throw Ledger.truncated(dir, entries, local.size(), "");
       }
       if (!MessageDigest.isEqual(rootAtLocal, local.rootHash())) {
-        throw new VerificationException("ledger: its first " + local.size() + " entries no"
-            + " longer have the root of " + file + ", signed: history was rewritten");
+        throw Ledger.rewritten(dir, local.size(), "");
       }
     }
 
@@ -514,9 +510,7 @@ public final class LedgerVerifier {
     Checkpoint cp = checkpoint(key, note, "the latest checkpoint in " + dir.resolve(Segments.DIR));
     Checkpoint local = Ledger.localCheckpoint(dir, key);
     if (local != null && local.origin().equals(cp.origin()) && local.size() > cp.size()) {
-      throw new VerificationException("ledger entry " + cp.size() + ": missing; "
-          + dir.resolve(Ledger.CHECKPOINT) + ", signed, covers " + local.size() + " entries:"
-          + " the log was truncated");
+      throw Ledger.truncated(dir, cp.size(), local.size(), "");
     }
     return note;
   }
