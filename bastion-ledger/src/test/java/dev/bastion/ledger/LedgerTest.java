@@ -28,6 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,6 +183,77 @@ class LedgerTest {
     assertThat(LedgerVerifier.entryLine(dir(), n + 19))
         .isEqualTo(Segments.entryLine(n + 19, Json.canonical(event(14, 9).toJson())));
     assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(n + 20);
+  }
+
+  @Test
+  void aClosedLoopOfAppendersIsCommittedInBatchesOfAtMostHalfItsWindow() throws Exception {
+    // W appenders each waiting for their acknowledgement before appending again: left alone,
+    // group commit drifts into one force taking all W, after which nothing is queued for the
+    // next force. A batch takes at most half the appends in flight.
+    int window = 256;
+    int n = 20_000;
+    Semaphore open = new Semaphore(window);
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      for (int i = 0; i < n; i++) {
+        open.acquireUninterruptibly();
+        l.appendAsync(event(15, i)).whenComplete((index, e) -> open.release());
+      }
+      open.acquireUninterruptibly(window);
+    }
+    List<Integer> batches = new ArrayList<>();
+    int run = 0;
+    try (Stream<Path> files = Files.list(dir().resolve(Segments.DIR))) {
+      for (Path p : files.sorted().toList()) {
+        for (byte[] line : LedgerTestKit.lines(p)) {
+          if (Segments.isCheckpointLine(line)) {
+            batches.add(run);
+            run = 0;
+          } else {
+            run++;
+          }
+        }
+      }
+    }
+    assertThat(batches.stream().mapToInt(Integer::intValue).sum()).isEqualTo(n);
+    assertThat(batches).allMatch(b -> b <= window / 2);
+    assertThat(LedgerVerifier.verify(dir(), KEY).size()).isEqualTo(n);
+  }
+
+  @Test
+  void anotherLedgerObjectGetsTurnsWhileOneAppendsWithoutPause() throws Exception {
+    // The writer keeps the directory lock while its batches wait for the syncer, and gives it up
+    // once they are written, at least every MAX_TENURE_NANOS: another process is not starved.
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Long> others = new ArrayList<>();
+    long busySize;
+    try (Ledger busy = Ledger.open(dir(), SIGNER); Ledger other = Ledger.open(dir(), SIGNER)) {
+      Thread load = Thread.ofPlatform().start(() -> {
+        Semaphore open = new Semaphore(512);
+        for (int i = 0; !stop.get(); i++) {
+          open.acquireUninterruptibly();
+          busy.appendAsync(event(16, i)).whenComplete((index, e) -> open.release());
+        }
+        open.acquireUninterruptibly(512);
+      });
+      try {
+        while (busy.size() < 2_000) {
+          Thread.sleep(1);
+        }
+        for (int i = 0; i < 10; i++) {
+          others.add(other.append(event(17, i)));
+        }
+      } finally {
+        stop.set(true);
+        load.join();
+      }
+      busySize = busy.size();
+    }
+    // The other object's entries fall between the busy one's, not after them all.
+    assertThat(others).isSorted().allMatch(i -> i < busySize);
+    long total = LedgerVerifier.verify(dir(), KEY).size();
+    assertThat(LedgerVerifier.events(dir()).stream()
+        .filter(e -> e.runId().equals("run-17")).toList()).isEqualTo(events(17, 10));
+    assertThat(total).isGreaterThan(others.get(9));
   }
 
   @Test
