@@ -54,9 +54,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Group commit: appenders queue their events; a writer thread turns the queue into batches
  * (lines, hashes, tree, one signed checkpoint over each), a syncer thread writes the waiting
  * batches to the segment and forces them (one fsync), and only then does an acker thread
- * acknowledge their entries. A signed checkpoint therefore follows every acknowledged entry; whatever follows
- * the last checkpoint was never acknowledged (a crash, or lines written without the key) and is
- * cut off when the ledger is opened. The tree and the offsets are derived from the segments and
+ * acknowledge their entries. A signed checkpoint therefore follows every acknowledged entry;
+ * whatever follows the last checkpoint was never acknowledged (a crash, or lines written without
+ * the key) and is cut off when the ledger is opened. The tree and the offsets are derived from the segments and
  * rebuilt from them when a crash left them behind. Checkpoints are copied out (to {@code
  * checkpoint} and the export directory) at most once a second and at close.
  *
