@@ -56,9 +56,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * batches to the segment and forces them (one fsync), and only then does an acker thread
  * acknowledge their entries. A signed checkpoint therefore follows every acknowledged entry;
  * whatever follows the last checkpoint was never acknowledged (a crash, or lines written without
- * the key) and is cut off when the ledger is opened. The tree and the offsets are derived from the segments and
- * rebuilt from them when a crash left them behind. Checkpoints are copied out (to {@code
- * checkpoint} and the export directory) at most once a second and at close.
+ * the key) and is cut off when the ledger is opened. The tree and the offsets are derived from
+ * the segments and rebuilt from them when a crash left them behind. Checkpoints are copied out
+ * (to {@code checkpoint} and the export directory) at most once a second and at close.
  *
  * <p>Memory is bounded whatever the size: the tree lives on disk, the state is a few hashes.
  * Thread-safe; batches from several ledger objects and processes are serialised by the directory
