@@ -24,6 +24,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -39,9 +40,9 @@ import picocli.CommandLine.Option;
     description = {
       "Append N events of about 200 bytes to a fresh ledger with at most W appends in flight"
           + " (as a server with W requests open), each acknowledged only after fsync (group"
-          + " commit: a signed checkpoint after every batch, one fsync for the batches waiting),"
-          + " then write the same bytes to a plain file in as many chunks as there were fsyncs,"
-          + " one fsync each: the disk's own limit at that cadence.",
+          + " commit: one signed checkpoint and one fsync per batch), then write the same bytes"
+          + " to a plain file in as many chunks, one fsync each: the disk's own limit at that"
+          + " cadence.",
       "Reports medians over --runs; the last line is"
           + " `ratio R (bastion X events/s, plain file Y events/s)`, R = X / Y."
     })
@@ -91,10 +92,11 @@ final class LedgerBench implements Callable<Integer> {
       }
       double[] bastion = new double[runs];
       double[] plain = new double[runs];
+      Latency latency = new Latency();
       long commits = 0;
       for (int r = 0; r < runs; r++) {
         Path dir = tmp.resolve("run-" + r);
-        long[] result = run(dir.resolve("ledger"), signer, events);
+        long[] result = run(dir.resolve("ledger"), signer, events, latency);
         bastion[r] = events * 1e9 / result[0];
         commits = result[1];
         plain[r] = events * 1e9 / plainFile(dir.resolve("ledger"), dir.resolve("plain"), commits);
@@ -104,6 +106,9 @@ final class LedgerBench implements Callable<Integer> {
       double y = BenchCommand.median(plain);
       out.printf(Locale.ROOT, "fsyncs in the last run: %d, %.0f events each%n", commits,
           (double) events / commits);
+      out.printf(Locale.ROOT, "append to acknowledgement, all runs: p50 %.2f ms, p99 %.2f ms,"
+          + " p99.9 %.2f ms%n", latency.quantile(0.5), latency.quantile(0.99),
+          latency.quantile(0.999));
       out.printf(Locale.ROOT, "bastion ledger: %s events/s, median %.0f%n",
           BenchCommand.list(bastion), x);
       out.printf(Locale.ROOT, "plain file, same bytes and fsyncs: %s events/s, median %.0f%n",
@@ -126,6 +131,10 @@ final class LedgerBench implements Callable<Integer> {
 
   /** {nanoseconds for all appends, commits made}, after checking the ledger verifies. */
   private long[] run(Path dir, NoteSigner signer, long n) throws Exception {
+    return run(dir, signer, n, new Latency());
+  }
+
+  private long[] run(Path dir, NoteSigner signer, long n, Latency latency) throws Exception {
     Ledger ledger = Ledger.open(dir, signer);
     long t0;
     long elapsed;
@@ -142,6 +151,7 @@ final class LedgerBench implements Callable<Integer> {
         futures.add(pool.submit(() -> {
           for (long i = id; i < n; i += producers) {
             window.acquireUninterruptibly();
+            long sent = System.nanoTime();
             ledger.appendAsync(new Event(EventKind.INFERENCE, Instant.now(), client, "predict",
                     model, "ok", "req-" + (100_000_000 + i),
                     Map.of("latency_us", Long.toString(1000 + i % 1000))))
@@ -149,6 +159,7 @@ final class LedgerBench implements Callable<Integer> {
                   if (e != null) {
                     failed.compareAndSet(null, e);
                   }
+                  latency.record(System.nanoTime() - sent);
                   window.release();
                 });
           }
@@ -219,4 +230,28 @@ final class LedgerBench implements Callable<Integer> {
     return elapsed;
   }
 
+  /** Latencies in buckets of 10 µs up to 100 ms (the last bucket takes the rest). */
+  static final class Latency {
+    private final AtomicLongArray buckets = new AtomicLongArray(10_001);
+
+    void record(long nanos) {
+      buckets.incrementAndGet((int) Math.min(nanos / 10_000, 10_000));
+    }
+
+    /** The {@code q} quantile in milliseconds, at the upper edge of its bucket. */
+    double quantile(double q) {
+      long total = 0;
+      for (int i = 0; i < buckets.length(); i++) {
+        total += buckets.get(i);
+      }
+      long seen = 0;
+      for (int i = 0; i < buckets.length(); i++) {
+        seen += buckets.get(i);
+        if (seen > 0 && seen >= q * total) {
+          return (i + 1) * 0.01;
+        }
+      }
+      return 0;
+    }
+  }
 }

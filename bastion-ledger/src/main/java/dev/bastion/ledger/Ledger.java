@@ -51,19 +51,18 @@ import java.util.concurrent.locks.ReentrantLock;
  *                       ledger then does not open, rather than overwrite that evidence
  * </pre>
  *
- * <p>Group commit: appenders queue their events; a writer thread turns the queue into batches
- * (lines, hashes, tree, one signed checkpoint over each), a syncer thread writes the waiting
- * batches to the segment and forces them (one fsync), and only then does an acker thread
- * acknowledge their entries. A signed checkpoint therefore follows every acknowledged entry;
- * whatever follows the last checkpoint was never acknowledged (a crash, or lines written without
- * the key) and is cut off when the ledger is opened. The tree and the offsets are derived from
- * the segments and rebuilt from them when a crash left them behind. Checkpoints are copied out
- * (to {@code checkpoint} and the export directory) at most once a second and at close.
+ * <p>Group commit: appenders queue their events; a writer thread turns the queue into a batch
+ * (lines, hashes, tree, one signed checkpoint over them), a syncer thread writes the batch to the
+ * segment and forces it (fsync), and only then does an acker thread acknowledge its entries. A
+ * signed checkpoint therefore follows every acknowledged entry; whatever follows
+ * the last checkpoint was never acknowledged (a crash, or lines written without the key) and is
+ * cut off when the ledger is opened. The tree and the offsets are derived from the segments and
+ * rebuilt from them when a crash left them behind. Checkpoints are copied out (to {@code
+ * checkpoint} and the export directory) at most once a second and at close.
  *
  * <p>Memory is bounded whatever the size: the tree lives on disk, the state is a few hashes.
  * Thread-safe; batches from several ledger objects and processes are serialised by the directory
- * lock, which a writer holds while its batches wait to be written (at most about 50 ms at a time
- * under load).
+ * lock, one batch at a time.
  */
 public final class Ledger implements AutoCloseable {
   static final String TREE = "tree";
@@ -74,18 +73,6 @@ public final class Ledger implements AutoCloseable {
   static final long SEGMENT_BYTES = 16L << 20;
 
   private final long segmentBytes;
-
-  /**
-   * While a batch waits for the syncer, the writer starts another once this many events are
-   * queued: each costs a signature, and the syncer takes every waiting batch at once.
-   */
-  static final int CHUNK = 64;
-
-  /** Bytes the writer prepares at most ahead of the syncer. */
-  static final long MAX_PENDING = 8L << 20;
-
-  /** The longest the writer holds the directory lock while it keeps preparing batches. */
-  static final long MAX_TENURE_NANOS = 50_000_000L;
 
   /** The longest time between two copies of the checkpoint out of the segments. */
   static final long EXPORT_INTERVAL_NANOS = 1_000_000_000L;
@@ -106,11 +93,8 @@ public final class Ledger implements AutoCloseable {
   private final ArrayDeque<Batch> unsynced = new ArrayDeque<>();
   private boolean closed;
   private boolean writerDone;
-  /** Bytes prepared and not yet written. */
-  private long pendingBytes;
-  /** Events queued and acknowledged (or failed) since open; their difference is in flight. */
-  private long appended;
-  private long acknowledged;
+  /** Signalled when the syncer has written a batch's bytes. */
+  private final Condition writtenCond = queueLock.newCondition();
   /** A derived file (offsets, exported checkpoint) failed after a batch was written. */
   private boolean derivedStale;
   /** Set when a force failed: nothing more is acknowledged. */
@@ -129,16 +113,8 @@ public final class Ledger implements AutoCloseable {
   private final List<FileChannel> retired = new ArrayList<>();
   /** The writer thread's {@code ,"i":N}} of one line. */
   private final byte[] tail = new byte[32];
-  /** The writer thread's output buffers, back from the syncer. */
-  private final ArrayDeque<ByteBuffer> spare = new ArrayDeque<>();
-  /** The directory lock, held by the writer thread from a batch until the syncer wrote it. */
-  private DirectoryLock.Held held;
-  /** When the writer thread took {@link #held}. */
-  private long heldSince;
-  /** The writer thread's batches prepared under {@link #held}, until their offsets are written. */
-  private final List<Batch> inFlight = new ArrayList<>();
-  /** A batch prepared under {@link #held} failed: no checkpoint is exported for them. */
-  private boolean tenureFailed;
+  /** The writer thread's reusable output buffer. */
+  private ByteBuffer writeBuffer;
 
   // Committed state; written by the writer thread with the directory lock held.
   private String origin;
@@ -163,13 +139,10 @@ public final class Ledger implements AutoCloseable {
     RuntimeException failure;
     /** The prepared bytes and where they go; set by the writer, written by the syncer. */
     ByteBuffer out;
-    /** Where each entry's line starts, for offsets.bin once written. */
-    ByteBuffer offsets;
-    int length;
     long pos;
     FileChannel channel;
     boolean written;
-    RuntimeException writeError;
+    IOException writeError;
 
     void fail(RuntimeException e) {
       for (CompletableFuture<Long> f : acks) {
@@ -625,11 +598,11 @@ public final class Ledger implements AutoCloseable {
    * Queues {@code event}; the future completes with its index once it and a signed checkpoint
    * over it are durable (fsync), or exceptionally if they cannot be made so.
    *
-   * <p>Group commit in stages, each on its own thread: the writer prepares queued events as
-   * batches (lines, hashes, tree, one signed checkpoint each) while the syncer forces earlier
-   * ones; when a force returns, the syncer writes the waiting batches to the segment and forces
-   * them with one fsync; the acker then completes their futures. One force takes at most half the
-   * appends in flight, so that the other half is being prepared meanwhile.
+   * <p>Group commit in stages, each on its own thread: the writer writes every queued event and
+   * one signed checkpoint over them to the segment; the syncer forces the segment to the device;
+   * the acker then completes the batch's futures. The next batch is prepared (lines, hashes,
+   * tree, signature) while the previous one is being forced, and written by the syncer as soon
+   * as that force returns; events queue into the one after.
    *
    * @throws IllegalStateException if the ledger is closed, or a force failed before
    */
@@ -652,8 +625,7 @@ public final class Ledger implements AutoCloseable {
       }
       open.events.add(queued);
       open.acks.add(ack);
-      appended++;
-      if (open.events.size() == 1 || open.events.size() == CHUNK) {
+      if (open.events.size() == 1) {
         toWrite.signal();
       }
     } finally {
@@ -666,51 +638,25 @@ public final class Ledger implements AutoCloseable {
     return ack;
   }
 
-  /**
-   * The writer thread. It prepares batches while the syncer forces earlier ones: one from
-   * whatever is queued when none waits for the syncer, another once {@link #CHUNK} events are
-   * queued, each of at most half the events not yet acknowledged (see {@link #half}). It holds
-   * the directory lock from its first batch until the syncer has written them all, for at most
-   * {@link #MAX_TENURE_NANOS} at a time, so that other processes can append too.
-   */
+  /** The writer thread: one batch at a time, at most one ahead of the syncer. */
   private void writeLoop() {
     while (true) {
-      Batch b = null;
-      boolean finish = false;
+      Batch b;
       queueLock.lock();
       try {
-        while (true) {
-          boolean mayAdd = held == null
-              || (System.nanoTime() - heldSince < MAX_TENURE_NANOS
-                  && segmentLength < segmentBytes && pendingBytes < MAX_PENDING);
-          if (!open.events.isEmpty() && mayAdd
-              && (unsynced.isEmpty() || open.events.size() >= CHUNK)) {
-            b = take(open, half());
-            break;
-          }
-          if (held != null && allWritten()) {
-            finish = true;
-            break;
-          }
-          if (!inFlight.isEmpty() && inFlight.get(0).written) {
-            break;
-          }
-          if (closed && open.events.isEmpty() && held == null) {
-            writerDone = true;
-            toSync.signal();
-            return;
-          }
+        while (!(closed && open.events.isEmpty())
+            && (open.events.isEmpty() || !unsynced.isEmpty())) {
           toWrite.awaitUninterruptibly();
         }
+        if (open.events.isEmpty()) {
+          writerDone = true;
+          toSync.signal();
+          return;
+        }
+        b = open;
+        open = new Batch();
       } finally {
         queueLock.unlock();
-      }
-      if (b == null) {
-        processWritten();
-        if (finish) {
-          finishTenure();
-        }
-        continue;
       }
       RuntimeException failure = broken;
       if (failure == null) {
@@ -718,136 +664,17 @@ public final class Ledger implements AutoCloseable {
         failure = b.failure;
       }
       if (failure != null) {
-        failBatches(List.of(b), failure);
+        b.fail(failure);
       }
     }
   }
 
-  /** Completes the batches' acknowledgements with {@code failure}. */
-  private void failBatches(List<Batch> batches, RuntimeException failure) {
-    long n = 0;
-    for (Batch c : batches) {
-      c.fail(failure);
-      n += c.acks.size();
-    }
-    queueLock.lock();
-    try {
-      acknowledged += n;
-    } finally {
-      queueLock.unlock();
-    }
-  }
-
-  /**
-   * At most half the events appended and not yet acknowledged, at least {@link #CHUNK}: the most
-   * one force takes. A closed loop of appenders (a server with a fixed number of requests open)
-   * otherwise drifts into one force taking them all, after which nothing is queued for the next
-   * until its acknowledgements come back, and the disk idles; with half, the other half is
-   * prepared during each force.
-   */
-  private int half() {
-    return (int) Math.max(CHUNK, (appended - acknowledged) / 2);
-  }
-
-  /** The first {@code max} events of {@code from} as a batch of their own; the rest stay. */
-  private Batch take(Batch from, int max) {
-    if (from.events.size() <= max) {
-      open = new Batch();
-      return from;
-    }
-    Batch b = new Batch();
-    b.events.addAll(from.events.subList(0, max));
-    b.acks.addAll(from.acks.subList(0, max));
-    from.events.subList(0, max).clear();
-    from.acks.subList(0, max).clear();
-    return b;
-  }
-
-  /** Whether the syncer has written every batch this writer prepared since it took the lock. */
-  private boolean allWritten() {
-    for (Batch c : inFlight) {
-      if (!c.written) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  /** The offsets of the batches the syncer has written, in order; their buffers for reuse. */
-  private void processWritten() {
-    while (!inFlight.isEmpty()) {
-      Batch c;
-      queueLock.lock();
-      try {
-        c = inFlight.get(0);
-        if (!c.written) {
-          return;
-        }
-      } finally {
-        queueLock.unlock();
-      }
-      inFlight.remove(0);
-      if (c.out != null && spare.size() < 8) {
-        spare.push(c.out);
-      }
-      c.out = null;
-      if (c.writeError != null || broken != null) {
-        tenureFailed = true;
-        continue;
-      }
-      commits++;
-      exported = false;
-      try {
-        c.offsets.flip();
-        while (c.offsets.hasRemaining()) {
-          offsets.write(c.offsets, c.first * 8 + c.offsets.position());
-        }
-      } catch (IOException e) {
-        // The entries are in the segment: nothing undoes them. The derived files are rebuilt
-        // from the segments before the next batch.
-        derivedStale = true;
-      }
-    }
-  }
-
-  /**
-   * Once the syncer wrote every batch prepared under the directory lock: the exported checkpoint
-   * when due, and the lock released.
-   */
-  private void finishTenure() {
-    try {
-      if (!tenureFailed && !derivedStale && broken == null && tree != null) {
-        export(false);
-      }
-    } catch (IOException e) {
-      derivedStale = true;
-    } finally {
-      DirectoryLock.Held h = held;
-      held = null;
-      tenureFailed = false;
-      try {
-        h.close();
-      } catch (IOException e) {
-        // Closing the lock file releases the lock.
-      }
-    }
-  }
-
-  /** The syncer thread: writes what the writer prepared, forces it, and hands it to the acker. */
+  /** The syncer thread: forces what was written and completes those batches. */
   private void syncLoop() {
-    List<Batch> done = null;
     while (true) {
       List<Batch> covered;
       queueLock.lock();
       try {
-        if (done != null) {
-          // Completing the acknowledgements (and whatever waits on them) is left to the acker,
-          // so that the next force starts at once; handed over under the same lock as the next
-          // batches are taken, so that the acker, woken, cannot delay that.
-          durable.addAll(done);
-          toAck.signal();
-          done = null;
-        }
         while (unsynced.isEmpty() && !writerDone) {
           toSync.awaitUninterruptibly();
         }
@@ -856,112 +683,76 @@ public final class Ledger implements AutoCloseable {
           toAck.signal();
           return;
         }
-        // The waiting batches in order, up to half the events not yet acknowledged (at least
-        // one batch): see half().
-        covered = new ArrayList<>();
-        int cap = half();
-        int events = 0;
-        while (!unsynced.isEmpty()
-            && (covered.isEmpty() || events + unsynced.peek().events.size() <= cap)) {
-          Batch c = unsynced.poll();
-          events += c.events.size();
-          covered.add(c);
-        }
-        if (unsynced.isEmpty()) {
-          toWrite.signal(); // the writer may start the next batch
-        }
+        covered = new ArrayList<>(unsynced);
+        unsynced.clear();
       } finally {
         queueLock.unlock();
       }
-      RuntimeException failure = broken;
-      if (failure == null) {
+      // Write the prepared bytes; the writer, which holds the directory lock, waits for this.
+      List<Batch> writtenOk = new ArrayList<>();
+      for (Batch c : covered) {
+        IOException error = null;
         try {
-          writeAll(covered);
+          long p = c.pos;
+          while (c.out.hasRemaining()) {
+            p += c.channel.write(c.out, p);
+          }
         } catch (IOException e) {
-          failure = new UncheckedIOException("cannot append to the ledger in " + dir
-              + "; reopen it (what was not acknowledged is cut off)", e);
+          error = e;
+        }
+        queueLock.lock();
+        try {
+          c.writeError = error;
+          c.written = true;
+          writtenCond.signalAll();
+        } finally {
+          queueLock.unlock();
+        }
+        if (error == null) {
+          writtenOk.add(c);
         }
       }
-      markWritten(covered, failure);
-      if (failure == null) {
-        try {
-          sync();
-          syncs++;
-        } catch (IOException e) {
-          failure = new UncheckedIOException("cannot force the ledger in " + dir
-              + " to the device; reopen it (what was not acknowledged is cut off)", e);
-        } catch (RuntimeException e) {
-          failure = e;
-        }
-        if (failure != null) {
-          markWritten(covered, failure);
-        }
-      }
-      if (failure != null) {
-        failBatches(covered, failure);
+      covered = writtenOk;
+      if (covered.isEmpty()) {
         continue;
       }
-      done = covered;
-    }
-  }
-
-  /**
-   * Marks batches written for the writer; with a failure, breaks the ledger: after a failed write
-   * or fsync the page cache cannot be trusted to reach the device, so nothing written since the
-   * last good force is acknowledged, now or later.
-   */
-  private void markWritten(List<Batch> batches, RuntimeException failure) {
-    queueLock.lock();
-    try {
-      for (Batch c : batches) {
-        if (!c.written) {
-          pendingBytes -= c.length;
+      RuntimeException failure = broken;
+      try {
+        if (failure == null) {
+          sync();
         }
-        c.written = true;
-        if (failure != null) {
-          c.writeError = failure;
+        if (failure == null) {
+          syncs++;
         }
+      } catch (IOException e) {
+        failure = new UncheckedIOException("cannot force the ledger in " + dir
+            + " to the device; reopen it (what was not acknowledged is cut off)", e);
+      } catch (RuntimeException e) {
+        failure = e;
       }
-      if (failure != null && broken == null) {
-        broken = failure;
-      }
-      toWrite.signal();
-    } finally {
-      queueLock.unlock();
-    }
-  }
-
-  /**
-   * Writes the batches' bytes, one gathering write for each run of them that is contiguous in
-   * one segment (the writer prepares them in order; a roll only starts a tenure).
-   */
-  private static void writeAll(List<Batch> batches) throws IOException {
-    int i = 0;
-    while (i < batches.size()) {
-      Batch first = batches.get(i);
-      int j = i + 1;
-      long end = first.pos + first.out.remaining();
-      while (j < batches.size() && batches.get(j).channel == first.channel
-          && batches.get(j).pos == end) {
-        end += batches.get(j).out.remaining();
-        j++;
-      }
-      ByteBuffer[] bufs = new ByteBuffer[j - i];
-      for (int k = i; k < j; k++) {
-        bufs[k - i] = batches.get(k).out;
-      }
-      // Only this thread writes to the segments, so their position is free to use for writev.
-      FileChannel ch = first.channel;
-      ch.position(first.pos);
-      long left = end - first.pos;
-      while (left > 0) {
-        long n = ch.write(bufs);
-        if (n <= 0 && bufs[bufs.length - 1].hasRemaining()) {
-          throw new IOException("the segment took no bytes");
+      if (failure != null) {
+        // After a failed fsync the page cache cannot be trusted to reach the device: nothing
+        // written since the last good one is acknowledged, now or later.
+        queueLock.lock();
+        try {
+          broken = failure;
+        } finally {
+          queueLock.unlock();
         }
-        left -= n;
+        for (Batch c : covered) {
+          c.fail(failure);
+        }
+        continue;
       }
-      i = j;
+      // Completing the acknowledgements (and whatever waits on them) is left to the acker, so
+      // that the next force starts at once.
+      queueLock.lock();
+      try {
+        durable.addAll(covered);
+        toAck.signal();
+      } finally {
+        queueLock.unlock();
+      }
     }
   }
 
@@ -982,18 +773,10 @@ public final class Ledger implements AutoCloseable {
       } finally {
         queueLock.unlock();
       }
-      long n = 0;
       for (Batch c : done) {
         for (int i = 0; i < c.acks.size(); i++) {
           c.acks.get(i).complete(c.first + i);
         }
-        n += c.acks.size();
-      }
-      queueLock.lock();
-      try {
-        acknowledged += n;
-      } finally {
-        queueLock.unlock();
       }
     }
   }
@@ -1016,35 +799,22 @@ public final class Ledger implements AutoCloseable {
     }
   }
 
-  /**
-   * Prepares a batch and a signed checkpoint over it and hands it to the syncer; sets its first
-   * index. Takes the directory lock first if this writer does not hold it.
-   */
+  /** Writes a batch and a signed checkpoint over it to the segment; sets its first index. */
   private void write(Batch batch) {
     RuntimeException failure = null;
-    try {
-      if (held == null) {
-        DirectoryLock.Held h = DirectoryLock.lock(dir, true);
-        try {
-          if (segment == null || !segment.isOpen() || derivedStale || changedOnDisk()) {
-            derivedStale = false;
-            recover();
-          }
-          if (segmentLength >= segmentBytes) {
-            roll();
-          }
-        } catch (IOException | VerificationException | RuntimeException e) {
-          h.close();
-          throw e;
-        }
-        held = h;
-        heldSince = System.nanoTime();
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      if (segment == null || !segment.isOpen() || derivedStale || changedOnDisk()) {
+        derivedStale = false;
+        recover();
+      }
+      if (segmentLength >= segmentBytes) {
+        roll();
       }
       long base = size;
       long startLength = segmentLength;
       try {
-        // Each line {"event":E,"i":N} is put straight into one buffer and hashed in pieces: no
-        // copy per entry.
+        // Each line {"event":E,"i":N} is put straight into one reusable buffer and hashed in
+        // pieces: no copy per entry.
         int need = 512;
         for (Queued q : batch.events) {
           need += q.canonical().length + 40;
@@ -1071,29 +841,53 @@ public final class Ledger implements AutoCloseable {
         // them: a write into the file while it is being forced makes that force take about twice
         // as long here (measured), and the syncer writing them itself keeps a hand-over between
         // threads off the path from one force to the next. Everything above ran during that
-        // force; the directory lock stays held until the syncer has written the bytes.
+        // force; the directory lock stays held here until the bytes are written.
+        long end = startLength + out.remaining();
         batch.first = base;
         batch.out = out;
-        batch.length = out.remaining();
-        batch.offsets = offs;
         batch.pos = startLength;
         batch.channel = segment;
-        // The new state is in place before the syncer can acknowledge anything.
-        segmentLength = startLength + out.remaining();
+        // The new state is in place before the syncer can acknowledge anything; put back if the
+        // write fails.
+        byte[] oldRoot = root;
+        byte[] oldNote = note;
+        segmentLength = end;
         root = newRoot;
         note = signed;
         size = index;
-        inFlight.add(batch);
         queueLock.lock();
         try {
-          pendingBytes += batch.length;
           unsynced.add(batch);
           toSync.signal();
+          while (!batch.written) {
+            writtenCond.awaitUninterruptibly();
+          }
         } finally {
           queueLock.unlock();
         }
+        if (batch.writeError != null) {
+          segmentLength = startLength;
+          root = oldRoot;
+          note = oldNote;
+          size = base;
+          throw batch.writeError;
+        }
+        // The tree is written out with the exported checkpoint (at most a second later), at a
+        // roll and at close; after a crash it is rebuilt from the segments.
+        exported = false;
+        commits++;
+        try {
+          offs.flip();
+          while (offs.hasRemaining()) {
+            offsets.write(offs, base * 8 + offs.position());
+          }
+          export(false);
+        } catch (IOException e) {
+          // The entries are in the segment: nothing undoes them. The derived files are rebuilt
+          // from the segments before the next batch.
+          derivedStale = true;
+        }
       } catch (IOException e) {
-        // Nothing of this batch reached the syncer: the tree goes back to its first entry.
         undo(base, startLength);
         throw e;
       }
@@ -1157,13 +951,12 @@ public final class Ledger implements AutoCloseable {
     return n;
   }
 
-  /** An output buffer, cleared, with room for {@code n} bytes. */
+  /** The writer's buffer, cleared, with room for {@code n} bytes. */
   private ByteBuffer buffer(int n) {
-    ByteBuffer b = spare.poll();
-    if (b == null || b.capacity() < n) {
-      b = ByteBuffer.allocateDirect(Math.max(n, 1 << 16));
+    if (writeBuffer == null || writeBuffer.capacity() < n) {
+      writeBuffer = ByteBuffer.allocateDirect(Math.max(n, 1 << 16));
     }
-    return b.clear();
+    return writeBuffer.clear();
   }
 
   /** {@code b}, or a larger copy of it, with room for {@code more} bytes. */
@@ -1173,6 +966,7 @@ public final class Ledger implements AutoCloseable {
     }
     ByteBuffer bigger = ByteBuffer.allocateDirect(b.position() + more + (1 << 16));
     bigger.put(b.flip());
+    writeBuffer = bigger;
     return bigger;
   }
 
