@@ -2,6 +2,7 @@ package dev.bastion.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.bastion.core.BadInputException;
 import java.io.PrintWriter;
@@ -12,7 +13,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** {@code bastion bench sign}: the size parser, the layout and argument errors. No timings. */
+/**
+ * {@code bastion bench sign} and {@code bench ledger}: the size parser, the layout and argument
+ * errors. No timings.
+ */
 class BenchCommandTest {
   record Outcome(int code, String out, String err) {}
 
@@ -100,5 +104,29 @@ class BenchCommandTest {
     List<String> lines = o.out().strip().lines().toList();
     assertThat(lines.get(lines.size() - 1))
         .matches("ratio \\d+\\.\\d\\d \\(bastion \\d+\\.\\d\\d GB/s, openssl \\d+\\.\\d\\d GB/s\\)");
+  }
+
+  @Test
+  void smallLedgerRunReportsLatencyAndEndsWithTheRatioLine() {
+    Outcome o = run("bench", "ledger", "--events", "1000", "--runs", "1", "--in-flight", "64");
+    assertThat(o.code()).as(o.err()).isEqualTo(0);
+    List<String> lines = o.out().strip().lines().toList();
+    assertThat(lines).anyMatch(l -> l.matches("append to acknowledgement, all runs:"
+        + " p50 \\d+\\.\\d\\d ms, p99 \\d+\\.\\d\\d ms, p99\\.9 \\d+\\.\\d\\d ms"));
+    assertThat(lines.get(lines.size() - 1)).matches(
+        "ratio \\d+\\.\\d\\d \\(bastion \\d+ events/s, plain file \\d+ events/s\\)");
+  }
+
+  @Test
+  void latencyQuantilesComeFromTheirBuckets() {
+    LedgerBench.Latency l = new LedgerBench.Latency();
+    for (int i = 0; i < 99; i++) {
+      l.record(15_000); // 15 µs: the bucket up to 20 µs
+    }
+    l.record(2_000_000_000L); // 2 s: the last bucket, 100 ms and more
+    assertThat(l.quantile(0.5)).isCloseTo(0.02, within(1e-9));
+    assertThat(l.quantile(0.99)).isCloseTo(0.02, within(1e-9));
+    assertThat(l.quantile(1.0)).isCloseTo(100.01, within(1e-9));
+    assertThat(new LedgerBench.Latency().quantile(0.5)).isZero();
   }
 }
