@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -108,6 +109,9 @@ public final class Json {
   private static final Pattern SOURCE =
       Pattern.compile("\\s*\\(?(?:start marker )?at \\[Source.*", Pattern.DOTALL);
 
+  /** A value Jackson quotes from the input: 'token'. */
+  private static final Pattern QUOTED = Pattern.compile("'([^']{" + (Text.SHOWN + 1) + ",})'");
+
   private static final Pattern DUPLICATE =
       Pattern.compile("Duplicate field '([^']{0,200})'.*", Pattern.DOTALL);
   private static final Pattern LIMIT = Pattern.compile(
@@ -121,6 +125,10 @@ public final class Json {
    */
   public static String describe(JsonProcessingException e) {
     String m = SOURCE.matcher(String.valueOf(e.getOriginalMessage())).replaceFirst("");
+    // Jackson quotes up to 256 characters of the offending input: no more than any other message
+    // quotes of a value (Text.SHOWN).
+    m = QUOTED.matcher(m).replaceAll(q -> Matcher.quoteReplacement("'" + Text.clip(q.group(1))
+        + "'"));
     var dup = DUPLICATE.matcher(m);
     if (dup.matches()) {
       return "duplicate key '" + dup.group(1) + "'";
@@ -141,6 +149,11 @@ public final class Json {
       String head = m.substring(0, tick);
       int clause = Math.max(head.lastIndexOf(':'), head.lastIndexOf(';'));
       head = (clause > 0 ? head.substring(0, clause) : head).strip();
+      // Nor a parenthesis the cut left open ("found after value (bound as `...`)").
+      int open = head.lastIndexOf('(');
+      if (open > 0 && head.indexOf(')', open) < 0) {
+        head = head.substring(0, open).strip();
+      }
       return head.isEmpty() ? "malformed" : head;
     }
     return m;

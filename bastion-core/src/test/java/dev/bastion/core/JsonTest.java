@@ -46,7 +46,17 @@ class JsonTest {
         Arguments.of("{", "doc: not valid JSON at line 1, column ",
             ": Unexpected end-of-input: expected close marker for Object"),
         Arguments.of("[1,\n", "doc: not valid JSON at line 2, column ",
-            "Unexpected end-of-input within/between Array entries"));
+            "Unexpected end-of-input within/between Array entries"),
+        // A long token is quoted as any value in a message is: 40 characters and "...".
+        Arguments.of("x".repeat(500), "doc: not valid JSON at line 1, column ",
+            ": Unrecognized token '" + "x".repeat(40) + "...': was expecting (JSON String, Number,"
+                + " Array, Object or token 'null', 'true' or 'false')"),
+        Arguments.of("{\"a\":" + "y".repeat(300) + "}", "doc: not valid JSON at line 1, column ",
+            ": Unrecognized token '" + "y".repeat(40) + "...': was expecting (JSON String, Number,"
+                + " Array, Object or token 'null', 'true' or 'false')"),
+        // A clause the cut leaves open is dropped with its parenthesis.
+        Arguments.of("{\"a\":1}{\"b\":2}", "doc: not valid JSON at line 1, column ",
+            ": Trailing token (of type START_OBJECT) found after value"));
   }
 
   @ParameterizedTest
