@@ -22,7 +22,9 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Checks a ledger offline, from its files and the ledger's public verifier key alone; proves and
@@ -477,6 +479,53 @@ public final class LedgerVerifier {
         }
       });
     }
+  }
+
+  /**
+   * The newest event of the ledger whose entry line contains {@code marker} (a cheap first
+   * filter, such as {@code "action":"approve-pipeline"}) and that {@code match} accepts; empty if
+   * none. Reads the segments newest first and stops at the first match, so it costs what follows
+   * that event, not the whole log.
+   */
+  public static Optional<Event> lastEvent(Path dir, String marker, Predicate<Event> match)
+      throws IOException, VerificationException {
+    byte[] m = marker.getBytes(StandardCharsets.UTF_8);
+    List<Segments.Segment> segments = Segments.list(dir);
+    for (int k = segments.size() - 1; k >= 0; k--) {
+      List<byte[]> lines = new ArrayList<>();
+      Path p = segments.get(k).path();
+      Segments.scan(p, 0, Files.size(p), (offset, line) -> {
+        if (!Segments.isCheckpointLine(line) && contains(line, m)) {
+          lines.add(line);
+        }
+      });
+      for (int i = lines.size() - 1; i >= 0; i--) {
+        Event e;
+        try {
+          e = Event.fromJson(Json.parse(Segments.parseEntryEvent(lines.get(i)), p.toString()));
+        } catch (BadInputException | IllegalArgumentException ex) {
+          throw new VerificationException(p + ": an entry is not a well-formed event: "
+              + ex.getMessage(), ex);
+        }
+        if (match.test(e)) {
+          return Optional.of(e);
+        }
+      }
+    }
+    return Optional.empty();
+  }
+
+  private static boolean contains(byte[] line, byte[] m) {
+    outer:
+    for (int i = 0; i + m.length <= line.length; i++) {
+      for (int j = 0; j < m.length; j++) {
+        if (line[i + j] != m[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
   }
 
   /** The latest signed checkpoint in the segments, or null for a ledger without one. */

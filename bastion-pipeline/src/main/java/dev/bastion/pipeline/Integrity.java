@@ -14,12 +14,14 @@ import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
+import dev.bastion.ledger.LedgerVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -232,6 +234,29 @@ public final class Integrity {
       throw new CheckFailedException(file + ": differs from its signed version (signed "
           + approved + ", found " + d + "); review the change and approve it with '"
           + approveWith + "'");
+    }
+    // An approval and its file put back from before a later approval verify like the current
+    // ones: the ledger, which records every approval, says which is the latest.
+    Optional<Event> latest;
+    try {
+      latest = LedgerVerifier.lastEvent(home.ledger().directory(),
+          "\"action\":\"approve-" + kind + "\"",
+          e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
+              && name.equals(e.details().get("name")));
+    } catch (VerificationException e) {
+      alert(kind + "-approval-invalid", actor, d.toString(), runId,
+          file + ": its approvals on the ledger cannot be read: " + e.getMessage());
+      throw new CheckFailedException(file + ": the ledger's record of the approvals of " + kind
+          + " '" + name + "' cannot be read: " + e.getMessage(), e);
+    }
+    if (latest.isPresent() && !latest.get().object().equals(approved.toString())) {
+      alert(kind + "-approval-superseded", actor, d.toString(), runId,
+          file + ": approved as " + approved + ", but the latest approval on the ledger ("
+              + latest.get().time() + ") is of " + latest.get().object());
+      throw new CheckFailedException(file + ": its approval (" + approved + ") is not the latest"
+          + " on the ledger, which approved " + latest.get().object() + " at "
+          + latest.get().time() + ": an earlier version and its approval were put back; use the"
+          + " latest, or review this one and approve it again with '" + approveWith + "'");
     }
   }
 

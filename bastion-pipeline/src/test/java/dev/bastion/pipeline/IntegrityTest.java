@@ -136,6 +136,50 @@ class IntegrityTest {
   }
 
   @Test
+  void gatePoliciesPutBackWithTheirEarlierApprovalAreRefused() throws Exception {
+    // A reviewer tightens the register gate; the old file and its old approval, both genuine,
+    // are put back: each verifies, but the ledger recorded the later approval.
+    Path gates = home.dir().resolve("policies/gates.json");
+    Path approval = home.dir().resolve("approvals/gate-policy-gates.json");
+    byte[] oldGates = Files.readAllBytes(gates);
+    byte[] oldApproval = Files.readAllBytes(approval);
+    Files.writeString(gates,
+        Files.readString(gates).replace("metrics.auc >= 0.70", "metrics.auc >= 0.80"));
+    home.approvePolicies("reviewer");
+    Files.write(gates, oldGates);
+    Files.write(approval, oldApproval);
+    assertThatThrownBy(() -> CreditExample.run(home, pipeline))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("policies/gates.json: its approval")
+        .hasMessageContaining("is not the latest on the ledger");
+    assertThat(alerts("gate-policy-approval-superseded")).singleElement()
+        .satisfies(a -> assertThat(a.object()).isEqualTo(Digest.of(oldGates).toString()));
+    assertThat(home.registry().list()).isEmpty();
+    // Approving the old version again makes it the latest: a reviewer's decision, on the ledger.
+    home.approvePolicies("reviewer");
+    assertThat(CreditExample.run(home, pipeline).registration()).isNotNull();
+  }
+
+  @Test
+  void aPipelinePutBackWithItsEarlierApprovalIsRefused() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    Path approval = home.dir().resolve("approvals/pipeline-" + def.name() + ".json");
+    byte[] oldDefinition = Files.readAllBytes(pipeline);
+    byte[] oldApproval = Files.readAllBytes(approval);
+    Files.writeString(pipeline, Files.readString(pipeline) + "\n# reviewed again\n");
+    home.integrity().approve(pipeline, "pipeline", def.name(), "reviewer");
+    Files.write(pipeline, oldDefinition);
+    Files.write(approval, oldApproval);
+    assertThatThrownBy(() -> runner().run(PipelineDefinition.load(pipeline),
+            Integrity.Invocation.bastionRun()))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("is not the latest on the ledger");
+    assertThat(alerts("pipeline-approval-superseded")).hasSize(1);
+    assertThat(home.registry().list()).isEmpty();
+  }
+
+  @Test
   void aForgedApprovalIsRefused() throws Exception {
     // An approval from another home (another gate key) put in place of this one's.
     try (Home other = Home.init(tmp.resolve("other"))) {
