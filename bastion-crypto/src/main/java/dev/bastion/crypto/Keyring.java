@@ -27,6 +27,8 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.Signature;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
@@ -321,7 +323,37 @@ public final class Keyring {
     }
     X509Certificate cert = Pem.certificate(Files.readAllBytes(crt), crt.toString());
     PrivateKey pk = decryptKey(key, master, "ca");
+    requireSameCa(crt, cert, pk);
     return new LocalCa(pk, cert);
+  }
+
+  /**
+   * Checks that {@code cert}, the trust anchor every signature is checked against, is the CA's
+   * own: self-signed, by the public half of the encrypted CA key. Whoever can write to the key
+   * directory but not decrypt its keys could otherwise put another CA there, issue certificates
+   * for the same names under it, and sign anything as any of them.
+   */
+  private static void requireSameCa(Path crt, X509Certificate cert, PrivateKey pk)
+      throws VerificationException {
+    String replaced = crt + ": not the certificate of this home's CA key (keys/ca.key.enc); it"
+        + " was replaced: restore it from a backup of BASTION_HOME/keys";
+    try {
+      byte[] challenge = new byte[32];
+      new SecureRandom().nextBytes(challenge);
+      Signature s = Signature.getInstance(Signer.ALGORITHM);
+      s.initSign(pk);
+      s.update(challenge);
+      byte[] sig = s.sign();
+      Signature v = Signature.getInstance(Signer.ALGORITHM);
+      v.initVerify(cert.getPublicKey());
+      v.update(challenge);
+      if (!v.verify(sig)) {
+        throw new VerificationException(replaced);
+      }
+      cert.verify(cert.getPublicKey());
+    } catch (GeneralSecurityException e) {
+      throw new VerificationException(replaced + " (" + e.getMessage() + ")", e);
+    }
   }
 
   /** The message for a key file missing from a key directory that holds others. */

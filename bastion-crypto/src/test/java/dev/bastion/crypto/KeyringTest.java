@@ -22,6 +22,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
@@ -82,6 +83,22 @@ class KeyringTest {
     for (String c : Keyring.COMPONENTS) {
       assertThat(fresh.created()).contains("identity " + c + " (component)");
     }
+  }
+
+  @Test
+  void aReplacedCaCertificateIsRefusedOnOpen() throws Exception {
+    // Another CA's certificate in place of this one's: identities issued under it would verify.
+    Path dir = shared.resolve("replaced-ca");
+    Keyring.initialise(dir);
+    Keyring other = Keyring.initialise(shared.resolve("other-ca"));
+    Files.copy(shared.resolve("other-ca/ca.crt"), dir.resolve("ca.crt"),
+        StandardCopyOption.REPLACE_EXISTING);
+    assertThatThrownBy(() -> Keyring.open(dir))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("ca.crt: not the certificate of this home's CA key");
+    assertThatThrownBy(() -> Keyring.initialise(dir))
+        .isInstanceOf(VerificationException.class);
+    assertThat(other.trust().ca()).isNotNull();
   }
 
   @Test
