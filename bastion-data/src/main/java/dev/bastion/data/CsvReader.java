@@ -112,7 +112,7 @@ public final class CsvReader {
     if (p.peek() == '\uFEFF') {
       p.read(); // a byte order mark is not part of the first column's name
     }
-    Parser.Record header = p.next();
+    Parser.Record header = p.next(options.maxColumns());
     if (header == null) {
       throw new BadInputException(name + ": empty file, expected a CSV header");
     }
@@ -125,7 +125,7 @@ public final class CsvReader {
     List<Table.Row> rows = new ArrayList<>();
     while (true) {
       p.row = rows.size() + 1; // the data row being read, for messages
-      Parser.Record r = p.next();
+      Parser.Record r = p.next(columns.size());
       if (r == null) {
         break;
       }
@@ -447,11 +447,7 @@ public final class CsvReader {
 
     /** Where line {@code l} is, for a message: {@code FILE: row R (line L): }. */
     String at(long l) {
-      return at(l, "") + ": ";
-    }
-
-    String at(long l, String more) {
-      return name + ": " + (row == 0 ? "line " + l : "row " + row + " (line " + l + ")") + more;
+      return name + ": " + (row == 0 ? "line " + l : "row " + row + " (line " + l + ")") + ": ";
     }
 
     Parser(Reader in, String name) {
@@ -475,7 +471,8 @@ public final class CsvReader {
       return peeked;
     }
 
-    Record next() throws IOException, BadInputException {
+    /** The next record, of at most {@code maxFields} fields. */
+    Record next(int maxFields) throws IOException, BadInputException {
       int c = peek();
       if (c == -1) {
         return null;
@@ -523,20 +520,24 @@ public final class CsvReader {
         }
         if (c == options.delimiter()) {
           cells.add(field.toString());
+          if (cells.size() == maxFields) {
+            // Refused as soon as the extra field starts, not once a huge line is in memory.
+            throw new BadInputException(at(start) + (row == 0
+                ? "more than the limit of " + maxFields + " columns"
+                : "more fields than the header's " + maxFields));
+          }
           field.setLength(0);
           afterQuote = false;
           continue;
         }
         if (afterQuote) {
           throw new BadInputException(
-              at(line, ", field " + (cells.size() + 1))
-                  + ": text after a closing quote");
+              at(line) + "field " + (cells.size() + 1) + ": text after a closing quote");
         }
         if (c == '"') {
           if (field.length() > 0) {
             throw new BadInputException(
-                at(line, ", field " + (cells.size() + 1))
-                    + ": quote inside an unquoted field");
+                at(line) + "field " + (cells.size() + 1) + ": quote inside an unquoted field");
           }
           quoted = true;
           continue;

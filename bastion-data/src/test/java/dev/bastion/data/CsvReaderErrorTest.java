@@ -30,19 +30,19 @@ class CsvReaderErrorTest {
         Arguments.of("unclosed quote in header", "\"a,b\n1,2\n",
             "test.csv: line 1: quoted field not closed before end of file"),
         Arguments.of("text after closing quote", "a,b\n1,\"x\"y\n",
-            "test.csv: row 1 (line 2), field 2: text after a closing quote"),
+            "test.csv: row 1 (line 2): field 2: text after a closing quote"),
         Arguments.of("space after closing quote", "a,b\n\"x\" ,1\n",
-            "test.csv: row 1 (line 2), field 1: text after a closing quote"),
+            "test.csv: row 1 (line 2): field 1: text after a closing quote"),
         Arguments.of("text after a multi-line quoted field names the line it is on",
-            "a,b\n1,\"x\ny\"z\n", "test.csv: row 1 (line 3), field 2: text after a closing quote"),
+            "a,b\n1,\"x\ny\"z\n", "test.csv: row 1 (line 3): field 2: text after a closing quote"),
         Arguments.of("quote inside unquoted field", "a,b\n1,ab\"c\n",
-            "test.csv: row 1 (line 2), field 2: quote inside an unquoted field"),
+            "test.csv: row 1 (line 2): field 2: quote inside an unquoted field"),
         Arguments.of("quote after leading space", "a,b\n1, \"c\"\n",
-            "test.csv: row 1 (line 2), field 2: quote inside an unquoted field"),
+            "test.csv: row 1 (line 2): field 2: quote inside an unquoted field"),
         Arguments.of("too few fields", "a,b,c\n1,2,3\n1,2\n",
             "test.csv: row 2 (line 3): 2 fields, the header has 3"),
         Arguments.of("too many fields", "a,b\n1,2,3\n",
-            "test.csv: row 1 (line 2): 3 fields, the header has 2"),
+            "test.csv: row 1 (line 2): more fields than the header's 2"),
         Arguments.of("wrong width after a multi-line record", "a,b\n\"x\ny\",1\n1\n",
             "test.csv: row 2 (line 4): 1 fields, the header has 2"),
         Arguments.of("NUL byte", "a,b\n1,x\0y\n",
@@ -72,7 +72,7 @@ class CsvReaderErrorTest {
         Arguments.of("quoted field of 6 chars starting on line 2", "a,b\n1,\"12\n3456\"\n",
             "test.csv: row 1 (line 2): field longer than the limit of 5 characters"),
         Arguments.of("long header name", "abcdef,b\n", "test.csv: line 1: field longer than the limit of 5 characters"),
-        Arguments.of("4 columns", "a,b,c,d\n", "test.csv: line 1: 4 columns, more than the limit of 3"),
+        Arguments.of("4 columns", "a,b,c,d\n", "test.csv: line 1: more than the limit of 3 columns"),
         Arguments.of("3 rows", "a,b\n1,2\n3,4\n5,6\n",
             "test.csv: row 3 (line 4): more than the limit of 2 rows"));
   }
@@ -81,6 +81,29 @@ class CsvReaderErrorTest {
   @MethodSource("overLimits")
   void refusesInputOverALimit(String name, String csv, String message) {
     assertThatThrownBy(() -> read(SMALL, csv)).isInstanceOf(BadInputException.class).hasMessage(message);
+  }
+
+  @Test
+  void aRowWiderThanTheHeaderIsRefusedAsItsExtraFieldStarts() {
+    // "a,b" then a row that never ends: ",1" for ever. Read to its end, it would never return.
+    java.io.Reader endless = new java.io.Reader() {
+      private final String head = "a,b\n1,2";
+      private long at;
+
+      @Override
+      public int read(char[] buf, int off, int len) {
+        for (int i = 0; i < len; i++, at++) {
+          buf[off + i] = at < head.length() ? head.charAt((int) at) : ",1".charAt((int) (at % 2));
+        }
+        return len;
+      }
+
+      @Override
+      public void close() {}
+    };
+    assertThatThrownBy(() -> new CsvReader().read(endless, "test.csv"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("test.csv: row 1 (line 2): more fields than the header's 2");
   }
 
   @Test
