@@ -182,7 +182,8 @@ public final class ArffReader {
       if (s.isEmpty() || s.startsWith("%")) {
         continue;
       }
-      String at = name + ": line " + lines.line + ": ";
+      // Named as the CSV readers name rows: row R (line L), R counting data rows from 1.
+      String at = name + ": row " + (rows.size() + 1) + " (line " + lines.line + "): ";
       if (s.startsWith("{")) {
         throw new BadInputException(at + "sparse rows are not supported");
       }
@@ -337,11 +338,25 @@ public final class ArffReader {
     }
 
     String next() throws IOException, BadInputException {
-      int c = read();
-      if (c == -1) {
-        return null;
+      boolean started = false;
+      try {
+        int c = read();
+        if (c == -1) {
+          return null;
+        }
+        line++;
+        started = true;
+        return rest(c);
+      } catch (CharacterCodingException e) {
+        // Named by the line the undecodable bytes are on: this one, or the next if it starts
+        // with them.
+        throw new BadInputException(
+            name + ": line " + (started ? line : line + 1) + ": not UTF-8 text", e);
       }
-      line++;
+    }
+
+    /** The rest of a line whose first character is {@code c}. */
+    private String rest(int c) throws IOException, BadInputException {
       if (first) {
         first = false;
         if (c == '\uFEFF') {

@@ -11,6 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** {@link ArffReader} on the real Weka files, the syntax it accepts, and what it refuses. */
@@ -105,23 +106,42 @@ class ArffReaderTest {
         "'@relation r\n@attribute a {}\n@data\n'| line 2: attribute 'a' lists no values",
         "'@relation r\n@attribute a {x,x}\n@data\n'| line 2: attribute 'a' lists 'x' twice",
         "'@relation r\n@attribute a {x,y\n@data\n'| line 2: expected ',' at column 18, found the end of the line",
-        "'@relation r\n@attribute a numeric\n@data\nx\n'| line 4: attribute 'a': 'x' is not a number",
-        "'@relation r\n@attribute a numeric\n@data\nNaN\n'| line 4: attribute 'a': 'NaN' is not a number",
-        "'@relation r\n@attribute a {x,y}\n@data\nz\n'| line 4: attribute 'a': 'z' is not one of its declared values",
-        "'@relation r\n@attribute a numeric\n@data\n1,2\n'| line 4: more than the 1 values the header declares",
-        "'@relation r\n@attribute a numeric\n@attribute b numeric\n@data\n1\n'| line 5: 1 values, the header declares 2",
-        "'@relation r\n@attribute a string\n@data\n\"abc\n'| line 4: quote opened at column 1 is not closed",
-        "'@relation r\n@attribute a string\n@data\nab\"c\n'| line 4: quote inside an unquoted value at column 3",
-        "'@relation r\n@attribute a string\n@data\n{0 x}\n'| line 4: sparse rows are not supported",
-        "'@relation r\n@attribute a string\n@data\n1 2\n'| line 4: expected ',' at column 3, found '2'",
-        "'@relation r\n@attribute a string\n@attribute b string\n@data\n1,\n'| line 5: expected a value at column 3",
+        "'@relation r\n@attribute a numeric\n@data\nx\n'| row 1 (line 4): attribute 'a': 'x' is not a number",
+        "'@relation r\n@attribute a numeric\n@data\nNaN\n'| row 1 (line 4): attribute 'a': 'NaN' is not a number",
+        "'@relation r\n@attribute a {x,y}\n@data\nz\n'| row 1 (line 4): attribute 'a': 'z' is not one of its declared values",
+        "'@relation r\n@attribute a numeric\n@data\n1,2\n'| row 1 (line 4): more than the 1 values the header declares",
+        "'@relation r\n@attribute a numeric\n@attribute b numeric\n@data\n1\n'| row 1 (line 5): 1 values, the header declares 2",
+        "'@relation r\n@attribute a string\n@data\n\"abc\n'| row 1 (line 4): quote opened at column 1 is not closed",
+        "'@relation r\n@attribute a string\n@data\nab\"c\n'| row 1 (line 4): quote inside an unquoted value at column 3",
+        "'@relation r\n@attribute a string\n@data\n{0 x}\n'| row 1 (line 4): sparse rows are not supported",
+        "'@relation r\n@attribute a string\n@data\n1 2\n'| row 1 (line 4): expected ',' at column 3, found '2'",
+        "'@relation r\n@attribute a string\n@attribute b string\n@data\n1,\n'| row 1 (line 5): expected a value at column 3",
         "'@relation r\n@bogus\n'| line 2: expected @relation, @attribute or @data, found '@bogus'",
         "'@relation r\n@relation s\n'| line 2: a second @relation",
       })
-  void refusesWithFileAndLine(String text, String message) {
+  void refusesWithFileAndLineAndDataRow(String text, String message) {
     assertThatThrownBy(() -> parse(text))
         .isInstanceOf(BadInputException.class)
         .hasMessage("t.arff: " + message.strip());
+  }
+
+  @ParameterizedTest(name = "bad byte on line {0}")
+  @ValueSource(ints = {1, 4, 6, 7})
+  void undecodableBytesAreNamedByTheirLine(int bad) throws Exception {
+    String[] lines = {"@relation t", "@attribute a numeric", "@attribute c {x,y}", "@data",
+        "1,x", "2,y", "3,x"};
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < lines.length; i++) {
+      out.write(lines[i].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      if (i + 1 == bad) {
+        out.write(0xff); // at the end of the line: after its other characters were read
+      }
+      out.write('\n');
+    }
+    assertThatThrownBy(() -> new ArffReader().read(
+            InputText.strictUtf8(new java.io.ByteArrayInputStream(out.toByteArray())), "t.arff"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("t.arff: line " + bad + ": not UTF-8 text");
   }
 
   @Test
@@ -134,7 +154,7 @@ class ArffReaderTest {
     assertThatThrownBy(
             () -> new ArffReader(new ArffReader.Options(1 << 20, 1 << 10, 10, 1, 10))
                 .read(new StringReader(text), "t.arff"))
-        .hasMessage("t.arff: line 6: more than the limit of 1 rows");
+        .hasMessage("t.arff: row 2 (line 6): more than the limit of 1 rows");
     assertThatThrownBy(
             () -> new ArffReader(new ArffReader.Options(1 << 20, 12, 10, 10, 10))
                 .read(new StringReader(text), "t.arff"))
