@@ -92,7 +92,6 @@ final class LedgerBench implements Callable<Integer> {
       }
       double[] bastion = new double[runs];
       double[] plain = new double[runs];
-      double[] plainOverlapped = new double[runs];
       Latency latency = new Latency();
       long commits = 0;
       for (int r = 0; r < runs; r++) {
@@ -100,23 +99,11 @@ final class LedgerBench implements Callable<Integer> {
         long[] result = run(dir.resolve("ledger"), signer, events, latency);
         bastion[r] = events * 1e9 / result[0];
         commits = result[1];
-        // Both ways of forcing, first one and then the other first in alternate runs.
-        for (int k = 0; k < 2; k++) {
-          boolean overlapped = (r + k) % 2 == 1;
-          double y = events * 1e9 / plainFile(dir.resolve("ledger"),
-              dir.resolve("plain-" + k), commits, overlapped ? Ledger.SYNCERS : 1);
-          if (overlapped) {
-            plainOverlapped[r] = y;
-          } else {
-            plain[r] = y;
-          }
-        }
+        plain[r] = events * 1e9 / plainFile(dir.resolve("ledger"), dir.resolve("plain"), commits);
         BenchCommand.deleteTree(dir);
       }
       double x = BenchCommand.median(bastion);
-      double y1 = BenchCommand.median(plain);
-      double y2 = BenchCommand.median(plainOverlapped);
-      double y = Math.max(y1, y2);
+      double y = BenchCommand.median(plain);
       out.printf(Locale.ROOT, "fsyncs in the last run: %d, %.0f events each%n", commits,
           (double) events / commits);
       out.printf(Locale.ROOT, "append to acknowledgement, all runs: p50 %.2f ms, p99 %.2f ms,"
@@ -124,11 +111,8 @@ final class LedgerBench implements Callable<Integer> {
           latency.quantile(0.999));
       out.printf(Locale.ROOT, "bastion ledger: %s events/s, median %.0f%n",
           BenchCommand.list(bastion), x);
-      out.printf(Locale.ROOT, "plain file, same bytes and fsyncs, one at a time: %s events/s,"
-          + " median %.0f%n", BenchCommand.list(plain), y1);
-      out.printf(Locale.ROOT, "plain file, same bytes and fsyncs, %d at a time (as the ledger"
-          + " forces): %s events/s, median %.0f%n", Ledger.SYNCERS,
-          BenchCommand.list(plainOverlapped), y2);
+      out.printf(Locale.ROOT, "plain file, same bytes and fsyncs: %s events/s, median %.0f%n",
+          BenchCommand.list(plain), y);
       out.printf(Locale.ROOT, "ratio %.2f (bastion %.0f events/s, plain file %.0f events/s)%n",
           x / y, x, y);
       out.flush();
@@ -204,11 +188,9 @@ final class LedgerBench implements Callable<Integer> {
 
   /**
    * Nanoseconds to write the ledger's segment bytes to a plain file in {@code commits} chunks,
-   * each followed by an fsync; with {@code forces} above 1, a chunk is written while the forces
-   * of up to that many chunks before it are still running, as the ledger's syncers do.
+   * each followed by an fsync.
    */
-  private static long plainFile(Path ledger, Path file, long commits, int forces)
-      throws Exception {
+  private static long plainFile(Path ledger, Path file, long commits) throws Exception {
     List<Path> segments;
     try (Stream<Path> s = Files.list(ledger.resolve("segments"))) {
       segments = s.sorted().toList();
@@ -219,11 +201,8 @@ final class LedgerBench implements Callable<Integer> {
     }
     long chunk = Math.max(1, total / Math.max(1, commits));
     long elapsed = 0;
-    Semaphore running = new Semaphore(forces);
-    AtomicReference<Exception> failed = new AtomicReference<>();
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
-            StandardOpenOption.WRITE);
-        ExecutorService forcers = Executors.newFixedThreadPool(forces)) {
+        StandardOpenOption.WRITE)) {
       long pending = 0;
       for (Path p : segments) {
         // One segment (at most 16 MiB) in memory at a time; reading it is not timed.
@@ -238,30 +217,11 @@ final class LedgerBench implements Callable<Integer> {
           b.position(b.position() + n);
           pending += n;
           if (pending == chunk) {
-            if (forces == 1) {
-              ch.force(false);
-            } else {
-              running.acquireUninterruptibly();
-              forcers.execute(() -> {
-                try {
-                  ch.force(false);
-                } catch (Exception e) {
-                  failed.compareAndSet(null, e);
-                } finally {
-                  running.release();
-                }
-              });
-            }
+            ch.force(false);
             pending = 0;
           }
         }
-        // The forces in flight finish on the clock, before the next segment is read.
-        running.acquireUninterruptibly(forces);
-        running.release(forces);
         elapsed += System.nanoTime() - t0;
-      }
-      if (failed.get() != null) {
-        throw failed.get();
       }
       long t0 = System.nanoTime();
       ch.force(false);

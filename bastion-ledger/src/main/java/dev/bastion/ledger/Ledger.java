@@ -32,7 +32,6 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The append-only event log under {@code BASTION_HOME/ledger}: an RFC 9162 Merkle tree log with
@@ -75,9 +74,6 @@ public final class Ledger implements AutoCloseable {
 
   private final long segmentBytes;
 
-  /** Threads that write and force batches, each one force at a time. */
-  public static final int SYNCERS = 2;
-
   /** The longest time between two copies of the checkpoint out of the segments. */
   static final long EXPORT_INTERVAL_NANOS = 1_000_000_000L;
 
@@ -106,19 +102,13 @@ public final class Ledger implements AutoCloseable {
   /** Batches made durable, for the acker to complete. */
   private final ArrayDeque<Batch> durable = new ArrayDeque<>();
   private final Condition toAck = queueLock.newCondition();
-  /** Syncer threads that have finished. */
-  private int syncersDone;
-  /** Batches taken by a syncer, in the order written, until they and all before them are forced. */
-  private final ArrayDeque<Batch> forcing = new ArrayDeque<>();
+  private boolean syncerDone;
   private volatile Consumer<Event> observer;
   private Thread writerThread;
-  private Thread[] syncerThreads;
+  private Thread syncerThread;
   private Thread ackerThread;
-  /**
-   * Read-held while forcing (the syncers force at the same time), write-held while a segment
-   * channel is closed or replaced.
-   */
-  private final ReentrantReadWriteLock channelLock = new ReentrantReadWriteLock();
+  /** Held while forcing; taken before a segment channel is closed or replaced. */
+  private final ReentrantLock channelLock = new ReentrantLock();
   /** Segments rolled away from, not yet forced: the next force does it and closes them. */
   private final List<FileChannel> retired = new ArrayList<>();
   /** The writer thread's {@code ,"i":N}} of one line. */
@@ -153,8 +143,6 @@ public final class Ledger implements AutoCloseable {
     FileChannel channel;
     boolean written;
     IOException writeError;
-    /** The force after its write returned (well or not). */
-    boolean forced;
 
     void fail(RuntimeException e) {
       for (CompletableFuture<Long> f : acks) {
@@ -206,10 +194,7 @@ public final class Ledger implements AutoCloseable {
     }
     Thread.Builder threads = Thread.ofPlatform().daemon();
     l.writerThread = threads.name("bastion-ledger-writer").start(l::writeLoop);
-    l.syncerThreads = new Thread[SYNCERS];
-    for (int i = 0; i < SYNCERS; i++) {
-      l.syncerThreads[i] = threads.name("bastion-ledger-sync-" + i).start(l::syncLoop);
-    }
+    l.syncerThread = threads.name("bastion-ledger-sync").start(l::syncLoop);
     l.ackerThread = threads.name("bastion-ledger-ack").start(l::ackLoop);
     return l;
   }
@@ -684,12 +669,7 @@ public final class Ledger implements AutoCloseable {
     }
   }
 
-  /**
-   * A syncer thread: writes what the writer prepared and forces it. There are {@link #SYNCERS} of
-   * them: while one forces a batch, another writes the next and forces it too, so the device always
-   * has a force to work on; batches are acknowledged in order, each once it and every batch before
-   * it are forced.
-   */
+  /** The syncer thread: forces what was written and completes those batches. */
   private void syncLoop() {
     while (true) {
       List<Batch> covered;
@@ -699,8 +679,7 @@ public final class Ledger implements AutoCloseable {
           toSync.awaitUninterruptibly();
         }
         if (unsynced.isEmpty()) {
-          syncersDone++;
-          toSync.signalAll(); // the other syncers see writerDone too
+          syncerDone = true;
           toAck.signal();
           return;
         }
@@ -709,8 +688,7 @@ public final class Ledger implements AutoCloseable {
       } finally {
         queueLock.unlock();
       }
-      // Write the prepared bytes; the writer, which holds the directory lock, waits for this, so
-      // batches are written (and queued for acknowledgement) in order.
+      // Write the prepared bytes; the writer, which holds the directory lock, waits for this.
       List<Batch> writtenOk = new ArrayList<>();
       for (Batch c : covered) {
         IOException error = null;
@@ -726,9 +704,6 @@ public final class Ledger implements AutoCloseable {
         try {
           c.writeError = error;
           c.written = true;
-          if (error == null) {
-            forcing.add(c);
-          }
           writtenCond.signalAll();
         } finally {
           queueLock.unlock();
@@ -746,41 +721,37 @@ public final class Ledger implements AutoCloseable {
         if (failure == null) {
           sync();
         }
+        if (failure == null) {
+          syncs++;
+        }
       } catch (IOException e) {
         failure = new UncheckedIOException("cannot force the ledger in " + dir
             + " to the device; reopen it (what was not acknowledged is cut off)", e);
       } catch (RuntimeException e) {
         failure = e;
       }
-      List<Batch> failed = new ArrayList<>();
+      if (failure != null) {
+        // After a failed fsync the page cache cannot be trusted to reach the device: nothing
+        // written since the last good one is acknowledged, now or later.
+        queueLock.lock();
+        try {
+          broken = failure;
+        } finally {
+          queueLock.unlock();
+        }
+        for (Batch c : covered) {
+          c.fail(failure);
+        }
+        continue;
+      }
+      // Completing the acknowledgements (and whatever waits on them) is left to the acker, so
+      // that the next force starts at once.
       queueLock.lock();
       try {
-        for (Batch c : covered) {
-          c.forced = true;
-        }
-        if (failure == null) {
-          syncs++;
-        } else if (broken == null) {
-          // After a failed fsync the page cache cannot be trusted to reach the device: nothing
-          // written since the last good one is acknowledged, now or later.
-          broken = failure;
-        }
-        // Completing the acknowledgements (and whatever waits on them) is left to the acker, so
-        // that the next force starts at once.
-        while (!forcing.isEmpty() && forcing.peek().forced) {
-          Batch c = forcing.poll();
-          if (broken != null) {
-            failed.add(c);
-          } else {
-            durable.add(c);
-          }
-        }
+        durable.addAll(covered);
         toAck.signal();
       } finally {
         queueLock.unlock();
-      }
-      for (Batch c : failed) {
-        c.fail(broken);
       }
     }
   }
@@ -791,7 +762,7 @@ public final class Ledger implements AutoCloseable {
       List<Batch> done;
       queueLock.lock();
       try {
-        while (durable.isEmpty() && syncersDone < SYNCERS) {
+        while (durable.isEmpty() && !syncerDone) {
           toAck.awaitUninterruptibly();
         }
         if (durable.isEmpty()) {
@@ -810,34 +781,21 @@ public final class Ledger implements AutoCloseable {
     }
   }
 
-  /**
-   * Forces the segments written before this call; retired segments are closed after. Several
-   * threads may force at once; closing or replacing a segment waits for them.
-   */
+  /** Forces the segments written since the last force; retired segments are closed after. */
   private void sync() throws IOException {
-    List<FileChannel> old;
-    FileChannel s;
-    channelLock.writeLock().lock();
+    channelLock.lock();
     try {
-      old = new ArrayList<>(retired);
-      retired.clear();
-      s = segment;
-    } finally {
-      channelLock.writeLock().unlock();
-    }
-    channelLock.readLock().lock();
-    try {
-      for (FileChannel c : old) {
+      for (FileChannel c : retired) {
         c.force(false);
+        c.close();
       }
+      retired.clear();
+      FileChannel s = segment;
       if (s != null && s.isOpen()) {
         s.force(false);
       }
     } finally {
-      channelLock.readLock().unlock();
-    }
-    for (FileChannel c : old) {
-      c.close();
+      channelLock.unlock();
     }
   }
 
@@ -1043,12 +1001,12 @@ public final class Ledger implements AutoCloseable {
     FileChannel ch = FileChannel.open(next, StandardOpenOption.CREATE_NEW,
         StandardOpenOption.READ, StandardOpenOption.WRITE);
     AtomicFiles.fsyncDirectory(next.getParent());
-    channelLock.writeLock().lock();
+    channelLock.lock();
     try {
       retired.add(segment); // forced, then closed, by the next sync
       segment = ch;
     } finally {
-      channelLock.writeLock().unlock();
+      channelLock.unlock();
     }
     segmentFirst = size;
     segmentLength = 0;
@@ -1131,10 +1089,7 @@ public final class Ledger implements AutoCloseable {
       queueLock.unlock();
     }
     boolean interrupted = false;
-    List<Thread> all = new ArrayList<>(List.of(syncerThreads));
-    all.add(0, writerThread);
-    all.add(ackerThread);
-    for (Thread t : all) {
+    for (Thread t : new Thread[] {writerThread, syncerThread, ackerThread}) {
       while (t != null && t.isAlive()) {
         try {
           t.join();
@@ -1144,7 +1099,7 @@ public final class Ledger implements AutoCloseable {
       }
     }
     writerThread = null;
-    syncerThreads = null;
+    syncerThread = null;
     ackerThread = null;
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       if (broken == null && segment != null && segment.isOpen() && !changedOnDisk()) {
@@ -1159,7 +1114,7 @@ public final class Ledger implements AutoCloseable {
   }
 
   private void closeFiles() {
-    channelLock.writeLock().lock();
+    channelLock.lock();
     try {
       for (FileChannel c : retired) {
         try {
@@ -1178,7 +1133,7 @@ public final class Ledger implements AutoCloseable {
         }
       }
     } finally {
-      channelLock.writeLock().unlock();
+      channelLock.unlock();
     }
     for (AutoCloseable c : new AutoCloseable[] {segment, offsets, tree}) {
       if (c != null) {
