@@ -103,7 +103,31 @@ public final class Main implements Runnable {
     // Library progress messages would drown the command's own output.
     TRIBUO_LOG.setLevel(Level.WARNING);
     OLCUT_LOG.setLevel(Level.WARNING);
-    System.exit(commandLine().execute(args));
+    int code;
+    try {
+      code = commandLine().execute(args);
+    } catch (OutOfMemoryError | StackOverflowError e) {
+      PrintWriter err = new PrintWriter(System.err, true);
+      code = fatal(e, err);
+    }
+    System.exit(code);
+  }
+
+  /**
+   * One line for an error the JVM raised past the command's own handling (it is not an exception:
+   * the command's handler never sees it), instead of its stack trace; the exit code is {@link
+   * #INTERNAL_ERROR}.
+   */
+  static int fatal(Error e, PrintWriter err) {
+    if (e instanceof OutOfMemoryError) {
+      err.println("bastion: out of memory (heap limit " + Runtime.getRuntime().maxMemory()
+          / (1024 * 1024) + " MiB): the input is larger than this command can hold; give it"
+          + " more with BASTION_JAVA_OPTS=-Xmx..., or use a smaller input");
+    } else {
+      err.println("bastion: internal error: " + e + "; this is a bug");
+    }
+    err.flush();
+    return INTERNAL_ERROR;
   }
 
   /** Prints the version. */

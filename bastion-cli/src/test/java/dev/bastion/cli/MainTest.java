@@ -24,6 +24,19 @@ class MainTest {
   }
 
   @Test
+  void anErrorOfTheJvmIsOneLineAndExitCode70() {
+    StringWriter out = new StringWriter();
+    int code = Main.fatal(new OutOfMemoryError("Java heap space"), new PrintWriter(out));
+    assertThat(code).isEqualTo(Main.INTERNAL_ERROR);
+    assertThat(out.toString().strip().lines()).singleElement().asString()
+        .startsWith("bastion: out of memory (heap limit ").contains("BASTION_JAVA_OPTS=-Xmx");
+    out = new StringWriter();
+    assertThat(Main.fatal(new StackOverflowError(), new PrintWriter(out))).isEqualTo(70);
+    assertThat(out.toString().strip().lines()).singleElement().asString()
+        .startsWith("bastion: internal error: java.lang.StackOverflowError");
+  }
+
+  @Test
   void everyCommandThatTakesVersionPrintsIt() {
     List<List<String>> all = new ArrayList<>();
     commands(Main.commandLine(), List.of(), all);
