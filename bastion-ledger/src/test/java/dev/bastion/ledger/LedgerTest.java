@@ -234,6 +234,32 @@ class LedgerTest {
   }
 
   @Test
+  void lastEventFindsTheNewestMatchAcrossSegments() throws Exception {
+    try (Ledger l = Ledger.open(dir(), SIGNER, Optional.empty(), 4096)) {
+      for (int i = 0; i < 60; i++) {
+        l.append(new Event(EventKind.CONFIG_CHANGE, java.time.Instant.ofEpochSecond(i), "a",
+            i % 2 == 0 ? "approve-x" : "approve-y", "sha256:" + i, "ok", "approve",
+            java.util.Map.of("name", "n" + (i % 4))));
+      }
+    }
+    try (Stream<Path> segments = Files.list(dir().resolve(Segments.DIR))) {
+      assertThat(segments.count()).isGreaterThan(2);
+    }
+    // Newest first: 58 is the last approve-x of name n2, 57 the last approve-y of name n1.
+    assertThat(LedgerVerifier.lastEvent(dir(), "\"action\":\"approve-x\"",
+        e -> e.details().get("name").equals("n2"))).get()
+        .satisfies(e -> assertThat(e.object()).isEqualTo("sha256:58"));
+    assertThat(LedgerVerifier.lastEvent(dir(), "\"action\":\"approve-y\"",
+        e -> e.details().get("name").equals("n1"))).get()
+        .satisfies(e -> assertThat(e.object()).isEqualTo("sha256:57"));
+    // The marker filters lines; the predicate decides.
+    assertThat(LedgerVerifier.lastEvent(dir(), "\"action\":\"approve-x\"",
+        e -> e.details().get("name").equals("n1"))).isEmpty();
+    assertThat(LedgerVerifier.lastEvent(dir(), "\"action\":\"approve-z\"", e -> true))
+        .isEmpty();
+  }
+
+  @Test
   void segmentsRollAndEveryEntryStaysProvable() throws Exception {
     try (Ledger l = Ledger.open(dir(), SIGNER, Optional.empty(), 4096)) {
       for (int i = 0; i < 120; i++) {
