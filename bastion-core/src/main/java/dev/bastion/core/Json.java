@@ -109,8 +109,9 @@ public final class Json {
   private static final Pattern SOURCE =
       Pattern.compile("\\s*\\(?(?:start marker )?at \\[Source.*", Pattern.DOTALL);
 
-  /** A value Jackson quotes from the input: 'token'. */
-  private static final Pattern QUOTED = Pattern.compile("'([^']{" + (Text.SHOWN + 1) + ",})'");
+  /** The input Jackson quotes in an unrecognised token (it may hold quotes itself). */
+  private static final Pattern TOKEN =
+      Pattern.compile("(Unrecognized token ')(.*?)(': was expecting)", Pattern.DOTALL);
 
   private static final Pattern DUPLICATE =
       Pattern.compile("Duplicate field '([^']{0,200})'.*", Pattern.DOTALL);
@@ -127,8 +128,8 @@ public final class Json {
     String m = SOURCE.matcher(String.valueOf(e.getOriginalMessage())).replaceFirst("");
     // Jackson quotes up to 256 characters of the offending input: no more than any other message
     // quotes of a value (Text.SHOWN).
-    m = QUOTED.matcher(m).replaceAll(q -> Matcher.quoteReplacement("'" + Text.clip(q.group(1))
-        + "'"));
+    m = TOKEN.matcher(m).replaceAll(q -> Matcher.quoteReplacement(q.group(1)
+        + Text.clip(q.group(2)) + q.group(3)));
     var dup = DUPLICATE.matcher(m);
     if (dup.matches()) {
       return "duplicate key '" + dup.group(1) + "'";

@@ -54,6 +54,10 @@ class JsonTest {
         Arguments.of("{\"a\":" + "y".repeat(300) + "}", "doc: not valid JSON at line 1, column ",
             ": Unrecognized token '" + "y".repeat(40) + "...': was expecting (JSON String, Number,"
                 + " Array, Object or token 'null', 'true' or 'false')"),
+        // A short token is quoted whole, and Jackson's own words are left alone.
+        Arguments.of("x", "doc: not valid JSON at line 1, column ",
+            ": Unrecognized token 'x': was expecting (JSON String, Number, Array, Object or"
+                + " token 'null', 'true' or 'false')"),
         // A clause the cut leaves open is dropped with its parenthesis.
         Arguments.of("{\"a\":1}{\"b\":2}", "doc: not valid JSON at line 1, column ",
             ": Trailing token (of type START_OBJECT) found after value"));
