@@ -236,14 +236,17 @@ public final class Integrity {
           + approveWith + "'");
     }
     // An approval and its file put back from before a later approval verify like the current
-    // ones: the ledger, which records every approval, says which is the latest.
+    // ones: the ledger, which records every approval, says which is the latest. It is verified
+    // whole first (every entry against the signed checkpoint), so that an entry changed or
+    // removed cannot make an earlier approval look like the latest.
     Optional<Event> latest;
     try {
+      LedgerVerifier.verify(home.ledger().directory(), Home.ledgerVerifier(home.dir()));
       latest = LedgerVerifier.lastEvent(home.ledger().directory(),
           "\"action\":\"approve-" + kind + "\"",
           e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
               && name.equals(e.details().get("name")));
-    } catch (VerificationException e) {
+    } catch (VerificationException | BadInputException e) {
       alert(kind + "-approval-invalid", actor, d.toString(), runId,
           file + ": its approvals on the ledger cannot be read: " + e.getMessage());
       throw new CheckFailedException(file + ": the ledger's record of the approvals of " + kind

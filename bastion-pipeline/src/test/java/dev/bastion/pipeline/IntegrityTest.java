@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -158,6 +159,34 @@ class IntegrityTest {
     // Approving the old version again makes it the latest: a reviewer's decision, on the ledger.
     home.approvePolicies("reviewer");
     assertThat(CreditExample.run(home, pipeline).registration()).isNotNull();
+  }
+
+  @Test
+  void aLaterApprovalEditedOnTheLedgerDoesNotHideTheRollback() throws Exception {
+    // As above, and the ledger entry of the later approval is edited to name the old digest:
+    // the ledger no longer verifies, and the run refuses to trust it.
+    Path gates = home.dir().resolve("policies/gates.json");
+    Path approval = home.dir().resolve("approvals/gate-policy-gates.json");
+    byte[] oldGates = Files.readAllBytes(gates);
+    byte[] oldApproval = Files.readAllBytes(approval);
+    Files.writeString(gates,
+        Files.readString(gates).replace("metrics.auc >= 0.70", "metrics.auc >= 0.80"));
+    home.approvePolicies("reviewer");
+    Digest newer = Digest.of(Files.readAllBytes(gates));
+    Files.write(gates, oldGates);
+    Files.write(approval, oldApproval);
+    Path segment;
+    try (Stream<Path> s = Files.list(home.dir().resolve("ledger/segments"))) {
+      segment = s.sorted().toList().getLast();
+    }
+    String text = Files.readString(segment);
+    assertThat(text).contains(newer.toString());
+    Files.writeString(segment, text.replace("\"object\":\"" + newer + "\"",
+        "\"object\":\"" + Digest.of(oldGates) + "\""));
+    assertThatThrownBy(() -> CreditExample.run(home, pipeline))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("cannot be read");
+    assertThat(home.registry().list()).isEmpty();
   }
 
   @Test
