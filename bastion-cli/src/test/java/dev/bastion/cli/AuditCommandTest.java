@@ -383,6 +383,25 @@ class AuditCommandTest {
   }
 
   @Test
+  void aRemovedLedgerIsNotQuietlyReplacedByAnEmptyOne() throws Exception {
+    // Moved aside whole: a new, empty ledger would forget every approval a run checks against.
+    Path ledger = home.resolve("ledger");
+    Path aside = home.resolveSibling("ledger-aside");
+    Files.move(ledger, aside);
+    Path segments = ledger.resolve("segments");
+    for (String[] cmd : new String[][] {{"registry", "list"}, {"init"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(cmd[0]).isEqualTo(1);
+      assertThat(o.err.strip()).isEqualTo("bastion: " + segments + ": no ledger segments in"
+          + " this home; the ledger was removed (restore it from a backup); init creates one"
+          + " only in a new home");
+      assertThat(ledger).doesNotExist();
+    }
+    Files.move(aside, ledger);
+    assertThat(execute("registry", "list").code).isZero();
+  }
+
+  @Test
   void tailSaysItsDefault() {
     Outcome help = execute("audit", "tail", "--help");
     assertThat(help.out).contains("the last N matching events (default: 50)");

@@ -113,6 +113,7 @@ public final class Home implements AutoCloseable {
       }
     }
     requireRegistry(dir);
+    requireLedger(dir);
     checkMasterKeyOutside(dir, true);
     Keyring keyring = Keyring.initialise(dir.resolve("keys"));
     List<String> created = new ArrayList<>(keyring.created());
@@ -159,6 +160,7 @@ public final class Home implements AutoCloseable {
       throw new BadInputException(dir + ": not a Bastion home; run 'bastion init' first");
     }
     requireRegistry(dir);
+    requireLedger(dir);
     checkMasterKeyOutside(dir, false);
     return open(dir, Keyring.open(dir.resolve("keys")), List.of());
   }
@@ -172,6 +174,27 @@ public final class Home implements AutoCloseable {
     if (Files.exists(dir.resolve("keys").resolve("kek.json")) && !Files.exists(db)) {
       throw new VerificationException(db + ": missing from this home; the registry was removed"
           + " (restore it from a backup); init creates it only in a new home");
+    }
+  }
+
+  /**
+   * Refuses a home with keys but no ledger segments: the ledger was removed, and a new empty one
+   * would hide what the old one recorded (approvals above all, which a run checks against it).
+   */
+  private static void requireLedger(Path dir) throws BastionException, IOException {
+    if (!Files.exists(dir.resolve("keys").resolve("kek.json"))) {
+      return; // a new home: init makes the ledger
+    }
+    Path segments = dir.resolve("ledger").resolve("segments");
+    boolean any = false;
+    if (Files.isDirectory(segments)) {
+      try (java.util.stream.Stream<Path> s = Files.list(segments)) {
+        any = s.anyMatch(p -> p.getFileName().toString().endsWith(".jsonl"));
+      }
+    }
+    if (!any) {
+      throw new VerificationException(segments + ": no ledger segments in this home; the ledger"
+          + " was removed (restore it from a backup); init creates one only in a new home");
     }
   }
 
