@@ -792,23 +792,24 @@ public final class Gateway implements AutoCloseable {
       long retryAfter = 0;
       String contentType = "application/json";
       String outcome;
+      String raw = request.getHttpURI().getPath();
+      // Jetty resolves "/a/../b" to "/b" and drops path parameters (":reload;x" runs as
+      // ":reload"): a client that names one path and means another is refused, not routed, once
+      // authenticated (so that the refusal has an actor, and counts towards a ban if it has
+      // none), and on the ledger with the path as sent. An encoded "%2e%2e" never gets this far.
+      String rewritten = hasDotSegment(raw) ? "a '.' or '..' segment"
+          : raw != null && raw.indexOf(';') >= 0 ? "a ';' parameter" : null;
+      if (rewritten != null) {
+        path = raw.length() > 200 ? raw.substring(0, 200) : raw;
+        details.put("path", path);
+      }
       try {
-        String raw = request.getHttpURI().getPath();
-        if (hasDotSegment(raw)) {
-          // Jetty resolves "/a/../b" to "/b"; a client that names one path and means another is
-          // refused, not routed (an encoded "%2e%2e" never gets this far). On the ledger as sent.
-          details.put("path", raw.length() > 200 ? raw.substring(0, 200) : raw);
-          throw new ApiError(400, "bad_request", "the path has a '.' or '..' segment");
-        }
-        if (raw != null && raw.indexOf(';') >= 0) {
-          // Jetty drops path parameters: ":reload;x" would run as ":reload", and a filter on the
-          // path in front of the gateway would have seen another one. No endpoint takes them.
-          details.put("path", raw.length() > 200 ? raw.substring(0, 200) : raw);
-          throw new ApiError(400, "bad_request", "the path has a ';' parameter");
-        }
         Identity id = auth.authenticate(request);
         actor = id.name();
         details.put("role", id.role());
+        if (rewritten != null) {
+          throw new ApiError(400, "bad_request", "the path has " + rewritten);
+        }
         if (!ROLES.contains(id.role())) {
           // A certificate of our CA with some other role (a component's, a typo): no access.
           throw new ApiError(403, "forbidden", "identity '" + id.name() + "' has role '"
