@@ -251,6 +251,10 @@ class EvidenceTest {
             dir -> other.resolve("keys/ca.crt"), "not issued by the trust root"),
         new Tamper("a certificate missing", onDir(dir -> Files.delete(
             dir.resolve("certs/trainer.crt"))), "train"),
+        new Tamper("a certificate that is not one", onDir(dir -> Files.writeString(
+            dir.resolve("certs/registry.crt"), "hello\n")), "registry.crt"),
+        new Tamper("a certificate emptied", onDir(dir -> Files.writeString(
+            dir.resolve("certs/gate.crt"), "")), "gate.crt"),
         new Tamper("relabelled as an export without data, data removed", onDir(dir -> {
           Path f = dir.resolve("chain.json");
           Files.writeString(f, Files.readString(f).replace("\"all\"", "\"without-data\""));

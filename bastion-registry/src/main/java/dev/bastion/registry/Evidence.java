@@ -353,7 +353,7 @@ public final class Evidence {
   }
 
   private static List<X509Certificate> certificates(Path certs)
-      throws BadInputException, IOException {
+      throws BadInputException, VerificationException, IOException {
     if (!Files.isDirectory(certs, LinkOption.NOFOLLOW_LINKS)) {
       throw new BadInputException(certs + ": missing; not an evidence export");
     }
@@ -366,7 +366,13 @@ public final class Evidence {
     }
     List<X509Certificate> out = new ArrayList<>();
     for (Path p : files) {
-      out.add(Pem.certificate(readLimited(p, MAX_CERT_BYTES), p.toString()));
+      try {
+        out.add(Pem.certificate(readLimited(p, MAX_CERT_BYTES), p.toString()));
+      } catch (BadInputException e) {
+        // A certificate of the export that does not parse: the export was changed, a failed
+        // check like a certificate that parses and does not verify.
+        throw new VerificationException(e.getMessage(), e);
+      }
     }
     return out;
   }
