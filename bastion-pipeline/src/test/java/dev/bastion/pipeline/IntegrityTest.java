@@ -136,10 +136,12 @@ class IntegrityTest {
     assertThat(CreditExample.run(home, pipeline).registration()).isNotNull();
   }
 
-  @Test
-  void gatePoliciesPutBackWithTheirEarlierApprovalAreRefused() throws Exception {
-    // A reviewer tightens the register gate; the old file and its old approval, both genuine,
-    // are put back: each verifies, but the ledger recorded the later approval.
+  /**
+   * A reviewer tightens the register gate and approves it; then the old file and its old
+   * approval, both genuine, are put back: each verifies, but the ledger recorded the later
+   * approval. Returns the old file's bytes.
+   */
+  private byte[] tightenThenPutBack() throws Exception {
     Path gates = home.dir().resolve("policies/gates.json");
     Path approval = home.dir().resolve("approvals/gate-policy-gates.json");
     byte[] oldGates = Files.readAllBytes(gates);
@@ -149,6 +151,12 @@ class IntegrityTest {
     home.approvePolicies("reviewer");
     Files.write(gates, oldGates);
     Files.write(approval, oldApproval);
+    return oldGates;
+  }
+
+  @Test
+  void gatePoliciesPutBackWithTheirEarlierApprovalAreRefused() throws Exception {
+    byte[] oldGates = tightenThenPutBack();
     assertThatThrownBy(() -> CreditExample.run(home, pipeline))
         .isInstanceOf(CheckFailedException.class)
         .hasMessageContaining("policies/gates.json: its approval")
@@ -165,16 +173,10 @@ class IntegrityTest {
   void aLaterApprovalEditedOnTheLedgerDoesNotHideTheRollback() throws Exception {
     // As above, and the ledger entry of the later approval is edited to name the old digest:
     // the ledger no longer verifies, and the run refuses to trust it.
-    Path gates = home.dir().resolve("policies/gates.json");
-    Path approval = home.dir().resolve("approvals/gate-policy-gates.json");
-    byte[] oldGates = Files.readAllBytes(gates);
-    byte[] oldApproval = Files.readAllBytes(approval);
-    Files.writeString(gates,
-        Files.readString(gates).replace("metrics.auc >= 0.70", "metrics.auc >= 0.80"));
-    home.approvePolicies("reviewer");
-    Digest newer = Digest.of(Files.readAllBytes(gates));
-    Files.write(gates, oldGates);
-    Files.write(approval, oldApproval);
+    byte[] oldGates = tightenThenPutBack();
+    Digest newer = Digest.of(Files.readString(home.dir().resolve("policies/gates.json"))
+        .replace("metrics.auc >= 0.70", "metrics.auc >= 0.80")
+        .getBytes(java.nio.charset.StandardCharsets.UTF_8));
     Path segment;
     try (Stream<Path> s = Files.list(home.dir().resolve("ledger/segments"))) {
       segment = s.sorted().toList().getLast();
