@@ -34,6 +34,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * An opened {@code BASTION_HOME}: keys, the ledger, the encrypted store, the registry and the gate
@@ -188,7 +189,7 @@ public final class Home implements AutoCloseable {
     Path segments = dir.resolve("ledger").resolve("segments");
     boolean any = false;
     if (Files.isDirectory(segments)) {
-      try (java.util.stream.Stream<Path> s = Files.list(segments)) {
+      try (Stream<Path> s = Files.list(segments)) {
         any = s.anyMatch(p -> p.getFileName().toString().endsWith(".jsonl"));
       }
     }

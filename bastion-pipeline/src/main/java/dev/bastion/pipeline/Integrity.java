@@ -241,7 +241,7 @@ public final class Integrity {
     // removed cannot make an earlier approval look like the latest.
     Optional<Event> latest;
     try {
-      LedgerVerifier.verify(home.ledger().directory(), Home.ledgerVerifier(home.dir()));
+      verifyLedger();
       latest = LedgerVerifier.lastEvent(home.ledger().directory(),
           "\"action\":\"approve-" + kind + "\"",
           e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
@@ -262,6 +262,30 @@ public final class Integrity {
           + " latest, or review this one and approve it again with '" + approveWith + "'");
     }
   }
+
+  /**
+   * Verifies the whole ledger, once for the checks a run makes together (its definition, schema,
+   * runners and gate policies, within milliseconds): a verification costs O(entries), about 10 s
+   * per million here, and four in a row would find nothing the first did not.
+   */
+  private void verifyLedger() throws BastionException, IOException {
+    long now = System.nanoTime();
+    synchronized (this) {
+      if (ledgerVerifiedAt != 0 && now - ledgerVerifiedAt < LEDGER_CHECK_REUSE_NANOS) {
+        return;
+      }
+    }
+    LedgerVerifier.verify(home.ledger().directory(), Home.ledgerVerifier(home.dir()));
+    synchronized (this) {
+      ledgerVerifiedAt = now;
+    }
+  }
+
+  /** How long a whole-ledger verification stands for the next approval check. */
+  private static final long LEDGER_CHECK_REUSE_NANOS = 10_000_000_000L;
+
+  /** When {@link #verifyLedger} last verified the ledger; 0 before it did. */
+  private long ledgerVerifiedAt;
 
   private static String approveCommand(String kind, String file) {
     return kind.equals("pipeline") ? "bastion approve " + file : "bastion approve --policies";
