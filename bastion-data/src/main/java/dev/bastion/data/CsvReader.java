@@ -194,6 +194,271 @@ public final class CsvReader {
     }
   }
 
+  /**
+   * How {@link #streamSplit} divided a file.
+   *
+   * @param firstRows the data rows of the first part
+   * @param firstLines the line ends in the first part (header included): add it to a line number
+   *     of the second part to get the file's
+   * @param secondRows the data rows of the second part
+   */
+  public record Split(long firstRows, long firstLines, long secondRows) {
+    /** The file's data rows. */
+    public long rows() {
+      return firstRows + secondRows;
+    }
+  }
+
+  /**
+   * Reads {@code file} as {@link #stream(Path, RowVisitor, java.security.MessageDigest)} does, but
+   * in two parts at once: the first on the calling thread, the second on a helper.
+   *
+   * <p>The file is cut just after the first line feed at or past its middle. That is a record
+   * boundary exactly when the first part, parsed from the start of the file, ends outside a quoted
+   * field, so the cut is checked by that parse rather than assumed. {@code first} gets the header
+   * and the first part's rows, numbered as in the file; {@code second} gets the header and the
+   * second part's rows, numbered from 1 (rows and lines): {@link Split} gives the offsets.
+   *
+   * <p>{@code digest} gets every byte of the file in order: the first part's as they are parsed;
+   * the second part's read again once both parts are done, and checked against a digest of the
+   * bytes the second part parsed, so the digest is of exactly the bytes parsed.
+   *
+   * @return how the file was split; or empty, and then the visitors' state and {@code digest} are
+   *     to be discarded, if the file has no line feed in the {@value #CUT_SEARCH} bytes past its
+   *     middle, the cut falls inside a quoted field, a part is not valid CSV or breaks a limit, or
+   *     the file changed while it was read. {@link #stream(Path, RowVisitor,
+   *     java.security.MessageDigest)} then reads it whole and names its first error exactly.
+   * @throws IOException if the file cannot be read
+   */
+  public java.util.Optional<Split> streamSplit(
+      Path file, RowVisitor first, RowVisitor second, java.security.MessageDigest digest)
+      throws IOException {
+    String name = file.toString();
+    long cut;
+    List<String> header;
+    try {
+      checkFile(file, name);
+      cut = cut(file, Files.size(file) / 2);
+      if (cut < 0) {
+        return java.util.Optional.empty();
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        header = new StreamParser(in, name).header();
+      }
+    } catch (BadInputException e) {
+      return java.util.Optional.empty();
+    }
+    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    java.security.MessageDigest secondDigest = sha256();
+    Part part = new Part();
+    Thread helper = Thread.ofPlatform().name("bastion-csv-second-part").daemon().unstarted(() -> {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+        ch.position(cut);
+        try (DigestingInputStream in =
+            new DigestingInputStream(java.nio.channels.Channels.newInputStream(ch), secondDigest)) {
+          StreamParser p = new StreamParser(in, name);
+          p.byteLimit = options.maxFileBytes() - cut;
+          second.header(header);
+          part.rows = p.rows(stopping(second, stop), header.size());
+          in.finish();
+          part.bytes = p.bytesRead;
+          part.done = true;
+        }
+      } catch (Stopped | BadInputException | IOException e) {
+        // read whole afterwards, which reports what is wrong
+      } catch (RuntimeException | Error e) {
+        part.failure = e;
+      } finally {
+        if (!part.done) {
+          stop.set(true); // the first part stops too
+        }
+      }
+    });
+    helper.start();
+    long firstRows;
+    long firstLines;
+    try (InputStream raw = Files.newInputStream(file);
+        DigestingInputStream in = new DigestingInputStream(new Bounded(raw, cut), digest)) {
+      StreamParser p = new StreamParser(in, name);
+      List<String> columns = p.header();
+      first.header(columns);
+      firstRows = p.rows(stopping(first, stop), columns.size());
+      in.finish();
+      firstLines = p.line - 1;
+    } catch (BadInputException | Stopped e) {
+      stop.set(true);
+      join(helper);
+      if (part.failure != null) {
+        throw rethrow(part.failure);
+      }
+      return java.util.Optional.empty();
+    } catch (IOException | RuntimeException | Error e) {
+      stop.set(true);
+      join(helper);
+      throw e;
+    }
+    join(helper);
+    if (part.failure != null) {
+      throw rethrow(part.failure);
+    }
+    if (!part.done || firstRows + part.rows > options.maxRows()
+        || !rehash(file, cut, part.bytes, digest, secondDigest.digest())) {
+      return java.util.Optional.empty();
+    }
+    return java.util.Optional.of(new Split(firstRows, firstLines, part.rows));
+  }
+
+  /** How far past the middle {@link #streamSplit} looks for a line feed. */
+  static final int CUT_SEARCH = 1 << 20;
+
+  /** What the second part's thread found. */
+  private static final class Part {
+    long rows;
+    long bytes;
+    boolean done;
+    Throwable failure;
+  }
+
+  /** Thrown inside one part's parse when the other part failed: the split is given up. */
+  private static final class Stopped extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Stopped() {
+      super(null, null, false, false);
+    }
+  }
+
+  private static RowVisitor stopping(RowVisitor v, java.util.concurrent.atomic.AtomicBoolean stop) {
+    return new RowVisitor() {
+      @Override
+      public void header(List<String> columns) throws BadInputException {
+        v.header(columns);
+      }
+
+      @Override
+      public void row(long row, long line, String[] cells) throws BadInputException {
+        if ((row & 1023) == 0 && stop.get()) {
+          throw new Stopped();
+        }
+        v.row(row, line, cells);
+      }
+    };
+  }
+
+  /** Just after the first line feed at or after byte {@code from}; -1 if there is none close. */
+  private static long cut(Path file, long from) throws IOException {
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      ByteBuffer b = ByteBuffer.allocate(1 << 16);
+      long at = from;
+      while (at < from + CUT_SEARCH) {
+        b.clear();
+        int n = ch.read(b, at);
+        if (n <= 0) {
+          return -1;
+        }
+        for (int i = 0; i < n; i++) {
+          if (b.get(i) == '\n') {
+            long c = at + i + 1;
+            return c < ch.size() && from > 0 ? c : -1;
+          }
+        }
+        at += n;
+      }
+      return -1;
+    }
+  }
+
+  /**
+   * Adds bytes {@code [cut, cut + length)} of {@code file} to {@code digest}, and checks that they
+   * are the bytes whose SHA-256 is {@code expected}: what the second part parsed.
+   */
+  private static boolean rehash(Path file, long cut, long length,
+      java.security.MessageDigest digest, byte[] expected) throws IOException {
+    java.security.MessageDigest check = sha256();
+    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      ch.position(cut);
+      try (DigestingInputStream in =
+          new DigestingInputStream(java.nio.channels.Channels.newInputStream(ch), check)) {
+        byte[] buf = new byte[DigestingInputStream.BLOCK];
+        long left = length;
+        while (left > 0) {
+          int n = in.read(buf, 0, (int) Math.min(buf.length, left));
+          if (n < 0) {
+            return false; // shorter than what was parsed: it changed
+          }
+          digest.update(buf, 0, n);
+          left -= n;
+        }
+        in.finish();
+      }
+    }
+    return java.security.MessageDigest.isEqual(check.digest(), expected);
+  }
+
+  private static java.security.MessageDigest sha256() {
+    try {
+      return java.security.MessageDigest.getInstance("SHA-256");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
+  /** A runtime exception or error of the second part's thread, thrown on the caller's. */
+  private static RuntimeException rethrow(Throwable t) {
+    if (t instanceof Error e) {
+      throw e;
+    }
+    return (RuntimeException) t;
+  }
+
+  private static void join(Thread t) throws IOException {
+    try {
+      t.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while reading");
+    }
+  }
+
+  /** The first {@code limit} bytes of a stream. */
+  private static final class Bounded extends java.io.FilterInputStream {
+    private long left;
+
+    Bounded(InputStream in, long limit) {
+      super(in);
+      this.left = limit;
+    }
+
+    @Override
+    public int read() throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int c = in.read();
+      if (c >= 0) {
+        left--;
+      }
+      return c;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      if (left <= 0) {
+        return -1;
+      }
+      int n = in.read(b, off, (int) Math.min(len, left));
+      if (n > 0) {
+        left -= n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) {
+      return 0;
+    }
+  }
+
   /** Checks that {@code file} exists, is a regular file and is within the size limit. */
   private void checkFile(Path file, String name) throws BadInputException, IOException {
     InputText.checkFile(file, "a CSV file", options.maxFileBytes());
@@ -233,6 +498,8 @@ public final class CsvReader {
     private boolean decoded;
     private boolean malformed;
     private long bytesRead;
+    /** The most bytes this parser may read: the file limit, less what came before its part. */
+    private long byteLimit = options.maxFileBytes();
 
     private char[] field = new char[Math.min(64, options.maxFieldChars())];
     private int fieldLength;
@@ -248,15 +515,28 @@ public final class CsvReader {
     }
 
     long run(RowVisitor visitor) throws BadInputException, IOException {
+      List<String> columns = header();
+      visitor.header(columns);
+      return rows(visitor, columns.size());
+    }
+
+    /** Reads the header record: the column names. */
+    List<String> header() throws BadInputException, IOException {
       if (peek() == '\uFEFF') {
         pos++; // a byte order mark is not part of the first column's name
       }
       if (!next(options.maxColumns())) {
         throw new BadInputException(name + ": empty file, expected a CSV header");
       }
-      List<String> columns = columns(java.util.Arrays.asList(fields).subList(0, count), name);
-      visitor.header(List.copyOf(columns));
-      int width = columns.size();
+      return List.copyOf(columns(java.util.Arrays.asList(fields).subList(0, count), name));
+    }
+
+    /**
+     * Reads data records of {@code width} fields to the end of the input, numbered from 1.
+     *
+     * @return the number of data rows
+     */
+    long rows(RowVisitor visitor, int width) throws BadInputException, IOException {
       String[] cells = new String[width];
       row = 1;
       while (next(width)) {
@@ -314,7 +594,7 @@ public final class CsvReader {
           inputDone = true;
         } else {
           bytesRead += n;
-          if (bytesRead > options.maxFileBytes()) {
+          if (bytesRead > byteLimit) {
             throw new BadInputException(
                 name + ": more than the limit of " + options.maxFileBytes() + " bytes");
           }

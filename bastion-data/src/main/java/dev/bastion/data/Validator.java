@@ -225,8 +225,21 @@ public final class Validator {
      * kept are still the first {@link #MAX_ISSUES} by row.
      */
     public void merge(Session other) {
+      merge(other, 0, 0);
+    }
+
+    /**
+     * As {@link #merge(Session)}, for a session that numbered its rows and lines from 1 within a
+     * later part of the file: {@code rowOffset} rows and {@code lineOffset} line ends came before
+     * that part.
+     */
+    public void merge(Session other, long rowOffset, long lineOffset) {
       List<Issue> all = new ArrayList<>(issues);
-      other.issues.stream().filter(i -> i.row() > 0).forEach(all::add);
+      other.issues.stream()
+          .filter(i -> i.row() > 0)
+          .map(i -> new Issue(
+              i.file(), i.line() + lineOffset, i.row() + rowOffset, i.column(), i.message()))
+          .forEach(all::add);
       all.sort(java.util.Comparator.comparingLong(Issue::row));
       issues.clear();
       issues.addAll(all.subList(0, Math.min(MAX_ISSUES, all.size())));

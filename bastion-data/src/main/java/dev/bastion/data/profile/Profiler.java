@@ -16,7 +16,7 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Reads a CSV file once, row by row, and builds its {@link Profile}; given a schema it validates
+ * Parses a CSV file once, row by row, and builds its {@link Profile}; given a schema it validates
  * the rows in the same pass, classifying each cell once for both. Memory is bounded by the sketch
  * sizes and the reader's limits, whatever the row count.
  */
@@ -42,7 +42,9 @@ public final class Profiler {
    *
    * <p>By default ({@value #DEFAULT_THREADS} in {@value #THREADS_PROPERTY}) the caller's thread
    * reads, parses, profiles and validates, while helpers hash the file's blocks and feed the
-   * numbers' quantile sketches in row order. With {@code -Dbastion.profile.threads=2} or {@code 3},
+   * numbers' quantile sketches in row order; a file of at least {@value #SPLIT_BYTES} bytes is
+   * read as two halves at once, each so, on its own thread, and their results merged (see {@link
+   * CsvReader#streamSplit}: the same counts and issues, sketches merged from two). With {@code -Dbastion.profile.threads=2} or {@code 3},
    * one thread reads and parses the CSV and checks the number grammar, and one or two consumers
    * profile and validate alternate batches of {@value #BATCH} rows each, through queues of at most
    * {@value #QUEUE} batches, so memory stays bounded (a few thousand rows in flight); the partial
@@ -54,14 +56,21 @@ public final class Profiler {
    */
   public static Outcome run(Path file, CsvReader.Options options, Schema schema)
       throws BadInputException, IOException {
-    MessageDigest sha;
-    try {
-      sha = MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
-    Visitor v = new Visitor(file.toString(), schema);
+    return run(file, options, schema, SPLIT_BYTES);
+  }
+
+  /** As {@link #run(Path, CsvReader.Options, Schema)}, splitting files of {@code splitBytes}. */
+  static Outcome run(Path file, CsvReader.Options options, Schema schema, long splitBytes)
+      throws BadInputException, IOException {
     int threads = Integer.getInteger(THREADS_PROPERTY, DEFAULT_THREADS);
+    if (threads <= 1 && size(file) >= splitBytes) {
+      Optional<Outcome> split = runSplit(file, options, schema);
+      if (split.isPresent()) {
+        return split.get();
+      }
+    }
+    MessageDigest sha = sha256();
+    Visitor v = new Visitor(file.toString(), schema);
     if (threads <= 1) {
       try {
         long rows = new CsvReader(options).stream(file, v.inline(), sha);
@@ -123,6 +132,51 @@ public final class Profiler {
     return outcome(file, sha, pipe.rows, v);
   }
 
+  /**
+   * Reads the file's two halves at once, each profiled (and validated) on its own thread as the
+   * one-thread mode does, then merges the second into the first, its rows and lines shifted to
+   * the file's. Empty if the file does not split (see {@link CsvReader#streamSplit}): the caller
+   * then reads it whole, which names its first error exactly.
+   */
+  static Optional<Outcome> runSplit(Path file, CsvReader.Options options, Schema schema)
+      throws IOException {
+    MessageDigest sha = sha256();
+    Visitor first = new Visitor(file.toString(), schema);
+    Visitor second = new Visitor(file.toString(), schema);
+    try {
+      Optional<CsvReader.Split> split =
+          new CsvReader(options).streamSplit(file, first.inline(), second.inline(), sha);
+      if (split.isEmpty()) {
+        return Optional.empty();
+      }
+      first.finish();
+      second.finish();
+      CsvReader.Split s = split.get();
+      first.merge(second, s.firstRows(), s.firstLines());
+      return Optional.of(outcome(file, sha, s.rows(), first));
+    } finally {
+      first.close();
+      second.close();
+    }
+  }
+
+  /** The file's size; -1 if it cannot be had, and reading it whole reports why. */
+  private static long size(Path file) {
+    try {
+      return java.nio.file.Files.isRegularFile(file) ? java.nio.file.Files.size(file) : -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  private static MessageDigest sha256() {
+    try {
+      return MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("every JDK has SHA-256", e);
+    }
+  }
+
   private static Outcome outcome(Path file, MessageDigest sha, long rows, Visitor v) {
     v.columns.forEach(ColumnProfile::flush); // before the profile is shared: no later writes
     Profile p = new Profile(rows,
@@ -139,6 +193,12 @@ public final class Profiler {
   public static final String THREADS_PROPERTY = "bastion.profile.threads";
 
   static final int DEFAULT_THREADS = 1;
+
+  /**
+   * Files of at least this many bytes are read as two halves at once in the one-thread mode (see
+   * {@link CsvReader#streamSplit}); a profile of a smaller file is exactly the one-pass profile.
+   */
+  public static final long SPLIT_BYTES = 8L << 20;
 
   /** Rows in one hand-over between the reader and the profiler. */
   static final int BATCH = 512;
@@ -395,6 +455,14 @@ public final class Profiler {
 
     /** Adds {@code other}'s rows, which came after or between this one's. */
     void merge(Visitor other) {
+      merge(other, 0, 0);
+    }
+
+    /**
+     * Adds {@code other}'s rows, whose row and line numbers are to be shifted by {@code rows} and
+     * {@code lines} to be the file's.
+     */
+    void merge(Visitor other, long rows, long lines) {
       if (other.byIndex.length == 0) {
         return;
       }
@@ -402,7 +470,7 @@ public final class Profiler {
         byIndex[i].merge(other.byIndex[i]);
       }
       if (session != null) {
-        session.merge(other.session);
+        session.merge(other.session, rows, lines);
       }
     }
 

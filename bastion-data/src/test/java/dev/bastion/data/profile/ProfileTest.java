@@ -327,6 +327,48 @@ class ProfileTest {
     }
   }
 
+  /**
+   * A file read as two halves at once: the counts, distinct counts and frequent items of the
+   * one-pass profile, quantiles within the sketch's error, the same digest; an error in the second
+   * half is named as a whole read names it (its row and line in the file).
+   */
+  @Test
+  void halvesGiveTheOnePassProfile() throws Exception {
+    Path f = CREDIT.resolve("credit-g.csv");
+    Schema schema = Schema.load(CREDIT.resolve("schema.json"));
+    Profiler.Outcome one = Profiler.run(f, CsvReader.Options.STREAMING, schema, Long.MAX_VALUE);
+    Profiler.Outcome two =
+        Profiler.runSplit(f, CsvReader.Options.STREAMING, schema).orElseThrow();
+    assertThat(two.profile().rows()).isEqualTo(1000);
+    assertThat(two.profile().sources()).isEqualTo(one.profile().sources());
+    for (ColumnProfile c : one.profile().columns()) {
+      ColumnProfile m = two.profile().column(c.name()).orElseThrow();
+      assertThat(m.count()).isEqualTo(c.count());
+      assertThat(m.nulls()).isEqualTo(c.nulls());
+      assertThat(m.texts()).isEqualTo(c.texts());
+      assertThat(m.integers()).isEqualTo(c.integers());
+      assertThat(m.decimals()).isEqualTo(c.decimals());
+      assertThat(m.distinct()).isEqualTo(c.distinct());
+      assertThat(m.items().top()).isEqualTo(c.items().top());
+      if (c.numeric()) {
+        assertThat(m.numbers().min()).isEqualTo(c.numbers().min());
+        assertThat(m.numbers().max()).isEqualTo(c.numbers().max());
+        double median = c.numbers().quantile(0.5);
+        double spread = c.numbers().quantile(0.6) - c.numbers().quantile(0.4);
+        assertThat(Math.abs(m.numbers().quantile(0.5) - median)).isLessThanOrEqualTo(spread);
+      }
+    }
+    assertThat(two.validation()).isEqualTo(one.validation());
+    assertThat(Profiler.runSplit(f, CsvReader.Options.STREAMING, schema).orElseThrow().profile()
+        .toJson()).as("the same file, the same bytes").isEqualTo(two.profile().toJson());
+
+    String rows = "1,2\n".repeat(3000);
+    Path bad = Files.writeString(tmp.resolve("bad.csv"), "a,b\n" + rows + rows + "3\n",
+        StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> Profiler.run(bad, CsvReader.Options.STREAMING, null, 0))
+        .hasMessage(bad + ": row 6001 (line 6002): 1 fields, the header has 2");
+  }
+
   @Test
   void extremeValuesStayReadable() throws Exception {
     Path f = Files.writeString(tmp.resolve("tiny.csv"),

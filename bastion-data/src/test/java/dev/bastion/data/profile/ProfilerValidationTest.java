@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The one-pass check (the profiler validating as it profiles, with its shortcuts for categories it
- * has already found among the schema's values), in each of its thread modes, reports exactly what
+ * has already found among the schema's values), in each of its thread modes and reading the file
+ * as two halves at once, reports exactly what
  * the table validator reports,
  * on seeded rows mixing allowed categories, another column's categories, near misses, empty cells,
  * numbers in and out of range and, for some seeds, more distinct values than the profiler counts
@@ -77,6 +78,13 @@ class ProfilerValidationTest {
         System.clearProperty(Profiler.THREADS_PROPERTY);
       }
     }
+    // The file read as two halves at once: the second half's rows and lines shifted to the file's.
+    Validator.Result split = Profiler.runSplit(f, CsvReader.Options.STREAMING, schema)
+        .orElseThrow().validation().orElseThrow();
+    assertThat(split.rows()).isEqualTo(table.rows());
+    assertThat(split.invalidRows()).isEqualTo(table.invalidRows());
+    assertThat(split.issueCount()).isEqualTo(table.issueCount());
+    assertThat(withoutFile(split.issues())).isEqualTo(withoutFile(table.issues()));
   }
 
   private static String pick(Random r, boolean manyValues) {
