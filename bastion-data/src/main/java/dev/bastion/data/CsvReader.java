@@ -221,7 +221,9 @@ public final class CsvReader {
    *
    * <p>{@code digest} gets every byte of the file in order: the first part's as they are parsed;
    * the second part's read again once both parts are done, and checked against a digest of the
-   * bytes the second part parsed, so the digest is of exactly the bytes parsed.
+   * bytes the second part parsed, so the digest is of exactly the bytes parsed. Should the file
+   * change while it is read, the split is still exactly the one-pass read of the bytes digested,
+   * or it is refused.
    *
    * @return how the file was split; or empty, and then the visitors' state and {@code digest} are
    *     to be discarded, if the file has no line feed in the {@value #CUT_SEARCH} bytes past its
@@ -235,53 +237,30 @@ public final class CsvReader {
       throws IOException {
     String name = file.toString();
     long cut;
-    List<String> header;
     try {
       checkFile(file, name);
       cut = cut(file, Files.size(file) / 2);
-      if (cut < 0) {
-        return java.util.Optional.empty();
-      }
-      try (InputStream in = Files.newInputStream(file)) {
-        header = new StreamParser(in, name).header();
-      }
     } catch (BadInputException e) {
+      return java.util.Optional.empty();
+    }
+    if (cut < 0) {
       return java.util.Optional.empty();
     }
     java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
     java.security.MessageDigest secondDigest = sha256();
     Part part = new Part();
-    Thread helper = Thread.ofPlatform().name("bastion-csv-second-part").daemon().unstarted(() -> {
-      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
-        ch.position(cut);
-        try (DigestingInputStream in =
-            new DigestingInputStream(java.nio.channels.Channels.newInputStream(ch), secondDigest)) {
-          StreamParser p = new StreamParser(in, name);
-          p.byteLimit = options.maxFileBytes() - cut;
-          second.header(header);
-          part.rows = p.rows(stopping(second, stop), header.size());
-          in.finish();
-          part.bytes = p.bytesRead;
-          part.done = true;
-        }
-      } catch (Stopped | BadInputException | IOException e) {
-        // read whole afterwards, which reports what is wrong
-      } catch (RuntimeException | Error e) {
-        part.failure = e;
-      } finally {
-        if (!part.done) {
-          stop.set(true); // the first part stops too
-        }
-      }
-    });
-    helper.start();
+    Thread helper = null;
     long firstRows;
     long firstLines;
+    Bounded bounded = null;
     try (InputStream raw = Files.newInputStream(file);
-        DigestingInputStream in = new DigestingInputStream(new Bounded(raw, cut), digest)) {
+        DigestingInputStream in =
+            new DigestingInputStream(bounded = new Bounded(raw, cut), digest)) {
       StreamParser p = new StreamParser(in, name);
       List<String> columns = p.header();
       first.header(columns);
+      // The second part starts once the header is known: it reads no header of its own.
+      helper = second(file, cut, columns, second, secondDigest, stop, part);
       firstRows = p.rows(stopping(first, stop), columns.size());
       in.finish();
       firstLines = p.line - 1;
@@ -301,11 +280,43 @@ public final class CsvReader {
     if (part.failure != null) {
       throw rethrow(part.failure);
     }
-    if (!part.done || firstRows + part.rows > options.maxRows()
+    // A first part whose last byte is not a line feed (the file changed after the cut was
+    // chosen) would have its last record run on into the second part's first in a one-pass read.
+    if (bounded.last != '\n' || !part.done || firstRows + part.rows > options.maxRows()
         || !rehash(file, cut, part.bytes, digest, secondDigest.digest())) {
       return java.util.Optional.empty();
     }
     return java.util.Optional.of(new Split(firstRows, firstLines, part.rows));
+  }
+
+  /** Starts the thread that reads the second part: from {@code cut} to the end of the file. */
+  private Thread second(Path file, long cut, List<String> header, RowVisitor visitor,
+      java.security.MessageDigest digest, java.util.concurrent.atomic.AtomicBoolean stop,
+      Part part) {
+    String name = file.toString();
+    return Thread.ofPlatform().name("bastion-csv-second-part").daemon().start(() -> {
+      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+        ch.position(cut);
+        try (DigestingInputStream in =
+            new DigestingInputStream(java.nio.channels.Channels.newInputStream(ch), digest)) {
+          StreamParser p = new StreamParser(in, name);
+          p.byteLimit = options.maxFileBytes() - cut;
+          visitor.header(header);
+          part.rows = p.rows(stopping(visitor, stop), header.size());
+          in.finish();
+          part.bytes = p.bytesRead;
+          part.done = true;
+        }
+      } catch (Stopped | BadInputException | IOException e) {
+        // read whole afterwards, which reports what is wrong
+      } catch (RuntimeException | Error e) {
+        part.failure = e;
+      } finally {
+        if (!part.done) {
+          stop.set(true); // the first part stops too
+        }
+      }
+    });
   }
 
   /** How far past the middle {@link #streamSplit} looks for a line feed. */
@@ -412,6 +423,9 @@ public final class CsvReader {
   }
 
   private static void join(Thread t) throws IOException {
+    if (t == null) {
+      return;
+    }
     try {
       t.join();
     } catch (InterruptedException e) {
@@ -423,6 +437,8 @@ public final class CsvReader {
   /** The first {@code limit} bytes of a stream. */
   private static final class Bounded extends java.io.FilterInputStream {
     private long left;
+    /** The last byte read; -1 before any. */
+    int last = -1;
 
     Bounded(InputStream in, long limit) {
       super(in);
@@ -437,6 +453,7 @@ public final class CsvReader {
       int c = in.read();
       if (c >= 0) {
         left--;
+        last = c;
       }
       return c;
     }
@@ -449,6 +466,7 @@ public final class CsvReader {
       int n = in.read(b, off, (int) Math.min(len, left));
       if (n > 0) {
         left -= n;
+        last = b[off + n - 1] & 0xff;
       }
       return n;
     }

@@ -208,6 +208,41 @@ class CsvSplitTest {
         .streamSplit(f, new Collect(), new Collect(), sha256())).isPresent();
   }
 
+  /**
+   * The first part's bytes changed under it after the cut was chosen: cut short, or the line feed
+   * before the cut overwritten, so its last record would run on into the second part. Either way
+   * its rows and the second part's are not a one-pass read of the bytes digested: refused.
+   */
+  @Test
+  void aFirstPartChangedUnderItIsNotSplit() throws Exception {
+    byte[] bytes = ("a,b\n" + "10,20\n".repeat(200_000)).getBytes(StandardCharsets.UTF_8);
+    long cut = cut(bytes);
+    for (String change : List.of("truncate", "overwrite")) {
+      Path f = Files.write(tmp.resolve("f.csv"), bytes);
+      Collect first = new Collect() {
+        @Override
+        public void row(long row, long line, String[] cells) {
+          super.row(row, line, cells);
+          if (row == 1) {
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+              if (change.equals("truncate")) {
+                raf.setLength(cut - 3); // mid-record, before the cut
+              } else {
+                raf.seek(cut - 1);
+                raf.write('7');
+              }
+            } catch (IOException e) {
+              throw new java.io.UncheckedIOException(e);
+            }
+          }
+        }
+      };
+      assertThat(new CsvReader(CsvReader.Options.STREAMING).streamSplit(f, first, new Collect(),
+          sha256())).as(change).isEmpty();
+      assertThat(first.rows).as(change).hasSizeGreaterThan(1000);
+    }
+  }
+
   /** A visitor's own failure is not hidden behind a whole read: it reaches the caller. */
   @Test
   void aVisitorsRuntimeFailureIsThrown() throws Exception {
