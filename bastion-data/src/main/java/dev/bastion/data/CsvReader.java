@@ -6,6 +6,8 @@ import java.io.InputStream;
 import java.io.Reader;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CoderResult;
@@ -15,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * An RFC 4180 CSV reader with explicit limits: quoted fields, doubled quotes, embedded newlines,
@@ -232,7 +236,7 @@ public final class CsvReader {
    *     java.security.MessageDigest)} then reads it whole and names its first error exactly.
    * @throws IOException if the file cannot be read
    */
-  public java.util.Optional<Split> streamSplit(
+  public Optional<Split> streamSplit(
       Path file, RowVisitor first, RowVisitor second, java.security.MessageDigest digest)
       throws IOException {
     String name = file.toString();
@@ -241,12 +245,12 @@ public final class CsvReader {
       checkFile(file, name);
       cut = cut(file, Files.size(file) / 2);
     } catch (BadInputException e) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
     if (cut < 0) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicBoolean stop = new AtomicBoolean();
     java.security.MessageDigest secondDigest = sha256();
     Part part = new Part();
     Thread helper = null;
@@ -270,7 +274,7 @@ public final class CsvReader {
       if (part.failure != null) {
         throw rethrow(part.failure);
       }
-      return java.util.Optional.empty();
+      return Optional.empty();
     } catch (IOException | RuntimeException | Error e) {
       stop.set(true);
       join(helper);
@@ -284,21 +288,21 @@ public final class CsvReader {
     // chosen) would have its last record run on into the second part's first in a one-pass read.
     if (bounded.last != '\n' || !part.done || firstRows + part.rows > options.maxRows()
         || !rehash(file, cut, part.bytes, digest, secondDigest.digest())) {
-      return java.util.Optional.empty();
+      return Optional.empty();
     }
-    return java.util.Optional.of(new Split(firstRows, firstLines, part.rows));
+    return Optional.of(new Split(firstRows, firstLines, part.rows));
   }
 
   /** Starts the thread that reads the second part: from {@code cut} to the end of the file. */
   private Thread second(Path file, long cut, List<String> header, RowVisitor visitor,
-      java.security.MessageDigest digest, java.util.concurrent.atomic.AtomicBoolean stop,
+      java.security.MessageDigest digest, AtomicBoolean stop,
       Part part) {
     String name = file.toString();
     return Thread.ofPlatform().name("bastion-csv-second-part").daemon().start(() -> {
-      try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+      try (FileChannel ch = FileChannel.open(file)) {
         ch.position(cut);
         try (DigestingInputStream in =
-            new DigestingInputStream(java.nio.channels.Channels.newInputStream(ch), digest)) {
+            new DigestingInputStream(Channels.newInputStream(ch), digest)) {
           StreamParser p = new StreamParser(in, name);
           p.byteLimit = options.maxFileBytes() - cut;
           visitor.header(header);
@@ -339,7 +343,7 @@ public final class CsvReader {
     }
   }
 
-  private static RowVisitor stopping(RowVisitor v, java.util.concurrent.atomic.AtomicBoolean stop) {
+  private static RowVisitor stopping(RowVisitor v, AtomicBoolean stop) {
     return new RowVisitor() {
       @Override
       public void header(List<String> columns) throws BadInputException {
@@ -358,7 +362,7 @@ public final class CsvReader {
 
   /** Just after the first line feed at or after byte {@code from}; -1 if there is none close. */
   private static long cut(Path file, long from) throws IOException {
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+    try (FileChannel ch = FileChannel.open(file)) {
       ByteBuffer b = ByteBuffer.allocate(1 << 16);
       long at = from;
       while (at < from + CUT_SEARCH) {
@@ -386,10 +390,10 @@ public final class CsvReader {
   private static boolean rehash(Path file, long cut, long length,
       java.security.MessageDigest digest, byte[] expected) throws IOException {
     java.security.MessageDigest check = sha256();
-    try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(file)) {
+    try (FileChannel ch = FileChannel.open(file)) {
       ch.position(cut);
       try (DigestingInputStream in =
-          new DigestingInputStream(java.nio.channels.Channels.newInputStream(ch), check)) {
+          new DigestingInputStream(Channels.newInputStream(ch), check)) {
         byte[] buf = new byte[DigestingInputStream.BLOCK];
         long left = length;
         while (left > 0) {

@@ -44,7 +44,8 @@ public final class Profiler {
    * reads, parses, profiles and validates, while helpers hash the file's blocks and feed the
    * numbers' quantile sketches in row order; a file of at least {@value #SPLIT_BYTES} bytes is
    * read as two halves at once, each so, on its own thread, and their results merged (see {@link
-   * CsvReader#streamSplit}: the same counts and issues, sketches merged from two). With {@code -Dbastion.profile.threads=2} or {@code 3},
+   * CsvReader#streamSplit}: the same counts and issues, sketches merged from two). With {@code
+   * -Dbastion.profile.threads=2} or {@code 3},
    * one thread reads and parses the CSV and checks the number grammar, and one or two consumers
    * profile and validate alternate batches of {@value #BATCH} rows each, through queues of at most
    * {@value #QUEUE} batches, so memory stays bounded (a few thousand rows in flight); the partial
