@@ -138,9 +138,9 @@ final class DataBench implements Callable<Integer> {
           cpu[0] / 1e9 / runs, cpu[1] / 1e9 / runs, cpu[2] / 1e9 / runs, load,
           os.getSystemLoadAverage());
       out.printf(Locale.ROOT, "threads: profile and validate read a file of %d MiB or more as two"
-              + " halves at once (this one: %s), parse only on one thread; by CPU time, parse only"
-              + " over validate %.2f%n", Profiler.SPLIT_BYTES >> 20,
-          size >= Profiler.SPLIT_BYTES ? "yes" : "no", (double) cpu[2] / cpu[1]);
+              + " halves at once unless bastion.profile.threads is 2 or 3 (this one: %s), parse"
+              + " only on one thread; by CPU time, parse only over validate %.2f%n", Profiler.SPLIT_BYTES >> 20,
+          Profiler.splits(size) ? "yes" : "no", (double) cpu[2] / cpu[1]);
       heap.stop();
       out.printf(Locale.ROOT, "heap: limit %.0f MiB; in use at most %.1f MiB (just before a"
               + " collection), at most %.1f MiB just after one, over %d collections%n",

@@ -269,19 +269,19 @@ public final class CsvReader {
       in.finish();
       firstLines = p.line - 1;
     } catch (BadInputException | Stopped e) {
+      // Bad input in the first part comes before anything the second part found, and Stopped
+      // means the second part found bad input: the whole read names the first error.
       stop.set(true);
-      join(helper);
-      if (part.failure != null) {
-        throw rethrow(part.failure);
-      }
+      join(helper, stop);
       return Optional.empty();
     } catch (IOException | RuntimeException | Error e) {
       stop.set(true);
-      join(helper);
+      join(helper, stop);
       throw e;
     }
-    join(helper);
+    join(helper, stop);
     if (part.failure != null) {
+      // The first part ran clean, so the second part's failure is the file's first.
       throw rethrow(part.failure);
     }
     // A first part whose last byte is not a line feed (the file changed after the cut was
@@ -311,14 +311,13 @@ public final class CsvReader {
           part.bytes = p.bytesRead;
           part.done = true;
         }
-      } catch (Stopped | BadInputException | IOException e) {
-        // read whole afterwards, which reports what is wrong
+      } catch (Stopped e) {
+        // the first part gave up the split
+      } catch (BadInputException | IOException e) {
+        stop.set(true); // read whole afterwards, which reports what is wrong
       } catch (RuntimeException | Error e) {
+        // Not a reason to stop the first part: bad input there would come first in the file.
         part.failure = e;
-      } finally {
-        if (!part.done) {
-          stop.set(true); // the first part stops too
-        }
       }
     });
   }
@@ -426,13 +425,25 @@ public final class CsvReader {
     return (RuntimeException) t;
   }
 
-  private static void join(Thread t) throws IOException {
+  /**
+   * Waits for the second part's thread to end, even if interrupted (then it is told to stop, and
+   * the interrupt is kept and reported), so that no thread of a call outlives it.
+   */
+  private static void join(Thread t, AtomicBoolean stop) throws IOException {
     if (t == null) {
       return;
     }
-    try {
-      t.join();
-    } catch (InterruptedException e) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        t.join();
+        break;
+      } catch (InterruptedException e) {
+        interrupted = true;
+        stop.set(true);
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
       throw new java.io.InterruptedIOException("interrupted while reading");
     }

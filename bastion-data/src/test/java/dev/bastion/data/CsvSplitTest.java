@@ -243,6 +243,69 @@ class CsvSplitTest {
     }
   }
 
+  /**
+   * Bad input at the end of the first part and a visitor failing at the start of the second (so
+   * the second fails first in time): a one-pass read meets the bad input first, so the split is
+   * given up for the whole read, rather than the later failure thrown.
+   */
+  @Test
+  void badInputInTheFirstPartComesBeforeAFailureInTheSecond() throws Exception {
+    // The cut falls just after "3\n", so "boom" is the second part's first row.
+    String text = "a,b\n" + "1,2\n".repeat(200_000) + "3\n" + "boom,2\n"
+        + "1,2\n".repeat(199_999);
+    Path f = Files.writeString(tmp.resolve("b.csv"), text, StandardCharsets.UTF_8);
+    Collect failing = new Collect() {
+      @Override
+      public void row(long row, long line, String[] cells) {
+        if (cells[0].equals("boom")) {
+          throw new IllegalStateException("visitor refused row " + row);
+        }
+      }
+    };
+    for (int i = 0; i < 3; i++) {
+      Collect first = new Collect();
+      assertThat(new CsvReader(CsvReader.Options.STREAMING).streamSplit(f, first, failing,
+          sha256())).isEmpty();
+      assertThat(first.rows).hasSize(200_000);
+    }
+  }
+
+  /**
+   * The caller interrupted mid-read: the call ends with the interrupt reported and kept, and no
+   * thread it started is left running.
+   */
+  @Test
+  void anInterruptedCallLeavesNoThreadBehind() throws Exception {
+    Path f = Files.writeString(tmp.resolve("i.csv"), "a,b\n" + "1,2\n".repeat(100_000),
+        StandardCharsets.UTF_8);
+    Collect interrupting = new Collect() {
+      @Override
+      public void row(long row, long line, String[] cells) {
+        if (row == 4000) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    };
+    Collect slow = new Collect() {
+      @Override
+      public void row(long row, long line, String[] cells) {
+        if (row < 2000) { // slow to notice that it should stop
+          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+        }
+      }
+    };
+    try {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CsvReader(
+              CsvReader.Options.STREAMING).streamSplit(f, interrupting, slow, sha256()))
+          .isInstanceOf(java.io.InterruptedIOException.class);
+      assertThat(Thread.currentThread().isInterrupted()).isTrue();
+    } finally {
+      Thread.interrupted();
+    }
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(
+        t -> t.getName().equals("bastion-csv-second-part") && t.isAlive());
+  }
+
   /** A visitor's own failure is not hidden behind a whole read: it reaches the caller. */
   @Test
   void aVisitorsRuntimeFailureIsThrown() throws Exception {

@@ -63,7 +63,7 @@ public final class Profiler {
   /** As {@link #run(Path, CsvReader.Options, Schema)}, splitting files of {@code splitBytes}. */
   static Outcome run(Path file, CsvReader.Options options, Schema schema, long splitBytes)
       throws BadInputException, IOException {
-    int threads = Integer.getInteger(THREADS_PROPERTY, DEFAULT_THREADS);
+    int threads = threads();
     if (threads <= 1 && size(file) >= splitBytes) {
       Optional<Outcome> split = runSplit(file, options, schema);
       if (split.isPresent()) {
@@ -159,6 +159,19 @@ public final class Profiler {
       first.close();
       second.close();
     }
+  }
+
+  /**
+   * Whether {@link #run(Path, CsvReader.Options, Schema)} reads a file of {@code size} bytes as two
+   * halves at once, with the threads now configured (it may still read it whole: see {@link
+   * CsvReader#streamSplit}).
+   */
+  public static boolean splits(long size) {
+    return threads() <= 1 && size >= SPLIT_BYTES;
+  }
+
+  private static int threads() {
+    return Integer.getInteger(THREADS_PROPERTY, DEFAULT_THREADS);
   }
 
   /** The file's size; -1 if it cannot be had, and reading it whole reports why. */
