@@ -109,14 +109,14 @@ public final class Detectors {
 
   /**
    * Label flips made in one region (a group of flipped rows that are each other's neighbours,
-   * which local and randomly-folded detectors take for a consistent cluster): one minus the
-   * probability of the given label from models (a logistic regression and a linear discriminant,
-   * averaged) trained without a whole ball of rows around it, the lowest over the balls that hold
-   * the row ({@link Signals#regionOutOfFold()}:
-   * {@value Signals#BALLS} or more balls of {@value Signals#BALL_SHARE} of the rows). Flagged
-   * above 0.6: the lowest of several models' probabilities sits lower than one model's, so the
-   * threshold is above one model's 0.5 (at 0.6 its false-positive rate on the clean sets is
-   * about that of a single hold-out at 0.5).
+   * which local and randomly-folded detectors take for a consistent cluster). A row's raw score is
+   * one minus the probability of its given label from models (a logistic regression and a linear
+   * discriminant, averaged) trained without a whole ball of rows around it, the lowest over the
+   * balls that hold the row ({@link Signals#regionOutOfFold()}: {@value Signals#BALLS} or more
+   * balls of {@value Signals#BALL_SHARE} of the rows); its score is the mean of its raw score and
+   * those of its {@value Signals#REGION_NEIGHBOURS} nearest rows of the same label ({@link
+   * Signals#sameLabelMean}), which keeps a group of flips high and brings down clean rows whose
+   * labels are merely noisy. Flagged above 0.6.
    */
   public static final class RegionHoldout implements Detector {
     @Override
@@ -131,7 +131,8 @@ public final class Detectors {
 
     @Override
     public double[] scores(Signals s) {
-      return disagreement(s.regionOutOfFold(), s.data().y());
+      return s.sameLabelMean(disagreement(s.regionOutOfFold(), s.data().y()),
+          Signals.REGION_NEIGHBOURS);
     }
   }
 

@@ -330,6 +330,35 @@ public final class Signals {
     }
   }
 
+  /** The same-label neighbours {@link #sameLabelMean} averages a row's score with. */
+  public static final int REGION_NEIGHBOURS = 20;
+
+  /**
+   * Each row's score averaged with those of its {@code k} nearest reference rows of the same label
+   * (itself excluded; ties to the lower index). A group of flips made in one region are each
+   * other's nearest same-label rows, so their scores agree and the mean keeps them high; a clean row
+   * whose label its models merely doubt (label noise) has same-label neighbours they do not doubt,
+   * and the mean brings it down.
+   */
+  double[] sameLabelMean(double[] scores, int k) {
+    int n = data.rows();
+    int[] y = data.y();
+    double[] out = new double[n];
+    int[][] nn = new int[1][];
+    double[][] nd = new double[1][];
+    for (int i = 0; i < n; i++) {
+      int self = i;
+      int label = y[i];
+      nearest(data.x()[i], k, r -> r == self || y[r] != label, nn, nd);
+      double sum = scores[i];
+      for (int j : nn[0]) {
+        sum += scores[j];
+      }
+      out[i] = sum / (nn[0].length + 1);
+    }
+    return out;
+  }
+
   /** L2 penalty of the logistic regressions. */
   public static final double L2 = 0.01;
 

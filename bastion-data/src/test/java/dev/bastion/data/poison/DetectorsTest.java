@@ -1,6 +1,7 @@
 package dev.bastion.data.poison;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.bastion.data.Table;
 import java.util.ArrayList;
@@ -110,6 +111,30 @@ class DetectorsTest {
     assertThat(region).isGreaterThan(Metrics.auroc(r.scores().get("knn-label"), flipped) + 0.2);
   }
 
+
+  /**
+   * The region score's smoothing: each row's score is averaged with its k nearest rows of the same
+   * label only (a nearer row of the other label is not among them), itself counted once; a label
+   * with fewer other rows than k averages what there is.
+   */
+  @Test
+  void sameLabelMeanAveragesOverTheNearestRowsOfTheSameLabel() throws Exception {
+    List<List<String>> rows = new ArrayList<>();
+    double[] at = {0, 1, 2, 3, 0.4, 10, 11};
+    String[] label = {"a", "a", "a", "a", "b", "b", "b"};
+    for (int i = 0; i < at.length; i++) {
+      rows.add(new ArrayList<>(List.of(Double.toString(at[i]), "0", "red", label[i])));
+    }
+    Table t = Synthetic.table(rows);
+    Encoded e = Encoder.fit(t, "label", Map.of(), Set.of()).encode(t);
+    Signals s = new Signals(e, new Scan.Options(5, 5, 1, 5000));
+    double[] scores = {0.9, 0.1, 0.2, 0.6, 0.3, 0.5, 0.7};
+    double[] m = s.sameLabelMean(scores, 2);
+    assertThat(m[0]).isCloseTo((0.9 + 0.1 + 0.2) / 3, within(1e-12)); // not 0.3 (b) at 0.4
+    assertThat(m[3]).isCloseTo((0.6 + 0.2 + 0.1) / 3, within(1e-12));
+    assertThat(m[4]).isCloseTo((0.3 + 0.5 + 0.7) / 3, within(1e-12));
+    assertThat(s.sameLabelMean(scores, 5)[5]).isCloseTo((0.5 + 0.3 + 0.7) / 3, within(1e-12));
+  }
 
   /**
    * Every row gets a held-out model, even one far from every anchor (added as an anchor of its
