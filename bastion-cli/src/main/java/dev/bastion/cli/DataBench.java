@@ -139,8 +139,9 @@ final class DataBench implements Callable<Integer> {
           os.getSystemLoadAverage());
       out.printf(Locale.ROOT, "threads: profile and validate read a file of %d MiB or more as two"
               + " halves at once unless bastion.profile.threads is 2 or 3 (this one: %s), parse"
-              + " only on one thread; by CPU time, parse only over validate %.2f%n", Profiler.SPLIT_BYTES >> 20,
-          Profiler.splits(size) ? "yes" : "no", (double) cpu[2] / cpu[1]);
+              + " only on one thread; by CPU time, parse only over validate %.2f%n",
+          Profiler.SPLIT_BYTES >> 20, Profiler.splits(size) ? "yes" : "no",
+          (double) cpu[2] / cpu[1]);
       heap.stop();
       out.printf(Locale.ROOT, "heap: limit %.0f MiB; in use at most %.1f MiB (just before a"
               + " collection), at most %.1f MiB just after one, over %d collections%n",

@@ -336,9 +336,9 @@ public final class Signals {
   /**
    * Each row's score averaged with those of its {@code k} nearest reference rows of the same label
    * (itself excluded; ties to the lower index). A group of flips made in one region are each
-   * other's nearest same-label rows, so their scores agree and the mean keeps them high; a clean row
-   * whose label its models merely doubt (label noise) has same-label neighbours they do not doubt,
-   * and the mean brings it down.
+   * other's nearest same-label rows, so their scores agree and the mean keeps them high; a clean
+   * row whose label its models merely doubt (label noise) has same-label neighbours they do not
+   * doubt, and the mean brings it down.
    */
   double[] sameLabelMean(double[] scores, int k) {
     int n = data.rows();
