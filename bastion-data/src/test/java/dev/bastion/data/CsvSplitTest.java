@@ -54,6 +54,28 @@ class CsvSplitTest {
     }
   }
 
+  /** What a test visitor does with each row, after collecting it. */
+  private interface OnRow {
+    void row(long row, long line, String[] cells) throws Exception;
+  }
+
+  /** A visitor that collects each row, then does {@code action} with it. */
+  private static Collect then(OnRow action) {
+    return new Collect() {
+      @Override
+      public void row(long row, long line, String[] cells) {
+        super.row(row, line, cells);
+        try {
+          action.row(row, line, cells);
+        } catch (RuntimeException e) {
+          throw e;
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    };
+  }
+
   /** What reading the file whole gives: rows and digest, or the error. */
   private record Whole(List<String> rows, String digest, String error) {}
 
@@ -184,20 +206,14 @@ class CsvSplitTest {
     byte[] bytes = ("a,b\n" + "10,20\n".repeat(2000)).getBytes(StandardCharsets.UTF_8);
     Path f = Files.write(tmp.resolve("c.csv"), bytes);
     long cut = cut(bytes);
-    Collect second = new Collect() {
-      @Override
-      public void row(long row, long line, String[] cells) {
-        super.row(row, line, cells);
-        if (row == 1) {
-          try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
-            raf.seek(cut);
-            raf.write('3'); // "10,20" becomes "30,20": still CSV
-          } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-          }
+    Collect second = then((row, line, cells) -> {
+      if (row == 1) {
+        try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+          raf.seek(cut);
+          raf.write('3'); // "10,20" becomes "30,20": still CSV
         }
       }
-    };
+    });
     MessageDigest sha = sha256();
     assertThat(new CsvReader(CsvReader.Options.STREAMING).streamSplit(f, new Collect(), second,
         sha)).isEmpty();
@@ -219,24 +235,18 @@ class CsvSplitTest {
     long cut = cut(bytes);
     for (String change : List.of("truncate", "overwrite")) {
       Path f = Files.write(tmp.resolve("f.csv"), bytes);
-      Collect first = new Collect() {
-        @Override
-        public void row(long row, long line, String[] cells) {
-          super.row(row, line, cells);
-          if (row == 1) {
-            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
-              if (change.equals("truncate")) {
-                raf.setLength(cut - 3); // mid-record, before the cut
-              } else {
-                raf.seek(cut - 1);
-                raf.write('7');
-              }
-            } catch (IOException e) {
-              throw new java.io.UncheckedIOException(e);
+      Collect first = then((row, line, cells) -> {
+        if (row == 1) {
+          try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+            if (change.equals("truncate")) {
+              raf.setLength(cut - 3); // mid-record, before the cut
+            } else {
+              raf.seek(cut - 1);
+              raf.write('7');
             }
           }
         }
-      };
+      });
       assertThat(new CsvReader(CsvReader.Options.STREAMING).streamSplit(f, first, new Collect(),
           sha256())).as(change).isEmpty();
       assertThat(first.rows).as(change).hasSizeGreaterThan(1000);
@@ -254,14 +264,11 @@ class CsvSplitTest {
     String text = "a,b\n" + "1,2\n".repeat(200_000) + "3\n" + "boom,2\n"
         + "1,2\n".repeat(199_999);
     Path f = Files.writeString(tmp.resolve("b.csv"), text, StandardCharsets.UTF_8);
-    Collect failing = new Collect() {
-      @Override
-      public void row(long row, long line, String[] cells) {
-        if (cells[0].equals("boom")) {
-          throw new IllegalStateException("visitor refused row " + row);
-        }
+    Collect failing = then((row, line, cells) -> {
+      if (cells[0].equals("boom")) {
+        throw new IllegalStateException("visitor refused row " + row);
       }
-    };
+    });
     for (int i = 0; i < 3; i++) {
       Collect first = new Collect();
       assertThat(new CsvReader(CsvReader.Options.STREAMING).streamSplit(f, first, failing,
@@ -278,22 +285,16 @@ class CsvSplitTest {
   void anInterruptedCallLeavesNoThreadBehind() throws Exception {
     Path f = Files.writeString(tmp.resolve("i.csv"), "a,b\n" + "1,2\n".repeat(100_000),
         StandardCharsets.UTF_8);
-    Collect interrupting = new Collect() {
-      @Override
-      public void row(long row, long line, String[] cells) {
-        if (row == 4000) {
-          Thread.currentThread().interrupt();
-        }
+    Collect interrupting = then((row, line, cells) -> {
+      if (row == 4000) {
+        Thread.currentThread().interrupt();
       }
-    };
-    Collect slow = new Collect() {
-      @Override
-      public void row(long row, long line, String[] cells) {
-        if (row < 2000) { // slow to notice that it should stop
-          java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
-        }
+    });
+    Collect slow = then((row, line, cells) -> {
+      if (row < 2000) { // slow to notice that it should stop
+        java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
       }
-    };
+    });
     try {
       org.assertj.core.api.Assertions.assertThatThrownBy(() -> new CsvReader(
               CsvReader.Options.STREAMING).streamSplit(f, interrupting, slow, sha256()))
@@ -311,12 +312,9 @@ class CsvSplitTest {
   void aVisitorsRuntimeFailureIsThrown() throws Exception {
     Path f = Files.writeString(tmp.resolve("v.csv"), "a,b\n" + "1,2\n".repeat(1000),
         StandardCharsets.UTF_8);
-    Collect failing = new Collect() {
-      @Override
-      public void row(long row, long line, String[] cells) {
-        throw new IllegalStateException("visitor failed at " + row);
-      }
-    };
+    Collect failing = then((row, line, cells) -> {
+      throw new IllegalStateException("visitor failed at " + row);
+    });
     CsvReader r = new CsvReader(CsvReader.Options.STREAMING);
     org.assertj.core.api.Assertions.assertThatThrownBy(
             () -> r.streamSplit(f, new Collect(), failing, sha256()))
