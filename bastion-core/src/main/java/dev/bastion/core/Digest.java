@@ -68,7 +68,8 @@ public final class Digest implements Comparable<Digest> {
     return s.length() > 80 ? s.substring(0, 80) + "..." : s;
   }
 
-  static MessageDigest sha256() {
+  /** A new SHA-256 message digest, for callers that hash as they read. */
+  public static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {

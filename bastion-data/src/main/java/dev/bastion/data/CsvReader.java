@@ -1,6 +1,7 @@
 package dev.bastion.data;
 
 import dev.bastion.core.BadInputException;
+import dev.bastion.core.Digest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Reader;
@@ -15,6 +16,7 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -181,7 +183,7 @@ public final class CsvReader {
    * As {@link #stream(Path, RowVisitor)}, and updates {@code digest} (null for none) with every byte
    * read, so a caller gets the file's hash from the same pass.
    */
-  public long stream(Path file, RowVisitor visitor, java.security.MessageDigest digest)
+  public long stream(Path file, RowVisitor visitor, MessageDigest digest)
       throws BadInputException, IOException {
     String name = file.toString();
     checkFile(file, name);
@@ -214,14 +216,15 @@ public final class CsvReader {
   }
 
   /**
-   * Reads {@code file} as {@link #stream(Path, RowVisitor, java.security.MessageDigest)} does, but
-   * in two parts at once: the first on the calling thread, the second on a helper.
+   * Reads {@code file} as {@link #stream(Path, RowVisitor, MessageDigest)} does, but in two parts
+   * at once: the first on the calling thread, the second on a helper.
    *
    * <p>The file is cut just after the first line feed at or past its middle. That is a record
    * boundary exactly when the first part, parsed from the start of the file, ends outside a quoted
-   * field, so the cut is checked by that parse rather than assumed. {@code first} gets the header
-   * and the first part's rows, numbered as in the file; {@code second} gets the header and the
-   * second part's rows, numbered from 1 (rows and lines): {@link Split} gives the offsets.
+   * field on that line feed, so the cut is checked by that parse rather than assumed. {@code
+   * first} gets the header and the first part's rows, numbered as in the file; {@code second}
+   * gets the header and the second part's rows, numbered from 1 (rows and lines): {@link Split}
+   * gives the offsets.
    *
    * <p>{@code digest} gets every byte of the file in order: the first part's as they are parsed;
    * the second part's read again once both parts are done, and checked against a digest of the
@@ -232,12 +235,12 @@ public final class CsvReader {
    * @return how the file was split; or empty, and then the visitors' state and {@code digest} are
    *     to be discarded, if the file has no line feed in the {@value #CUT_SEARCH} bytes past its
    *     middle, the cut falls inside a quoted field, a part is not valid CSV or breaks a limit, or
-   *     the file changed while it was read. {@link #stream(Path, RowVisitor,
-   *     java.security.MessageDigest)} then reads it whole and names its first error exactly.
+   *     the file changed while it was read. {@link #stream(Path, RowVisitor, MessageDigest)}
+   *     then reads it whole and names its first error exactly.
    * @throws IOException if the file cannot be read
    */
   public Optional<Split> streamSplit(
-      Path file, RowVisitor first, RowVisitor second, java.security.MessageDigest digest)
+      Path file, RowVisitor first, RowVisitor second, MessageDigest digest)
       throws IOException {
     String name = file.toString();
     long cut;
@@ -251,7 +254,7 @@ public final class CsvReader {
       return Optional.empty();
     }
     AtomicBoolean stop = new AtomicBoolean();
-    java.security.MessageDigest secondDigest = sha256();
+    MessageDigest secondDigest = Digest.sha256();
     Part part = new Part();
     Thread helper = null;
     long firstRows;
@@ -295,7 +298,7 @@ public final class CsvReader {
 
   /** Starts the thread that reads the second part: from {@code cut} to the end of the file. */
   private Thread second(Path file, long cut, List<String> header, RowVisitor visitor,
-      java.security.MessageDigest digest, AtomicBoolean stop,
+      MessageDigest digest, AtomicBoolean stop,
       Part part) {
     String name = file.toString();
     return Thread.ofPlatform().name("bastion-csv-second-part").daemon().start(() -> {
@@ -387,8 +390,8 @@ public final class CsvReader {
    * are the bytes whose SHA-256 is {@code expected}: what the second part parsed.
    */
   private static boolean rehash(Path file, long cut, long length,
-      java.security.MessageDigest digest, byte[] expected) throws IOException {
-    java.security.MessageDigest check = sha256();
+      MessageDigest digest, byte[] expected) throws IOException {
+    MessageDigest check = Digest.sha256();
     try (FileChannel ch = FileChannel.open(file)) {
       ch.position(cut);
       try (DigestingInputStream in =
@@ -406,15 +409,7 @@ public final class CsvReader {
         in.finish();
       }
     }
-    return java.security.MessageDigest.isEqual(check.digest(), expected);
-  }
-
-  private static java.security.MessageDigest sha256() {
-    try {
-      return java.security.MessageDigest.getInstance("SHA-256");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
-    }
+    return MessageDigest.isEqual(check.digest(), expected);
   }
 
   /** A runtime exception or error of the second part's thread, thrown on the caller's. */

@@ -10,7 +10,6 @@ import dev.bastion.data.sketch.Hashing;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -70,7 +69,7 @@ public final class Profiler {
         return split.get();
       }
     }
-    MessageDigest sha = sha256();
+    MessageDigest sha = Digest.sha256();
     Visitor v = new Visitor(file.toString(), schema);
     if (threads <= 1) {
       try {
@@ -141,7 +140,7 @@ public final class Profiler {
    */
   static Optional<Outcome> runSplit(Path file, CsvReader.Options options, Schema schema)
       throws IOException {
-    MessageDigest sha = sha256();
+    MessageDigest sha = Digest.sha256();
     Visitor first = new Visitor(file.toString(), schema);
     Visitor second = new Visitor(file.toString(), schema);
     try {
@@ -180,14 +179,6 @@ public final class Profiler {
       return java.nio.file.Files.isRegularFile(file) ? java.nio.file.Files.size(file) : -1;
     } catch (IOException e) {
       return -1;
-    }
-  }
-
-  private static MessageDigest sha256() {
-    try {
-      return MessageDigest.getInstance("SHA-256");
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every JDK has SHA-256", e);
     }
   }
 
