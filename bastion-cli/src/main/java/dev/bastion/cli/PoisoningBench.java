@@ -45,15 +45,20 @@ final class PoisoningBench implements Callable<Integer> {
       description = "seed of the attacks, folds and splits (default: ${DEFAULT-VALUE})")
   long seed = 1;
 
-  @Option(names = "--repeats", paramLabel = "N", defaultValue = "5",
+  @Option(names = "--repeats", paramLabel = "N", defaultValue = "20",
       description = "label-flip draws averaged per attack (and backdoor splits also scanned"
           + " with every detector), 1 to 100 (default: ${DEFAULT-VALUE})")
-  int repeats = 5;
+  int repeats = 20;
 
-  @Option(names = "--splits", paramLabel = "N", defaultValue = "50",
+  @Option(names = "--splits", paramLabel = "N", defaultValue = "400",
       description = "seeded 70/30 splits the backdoor's success is averaged over, 1 to 1000"
           + " (default: ${DEFAULT-VALUE})")
-  int splits = 50;
+  int splits = 400;
+
+  @Option(names = "--threads", paramLabel = "N",
+      description = "threads the draws run on, 1 to 64; the tables do not depend on it"
+          + " (default: the number of cores)")
+  Integer threads;
 
   @Option(names = "--only", paramLabel = "NAME",
       description = "one data set: breast-cancer, credit-g or diabetes")
@@ -68,6 +73,11 @@ final class PoisoningBench implements Callable<Integer> {
     }
     if (splits < 1 || splits > 1000) {
       throw new BadInputException("--splits " + splits + ": expected 1 to 1000");
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    int t = threads != null ? threads : cores;
+    if (t < 1 || t > 64) {
+      throw new BadInputException("--threads " + t + ": expected 1 to 64");
     }
     Path folder = dir != null ? dir : defaultDir();
     if (!Files.isDirectory(folder)) {
@@ -88,11 +98,10 @@ final class PoisoningBench implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     long t0 = System.nanoTime();
     PoisoningBenchmark.Report r =
-        PoisoningBenchmark.run(sets, seed, repeats, splits, Scan.Options.DEFAULT);
+        PoisoningBenchmark.run(sets, seed, repeats, splits, t, Scan.Options.DEFAULT);
     out.print(PoisoningBenchmark.markdown(r));
-    out.printf(Locale.ROOT, "%nseed %d, repeats %d, splits %d; %.1f s on %d cores%n", seed,
-        repeats, splits, (System.nanoTime() - t0) / 1e9,
-        Runtime.getRuntime().availableProcessors());
+    out.printf(Locale.ROOT, "%nseed %d, repeats %d, splits %d; %.1f s, %d threads on %d cores%n",
+        seed, repeats, splits, (System.nanoTime() - t0) / 1e9, t, cores);
     out.flush();
     return 0;
   }

@@ -152,25 +152,45 @@ class DataScanCommandTest {
   }
 
   @Test
-  void benchPoisoningOnOneDataSet() {
-    Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
-        "--only", "breast-cancer", "--repeats", "1", "--splits", "3");
-    assertThat(o.code()).isZero();
-    assertThat(o.out())
-        .contains("| breast-cancer | random flips 10% | 569 | 57 |")
-        .contains("| breast-cancer | backdoor 3% |")
-        .contains("| breast-cancer | 3% | 3 (1) |")
-        .contains("seed 1, repeats 1, splits 3;")
-        .contains("clean batches refused")
-        .contains("lr-baseline");
-  }
-
-  @Test
   void benchPoisoningRefusesABadSplitCount() {
     Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
         "--splits", "0");
     assertThat(o.code()).isEqualTo(2);
     assertThat(o.err()).contains("--splits 0: expected 1 to 1000").doesNotContain("Exception");
+  }
+
+  @Test
+  void benchPoisoningOnOneDataSetGivesTheSameTablesOnOneThreadAndOnTwo() {
+    String[] args = {"bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
+        "--only", "breast-cancer", "--repeats", "2", "--splits", "4", "--threads", "1"};
+    Outcome one = run(args);
+    args[args.length - 1] = "2";
+    Outcome two = run(args);
+    assertThat(one.code()).isZero();
+    assertThat(two.code()).isZero();
+    assertThat(one.out())
+        .contains("| breast-cancer | random flips 10% (mean of 2) | 569 | 57 |")
+        .contains("| breast-cancer | backdoor 3% |")
+        .contains("| breast-cancer | 3% | 4 (2) |")
+        .contains("seed 1, repeats 2, splits 4;")
+        .contains("clean batches refused")
+        .contains("lr-baseline")
+        .contains("1 threads on");
+    assertThat(two.out()).contains("2 threads on");
+    // Everything but the closing line with the time and thread count.
+    assertThat(tables(two.out())).isEqualTo(tables(one.out())).contains("(mean of 2)");
+  }
+
+  private static String tables(String out) {
+    return out.substring(0, out.indexOf("\nseed 1, repeats 2, splits 4;"));
+  }
+
+  @Test
+  void benchPoisoningRefusesABadThreadCount() {
+    Outcome o = run("bench", "poisoning", "--data", Path.of("..", "datasets").toString(),
+        "--threads", "0");
+    assertThat(o.code()).isEqualTo(2);
+    assertThat(o.err()).contains("--threads 0: expected 1 to 64").doesNotContain("Exception");
   }
 
   @Test

@@ -17,6 +17,10 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.function.Function;
 
 /**
@@ -119,10 +123,26 @@ public final class PoisoningBenchmark {
   /**
    * Runs everything on {@code sets} with {@code seed}; label flips are drawn {@code repeats} times
    * (with derived seeds) and their rates averaged; each backdoor rate is measured on {@code
-   * splits} seeded 70/30 splits, the first {@code repeats} of them also with every detector.
+   * splits} seeded 70/30 splits, the first {@code repeats} of them also with every detector. The
+   * draws run on {@code threads} threads; each has its own seed and the results are combined in
+   * draw order, so the report is the same whatever the thread count.
    */
-  public static Report run(List<DataSet> sets, long seed, int repeats, int splits,
+  public static Report run(List<DataSet> sets, long seed, int repeats, int splits, int threads,
       Scan.Options options) throws BadInputException {
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads " + threads + ": expected at least 1");
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(threads,
+        Thread.ofPlatform().daemon().name("bastion-poisoning-", 0).factory());
+    try {
+      return run(sets, seed, repeats, splits, pool, options);
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static Report run(List<DataSet> sets, long seed, int repeats, int splits,
+      ExecutorService pool, Scan.Options options) throws BadInputException {
     List<Detection> detections = new ArrayList<>();
     List<Backdoor> backdoors = new ArrayList<>();
     List<Batches> batches = new ArrayList<>();
@@ -136,14 +156,13 @@ public final class PoisoningBenchmark {
       // 0.01-0.02, more than the differences between detectors.
       for (double rate : new double[] {0.05, 0.10}) {
         for (boolean targeted : new boolean[] {false, true}) {
-          List<Detection> runs = new ArrayList<>();
-          for (int rep = 0; rep < repeats; rep++) {
+          List<Detection> runs = draws(pool, repeats, rep -> {
             long rs = s + 100L * rep + (targeted ? 2 : 1);
             Attacks.Poisoned p = targeted
                 ? Attacks.targetedFlips(ds.table(), clean, ds.label(), rate, rs)
                 : Attacks.randomFlips(ds.table(), ds.label(), clean.classes(), rate, rs);
-            runs.add(detect(ds, "", p, options));
-          }
+            return detect(ds, "", p, options);
+          });
           detections.add(mean(ds.name(), String.format(Locale.ROOT, "%s flips %.0f%%%s",
               targeted ? "targeted" : "random", rate * 100,
               repeats > 1 ? " (mean of " + repeats + ")" : ""), runs));
@@ -157,15 +176,59 @@ public final class PoisoningBenchmark {
         attacks.put(String.format(Locale.ROOT, "backdoor %.0f%%", rate * 100),
             Attacks.backdoor(ds.table(), ds.label(), trigger, rate, s + 6));
       }
-      for (var e : attacks.entrySet()) {
-        detections.add(detect(ds, e.getKey(), e.getValue(), options));
-      }
+      List<String> names = List.copyOf(attacks.keySet());
+      detections.addAll(draws(pool, names.size(),
+          k -> detect(ds, names.get(k), attacks.get(names.get(k)), options)));
       for (double rate : new double[] {0.01, 0.03}) {
-        backdoors.add(backdoor(ds, trigger, rate, s, splits, Math.min(repeats, splits), options));
+        backdoors.add(backdoor(ds, trigger, rate, s, splits, Math.min(repeats, splits), pool,
+            options));
       }
       batches.add(batches(ds, s + 8));
     }
     return new Report(detections, backdoors, batches);
+  }
+
+  /** One seeded draw of an evaluation. */
+  private interface Draw<T> {
+    T run(int rep) throws BadInputException;
+  }
+
+  /**
+   * Runs draws {@code 0} to {@code n - 1} on {@code pool} and returns their results in draw order.
+   */
+  private static <T> List<T> draws(ExecutorService pool, int n, Draw<T> draw)
+      throws BadInputException {
+    List<Future<T>> futures = new ArrayList<>(n);
+    for (int rep = 0; rep < n; rep++) {
+      int r = rep;
+      futures.add(pool.submit(() -> draw.run(r)));
+    }
+    List<T> out = new ArrayList<>(n);
+    try {
+      for (Future<T> f : futures) {
+        out.add(f.get());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the draws ran", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof BadInputException b) {
+        throw b;
+      }
+      if (cause instanceof RuntimeException r) {
+        throw r;
+      }
+      if (cause instanceof Error r) {
+        throw r;
+      }
+      throw new IllegalStateException(cause);
+    } finally {
+      for (Future<T> f : futures) {
+        f.cancel(true);
+      }
+    }
+    return out;
   }
 
   private static Detection detect(DataSet ds, String attack, Attacks.Poisoned p,
@@ -207,16 +270,19 @@ public final class PoisoningBenchmark {
   }
 
   private static Backdoor backdoor(DataSet ds, Attacks.Trigger trigger, double rate, long s,
-      int splits, int fullSplits, Scan.Options options) throws BadInputException {
+      int splits, int fullSplits, ExecutorService pool, Scan.Options options)
+      throws BadInputException {
     double[] sum = new double[6];
     double[] gaps = new double[splits];
     double scanGap = 0;
     int trainRows = 0;
     int poisonedRemoved = 0;
     int poisoned = 0;
+    // The first draw is the single split measured before the draws were repeated.
+    List<Split> all = draws(pool, splits,
+        rep -> backdoorSplit(ds, trigger, rate, s + 100L * rep + 7, rep < fullSplits, options));
     for (int rep = 0; rep < splits; rep++) {
-      // The first draw is the single split measured before the draws were repeated.
-      Split one = backdoorSplit(ds, trigger, rate, s + 100L * rep + 7, rep < fullSplits, options);
+      Split one = all.get(rep);
       for (int k = 0; k < sum.length; k++) {
         sum[k] += rep < fullSplits || !FULL_ONLY[k] ? one.rates()[k] : 0;
       }
