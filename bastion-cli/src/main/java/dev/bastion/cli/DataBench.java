@@ -86,7 +86,8 @@ final class DataBench implements Callable<Integer> {
       Path warm = dir.resolve("warm.csv");
       gen.write(warm, 100_000, seed + 1);
       Profile warmRef = Profiler.profile(warm, CsvReader.Options.STREAMING);
-      DataValidateCommand.validate(warm, schema, warmRef, Drift.Options.DEFAULTS);
+      DataValidateCommand.validate(warm, CsvReader.Options.STREAMING, schema, warmRef,
+          Drift.Options.DEFAULTS);
       parseOnly(warm);
       Files.delete(warm);
 
@@ -111,7 +112,8 @@ final class DataBench implements Callable<Integer> {
           reference = p;
         }
         a = System.nanoTime();
-        last = DataValidateCommand.validate(file, schema, reference, Drift.Options.DEFAULTS);
+        last = DataValidateCommand.validate(file, CsvReader.Options.STREAMING, schema,
+            reference, Drift.Options.DEFAULTS);
         validate[r] = rows / ((System.nanoTime() - a) / 1e9);
         long c2 = os.getProcessCpuTime();
         cpu[1] += c2 - c1;

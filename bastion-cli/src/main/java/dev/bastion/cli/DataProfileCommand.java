@@ -41,6 +41,8 @@ final class DataProfileCommand implements Callable<Integer> {
       description = "a signed profile of earlier rows of the same data set, to update")
   Path merge;
 
+  @CommandLine.Mixin DelimiterOption csv = new DelimiterOption();
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -49,7 +51,7 @@ final class DataProfileCommand implements Callable<Integer> {
     OutputFile.check(output, data, merge);
     try (Home home = Home.open(Home.defaultDir())) {
       Profile old = merge == null ? null : SignedProfiles.read(home, merge);
-      Profile p = Profiler.profile(data, CsvReader.Options.STREAMING);
+      Profile p = Profiler.profile(data, csv.apply(CsvReader.Options.STREAMING));
       long newRows = p.rows();
       if (old != null) {
         var digest = p.sources().get(0).sha256();

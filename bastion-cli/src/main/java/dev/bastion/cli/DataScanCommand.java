@@ -78,6 +78,8 @@ final class DataScanCommand implements Callable<Integer> {
       description = "suspects listed in the text output (default: ${DEFAULT-VALUE})")
   int show = 20;
 
+  @CommandLine.Mixin DelimiterOption csv = new DelimiterOption();
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   /**
@@ -90,6 +92,11 @@ final class DataScanCommand implements Callable<Integer> {
 
   /** Reads CSV, or ARFF when the name ends in .arff. */
   static DataFile read(Path file) throws BadInputException, IOException {
+    return read(file, CsvReader.Options.DEFAULT);
+  }
+
+  /** Reads CSV with {@code csv}'s delimiter and limits, or ARFF when the name ends in .arff. */
+  static DataFile read(Path file, CsvReader.Options csv) throws BadInputException, IOException {
     if (file.getFileName() != null
         && file.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".arff")) {
       ArffReader.Arff a = new ArffReader().read(file);
@@ -97,7 +104,7 @@ final class DataScanCommand implements Callable<Integer> {
       a.attributes().forEach(x -> kinds.put(x.name(), x.kind()));
       return new DataFile(a.table(), kinds);
     }
-    return new DataFile(new CsvReader().read(file), Map.of());
+    return new DataFile(new CsvReader(csv).read(file), Map.of());
   }
 
   @Override
@@ -115,7 +122,7 @@ final class DataScanCommand implements Callable<Integer> {
       throw new BadInputException("give the label column with --label COLUMN (or --schema FILE)");
     }
     String labelColumn = label != null ? label : Schema.load(schema).label();
-    DataFile file = read(data);
+    DataFile file = read(data, csv.apply(CsvReader.Options.DEFAULT));
     Table table = file.table();
     if (sourceColumn != null && sourceColumn.equals(labelColumn)) {
       throw new BadInputException("--source-column cannot be the label column");

@@ -42,12 +42,14 @@ final class DataSuggestSchemaCommand implements Callable<Integer> {
       description = "the data set's name (default: the file name without extension)")
   String name;
 
+  @CommandLine.Mixin DelimiterOption csv = new DelimiterOption();
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
     OutputFile.check(output, data);
-    Profile p = Profiler.profile(data, CsvReader.Options.STREAMING);
+    Profile p = Profiler.profile(data, csv.apply(CsvReader.Options.STREAMING));
     String n = name != null ? name : data.getFileName().toString().replaceFirst("\\.[^.]*$", "");
     byte[] json;
     try {

@@ -66,6 +66,8 @@ final class DataValidateCommand implements Callable<Integer> {
           + " (default: ${DEFAULT-VALUE})")
   double js;
 
+  @CommandLine.Mixin DelimiterOption csv = new DelimiterOption();
+
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
   @Override
@@ -105,7 +107,8 @@ final class DataValidateCommand implements Callable<Integer> {
       }
       ref = read;
     }
-    ValidationReport report = validate(data, schema, ref, options);
+    ValidationReport report =
+        validate(data, csv.apply(CsvReader.Options.STREAMING), schema, ref, options);
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(Json.pretty(report.toJson()));
@@ -122,9 +125,9 @@ final class DataValidateCommand implements Callable<Integer> {
   }
 
   /** One pass over {@code data}: schema checks and its profile, then drift against {@code ref}. */
-  static ValidationReport validate(Path data, Schema schema, Profile ref, Drift.Options options)
-      throws Exception {
-    Profiler.Outcome o = Profiler.run(data, CsvReader.Options.STREAMING, schema);
+  static ValidationReport validate(Path data, CsvReader.Options csvOptions, Schema schema,
+      Profile ref, Drift.Options options) throws Exception {
+    Profiler.Outcome o = Profiler.run(data, csvOptions, schema);
     List<Drift.Test> drift = ref == null ? List.of()
         : Drift.compare(ref, o.profile(), schema, options);
     return new ValidationReport(data.toString(), o.validation().orElseThrow(), drift, ref != null);

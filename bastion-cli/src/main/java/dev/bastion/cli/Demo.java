@@ -125,7 +125,8 @@ public final class Demo {
   /** The first row of the example data, without its label, as a predict request. */
   static String exampleRequest(PipelineDefinition def)
       throws BastionException, IOException {
-    Table t = new CsvReader().read(def.data());
+    Table t = new CsvReader(CsvReader.Options.DEFAULT.withDelimiter(def.delimiter()))
+        .read(def.data());
     Table.Row row = t.rows().get(0);
     ObjectNode inst = Json.object();
     String label = dev.bastion.data.Schema.load(def.schema()).label();

@@ -57,7 +57,7 @@ final class PoisoningBench implements Callable<Integer> {
 
   @Option(names = "--threads", paramLabel = "N",
       description = "threads the draws run on, 1 to 64; the tables do not depend on it"
-          + " (default: the number of cores)")
+          + " (default: the number of cores, at most 64)")
   Integer threads;
 
   @Option(names = "--only", paramLabel = "NAME",
@@ -75,7 +75,7 @@ final class PoisoningBench implements Callable<Integer> {
       throw new BadInputException("--splits " + splits + ": expected 1 to 1000");
     }
     int cores = Runtime.getRuntime().availableProcessors();
-    int t = threads != null ? threads : cores;
+    int t = threads != null ? threads : Math.min(cores, 64);
     if (t < 1 || t > 64) {
       throw new BadInputException("--threads " + t + ": expected 1 to 64");
     }
@@ -100,8 +100,8 @@ final class PoisoningBench implements Callable<Integer> {
     PoisoningBenchmark.Report r =
         PoisoningBenchmark.run(sets, seed, repeats, splits, t, Scan.Options.DEFAULT);
     out.print(PoisoningBenchmark.markdown(r));
-    out.printf(Locale.ROOT, "%nseed %d, repeats %d, splits %d; %.1f s, %d threads on %d cores%n",
-        seed, repeats, splits, (System.nanoTime() - t0) / 1e9, t, cores);
+    out.printf(Locale.ROOT, "%nseed %d, repeats %d, splits %d; %.1f s, %d thread%s on %d cores%n",
+        seed, repeats, splits, (System.nanoTime() - t0) / 1e9, t, t == 1 ? "" : "s", cores);
     out.flush();
     return 0;
   }

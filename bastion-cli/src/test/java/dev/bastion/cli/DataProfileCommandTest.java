@@ -68,6 +68,52 @@ class DataProfileCommandTest {
   }
 
   @Test
+  void aDelimiterOtherThanACommaIsReadWhereItIsGiven() throws Exception {
+    String text = Files.readString(credit);
+    assertThat(text).doesNotContain(";").doesNotContain("\t").doesNotContain("\"");
+    Path semi = Files.writeString(tmp.resolve("semi.csv"), text.replace(',', ';'));
+    Path tsv = Files.writeString(tmp.resolve("tabs.tsv"), text.replace(',', '\t'));
+    Outcome comma = run("data", "profile", credit.toString(), "-o", tmp.resolve("c").toString());
+    Outcome bySemi = run("data", "profile", semi.toString(), "--delimiter", ";", "-o",
+        tmp.resolve("s").toString());
+    Outcome byTab = run("data", "profile", tsv.toString(), "--delimiter", "tab", "-o",
+        tmp.resolve("t").toString());
+    assertThat(List.of(comma.code, bySemi.code, byTab.code)).containsOnly(0);
+    // The same columns, counts and quantiles: everything after the line naming the file.
+    String columns = comma.out.substring(comma.out.indexOf('\n'));
+    assertThat(bySemi.out.substring(bySemi.out.indexOf('\n'))).isEqualTo(columns);
+    assertThat(byTab.out.substring(byTab.out.indexOf('\n'))).isEqualTo(columns);
+
+    Outcome valid = run("data", "validate", semi.toString(), "--schema", schema.toString(),
+        "--delimiter", ";");
+    assertThat(valid.code).as(valid.err).isZero();
+    assertThat(run("data", "suggest-schema", semi.toString(), "--label", "class", "--delimiter",
+        ";", "-o", tmp.resolve("schema-semi.json").toString()).code).isZero();
+    Outcome scanSemi = run("data", "scan", semi.toString(), "--label", "class", "--delimiter",
+        ";", "--json");
+    Outcome scanComma = run("data", "scan", credit.toString(), "--label", "class", "--json");
+    assertThat(scanSemi.code).isEqualTo(scanComma.code).isIn(0, 1);
+    assertThat(scanSemi.out.replace(semi.toString(), "F"))
+        .isEqualTo(scanComma.out.replace(credit.toString(), "F"));
+
+    Outcome wrong = run("data", "profile", semi.toString(), "-o", tmp.resolve("w").toString());
+    assertThat(wrong.code).isEqualTo(2);
+    assertThat(wrong.err.strip())
+        .isEqualTo("bastion: " + semi + ": line 1: found 1 column; not a CSV file with delimiter"
+            + " ','");
+    for (String bad : new String[] {"ab", "\"", "\u00e9", ""}) {
+      Outcome o = run("data", "profile", semi.toString(), "--delimiter", bad, "-o",
+          tmp.resolve("b").toString());
+      assertThat(o.code).as(bad).isEqualTo(2);
+      assertThat(o.err).as(bad).contains("--delimiter '")
+          .contains("expected one printable ASCII character other than '\"', or 'tab'")
+          .doesNotContain("Exception");
+      assertThat(o.err.strip().lines().count()).isEqualTo(1);
+    }
+    assertThat(Files.exists(tmp.resolve("b"))).isFalse();
+  }
+
+  @Test
   void badOutputPathsAreOneLineAndTouchNothing() throws Exception {
     byte[] before = Files.readAllBytes(credit);
     Outcome same = run("data", "profile", credit.toString(), "-o", credit.toString());
@@ -311,7 +357,7 @@ class DataProfileCommandTest {
       case "ragged" -> f + ": row 2 (line 3): 1 fields, the header has 2";
       case "utf8" -> f + ": row 2 (line 3): not UTF-8 text";
       case "empty" -> f + ": empty file, expected a CSV header";
-      default -> f + ": row 2 (line 3): field longer than the limit of 65536 characters";
+      default -> f + ": row 2 (line 3): field 1: longer than the limit of 65536 characters";
     };
     for (String[] args : new String[][] {
         {"data", "profile", f.toString(), "-o", tmp.resolve("out.json").toString()},

@@ -175,8 +175,8 @@ class DataScanCommandTest {
         .contains("seed 1, repeats 2, splits 4;")
         .contains("clean batches refused")
         .contains("lr-baseline")
-        .contains("1 threads on");
-    assertThat(two.out()).contains("2 threads on");
+        .contains(" 1 thread on");
+    assertThat(two.out()).contains(" 2 threads on");
     // Everything but the closing line with the time and thread count.
     assertThat(tables(two.out())).isEqualTo(tables(one.out())).contains("(mean of 2)");
   }

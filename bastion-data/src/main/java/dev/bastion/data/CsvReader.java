@@ -54,6 +54,41 @@ public final class CsvReader {
         throw new IllegalArgumentException("delimiter cannot be a quote or a line end");
       }
     }
+
+    /**
+     * A delimiter as users write it (a command-line option, a pipeline definition): one
+     * printable ASCII character other than the quote, or {@code tab} (or a tab itself) for a tab.
+     * A letter or a digit is accepted (RFC 4180 does not forbid one; a wrong choice shows as a
+     * wrong field count, with its line).
+     *
+     * @throws BadInputException for anything else, saying what is expected
+     */
+    public static char delimiter(String text) throws BadInputException {
+      if (text.equals("tab") || text.equals("\t")) {
+        return '\t';
+      }
+      if (text.length() != 1 || text.charAt(0) < 0x20 || text.charAt(0) > 0x7e
+          || text.charAt(0) == '"') {
+        throw new BadInputException("delimiter '" + printable(text)
+            + "': expected one printable ASCII character other than '\"', or 'tab'");
+      }
+      return text.charAt(0);
+    }
+
+    private static String printable(String s) {
+      StringBuilder b = new StringBuilder();
+      for (int i = 0; i < s.length() && i < 20; i++) {
+        char c = s.charAt(i);
+        b.append(c >= 0x20 && c < 0x7f ? String.valueOf(c)
+            : String.format(java.util.Locale.ROOT, "\\u%04x", (int) c));
+      }
+      return s.length() > 20 ? b + "..." : b.toString();
+    }
+
+    /** These limits with {@code delimiter} as the field separator. */
+    public Options withDelimiter(char delimiter) {
+      return new Options(delimiter, maxFileBytes, maxFieldChars, maxColumns, maxRows);
+    }
   }
 
   private final Options options;
@@ -102,6 +137,15 @@ public final class CsvReader {
               + " column; not a CSV file with delimiter '" + options.delimiter() + "'");
     }
     return columns;
+  }
+
+  /**
+   * Reads CSV from the bytes of {@code in}, strict UTF-8; {@code name} is used in messages.
+   *
+   * @throws BadInputException if it is not CSV or not UTF-8, naming the row and line
+   */
+  public Table read(InputStream in, String name) throws BadInputException, IOException {
+    return read(InputText.strictUtf8(in), name);
   }
 
   /** Reads CSV from {@code reader}; {@code name} is used in messages. */
@@ -664,8 +708,8 @@ public final class CsvReader {
     private void append(char c) throws BadInputException {
       if (fieldLength == field.length) {
         if (fieldLength >= options.maxFieldChars()) {
-          throw bad(recordLine, "field longer than the limit of " + options.maxFieldChars()
-              + " characters");
+          throw bad(recordLine, "field " + (count + 1) + ": longer than the limit of "
+              + options.maxFieldChars() + " characters");
         }
         field = java.util.Arrays.copyOf(field,
             (int) Math.min((long) fieldLength * 2, options.maxFieldChars()));
@@ -800,7 +844,7 @@ public final class CsvReader {
           if (c == '"') {
             if (peek() == '"') {
               read();
-              append(field, '"', start);
+              append(field, '"', start, cells.size() + 1);
             } else {
               quoted = false;
               afterQuote = true;
@@ -812,7 +856,7 @@ public final class CsvReader {
               throw new BadInputException(
                   at(line) + "NUL byte; this is not a text CSV file");
             }
-            append(field, (char) c, start);
+            append(field, (char) c, start, cells.size() + 1);
           }
           continue;
         }
@@ -854,14 +898,15 @@ public final class CsvReader {
           throw new BadInputException(
               at(line) + "NUL byte; this is not a text CSV file");
         }
-        append(field, (char) c, start);
+        append(field, (char) c, start, cells.size() + 1);
       }
     }
 
-    private void append(StringBuilder field, char c, long start) throws BadInputException {
+    private void append(StringBuilder field, char c, long start, int index)
+        throws BadInputException {
       if (field.length() >= options.maxFieldChars()) {
         throw new BadInputException(
-            at(start) + "field longer than the limit of "
+            at(start) + "field " + index + ": longer than the limit of "
                 + options.maxFieldChars() + " characters");
       }
       field.append(c);

@@ -3,10 +3,7 @@ package dev.bastion.data;
 import dev.bastion.core.BadInputException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.Reader;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -38,13 +35,11 @@ final class InputText {
     }
   }
 
-  /** {@code in} decoded as UTF-8 that reports malformed input instead of replacing it. */
+  /**
+   * {@code in} decoded as UTF-8 that reports malformed input instead of replacing it, and only
+   * once every character before it was read (see {@link StrictUtf8Reader}).
+   */
   static Reader strictUtf8(InputStream in) {
-    return new InputStreamReader(
-        in,
-        StandardCharsets.UTF_8
-            .newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT));
+    return new StrictUtf8Reader(in);
   }
 }

@@ -144,6 +144,25 @@ class ArffReaderTest {
         .hasMessage("t.arff: line " + bad + ": not UTF-8 text");
   }
 
+  @ParameterizedTest(name = "bad byte starting line {0}")
+  @ValueSource(ints = {2, 5, 7})
+  void undecodableBytesAtTheStartOfALineAreNamedByThatLine(int bad) throws Exception {
+    String[] lines = {"@relation t", "@attribute a numeric", "@attribute c {x,y}", "@data",
+        "1,x", "2,y", "3,x"};
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (int i = 0; i < lines.length; i++) {
+      if (i + 1 == bad) {
+        out.write(0xff); // before the line's other characters: the decoder must not read ahead
+      }
+      out.write(lines[i].getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      out.write('\n');
+    }
+    assertThatThrownBy(() -> new ArffReader().read(
+            InputText.strictUtf8(new java.io.ByteArrayInputStream(out.toByteArray())), "t.arff"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageContaining("line " + bad + ": not UTF-8 text");
+  }
+
   @Test
   void limits() throws Exception {
     String text = "@relation r\n@attribute a numeric\n@attribute b numeric\n@data\n1,2\n3,4\n";
@@ -169,8 +188,12 @@ class ArffReaderTest {
         .hasMessage(f + ": " + text.length() + " bytes is more than the limit of 10");
     assertThatThrownBy(() -> new ArffReader().read(tmp.resolve("none.arff")))
         .hasMessage(tmp.resolve("none.arff") + ": no such file");
-    Files.write(f, new byte[] {'@', 'r', 'e', 'l', 0x0a, (byte) 0xff});
-    assertThatThrownBy(() -> new ArffReader().read(f)).hasMessageContaining("not UTF-8 text");
+    Files.write(f, "@relation r\n\u0000".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    byte[] bad = Files.readAllBytes(f);
+    bad[bad.length - 1] = (byte) 0xff;
+    Files.write(f, bad);
+    assertThatThrownBy(() -> new ArffReader().read(f))
+        .hasMessage(f + ": line 2: not UTF-8 text");
     Files.write(f, new byte[] {'@', 'r', 0, 0x0a});
     assertThatThrownBy(() -> new ArffReader().read(f))
         .hasMessage(f + ": line 1: NUL byte; this is not a text ARFF file");

@@ -68,10 +68,11 @@ class CsvReaderErrorTest {
   static Stream<Arguments> overLimits() {
     return Stream.of(
         Arguments.of("field of 6 chars", "a,b\n123456,1\n",
-            "test.csv: row 1 (line 2): field longer than the limit of 5 characters"),
+            "test.csv: row 1 (line 2): field 1: longer than the limit of 5 characters"),
         Arguments.of("quoted field of 6 chars starting on line 2", "a,b\n1,\"12\n3456\"\n",
-            "test.csv: row 1 (line 2): field longer than the limit of 5 characters"),
-        Arguments.of("long header name", "abcdef,b\n", "test.csv: line 1: field longer than the limit of 5 characters"),
+            "test.csv: row 1 (line 2): field 2: longer than the limit of 5 characters"),
+        Arguments.of("long header name", "abcdef,b\n",
+            "test.csv: line 1: field 1: longer than the limit of 5 characters"),
         Arguments.of("4 columns", "a,b,c,d\n", "test.csv: line 1: more than the limit of 3 columns"),
         Arguments.of("3 rows", "a,b\n1,2\n3,4\n5,6\n",
             "test.csv: row 3 (line 4): more than the limit of 2 rows"));

@@ -30,6 +30,7 @@ import java.util.Set;
  * @param digest SHA-256 of its bytes (recorded in every provenance)
  * @param name the pipeline's name
  * @param data the CSV file
+ * @param delimiter the CSV file's field separator ({@code delimiter:}, default a comma)
  * @param schema the schema file
  * @param protect columns tokenised at ingestion (besides those the schema declares {@code
  *     tokenise})
@@ -44,6 +45,7 @@ public record PipelineDefinition(
     Digest digest,
     String name,
     Path data,
+    char delimiter,
     Path schema,
     List<String> protect,
     String purpose,
@@ -90,6 +92,18 @@ public record PipelineDefinition(
     String name = text(root, "name", where);
     Path data = base.resolve(text(root, "data", where)).normalize();
     Path schema = base.resolve(text(root, "schema", where)).normalize();
+    char delimiter = ',';
+    JsonNode dl = root.get("delimiter");
+    if (dl != null) {
+      if (!dl.isTextual()) {
+        throw new BadInputException(where + ": 'delimiter' must be one character, or 'tab'");
+      }
+      try {
+        delimiter = dev.bastion.data.CsvReader.Options.delimiter(dl.asText());
+      } catch (BadInputException e) {
+        throw new BadInputException(where + ": " + e.getMessage(), e);
+      }
+    }
     List<String> protect = new ArrayList<>();
     JsonNode p = root.path("protect");
     if (!p.isMissingNode()) {
@@ -127,12 +141,13 @@ public record PipelineDefinition(
           + "': use 1-63 of a-z 0-9 . _ -, starting with a letter or digit");
     }
     return new PipelineDefinition(
-        file, Digest.of(bytes), name, data, schema, protect, purpose, params, model);
+        file, Digest.of(bytes), name, data, delimiter, schema, protect, purpose, params, model);
   }
 
   /** The keys of a definition, by section ("" the top level): any other is refused. */
   private static final Map<String, Set<String>> KEYS = Map.of(
-      "", Set.of("name", "data", "schema", "protect", "purpose", "train", "register"),
+      "", Set.of("name", "data", "delimiter", "schema", "protect", "purpose", "train",
+          "register"),
       "train", TrainParams.FIELDS,
       "register", Set.of("model"));
 

@@ -30,9 +30,7 @@ import dev.bastion.train.TabularModel;
 import dev.bastion.train.Trainer;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.StringReader;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Instant;
@@ -150,10 +148,8 @@ public final class Runner {
     // One read: the digest recorded as the snapshot's source is of the very bytes parsed.
     byte[] rawBytes = InputFiles.read(def.data(), "data file",
         CsvReader.Options.DEFAULT.maxFileBytes());
-    Table raw = new CsvReader().read(new InputStreamReader(new ByteArrayInputStream(rawBytes),
-        StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT)), def.data().toString());
+    Table raw = new CsvReader(CsvReader.Options.DEFAULT.withDelimiter(def.delimiter()))
+        .read(new ByteArrayInputStream(rawBytes), def.data().toString());
     Usage usage = Usage.of(def, schema);
     stageEvent(EventKind.STAGE_START, "ingest", "ingest", def.data().getFileName().toString(),
         "ok", runId);

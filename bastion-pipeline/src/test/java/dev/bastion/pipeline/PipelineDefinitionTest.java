@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A definition has only the keys its format defines, each once: a misspelt or repeated key is
@@ -66,6 +67,37 @@ class PipelineDefinitionTest {
     assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
         .isInstanceOf(BadInputException.class)
         .hasMessage(pipeline + ": " + message);
+  }
+
+  @Test
+  void aDelimiterOtherThanACommaIsHowTheDataIsRead() throws Exception {
+    Path pipeline = edited("data: credit-g.csv\n", "data: credit-g.csv\ndelimiter: \";\"\n");
+    Path csv = pipeline.resolveSibling("credit-g.csv");
+    String text = Files.readString(csv);
+    assertThat(text).doesNotContain(";").doesNotContain("\"");
+    Files.writeString(csv, text.replace(',', ';'));
+    assertThat(PipelineDefinition.load(pipeline).delimiter()).isEqualTo(';');
+    try (Home home = Home.init(tmp.resolve("home"))) {
+      assertThat(CreditExample.run(home, pipeline).chain()).isNotNull();
+    }
+    // The same file with the default delimiter is one column: refused before anything is stored.
+    Files.writeString(pipeline, Files.readString(pipeline).replace("delimiter: \";\"\n", ""));
+    try (Home home = Home.init(tmp.resolve("home2"))) {
+      assertThatThrownBy(() -> CreditExample.run(home, pipeline))
+          .isInstanceOf(BadInputException.class)
+          .hasMessage(csv + ": line 1: found 1 column; not a CSV file with delimiter ','");
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"delimiter: ab", "delimiter: '\"'", "delimiter: 7.5e3", "delimiter: ''"})
+  void aDelimiterThatIsNotOneCharacterIsRefused(String line) throws Exception {
+    Path pipeline = edited("data: credit-g.csv\n", "data: credit-g.csv\n" + line + "\n");
+
+    assertThatThrownBy(() -> PipelineDefinition.load(pipeline))
+        .isInstanceOf(BadInputException.class)
+        .hasMessageStartingWith(pipeline + ": ")
+        .hasMessageContaining("delimiter");
   }
 
   @Test
