@@ -96,7 +96,8 @@ public record PipelineDefinition(
     JsonNode dl = root.get("delimiter");
     if (dl != null) {
       if (!dl.isTextual()) {
-        throw new BadInputException(where + ": 'delimiter' must be one character, or 'tab'");
+        throw new BadInputException(where + ": 'delimiter' must be text: one printable ASCII"
+            + " character other than '\"', or 'tab'");
       }
       try {
         delimiter = dev.bastion.data.CsvReader.Options.delimiter(dl.asText());
