@@ -7,6 +7,7 @@ import dev.bastion.core.Json;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.LedgerVerifier;
+import dev.bastion.ledger.tlog.AddCheckpoint;
 import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.pipeline.Home;
 import java.nio.charset.StandardCharsets;
@@ -83,12 +84,42 @@ final class AuditCommand {
         description = "the ledger's verifier key (default: keys/ledger.vkey of BASTION_HOME)")
     Path keyFile;
 
+    @Option(names = "--witness-key", paramLabel = "WITNESS_VKEY_FILE",
+        description = "with --since: the earlier checkpoint must carry a valid cosignature by"
+            + " this witness ('bastion witness cosign'); its cosigner verifier key")
+    Path witnessKeyFile;
+
     @Override
     public Integer call() throws Exception {
       Path home = Home.defaultDir();
+      if (witnessKeyFile != null && since == null) {
+        throw new BadInputException("audit verify: --witness-key checks the checkpoint given"
+            + " with --since; give both");
+      }
+      NoteVerifier witness = null;
+      if (witnessKeyFile != null) {
+        witness = key(witnessKeyFile);
+        if (!witness.isCosigner()) {
+          throw new BadInputException(witnessKeyFile + ": a note key, not a witness's cosigner"
+              + " verifier key (DIR/witness.vkey of 'bastion witness init')");
+        }
+      }
       NoteVerifier key = key(keyFile);
       byte[] earlier = since == null ? null
           : InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
+      String cosigned = "";
+      if (witness != null) {
+        try {
+          long at = witness.verifyCosignature(earlier);
+          cosigned = ", cosigned by witness " + witness.name() + " at "
+              + Instant.ofEpochSecond(at);
+        } catch (BadInputException e) {
+          throw new BadInputException(since + ": " + e.getMessage(), e);
+        } catch (dev.bastion.core.VerificationException e) {
+          throw new dev.bastion.core.VerificationException(since + ": " + e.getMessage()
+              + " (required by --witness-key)", e);
+        }
+      }
       // Only public material is needed: the verifier key.
       LedgerVerifier.Result r;
       try {
@@ -103,7 +134,8 @@ final class AuditCommand {
       }
       System.out.println("ledger ok: " + r.size() + " entries, root " + r.root() + ", "
           + r.checkpoints() + " checkpoints signed by " + key.name()
-          + (since == null ? "" : "; grew from the " + r.since() + " entries of " + since));
+          + (since == null ? "" : "; grew from the " + r.since() + " entries of " + since)
+          + cosigned);
       return 0;
     }
   }
@@ -130,11 +162,25 @@ final class AuditCommand {
   }
 
   @Command(name = "prove",
-      description = "Write an offline-verifiable inclusion proof of one entry, with the signed"
-          + " checkpoint it is proven against.")
+      description = {
+        "With --entry: write an offline-verifiable inclusion proof of one entry, with the signed"
+            + " checkpoint it is proven against.",
+        "With --since or --since-size: write a consistency proof from an earlier tree to the"
+            + " latest signed checkpoint, as a c2sp.org/tlog-witness add-checkpoint request (old"
+            + " size, proof hashes, checkpoint), for 'bastion witness cosign'."
+      })
   static final class Prove implements Callable<Integer> {
-    @Option(names = "--entry", required = true, paramLabel = "N", description = "the entry index")
-    long entry;
+    @Option(names = "--entry", paramLabel = "N", description = "the entry index")
+    Long entry;
+
+    @Option(names = "--since", paramLabel = "CHECKPOINT_FILE",
+        description = "prove from this earlier checkpoint (signed by the ledger's key; e.g. the"
+            + " last one a witness cosigned); fails if the log was rewritten since")
+    Path since;
+
+    @Option(names = "--since-size", paramLabel = "N",
+        description = "prove from the tree of the first N entries (0: a witness's first request)")
+    Long sinceSize;
 
     @Option(names = {"-o", "--out"}, paramLabel = "FILE",
         description = "where to write the proof; - or none: standard output")
@@ -142,35 +188,94 @@ final class AuditCommand {
 
     @Override
     public Integer call() throws Exception {
+      int given = (entry != null ? 1 : 0) + (since != null ? 1 : 0) + (sinceSize != null ? 1 : 0);
+      if (given != 1) {
+        throw new BadInputException("audit prove: give one of --entry N, --since CHECKPOINT_FILE"
+            + " and --since-size N");
+      }
       if (out != null && out.toString().equals("-")) {
         out = null;
       }
       if (out != null) {
-        OutputFile.check(out);
+        if (since != null) {
+          OutputFile.check(out, since);
+        } else {
+          OutputFile.check(out);
+        }
       }
       Path home = Home.defaultDir();
-      ObjectNode proof;
-      try {
-        proof = LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
-      } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {
-        // No live writer caught the tree up (one was killed, say), or the derived files were
-        // lost: opening the ledger rebuilds them from the segments and exports its checkpoint
-        // on close, as after a crash.
-        try (Home h = Home.open(home)) {
-          h.ledger().size();
+      byte[] bytes;
+      String said;
+      if (entry != null) {
+        ObjectNode proof = inclusion(home, entry);
+        bytes = (Json.pretty(proof) + "\n").getBytes(StandardCharsets.UTF_8);
+        said = "proof of entry " + entry + " in the tree of " + proof.get("tree_size").asLong()
+            + " entries";
+      } else {
+        long from;
+        byte[] fromRoot = null;
+        if (since != null) {
+          byte[] earlier = InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
+          dev.bastion.ledger.tlog.Checkpoint cp;
+          try {
+            cp = dev.bastion.ledger.tlog.Checkpoint.parse(
+                Home.ledgerVerifier(home).verify(earlier));
+          } catch (BadInputException e) {
+            throw new BadInputException(since + ": " + e.getMessage(), e);
+          } catch (dev.bastion.core.VerificationException e) {
+            throw new dev.bastion.core.VerificationException(since + ": " + e.getMessage()
+                + " (not a checkpoint of this ledger)", e);
+          }
+          from = cp.size();
+          fromRoot = cp.rootHash();
+        } else {
+          from = sinceSize;
         }
-        proof = LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+        AddCheckpoint request = consistency(home, from, fromRoot);
+        bytes = request.format();
+        said = "consistency proof from " + from + " entries to the checkpoint of "
+            + dev.bastion.ledger.tlog.Checkpoint.parse(
+                Home.ledgerVerifier(home).verify(request.checkpoint())).size() + " entries";
       }
-      byte[] bytes = (Json.pretty(proof) + "\n").getBytes(StandardCharsets.UTF_8);
       if (out == null) {
         System.out.write(bytes);
         System.out.flush();
       } else {
         OutputFile.write(out, bytes);
-        System.out.println("proof of entry " + entry + " in the tree of "
-            + proof.get("tree_size").asLong() + " entries written to " + out);
+        System.out.println(said + " written to " + out);
       }
       return 0;
+    }
+
+    private static ObjectNode inclusion(Path home, long entry) throws Exception {
+      try {
+        return LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+      } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {
+        catchUp(home);
+        return LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
+      }
+    }
+
+    private static AddCheckpoint consistency(Path home, long from, byte[] fromRoot)
+        throws Exception {
+      Path dir = home.resolve("ledger");
+      try {
+        return LedgerVerifier.consistency(dir, Home.ledgerVerifier(home), from, fromRoot);
+      } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {
+        catchUp(home);
+        return LedgerVerifier.consistency(dir, Home.ledgerVerifier(home), from, fromRoot);
+      }
+    }
+
+    /**
+     * No live writer caught the tree up (one was killed, say), or the derived files were lost:
+     * opening the ledger rebuilds them from the segments and exports its checkpoint on close, as
+     * after a crash.
+     */
+    private static void catchUp(Path home) throws Exception {
+      try (Home h = Home.open(home)) {
+        h.ledger().size();
+      }
     }
   }
 

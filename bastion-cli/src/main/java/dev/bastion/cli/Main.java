@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       ApproveCommand.class,
       ServeCommand.class,
       AuditCommand.class,
+      WitnessCommand.class,
       RegistryCommand.class,
       VerifyChainCommand.class,
       EvidenceCommand.class,

@@ -7,6 +7,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.DirectoryLock;
 import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
+import dev.bastion.ledger.tlog.AddCheckpoint;
 import dev.bastion.ledger.tlog.Checkpoint;
 import dev.bastion.ledger.tlog.NoteVerifier;
 import dev.bastion.ledger.tlog.Rfc9162;
@@ -663,6 +664,81 @@ public final class LedgerVerifier {
         }
         o.put("checkpoint", new String(note, StandardCharsets.UTF_8));
         return o;
+      }
+    }
+  }
+
+  /**
+   * A consistency proof from the tree of the first {@code oldSize} entries to the tree of the
+   * latest checkpoint, as a c2sp.org/tlog-witness {@code add-checkpoint} request: what a witness
+   * that last cosigned {@code oldSize} entries needs to cosign the latest checkpoint. Needs
+   * O(log n) reads of the stored tree; the proof is checked against the signed root before it is
+   * handed out.
+   *
+   * @param oldRoot the root of the first {@code oldSize} entries as an earlier checkpoint states
+   *     it, to check the proof from; or null, to check it from the stored tree's root there
+   * @throws BadInputException if {@code oldSize} is negative, or beyond the latest checkpoint when
+   *     no {@code oldRoot} is given
+   * @throws NotYetExported if the latest checkpoint's part of the stored tree is not yet written
+   *     out
+   * @throws DerivedFilesShort if the stored tree is missing or short
+   * @throws VerificationException if {@code oldRoot} is given and the log holds fewer than {@code
+   *     oldSize} entries (it was cut since that checkpoint) or its root there is another (it was
+   *     rewritten), or the stored tree is damaged
+   */
+  public static AddCheckpoint consistency(Path dir, NoteVerifier key, long oldSize,
+      byte[] oldRoot) throws IOException, VerificationException, BadInputException {
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
+      byte[] note = latestCheckpoint(dir);
+      if (note == null) {
+        throw new VerificationException(dir + ": no signed checkpoint");
+      }
+      Ledger.checkDerivedTypes(dir);
+      Checkpoint cp = checkpoint(key, note, "the latest checkpoint");
+      try (TreeStore tree = TreeStore.open(dir.resolve(Ledger.TREE))) {
+        if (oldRoot != null && oldSize > cp.size()) {
+          throw new VerificationException("the log holds " + cp.size() + " entries, fewer than"
+              + " the " + oldSize + " of the earlier checkpoint: it was cut since");
+        }
+        if (oldSize < 0 || oldSize > cp.size()) {
+          throw new BadInputException("the old size " + oldSize + " is not between 0 and the "
+              + cp.size() + " entries of the latest checkpoint");
+        }
+        if (tree.size() < cp.size() && Files.isRegularFile(dir.resolve(Ledger.CHECKPOINT))) {
+          // As for an inclusion proof: prove to the exported checkpoint, whose tree is written.
+          note = Files.readAllBytes(dir.resolve(Ledger.CHECKPOINT));
+          cp = checkpoint(key, note, dir.resolve(Ledger.CHECKPOINT).toString());
+          if (oldSize > cp.size()) {
+            throw new NotYetExported("the old size " + oldSize + " is beyond the exported"
+                + " checkpoint of " + cp.size() + " entries; try again in a second");
+          }
+        }
+        if (tree.size() < cp.size()) {
+          throw new DerivedFilesShort(dir.resolve(Ledger.TREE) + ": holds " + tree.size()
+              + " of the " + cp.size() + " entries of the latest checkpoint" + CHECK_AND_REPAIR);
+        }
+        if (!MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())) {
+          throw new VerificationException(dir.resolve(Ledger.TREE)
+              + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
+        }
+        List<byte[]> proof = List.of();
+        if (oldSize > 0 && oldSize < cp.size()) {
+          proof = tree.consistencyProof(oldSize, cp.size());
+        }
+        if (oldSize > 0) {
+          byte[] from = oldRoot != null ? oldRoot : tree.root(oldSize);
+          try {
+            Rfc9162.verifyConsistency(oldSize, cp.size(), from, cp.rootHash(), proof);
+          } catch (VerificationException e) {
+            throw new VerificationException(oldRoot != null
+                ? "the log's first " + oldSize + " entries are not the tree of the earlier"
+                    + " checkpoint: the log was rewritten since (" + e.getMessage() + ")"
+                : "the consistency proof read from " + dir.resolve(Ledger.TREE) + " does not"
+                    + " lead to the signed root: a stored hash was changed" + CHECK_AND_REPAIR,
+                e);
+          }
+        }
+        return new AddCheckpoint(oldSize, proof, note);
       }
     }
   }

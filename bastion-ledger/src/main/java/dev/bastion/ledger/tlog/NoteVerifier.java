@@ -169,6 +169,17 @@ public final class NoteVerifier {
     return new NoteVerifier(name, type, rawPublicKey);
   }
 
+  /**
+   * The verifier key as {@link #parse} reads it: {@code <name>+<8 lowercase hex
+   * digits>+<base64(type || public key)>}.
+   */
+  public String verifierKey() {
+    byte[] key = new byte[1 + rawPublicKey.length];
+    key[0] = type;
+    System.arraycopy(rawPublicKey, 0, key, 1, rawPublicKey.length);
+    return String.format("%s+%08x+%s", name, keyId, Base64.getEncoder().encodeToString(key));
+  }
+
   /** The key name. */
   public String name() {
     return name;

@@ -1,0 +1,332 @@
+package dev.bastion.ledger.tlog;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.bastion.core.AtomicFiles;
+import dev.bastion.core.BadInputException;
+import dev.bastion.core.DirectoryLock;
+import dev.bastion.core.InputFiles;
+import dev.bastion.core.Json;
+import dev.bastion.core.VerificationException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A transparency log witness kept in a directory: it cosigns a log's checkpoint (c2sp.org
+ * tlog-cosignature, cosignature/v1) only when the log's signature verifies and the checkpoint is
+ * consistent with the latest one it cosigned for that log, and it never cosigns a smaller tree
+ * after a larger one. It follows the checks of c2sp.org/tlog-witness {@code add-checkpoint}, taking
+ * the request as bytes ({@link AddCheckpoint}) rather than over HTTP, so that it can run on a
+ * machine with no network path to the log.
+ *
+ * <p>The directory holds {@code witness.key} (the Ed25519 private key, PKCS#8, owner-only), {@code
+ * witness.vkey} (its cosigner verifier key, to give to verifiers), {@code logs.json} (each trusted
+ * log's origin and verifier key) and {@code state/} (per log, the latest cosigned checkpoint). A
+ * request is checked and its state written under the directory's lock, and the state reaches the
+ * disk before the cosignature is returned, so two requests can never roll a log back between them.
+ *
+ * <p>What a witness adds: whoever owns the log's machine can rewrite the log and every copy of its
+ * checkpoints there, even re-sign them with a new key, but cannot make this witness cosign a
+ * history that does not extend the one it cosigned before. A verifier that requires this witness's
+ * cosignature on the checkpoint it checks against ({@code bastion audit verify --since
+ * --witness-key}) so learns of a rewrite. The witness must keep its directory: one whose state is
+ * lost would cosign from size 0 again.
+ */
+public final class Witness {
+  /** The private key's file in a witness directory. */
+  public static final String KEY = "witness.key";
+
+  /** The cosigner verifier key's file in a witness directory. */
+  public static final String VKEY = "witness.vkey";
+
+  /** The trusted logs' file in a witness directory. */
+  public static final String LOGS = "logs.json";
+
+  private static final String STATE = "state";
+  private static final long MAX_LOGS_BYTES = 1 << 20;
+
+  private final Path dir;
+  private final NoteSigner signer;
+
+  private Witness(Path dir, NoteSigner signer) {
+    this.dir = dir;
+    this.signer = signer;
+  }
+
+  /**
+   * Makes a new witness in {@code dir} (created if missing; it must not hold a witness already)
+   * with a fresh Ed25519 key named {@code name}.
+   *
+   * @throws BadInputException if {@code dir} already holds a witness key, or the name is not a key
+   *     name
+   */
+  public static Witness create(Path dir, String name) throws IOException, BadInputException {
+    Objects.requireNonNull(dir, "dir");
+    String problem = NoteVerifier.nameProblem(name);
+    if (problem != null) {
+      throw new BadInputException("witness name " + NoteVerifier.quote(name) + ": " + problem);
+    }
+    Files.createDirectories(dir);
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      if (Files.exists(dir.resolve(KEY)) || Files.exists(dir.resolve(VKEY))) {
+        throw new BadInputException(dir + ": already holds a witness (" + KEY + "); a new key"
+            + " would disown every cosignature it made");
+      }
+      NoteSigner signer = NoteSigner.generate(name);
+      ObjectNode logs = Json.object();
+      logs.putArray("logs");
+      AtomicFiles.write(dir.resolve(LOGS), (Json.pretty(logs) + "\n").getBytes(UTF_8));
+      Files.createDirectories(dir.resolve(STATE));
+      AtomicFiles.writePrivate(dir.resolve(KEY), signer.privateKeyPkcs8());
+      // Written last: a witness whose vkey is there is complete.
+      AtomicFiles.write(dir.resolve(VKEY), (signer.cosignerVerifierKey() + "\n").getBytes(UTF_8));
+      return new Witness(dir, signer);
+    }
+  }
+
+  /**
+   * Opens the witness in {@code dir}.
+   *
+   * @throws BadInputException if {@code dir} holds no witness, or its key files do not match
+   */
+  public static Witness open(Path dir) throws IOException, BadInputException {
+    Objects.requireNonNull(dir, "dir");
+    if (!Files.isRegularFile(dir.resolve(VKEY)) || !Files.isRegularFile(dir.resolve(KEY))) {
+      throw new BadInputException(dir + ": not a witness directory (no " + VKEY + " or " + KEY
+          + "); 'bastion witness init' makes one");
+    }
+    NoteVerifier vkey = NoteVerifier.parse(
+        new String(InputFiles.read(dir.resolve(VKEY), "witness verifier key", 4096), UTF_8)
+            .strip());
+    NoteSigner signer;
+    try {
+      signer = NoteSigner.fromPrivateKey(vkey.name(),
+          InputFiles.read(dir.resolve(KEY), "witness key", 4096));
+    } catch (GeneralSecurityException e) {
+      throw new BadInputException(dir.resolve(KEY) + ": not an Ed25519 private key", e);
+    }
+    if (!signer.cosignerVerifierKey().equals(vkey.verifierKey())) {
+      throw new BadInputException(dir.resolve(VKEY) + ": not the verifier key of " + KEY);
+    }
+    return new Witness(dir, signer);
+  }
+
+  /** The verifier key of this witness's cosignatures (type {@code 0x04}). */
+  public NoteVerifier cosignerVerifier() {
+    return signer.cosignerVerifier();
+  }
+
+  /**
+   * Trusts the log with checkpoint origin {@code origin} and verifier key {@code logKey}. A log
+   * already trusted keeps its state; trusting it under another key is refused (its history could
+   * not be told apart from a rewrite).
+   *
+   * @return whether the log was new
+   * @throws BadInputException if the key is a cosigner key, the origin is not one line of text, or
+   *     the origin is trusted already under another key
+   */
+  public boolean trust(String origin, NoteVerifier logKey) throws IOException, BadInputException {
+    Objects.requireNonNull(logKey, "logKey");
+    if (logKey.isCosigner()) {
+      throw new BadInputException("log key " + logKey + ": a witness cosigner key, not a log's"
+          + " checkpoint key");
+    }
+    checkOrigin(origin);
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      Map<String, NoteVerifier> logs = logs();
+      NoteVerifier known = logs.get(origin);
+      if (known != null) {
+        if (known.verifierKey().equals(logKey.verifierKey())) {
+          return false;
+        }
+        throw new BadInputException("log " + NoteVerifier.quote(origin) + ": trusted already under"
+            + " the key " + known + "; a log that changed its key is a new log");
+      }
+      logs.put(origin, logKey);
+      ObjectNode o = Json.object();
+      ArrayNode a = o.putArray("logs");
+      for (Map.Entry<String, NoteVerifier> e : logs.entrySet()) {
+        a.addObject().put("origin", e.getKey()).put("key", e.getValue().verifierKey());
+      }
+      AtomicFiles.write(dir.resolve(LOGS), (Json.pretty(o) + "\n").getBytes(UTF_8));
+      return true;
+    }
+  }
+
+  /**
+   * The latest checkpoint this witness cosigned for {@code origin} (the log's note with the
+   * cosignature), or null if none.
+   */
+  public byte[] latest(String origin) throws IOException {
+    Path f = stateFile(origin);
+    return Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+  }
+
+  /**
+   * Checks a request as c2sp.org/tlog-witness {@code add-checkpoint} asks and, when every check
+   * holds, records the checkpoint (durably) and returns it cosigned: the note as submitted, with
+   * this witness's cosignature/v1 line at {@code timestamp} added.
+   *
+   * @param timestamp the cosignature's time, POSIX seconds
+   * @throws Refusal naming the check that failed, with the HTTP status the protocol gives it
+   * @throws BadInputException if the checkpoint is not a well-formed signed note whose text is a
+   *     checkpoint
+   */
+  public byte[] addCheckpoint(AddCheckpoint request, long timestamp)
+      throws IOException, BadInputException, Refusal {
+    byte[] note = request.checkpoint();
+    NoteVerifier.Parsed parsed = NoteVerifier.parseNote(note);
+    Checkpoint cp = Checkpoint.parse(parsed.text());
+    try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      NoteVerifier logKey = logs().get(cp.origin());
+      if (logKey == null) {
+        throw new Refusal(Refusal.Status.UNKNOWN_LOG, -1, "log "
+            + NoteVerifier.quote(cp.origin()) + " is not one this witness trusts"
+            + " ('bastion witness add-log')");
+      }
+      try {
+        logKey.verify(note);
+      } catch (VerificationException e) {
+        throw new Refusal(Refusal.Status.NO_VALID_SIGNATURE, -1, "the checkpoint of "
+            + NoteVerifier.quote(cp.origin()) + " is not signed by its key " + logKey + ": "
+            + e.getMessage());
+      }
+      if (request.oldSize() > cp.size()) {
+        throw new Refusal(Refusal.Status.BAD_REQUEST, -1, "old size " + request.oldSize()
+            + " is larger than the checkpoint's " + cp.size());
+      }
+      byte[] latestNote = latest(cp.origin());
+      Checkpoint latest = latestNote == null ? null
+          : Checkpoint.parse(NoteVerifier.parseNote(latestNote).text());
+      long latestSize = latest == null ? 0 : latest.size();
+      if (request.oldSize() != latestSize) {
+        throw new Refusal(Refusal.Status.CONFLICT, latestSize, "old size "
+            + request.oldSize() + " is not the size of the latest checkpoint this witness"
+            + " cosigned for " + NoteVerifier.quote(cp.origin()) + ", " + latestSize
+            + "; prove from that size");
+      }
+      List<byte[]> proof = request.proof();
+      if (latest == null || latestSize == 0) {
+        if (!proof.isEmpty()) {
+          throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof from the empty tree,"
+              + " which needs none");
+        }
+      } else if (latestSize == cp.size()) {
+        if (!proof.isEmpty()) {
+          throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof between equal sizes,"
+              + " which needs none");
+        }
+        if (!MessageDigest.isEqual(latest.rootHash(), cp.rootHash())) {
+          throw new Refusal(Refusal.Status.CONFLICT, latestSize, "the log has two different"
+              + " trees of " + cp.size() + " entries: this checkpoint's root is not the one this"
+              + " witness cosigned (a fork or a rewrite)");
+        }
+      } else {
+        try {
+          Rfc9162.verifyConsistency(latestSize, cp.size(), latest.rootHash(), cp.rootHash(),
+              proof);
+        } catch (VerificationException e) {
+          throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "the tree of " + cp.size()
+              + " entries is not proven to extend the tree of " + latestSize + " entries this"
+              + " witness cosigned: " + e.getMessage());
+        }
+      }
+      byte[] cosigned = signer.cosign(note, timestamp);
+      Files.createDirectories(dir.resolve(STATE));
+      AtomicFiles.write(stateFile(cp.origin()), cosigned);
+      return cosigned;
+    }
+  }
+
+  /** The trusted logs, by origin, in the order they were added. */
+  public Map<String, NoteVerifier> logs() throws IOException, BadInputException {
+    Path f = dir.resolve(LOGS);
+    JsonNode o = Json.parse(InputFiles.read(f, "witness logs file", MAX_LOGS_BYTES), f.toString());
+    Map<String, NoteVerifier> logs = new LinkedHashMap<>();
+    if (!o.path("logs").isArray()) {
+      throw new BadInputException(f + ": 'logs' must be a list");
+    }
+    for (JsonNode l : o.get("logs")) {
+      String origin = Json.requireText(l, "origin", f.toString());
+      NoteVerifier key = NoteVerifier.parse(Json.requireText(l, "key", f.toString()));
+      logs.put(origin, key);
+    }
+    return logs;
+  }
+
+  private Path stateFile(String origin) {
+    byte[] h = Rfc9162.sha256().digest(origin.getBytes(UTF_8));
+    return dir.resolve(STATE).resolve(HexFormat.of().formatHex(h) + ".checkpoint");
+  }
+
+  private static void checkOrigin(String origin) throws BadInputException {
+    if (origin == null || origin.isEmpty()) {
+      throw new BadInputException("log origin: empty");
+    }
+    byte[] b = (origin + "\n").getBytes(UTF_8);
+    NoteVerifier.checkCharacters(b, "log origin");
+    if (origin.indexOf('\n') >= 0) {
+      throw new BadInputException("log origin: more than one line");
+    }
+  }
+
+  /** A request the witness refuses, with the check that failed. */
+  public static final class Refusal extends VerificationException {
+    private static final long serialVersionUID = 1L;
+
+    /** Each refusal of c2sp.org/tlog-witness, with its HTTP status. */
+    public enum Status {
+      /** 400: the old size is larger than the checkpoint's. */
+      BAD_REQUEST(400),
+      /** 403: the checkpoint carries no valid signature by the log's key. */
+      NO_VALID_SIGNATURE(403),
+      /** 404: the checkpoint's origin is not a trusted log. */
+      UNKNOWN_LOG(404),
+      /** 409: the old size is not the latest cosigned size, or the same size has another root. */
+      CONFLICT(409),
+      /** 422: the consistency proof does not verify. */
+      INVALID_PROOF(422);
+
+      private final int http;
+
+      Status(int http) {
+        this.http = http;
+      }
+
+      /** The HTTP status c2sp.org/tlog-witness answers with. */
+      public int http() {
+        return http;
+      }
+    }
+
+    private final Status status;
+    private final long latestSize;
+
+    Refusal(Status status, long latestSize, String message) {
+      super("witness refuses: " + message);
+      this.status = status;
+      this.latestSize = latestSize;
+    }
+
+    /** Which check failed. */
+    public Status status() {
+      return status;
+    }
+
+    /** For a {@link Status#CONFLICT}, the size of the latest cosigned checkpoint; else -1. */
+    public long latestSize() {
+      return latestSize;
+    }
+  }
+}

@@ -1,0 +1,235 @@
+package dev.bastion.ledger.tlog;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bastion.core.BadInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.LongStream;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** {@link Witness}: the checks of c2sp.org/tlog-witness add-checkpoint, over files. */
+class WitnessTest {
+  static final String ORIGIN = "example.com/log";
+
+  @TempDir Path tmp;
+  final NoteSigner log = NoteSigner.generate(ORIGIN);
+  Witness witness;
+  TreeStore tree;
+  TreeStore fork;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    witness = Witness.create(tmp.resolve("w"), "witness.example/w1");
+    witness.trust(ORIGIN, log.verifier());
+    tree = TreeStore.open(tmp.resolve("tree"));
+    fork = TreeStore.open(tmp.resolve("fork"));
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    tree.close();
+    fork.close();
+  }
+
+  /** Grows {@code t} to {@code size} leaves; leaf i is the hash of "entry i" plus {@code tag}. */
+  static void grow(TreeStore t, long size, String tag) throws Exception {
+    while (t.size() < size) {
+      t.append(Rfc9162.leafHash(("entry " + t.size() + tag).getBytes()));
+    }
+  }
+
+  byte[] checkpoint(NoteSigner key, TreeStore t, long size) throws Exception {
+    return key.sign(new Checkpoint(ORIGIN, size, t.root(size)).body());
+  }
+
+  AddCheckpoint request(TreeStore t, long old, long size) throws Exception {
+    List<byte[]> proof = old > 0 && old < size ? t.consistencyProof(old, size) : List.of();
+    return new AddCheckpoint(old, proof, checkpoint(log, t, size));
+  }
+
+  static Stream<Long> seeds() {
+    return LongStream.rangeClosed(1, 12).boxed();
+  }
+
+  /**
+   * A log growing in random steps (sometimes none) is cosigned at every step; each cosigned note
+   * carries the log's signature and a cosignature that verifies, and is what the witness records.
+   */
+  @ParameterizedTest
+  @MethodSource("seeds")
+  void aGrowingLogIsCosignedAtEveryStep(long seed) throws Exception {
+    Random r = new Random(seed);
+    long old = 0;
+    for (int step = 0; step < 8; step++) {
+      long size = old + (step == 3 ? 0 : r.nextInt(1, 40));
+      grow(tree, size, "");
+      byte[] cosigned = witness.addCheckpoint(request(tree, old, size), 1_700_000_000L + step);
+      assertThat(log.verifier().verify(cosigned)).isEqualTo(
+          new Checkpoint(ORIGIN, size, tree.root(size)).body());
+      assertThat(witness.cosignerVerifier().verifyCosignature(cosigned))
+          .isEqualTo(1_700_000_000L + step);
+      assertThat(witness.latest(ORIGIN)).isEqualTo(cosigned);
+      old = size;
+    }
+  }
+
+  @Test
+  void theStateSurvivesReopeningAndARefusalLeavesItAsItWas() throws Exception {
+    grow(tree, 10, "");
+    witness.addCheckpoint(request(tree, 0, 10), 1);
+    byte[] before = witness.latest(ORIGIN);
+    Witness again = Witness.open(tmp.resolve("w"));
+    grow(tree, 20, "");
+    assertThatThrownBy(() -> again.addCheckpoint(request(tree, 0, 20), 2))
+        .isInstanceOfSatisfying(Witness.Refusal.class, e -> {
+          assertThat(e.status()).isEqualTo(Witness.Refusal.Status.CONFLICT);
+          assertThat(e.status().http()).isEqualTo(409);
+          assertThat(e.latestSize()).isEqualTo(10);
+        });
+    assertThat(again.latest(ORIGIN)).isEqualTo(before);
+    assertThat(again.cosignerVerifier().verifierKey())
+        .isEqualTo(witness.cosignerVerifier().verifierKey());
+    again.addCheckpoint(request(tree, 10, 20), 3);
+  }
+
+  /** A log rewritten behind the cosigned tree, even signed with the log's own key, is refused. */
+  @Test
+  void aRewrittenHistoryIsRefusedEvenWithTheLogsKey() throws Exception {
+    grow(tree, 10, "");
+    witness.addCheckpoint(request(tree, 0, 10), 1);
+    grow(fork, 10, "");
+    fork.truncate(7);
+    grow(fork, 25, " rewritten");
+    // The fork's own proof from 10 to 25 leads from the fork's root at 10, not the cosigned one.
+    assertRefused(request(fork, 10, 25), Witness.Refusal.Status.INVALID_PROOF, "not proven");
+    // The same size with another root: two trees of 10 entries.
+    grow(fork, 25, "");
+    assertRefused(new AddCheckpoint(10, List.of(), checkpoint(log, fork, 10)),
+        Witness.Refusal.Status.CONFLICT, "two different trees of 10 entries");
+    // The honest log goes on.
+    grow(tree, 25, "");
+    witness.addCheckpoint(request(tree, 10, 25), 2);
+  }
+
+  @Test
+  void eachRefusalOfTheProtocolHasItsStatus() throws Exception {
+    grow(tree, 30, "");
+    witness.addCheckpoint(request(tree, 0, 10), 1);
+    NoteSigner other = NoteSigner.generate(ORIGIN);
+    assertRefused(new AddCheckpoint(10, tree.consistencyProof(10, 20), checkpoint(other, tree, 20)),
+        Witness.Refusal.Status.NO_VALID_SIGNATURE, "not signed by its key");
+    NoteSigner stranger = NoteSigner.generate("example.com/other");
+    byte[] strangerNote = stranger.sign(new Checkpoint("example.com/other", 5, tree.root(5))
+        .body());
+    assertRefused(new AddCheckpoint(0, List.of(), strangerNote),
+        Witness.Refusal.Status.UNKNOWN_LOG, "not one this witness trusts");
+    assertRefused(new AddCheckpoint(21, List.of(), checkpoint(log, tree, 20)),
+        Witness.Refusal.Status.BAD_REQUEST, "larger than the checkpoint's 20");
+    assertRefused(request(tree, 9, 20), Witness.Refusal.Status.CONFLICT, ", 10; prove from");
+    List<byte[]> proof = tree.consistencyProof(10, 20);
+    byte[] h = proof.get(0);
+    h[5] ^= 1;
+    proof.set(0, h);
+    assertRefused(new AddCheckpoint(10, proof, checkpoint(log, tree, 20)),
+        Witness.Refusal.Status.INVALID_PROOF, "not proven");
+    assertRefused(new AddCheckpoint(10, tree.consistencyProof(10, 19), checkpoint(log, tree, 20)),
+        Witness.Refusal.Status.INVALID_PROOF, "not proven");
+    assertRefused(new AddCheckpoint(10, List.of(new byte[32]), checkpoint(log, tree, 10)),
+        Witness.Refusal.Status.INVALID_PROOF, "between equal sizes");
+    assertThat(Checkpoint.parse(log.verifier().verify(witness.latest(ORIGIN))).size())
+        .isEqualTo(10);
+  }
+
+  @Test
+  void aFirstRequestNeedsNoProofAndMayNotCarryOne() throws Exception {
+    grow(tree, 10, "");
+    assertRefused(new AddCheckpoint(0, List.of(new byte[32]), checkpoint(log, tree, 10)),
+        Witness.Refusal.Status.INVALID_PROOF, "from the empty tree");
+    assertThat(witness.latest(ORIGIN)).isNull();
+  }
+
+  @Test
+  void aMalformedCheckpointIsBadInputNotARefusal() {
+    assertThatThrownBy(() -> witness.addCheckpoint(
+        new AddCheckpoint(0, List.of(), "not a note".getBytes()), 1))
+        .isInstanceOf(BadInputException.class);
+  }
+
+  /** Requests racing from one size: exactly one is cosigned, the state never goes back. */
+  @Test
+  void racingRequestsNeverRollTheStateBack() throws Exception {
+    grow(tree, 60, "");
+    witness.addCheckpoint(request(tree, 0, 10), 1);
+    List<Callable<Boolean>> calls = new ArrayList<>();
+    for (long size = 11; size <= 60; size++) {
+      AddCheckpoint req = request(tree, 10, size);
+      calls.add(() -> {
+        try {
+          witness.addCheckpoint(req, 2);
+          return true;
+        } catch (Witness.Refusal e) {
+          return false;
+        }
+      });
+    }
+    int cosigned = 0;
+    try (ExecutorService pool = Executors.newFixedThreadPool(4)) {
+      for (Future<Boolean> f : pool.invokeAll(calls)) {
+        cosigned += f.get() ? 1 : 0;
+      }
+    }
+    assertThat(cosigned).isEqualTo(1);
+    assertThat(Checkpoint.parse(log.verifier().verify(witness.latest(ORIGIN))).size())
+        .isBetween(11L, 60L);
+  }
+
+  @Test
+  void aWitnessDirectoryIsMadeOnceAndItsLogsKeepTheirKeys() throws Exception {
+    Path dir = tmp.resolve("w");
+    assertThatThrownBy(() -> Witness.create(dir, "witness.example/w2"))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("already holds a witness");
+    assertThatThrownBy(() -> Witness.open(tmp.resolve("nothing")))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("not a witness directory");
+    assertThatThrownBy(() -> Witness.create(tmp.resolve("w3"), "bad name"))
+        .isInstanceOf(BadInputException.class);
+    assertThat(witness.trust(ORIGIN, log.verifier())).isFalse();
+    assertThatThrownBy(() -> witness.trust(ORIGIN, NoteSigner.generate(ORIGIN).verifier()))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("trusted already");
+    assertThatThrownBy(() -> witness.trust("x", witness.cosignerVerifier()))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("cosigner key");
+    assertThatThrownBy(() -> witness.trust("a\nb", log.verifier()))
+        .isInstanceOf(BadInputException.class);
+    assertThat(witness.logs()).containsOnlyKeys(ORIGIN);
+    assertThat(Files.readString(dir.resolve(Witness.VKEY)).strip())
+        .isEqualTo(witness.cosignerVerifier().verifierKey());
+    // A key file that is not the vkey's is refused.
+    Path other = tmp.resolve("w4");
+    Witness.create(other, "witness.example/w4");
+    Files.copy(other.resolve(Witness.KEY), dir.resolve(Witness.KEY),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    assertThatThrownBy(() -> Witness.open(dir)).isInstanceOf(BadInputException.class)
+        .hasMessageContaining("not the verifier key");
+  }
+
+  private void assertRefused(AddCheckpoint req, Witness.Refusal.Status status, String message) {
+    assertThatThrownBy(() -> witness.addCheckpoint(req, 99))
+        .isInstanceOfSatisfying(Witness.Refusal.class,
+            e -> assertThat(e.status()).isEqualTo(status))
+        .hasMessageContaining(message);
+  }
+}
