@@ -218,6 +218,8 @@ final class AuditCommand {
           byte[] earlier = InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
           dev.bastion.ledger.tlog.Checkpoint cp;
           try {
+            // Not a signed checkpoint at all is bad input; one this ledger did not sign, a check.
+            dev.bastion.ledger.tlog.Checkpoint.ofNote(earlier);
             cp = dev.bastion.ledger.tlog.Checkpoint.parse(
                 Home.ledgerVerifier(home).verify(earlier));
           } catch (BadInputException e) {

@@ -1,5 +1,6 @@
 package dev.bastion.cli;
 
+import dev.bastion.core.BadInputException;
 import dev.bastion.core.InputFiles;
 import dev.bastion.ledger.tlog.AddCheckpoint;
 import dev.bastion.ledger.tlog.Witness;
@@ -96,14 +97,14 @@ final class WitnessCommand {
         OutputFile.check(out, request);
       }
       Witness w = Witness.open(dir);
-      AddCheckpoint req;
+      byte[] bytes = InputFiles.read(request, "witness request", AddCheckpoint.MAX_BYTES);
+      byte[] cosigned;
       try {
-        req = AddCheckpoint.parse(
-            InputFiles.read(request, "witness request", AddCheckpoint.MAX_BYTES));
-      } catch (dev.bastion.core.BadInputException e) {
-        throw new dev.bastion.core.BadInputException(request + ": " + e.getMessage(), e);
+        cosigned = w.addCheckpoint(AddCheckpoint.parse(bytes), Instant.now().getEpochSecond());
+      } catch (BadInputException e) {
+        // The request's format or its checkpoint's: named by the file, as the refusals are not.
+        throw new BadInputException(request + ": " + e.getMessage(), e);
       }
-      byte[] cosigned = w.addCheckpoint(req, Instant.now().getEpochSecond());
       if (out == null) {
         System.out.write(cosigned);
         System.out.flush();

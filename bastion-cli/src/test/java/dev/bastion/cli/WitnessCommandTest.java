@@ -161,6 +161,17 @@ class WitnessCommandTest {
     assertThat(malformed.code).isEqualTo(2);
     assertThat(malformed.err.strip()).isEqualTo("bastion: " + bad
         + ": witness request: line 2: not a 32-byte hash in padded base64");
+    // The checkpoint part malformed: named by the request file too.
+    Path badNote = tmp.resolve("bad-note");
+    Files.writeString(badNote, "old 0\n\nnot a note\n");
+    Outcome note = execute("witness", "cosign", w.toString(), badNote.toString());
+    assertThat(note.code).isEqualTo(2);
+    assertThat(note.err).startsWith("bastion: " + badNote + ": signed note: ");
+    // A request given where a checkpoint is expected is not a checkpoint: bad input.
+    execute("audit", "prove", "--since-size", "0", "-o", tmp.resolve("req").toString());
+    Outcome wrongKind = execute("audit", "prove", "--since", tmp.resolve("req").toString());
+    assertThat(wrongKind.code).isEqualTo(2);
+    assertThat(wrongKind.err).contains("checkpoint: ");
     Outcome notWitness = execute("witness", "cosign", tmp.toString(), bad.toString());
     assertThat(notWitness.code).isEqualTo(2);
     assertThat(notWitness.err).contains("not a witness directory");

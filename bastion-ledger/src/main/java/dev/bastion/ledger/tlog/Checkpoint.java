@@ -142,6 +142,17 @@ public record Checkpoint(String origin, long size, byte[] rootHash, List<String>
     }
   }
 
+  /**
+   * The checkpoint in a signed note, read without verifying any signature: for telling a file
+   * that is not a signed checkpoint at all (bad input) from one whose signature does not hold.
+   *
+   * @throws BadInputException if {@code note} is not a well-formed signed note whose text is a
+   *     checkpoint
+   */
+  public static Checkpoint ofNote(byte[] note) throws BadInputException {
+    return parse(NoteVerifier.parseNote(note).text());
+  }
+
   /** Compares all fields, the root hash by content. */
   @Override
   public boolean equals(Object o) {

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.VerificationException;
+import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -366,6 +367,27 @@ public final class NoteVerifier {
 
   /** One parsed signature line: name, key ID and the signature bytes after the key ID. */
   record Line(int lineNo, String name, int keyId, byte[] signature) {}
+
+  /**
+   * The parsed note with its signature line by {@code name} and {@code keyId} left out, the others
+   * as they were; the note itself if it has no such line.
+   */
+  static byte[] without(Parsed parsed, String name, int keyId) {
+    ByteArrayOutputStream b = new ByteArrayOutputStream(parsed.note().length);
+    b.write(parsed.note(), 0, parsed.textEnd());
+    b.write('\n');
+    for (Line line : parsed.lines()) {
+      if (line.name().equals(name) && line.keyId() == keyId) {
+        continue;
+      }
+      byte[] sig = ByteBuffer.allocate(4 + line.signature().length).putInt(line.keyId())
+          .put(line.signature()).array();
+      b.writeBytes(SIGNATURE_PREFIX);
+      b.writeBytes((line.name() + " " + Base64.getEncoder().encodeToString(sig) + "\n")
+          .getBytes(UTF_8));
+    }
+    return b.toByteArray();
+  }
 
   private static Line parseLine(byte[] note, int start, int end, int lineNo)
       throws BadInputException {

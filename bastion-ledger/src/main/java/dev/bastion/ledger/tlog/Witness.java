@@ -13,7 +13,10 @@ import dev.bastion.core.Json;
 import dev.bastion.core.VerificationException;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.util.HexFormat;
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A transparency log witness kept in a directory: it cosigns a log's checkpoint (c2sp.org
@@ -32,9 +36,12 @@ import java.util.Objects;
  *
  * <p>The directory holds {@code witness.key} (the Ed25519 private key, PKCS#8, owner-only), {@code
  * witness.vkey} (its cosigner verifier key, to give to verifiers), {@code logs.json} (each trusted
- * log's origin and verifier key) and {@code state/} (per log, the latest cosigned checkpoint). A
- * request is checked and its state written under the directory's lock, and the state reaches the
- * disk before the cosignature is returned, so two requests can never roll a log back between them.
+ * log's origin and verifier key) and {@code state/} (per log, a file written when the log is added
+ * and then holding the latest cosigned checkpoint). A request is checked and its state written
+ * under the directory's lock, and the state reaches the disk before the cosignature is returned, so
+ * two requests can never roll a log back between them. The state is checked before it is used: a
+ * state file that is missing, not a regular file, for another origin, or not cosigned by this
+ * witness refuses every request for that log (fail closed), rather than starting it again from 0.
  *
  * <p>What a witness adds: whoever owns the log's machine can rewrite the log and every copy of its
  * checkpoints there, even re-sign them with a new key, but cannot make this witness cosign a
@@ -55,6 +62,7 @@ public final class Witness {
 
   private static final String STATE = "state";
   private static final long MAX_LOGS_BYTES = 1 << 20;
+  private static final long MAX_STATE_BYTES = 2L * NoteVerifier.MAX_NOTE_BYTES;
 
   private final Path dir;
   private final NoteSigner signer;
@@ -76,6 +84,9 @@ public final class Witness {
     String problem = NoteVerifier.nameProblem(name);
     if (problem != null) {
       throw new BadInputException("witness name " + NoteVerifier.quote(name) + ": " + problem);
+    }
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new BadInputException(dir + ": exists and is not a directory");
     }
     Files.createDirectories(dir);
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
@@ -106,9 +117,18 @@ public final class Witness {
       throw new BadInputException(dir + ": not a witness directory (no " + VKEY + " or " + KEY
           + "); 'bastion witness init' makes one");
     }
-    NoteVerifier vkey = NoteVerifier.parse(
-        new String(InputFiles.read(dir.resolve(VKEY), "witness verifier key", 4096), UTF_8)
-            .strip());
+    NoteVerifier vkey;
+    try {
+      vkey = NoteVerifier.parse(
+          new String(InputFiles.read(dir.resolve(VKEY), "witness verifier key", 4096), UTF_8)
+              .strip());
+    } catch (BadInputException e) {
+      throw new BadInputException(dir.resolve(VKEY) + ": " + e.getMessage(), e);
+    }
+    if (!vkey.isCosigner()) {
+      throw new BadInputException(dir.resolve(VKEY) + ": not a cosigner verifier key");
+    }
+    checkOwnerOnly(dir.resolve(KEY));
     NoteSigner signer;
     try {
       signer = NoteSigner.fromPrivateKey(vkey.name(),
@@ -118,6 +138,10 @@ public final class Witness {
     }
     if (!signer.cosignerVerifierKey().equals(vkey.verifierKey())) {
       throw new BadInputException(dir.resolve(VKEY) + ": not the verifier key of " + KEY);
+    }
+    if (!Files.isDirectory(dir.resolve(STATE), LinkOption.NOFOLLOW_LINKS)) {
+      throw new BadInputException(dir.resolve(STATE) + ": missing; a witness that lost its state"
+          + " must not cosign again from 0 (retire it and start a new one under a new name)");
     }
     return new Witness(dir, signer);
   }
@@ -153,6 +177,12 @@ public final class Witness {
         throw new BadInputException("log " + NoteVerifier.quote(origin) + ": trusted already under"
             + " the key " + known + "; a log that changed its key is a new log");
       }
+      Path state = stateFile(origin);
+      if (Files.exists(state, LinkOption.NOFOLLOW_LINKS)) {
+        throw new BadInputException(state + ": a state for " + NoteVerifier.quote(origin)
+            + " is there already, but the log is not in " + LOGS + "; move it aside first");
+      }
+      AtomicFiles.write(state, stateJson(origin, null));
       logs.put(origin, logKey);
       ObjectNode o = Json.object();
       ArrayNode a = o.putArray("logs");
@@ -166,11 +196,41 @@ public final class Witness {
 
   /**
    * The latest checkpoint this witness cosigned for {@code origin} (the log's note with the
-   * cosignature), or null if none.
+   * cosignature), or null if none yet.
+   *
+   * @throws VerificationException if the log's state is missing, not a regular file, for another
+   *     origin, or holds a checkpoint this witness did not cosign
    */
-  public byte[] latest(String origin) throws IOException {
+  public byte[] latest(String origin) throws IOException, VerificationException {
     Path f = stateFile(origin);
-    return Files.isRegularFile(f) ? Files.readAllBytes(f) : null;
+    String bad = f + ": the witness's state of " + NoteVerifier.quote(origin);
+    if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)) {
+      throw new VerificationException(bad + " is " + (Files.exists(f, LinkOption.NOFOLLOW_LINKS)
+          ? "not a regular file" : "missing") + "; nothing is cosigned for this log until it"
+          + " is restored (or the witness retired)");
+    }
+    try {
+      JsonNode o = Json.parse(InputFiles.read(f, "witness state", MAX_STATE_BYTES), f.toString());
+      if (!origin.equals(Json.requireText(o, "origin", f.toString()))) {
+        throw new VerificationException(bad + " names another origin");
+      }
+      JsonNode cp = o.path("checkpoint");
+      if (cp.isNull()) {
+        return null;
+      }
+      if (!cp.isTextual()) {
+        throw new BadInputException("'checkpoint' must be a signed note or null");
+      }
+      byte[] note = cp.asText().getBytes(UTF_8);
+      signer.cosignerVerifier().verifyCosignature(note);
+      if (!Checkpoint.ofNote(note).origin().equals(origin)) {
+        throw new VerificationException(bad + " holds a checkpoint of another origin");
+      }
+      return note;
+    } catch (BadInputException | VerificationException e) {
+      throw new VerificationException(e.getMessage().startsWith(bad) ? e.getMessage()
+          : bad + " does not hold (" + e.getMessage() + ")", e);
+    }
   }
 
   /**
@@ -180,14 +240,18 @@ public final class Witness {
    *
    * @param timestamp the cosignature's time, POSIX seconds
    * @throws Refusal naming the check that failed, with the HTTP status the protocol gives it
+   * @throws VerificationException if the log's state does not hold (see {@link #latest}): nothing
+   *     is cosigned for the log then
    * @throws BadInputException if the checkpoint is not a well-formed signed note whose text is a
    *     checkpoint
    */
   public byte[] addCheckpoint(AddCheckpoint request, long timestamp)
-      throws IOException, BadInputException, Refusal {
-    byte[] note = request.checkpoint();
-    NoteVerifier.Parsed parsed = NoteVerifier.parseNote(note);
+      throws IOException, BadInputException, VerificationException {
+    byte[] submitted = request.checkpoint();
+    NoteVerifier.Parsed parsed = NoteVerifier.parseNote(submitted);
     Checkpoint cp = Checkpoint.parse(parsed.text());
+    // A checkpoint sent back with this witness's own cosignature on it is taken without it.
+    byte[] note = NoteVerifier.without(parsed, signer.name(), signer.cosignerKeyId());
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       NoteVerifier logKey = logs().get(cp.origin());
       if (logKey == null) {
@@ -207,8 +271,7 @@ public final class Witness {
             + " is larger than the checkpoint's " + cp.size());
       }
       byte[] latestNote = latest(cp.origin());
-      Checkpoint latest = latestNote == null ? null
-          : Checkpoint.parse(NoteVerifier.parseNote(latestNote).text());
+      Checkpoint latest = latestNote == null ? null : Checkpoint.ofNote(latestNote);
       long latestSize = latest == null ? 0 : latest.size();
       if (request.oldSize() != latestSize) {
         throw new Refusal(Refusal.Status.CONFLICT, latestSize, "old size "
@@ -217,10 +280,14 @@ public final class Witness {
             + "; prove from that size");
       }
       List<byte[]> proof = request.proof();
-      if (latest == null || latestSize == 0) {
+      if (latestSize == 0) {
         if (!proof.isEmpty()) {
           throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof from the empty tree,"
               + " which needs none");
+        }
+        if (cp.size() == 0 && !MessageDigest.isEqual(cp.rootHash(), Rfc9162.emptyRoot())) {
+          throw new Refusal(Refusal.Status.CONFLICT, 0, "a tree of 0 entries whose root is not"
+              + " the empty tree's");
         }
       } else if (latestSize == cp.size()) {
         if (!proof.isEmpty()) {
@@ -243,8 +310,7 @@ public final class Witness {
         }
       }
       byte[] cosigned = signer.cosign(note, timestamp);
-      Files.createDirectories(dir.resolve(STATE));
-      AtomicFiles.write(stateFile(cp.origin()), cosigned);
+      AtomicFiles.write(stateFile(cp.origin()), stateJson(cp.origin(), cosigned));
       return cosigned;
     }
   }
@@ -259,15 +325,54 @@ public final class Witness {
     }
     for (JsonNode l : o.get("logs")) {
       String origin = Json.requireText(l, "origin", f.toString());
-      NoteVerifier key = NoteVerifier.parse(Json.requireText(l, "key", f.toString()));
-      logs.put(origin, key);
+      NoteVerifier key;
+      try {
+        checkOrigin(origin);
+        key = NoteVerifier.parse(Json.requireText(l, "key", f.toString()));
+      } catch (BadInputException e) {
+        throw new BadInputException(f + ": " + e.getMessage(), e);
+      }
+      if (key.isCosigner()) {
+        throw new BadInputException(f + ": the key of " + NoteVerifier.quote(origin)
+            + " is a cosigner key, not a log's");
+      }
+      if (logs.put(origin, key) != null) {
+        throw new BadInputException(f + ": " + NoteVerifier.quote(origin) + " is listed twice");
+      }
     }
     return logs;
   }
 
+  private static byte[] stateJson(String origin, byte[] cosigned) {
+    ObjectNode o = Json.object();
+    o.put("origin", origin);
+    if (cosigned == null) {
+      o.putNull("checkpoint");
+    } else {
+      o.put("checkpoint", new String(cosigned, UTF_8));
+    }
+    return (Json.pretty(o) + "\n").getBytes(UTF_8);
+  }
+
+  /** Refuses a private key file that others may read (where the file system has such modes). */
+  private static void checkOwnerOnly(Path key) throws IOException, BadInputException {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.getPosixFilePermissions(key, LinkOption.NOFOLLOW_LINKS);
+    } catch (UnsupportedOperationException e) {
+      return;
+    }
+    perms.removeAll(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+    if (!perms.isEmpty()) {
+      throw new BadInputException(key + ": the witness's private key may be read by others ("
+          + PosixFilePermissions.toString(Files.getPosixFilePermissions(key)) + "); chmod 600 it,"
+          + " or retire the key if others did read it");
+    }
+  }
+
   private Path stateFile(String origin) {
     byte[] h = Rfc9162.sha256().digest(origin.getBytes(UTF_8));
-    return dir.resolve(STATE).resolve(HexFormat.of().formatHex(h) + ".checkpoint");
+    return dir.resolve(STATE).resolve(HexFormat.of().formatHex(h) + ".json");
   }
 
   private static void checkOrigin(String origin) throws BadInputException {

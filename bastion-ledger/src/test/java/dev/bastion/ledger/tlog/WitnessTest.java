@@ -226,6 +226,107 @@ class WitnessTest {
         .hasMessageContaining("not the verifier key");
   }
 
+  private Path stateFile() throws Exception {
+    try (Stream<Path> s = Files.list(tmp.resolve("w").resolve("state"))) {
+      return s.filter(p -> p.toString().endsWith(".json")).findFirst().orElseThrow();
+    }
+  }
+
+  /** A state that is missing, a link, a directory or edited refuses: never a cosign from 0. */
+  @Test
+  void aStateThatDoesNotHoldRefusesEveryRequestForItsLog() throws Exception {
+    grow(tree, 20, "");
+    witness.addCheckpoint(request(tree, 0, 10), 1);
+    Path state = stateFile();
+    byte[] good = Files.readAllBytes(state);
+    grow(fork, 20, " forked");
+    AddCheckpoint forkFromZero = new AddCheckpoint(0, List.of(), checkpoint(log, fork, 20));
+
+    Files.delete(state);
+    Files.createSymbolicLink(state, tmp.resolve("nowhere"));
+    assertStateRefused(forkFromZero, "is not a regular file");
+    Files.delete(state);
+    assertStateRefused(forkFromZero, "is missing");
+    Files.createDirectory(state);
+    assertStateRefused(forkFromZero, "is not a regular file");
+    Files.delete(state);
+
+    // Another log's cosigned checkpoint put in its place.
+    NoteSigner otherLog = NoteSigner.generate("example.com/other");
+    witness.trust("example.com/other", otherLog.verifier());
+    byte[] otherNote = otherLog.sign(new Checkpoint("example.com/other", 5, tree.root(5)).body());
+    witness.addCheckpoint(new AddCheckpoint(0, List.of(), otherNote), 1);
+    String otherState = new String(good, java.nio.charset.StandardCharsets.UTF_8);
+    Files.writeString(state, otherState.replace(ORIGIN, "example.com/other"));
+    assertStateRefused(forkFromZero, "names another origin");
+    // The cosigned checkpoint changed: its cosignature no longer verifies.
+    Files.writeString(state, otherState.replace("\\n10\\n", "\\n11\\n"));
+    assertStateRefused(request(tree, 11, 20), "does not hold");
+    Files.writeString(state, "");
+    assertStateRefused(forkFromZero, "does not hold");
+
+    Files.write(state, good);
+    witness.addCheckpoint(request(tree, 10, 20), 2);
+    Files.delete(tmp.resolve("w").resolve("state").resolve(state.getFileName()));
+    Files.delete(stateFile());
+    Files.delete(tmp.resolve("w").resolve("state"));
+    assertThatThrownBy(() -> Witness.open(tmp.resolve("w")))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("lost its state");
+  }
+
+  private void assertStateRefused(AddCheckpoint req, String message) {
+    assertThatThrownBy(() -> witness.addCheckpoint(req, 99))
+        .isInstanceOf(dev.bastion.core.VerificationException.class)
+        .isNotInstanceOf(Witness.Refusal.class)
+        .hasMessageContaining("the witness's state of \"" + ORIGIN + "\"")
+        .hasMessageContaining(message);
+  }
+
+  @Test
+  void aCheckpointSentBackWithThisWitnesssCosignatureIsCosignedAgain() throws Exception {
+    grow(tree, 10, "");
+    byte[] cosigned = witness.addCheckpoint(request(tree, 0, 10), 1);
+    byte[] again = witness.addCheckpoint(new AddCheckpoint(10, List.of(), cosigned), 2);
+    assertThat(witness.cosignerVerifier().verifyCosignature(again)).isEqualTo(2);
+    String text = new String(again, java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(text.split("\u2014 witness.example/w1 ", -1)).hasSize(2);
+    assertThat(log.verifier().verify(again)).isEqualTo(log.verifier().verify(cosigned));
+  }
+
+  @Test
+  void aTreeOfNoEntriesMustHaveTheEmptyRoot() throws Exception {
+    byte[] wrong = log.sign(new Checkpoint(ORIGIN, 0, new byte[32]).body());
+    assertRefused(new AddCheckpoint(0, List.of(), wrong), Witness.Refusal.Status.CONFLICT,
+        "not the empty tree's");
+    byte[] empty = log.sign(new Checkpoint(ORIGIN, 0, Rfc9162.emptyRoot()).body());
+    witness.addCheckpoint(new AddCheckpoint(0, List.of(), empty), 1);
+  }
+
+  @Test
+  void aHandEditedLogsFileOrAnOpenKeyIsRefused() throws Exception {
+    Path dir = tmp.resolve("w");
+    Path logs = dir.resolve(Witness.LOGS);
+    String good = Files.readString(logs);
+    String entry = "{\"origin\":\"" + ORIGIN + "\",\"key\":\"" + log.verifierKey() + "\"}";
+    Files.writeString(logs, "{\"logs\":[" + entry + "," + entry.replace(log.verifierKey(),
+        NoteSigner.generate(ORIGIN).verifierKey()) + "]}");
+    assertThatThrownBy(() -> witness.logs()).isInstanceOf(BadInputException.class)
+        .hasMessageContaining("listed twice").hasMessageStartingWith(logs.toString());
+    Files.writeString(logs, "{\"logs\":[" + entry.replace(log.verifierKey(),
+        witness.cosignerVerifier().verifierKey()) + "]}");
+    assertThatThrownBy(() -> witness.logs()).isInstanceOf(BadInputException.class)
+        .hasMessageContaining("cosigner key");
+    Files.writeString(logs, good);
+    Files.setPosixFilePermissions(dir.resolve(Witness.KEY),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+    assertThatThrownBy(() -> Witness.open(dir)).isInstanceOf(BadInputException.class)
+        .hasMessageContaining("may be read by others");
+    Path file = tmp.resolve("a-file");
+    Files.writeString(file, "x");
+    assertThatThrownBy(() -> Witness.create(file, "witness.example/w9"))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("not a directory");
+  }
+
   private void assertRefused(AddCheckpoint req, Witness.Refusal.Status status, String message) {
     assertThatThrownBy(() -> witness.addCheckpoint(req, 99))
         .isInstanceOfSatisfying(Witness.Refusal.class,
