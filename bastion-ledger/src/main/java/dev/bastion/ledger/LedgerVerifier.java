@@ -628,14 +628,7 @@ public final class LedgerVerifier {
                 + " checkpoint of " + cp.size() + " entries; try again in a second");
           }
         }
-        if (tree.size() < cp.size()) {
-          throw new DerivedFilesShort(dir.resolve(Ledger.TREE) + ": holds " + tree.size()
-              + " of the " + cp.size() + " entries of the latest checkpoint" + CHECK_AND_REPAIR);
-        }
-        if (!MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())) {
-          throw new VerificationException(dir.resolve(Ledger.TREE)
-              + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
-        }
+        requireTreeOf(dir, tree, cp);
         byte[] line = entryLine(dir, index);
         byte[] leaf = tree.leafHash(index);
         if (!MessageDigest.isEqual(leaf, MerkleHasher.leafHash(line))) {
@@ -713,14 +706,7 @@ public final class LedgerVerifier {
                 + " checkpoint of " + cp.size() + " entries; try again in a second");
           }
         }
-        if (tree.size() < cp.size()) {
-          throw new DerivedFilesShort(dir.resolve(Ledger.TREE) + ": holds " + tree.size()
-              + " of the " + cp.size() + " entries of the latest checkpoint" + CHECK_AND_REPAIR);
-        }
-        if (!MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())) {
-          throw new VerificationException(dir.resolve(Ledger.TREE)
-              + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
-        }
+        requireTreeOf(dir, tree, cp);
         List<byte[]> proof = List.of();
         if (oldSize > 0 && oldSize < cp.size()) {
           proof = tree.consistencyProof(oldSize, cp.size());
@@ -740,6 +726,19 @@ public final class LedgerVerifier {
         }
         return new AddCheckpoint(oldSize, proof, note);
       }
+    }
+  }
+
+  /** Refuses a stored tree that is short of the checkpoint proven against, or not its tree. */
+  private static void requireTreeOf(Path dir, TreeStore tree, Checkpoint cp)
+      throws IOException, VerificationException {
+    if (tree.size() < cp.size()) {
+      throw new DerivedFilesShort(dir.resolve(Ledger.TREE) + ": holds " + tree.size()
+          + " of the " + cp.size() + " entries of the latest checkpoint" + CHECK_AND_REPAIR);
+    }
+    if (!MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())) {
+      throw new VerificationException(dir.resolve(Ledger.TREE)
+          + ": does not match the latest checkpoint" + CHECK_AND_REPAIR);
     }
   }
 
