@@ -61,6 +61,8 @@ public final class Witness {
   public static final String LOGS = "logs.json";
 
   private static final String STATE = "state";
+  private static final String EVIDENCE = "evidence";
+  private static final int MAX_EVIDENCE = 100;
   private static final long MAX_LOGS_BYTES = 1 << 20;
   private static final long MAX_STATE_BYTES = 2L * NoteVerifier.MAX_NOTE_BYTES;
 
@@ -279,39 +281,55 @@ public final class Witness {
             + " cosigned for " + NoteVerifier.quote(cp.origin()) + ", " + latestSize
             + "; prove from that size");
       }
-      List<byte[]> proof = request.proof();
-      if (latestSize == 0) {
-        if (!proof.isEmpty()) {
-          throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof from the empty tree,"
-              + " which needs none");
-        }
-        if (cp.size() == 0 && !MessageDigest.isEqual(cp.rootHash(), Rfc9162.emptyRoot())) {
-          throw new Refusal(Refusal.Status.CONFLICT, 0, "a tree of 0 entries whose root is not"
-              + " the empty tree's");
-        }
-      } else if (latestSize == cp.size()) {
-        if (!proof.isEmpty()) {
-          throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof between equal sizes,"
-              + " which needs none");
-        }
-        if (!MessageDigest.isEqual(latest.rootHash(), cp.rootHash())) {
-          throw new Refusal(Refusal.Status.CONFLICT, latestSize, "the log has two different"
-              + " trees of " + cp.size() + " entries: this checkpoint's root is not the one this"
-              + " witness cosigned (a fork or a rewrite)");
-        }
-      } else {
-        try {
-          Rfc9162.verifyConsistency(latestSize, cp.size(), latest.rootHash(), cp.rootHash(),
-              proof);
-        } catch (VerificationException e) {
-          throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "the tree of " + cp.size()
-              + " entries is not proven to extend the tree of " + latestSize + " entries this"
-              + " witness cosigned: " + e.getMessage());
-        }
+      try {
+        checkExtends(latest, cp, request.proof());
+      } catch (Refusal r) {
+        // The log signed a checkpoint that does not extend what it showed before: the request is
+        // evidence of that, kept as the protocol suggests.
+        throw new Refusal(r.status(), r.latestSize(), r.getMessage().substring(
+            "witness refuses: ".length()) + keepEvidence(request));
       }
       byte[] cosigned = signer.cosign(note, timestamp);
       AtomicFiles.write(stateFile(cp.origin()), stateJson(cp.origin(), cosigned));
       return cosigned;
+    }
+  }
+
+  /**
+   * Refuses {@code cp} unless it extends {@code latest} (null: nothing cosigned yet) by {@code
+   * proof}, as c2sp.org/tlog-witness asks.
+   */
+  private static void checkExtends(Checkpoint latest, Checkpoint cp, List<byte[]> proof)
+      throws Refusal {
+    long latestSize = latest == null ? 0 : latest.size();
+    if (latestSize == 0) {
+      if (!proof.isEmpty()) {
+        throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof from the empty tree,"
+            + " which needs none");
+      }
+      if (cp.size() == 0 && !MessageDigest.isEqual(cp.rootHash(), Rfc9162.emptyRoot())) {
+        throw new Refusal(Refusal.Status.CONFLICT, 0, "a tree of 0 entries whose root is not"
+            + " the empty tree's");
+      }
+    } else if (latestSize == cp.size()) {
+      if (!proof.isEmpty()) {
+        throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof between equal sizes,"
+            + " which needs none");
+      }
+      if (!MessageDigest.isEqual(latest.rootHash(), cp.rootHash())) {
+        throw new Refusal(Refusal.Status.CONFLICT, latestSize, "the log has two different"
+            + " trees of " + cp.size() + " entries: this checkpoint's root is not the one this"
+            + " witness cosigned (a fork or a rewrite)");
+      }
+    } else {
+      try {
+        Rfc9162.verifyConsistency(latestSize, cp.size(), latest.rootHash(), cp.rootHash(),
+            proof);
+      } catch (VerificationException e) {
+        throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "the tree of " + cp.size()
+            + " entries is not proven to extend the tree of " + latestSize + " entries this"
+            + " witness cosigned: " + e.getMessage());
+      }
     }
   }
 
@@ -341,6 +359,32 @@ public final class Witness {
       }
     }
     return logs;
+  }
+
+  /**
+   * Keeps a signed request that the witness refused as inconsistent under {@code evidence/}, named
+   * by its SHA-256, at most {@value #MAX_EVIDENCE} of them; says where, for the refusal's message.
+   */
+  private String keepEvidence(AddCheckpoint request) {
+    byte[] bytes = request.format();
+    Path evidence = dir.resolve(EVIDENCE);
+    Path f = evidence.resolve(
+        HexFormat.of().formatHex(Rfc9162.sha256().digest(bytes)) + ".request");
+    try {
+      Files.createDirectories(evidence);
+      if (!Files.exists(f)) {
+        try (java.util.stream.Stream<Path> s = Files.list(evidence)) {
+          if (s.count() >= MAX_EVIDENCE) {
+            return "; " + evidence + " holds " + MAX_EVIDENCE + " requests already, this one"
+                + " was not kept";
+          }
+        }
+        AtomicFiles.write(f, bytes);
+      }
+      return "; the signed request is kept as evidence in " + f;
+    } catch (IOException e) {
+      return "; the signed request could not be kept as evidence (" + e.getMessage() + ")";
+    }
   }
 
   private static byte[] stateJson(String origin, byte[] cosigned) {

@@ -116,7 +116,21 @@ class WitnessTest {
     fork.truncate(7);
     grow(fork, 25, " rewritten");
     // The fork's own proof from 10 to 25 leads from the fork's root at 10, not the cosigned one.
-    assertRefused(request(fork, 10, 25), Witness.Refusal.Status.INVALID_PROOF, "not proven");
+    AddCheckpoint forked = request(fork, 10, 25);
+    assertRefused(forked, Witness.Refusal.Status.INVALID_PROOF, "not proven");
+    // The log signed it: the request is kept, as evidence of the fork.
+    Path evidence = tmp.resolve("w").resolve("evidence");
+    try (Stream<Path> kept = Files.list(evidence)) {
+      assertThat(kept.map(p -> {
+        try {
+          return Files.readAllBytes(p);
+        } catch (java.io.IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      }).toList()).singleElement().isEqualTo(forked.format());
+    }
+    assertRefused(forked, Witness.Refusal.Status.INVALID_PROOF, "kept as evidence in "
+        + evidence);
     // The same size with another root: two trees of 10 entries.
     grow(fork, 25, "");
     assertRefused(new AddCheckpoint(10, List.of(), checkpoint(log, fork, 10)),
