@@ -236,8 +236,8 @@ final class AuditCommand {
         AddCheckpoint request = consistency(home, from, fromRoot);
         bytes = request.format();
         said = "consistency proof from " + from + " entries to the checkpoint of "
-            + dev.bastion.ledger.tlog.Checkpoint.parse(
-                Home.ledgerVerifier(home).verify(request.checkpoint())).size() + " entries";
+            + dev.bastion.ledger.tlog.Checkpoint.ofNote(request.checkpoint()).size()
+            + " entries";
       }
       if (out == null) {
         System.out.write(bytes);
