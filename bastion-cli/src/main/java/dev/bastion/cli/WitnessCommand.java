@@ -3,6 +3,7 @@ package dev.bastion.cli;
 import dev.bastion.core.BadInputException;
 import dev.bastion.core.InputFiles;
 import dev.bastion.ledger.tlog.AddCheckpoint;
+import dev.bastion.ledger.tlog.Checkpoint;
 import dev.bastion.ledger.tlog.Witness;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -98,13 +99,15 @@ final class WitnessCommand {
       }
       Witness w = Witness.open(dir);
       byte[] bytes = InputFiles.read(request, "witness request", AddCheckpoint.MAX_BYTES);
-      byte[] cosigned;
+      AddCheckpoint req;
       try {
-        cosigned = w.addCheckpoint(AddCheckpoint.parse(bytes), Instant.now().getEpochSecond());
+        req = AddCheckpoint.parse(bytes);
+        Checkpoint.ofNote(req.checkpoint());
       } catch (BadInputException e) {
         // The request's format or its checkpoint's: named by the file, as the refusals are not.
         throw new BadInputException(request + ": " + e.getMessage(), e);
       }
+      byte[] cosigned = w.addCheckpoint(req, Instant.now().getEpochSecond());
       if (out == null) {
         System.out.write(cosigned);
         System.out.flush();

@@ -172,6 +172,12 @@ class WitnessCommandTest {
     Outcome wrongKind = execute("audit", "prove", "--since", tmp.resolve("req").toString());
     assertThat(wrongKind.code).isEqualTo(2);
     assertThat(wrongKind.err).contains("checkpoint: ");
+    // A fault in the witness's own files is named by that file, not by the request.
+    Files.writeString(w.resolve("logs.json"), "{}");
+    Outcome config = execute("witness", "cosign", w.toString(), tmp.resolve("req").toString());
+    assertThat(config.code).isEqualTo(2);
+    assertThat(config.err.strip()).isEqualTo("bastion: " + w.resolve("logs.json")
+        + ": 'logs' must be a list");
     Outcome notWitness = execute("witness", "cosign", tmp.toString(), bad.toString());
     assertThat(notWitness.code).isEqualTo(2);
     assertThat(notWitness.err).contains("not a witness directory");

@@ -19,6 +19,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -96,11 +97,19 @@ public final class Witness {
         throw new BadInputException(dir + ": already holds a witness (" + KEY + "); a new key"
             + " would disown every cosignature it made");
       }
+      for (String left : List.of(LOGS, STATE, EVIDENCE)) {
+        if (Files.exists(dir.resolve(left), LinkOption.NOFOLLOW_LINKS)) {
+          throw new BadInputException(dir + ": holds " + left + " of an earlier witness; a new"
+              + " witness starts in a new directory");
+        }
+      }
+      makePrivate(dir);
       NoteSigner signer = NoteSigner.generate(name);
       ObjectNode logs = Json.object();
       logs.putArray("logs");
       AtomicFiles.write(dir.resolve(LOGS), (Json.pretty(logs) + "\n").getBytes(UTF_8));
       Files.createDirectories(dir.resolve(STATE));
+      makePrivate(dir.resolve(STATE));
       AtomicFiles.writePrivate(dir.resolve(KEY), signer.privateKeyPkcs8());
       // Written last: a witness whose vkey is there is complete.
       AtomicFiles.write(dir.resolve(VKEY), (signer.cosignerVerifierKey() + "\n").getBytes(UTF_8));
@@ -112,8 +121,11 @@ public final class Witness {
    * Opens the witness in {@code dir}.
    *
    * @throws BadInputException if {@code dir} holds no witness, or its key files do not match
+   * @throws VerificationException if its state directory is missing or not its own, or it or the
+   *     witness directory may be written by others
    */
-  public static Witness open(Path dir) throws IOException, BadInputException {
+  public static Witness open(Path dir)
+      throws IOException, BadInputException, VerificationException {
     Objects.requireNonNull(dir, "dir");
     if (!Files.isRegularFile(dir.resolve(VKEY)) || !Files.isRegularFile(dir.resolve(KEY))) {
       throw new BadInputException(dir + ": not a witness directory (no " + VKEY + " or " + KEY
@@ -141,10 +153,18 @@ public final class Witness {
     if (!signer.cosignerVerifierKey().equals(vkey.verifierKey())) {
       throw new BadInputException(dir.resolve(VKEY) + ": not the verifier key of " + KEY);
     }
-    if (!Files.isDirectory(dir.resolve(STATE), LinkOption.NOFOLLOW_LINKS)) {
-      throw new BadInputException(dir.resolve(STATE) + ": missing; a witness that lost its state"
-          + " must not cosign again from 0 (retire it and start a new one under a new name)");
+    Path state = dir.resolve(STATE);
+    if (Files.isSymbolicLink(state)) {
+      throw new VerificationException(state + ": a symbolic link; the witness keeps its state in"
+          + " a directory of its own (put the directory itself there)");
     }
+    if (!Files.isDirectory(state, LinkOption.NOFOLLOW_LINKS)) {
+      throw new VerificationException(state + ": missing; a witness that lost its state must"
+          + " not cosign again from 0 (restore it, or retire the witness and start a new one"
+          + " under a new name)");
+    }
+    checkNotWritableByOthers(dir);
+    checkNotWritableByOthers(state);
     return new Witness(dir, signer);
   }
 
@@ -184,7 +204,7 @@ public final class Witness {
         throw new BadInputException(state + ": a state for " + NoteVerifier.quote(origin)
             + " is there already, but the log is not in " + LOGS + "; move it aside first");
       }
-      AtomicFiles.write(state, stateJson(origin, null));
+      AtomicFiles.write(state, stateJson(origin, null, signer.sign(freshText(origin))));
       logs.put(origin, logKey);
       ObjectNode o = Json.object();
       ArrayNode a = o.putArray("logs");
@@ -218,6 +238,12 @@ public final class Witness {
       }
       JsonNode cp = o.path("checkpoint");
       if (cp.isNull()) {
+        // Nothing cosigned yet: add-log's signed word for it, so that no one who cannot sign
+        // as this witness can reset a log to 0.
+        byte[] signed = Json.requireText(o, "fresh", f.toString()).getBytes(UTF_8);
+        if (!Arrays.equals(signer.verifier().verify(signed), freshText(origin))) {
+          throw new VerificationException(bad + " is signed for another log");
+        }
         return null;
       }
       if (!cp.isTextual()) {
@@ -275,22 +301,23 @@ public final class Witness {
       byte[] latestNote = latest(cp.origin());
       Checkpoint latest = latestNote == null ? null : Checkpoint.ofNote(latestNote);
       long latestSize = latest == null ? 0 : latest.size();
+      if (latest != null && latestSize == cp.size()
+          && !MessageDigest.isEqual(latest.rootHash(), cp.rootHash())) {
+        // Signed by the log, the same size as the cosigned tree, another root: a fork, whatever
+        // the request's old size says. Kept, as proof of it.
+        throw new Refusal(Refusal.Status.CONFLICT, latestSize, "the log has two different"
+            + " trees of " + cp.size() + " entries: this checkpoint's root is not the one this"
+            + " witness cosigned (a fork or a rewrite)" + keepEvidence(request));
+      }
       if (request.oldSize() != latestSize) {
         throw new Refusal(Refusal.Status.CONFLICT, latestSize, "old size "
             + request.oldSize() + " is not the size of the latest checkpoint this witness"
             + " cosigned for " + NoteVerifier.quote(cp.origin()) + ", " + latestSize
             + "; prove from that size");
       }
-      try {
-        checkExtends(latest, cp, request.proof());
-      } catch (Refusal r) {
-        // The log signed a checkpoint that does not extend what it showed before: the request is
-        // evidence of that, kept as the protocol suggests.
-        throw new Refusal(r.status(), r.latestSize(), r.getMessage().substring(
-            "witness refuses: ".length()) + keepEvidence(request));
-      }
+      checkExtends(latest, cp, request.proof());
       byte[] cosigned = signer.cosign(note, timestamp);
-      AtomicFiles.write(stateFile(cp.origin()), stateJson(cp.origin(), cosigned));
+      AtomicFiles.write(stateFile(cp.origin()), stateJson(cp.origin(), cosigned, null));
       return cosigned;
     }
   }
@@ -315,11 +342,6 @@ public final class Witness {
       if (!proof.isEmpty()) {
         throw new Refusal(Refusal.Status.INVALID_PROOF, -1, "a proof between equal sizes,"
             + " which needs none");
-      }
-      if (!MessageDigest.isEqual(latest.rootHash(), cp.rootHash())) {
-        throw new Refusal(Refusal.Status.CONFLICT, latestSize, "the log has two different"
-            + " trees of " + cp.size() + " entries: this checkpoint's root is not the one this"
-            + " witness cosigned (a fork or a rewrite)");
       }
     } else {
       try {
@@ -362,8 +384,9 @@ public final class Witness {
   }
 
   /**
-   * Keeps a signed request that the witness refused as inconsistent under {@code evidence/}, named
-   * by its SHA-256, at most {@value #MAX_EVIDENCE} of them; says where, for the refusal's message.
+   * Keeps a request whose checkpoint the log signed but which forks from the cosigned tree under
+   * {@code evidence/}, named by its SHA-256, at most {@value #MAX_EVIDENCE} of them (only the
+   * log's key can make more); says where, for the refusal's message.
    */
   private String keepEvidence(AddCheckpoint request) {
     byte[] bytes = request.format();
@@ -371,10 +394,16 @@ public final class Witness {
     Path f = evidence.resolve(
         HexFormat.of().formatHex(Rfc9162.sha256().digest(bytes)) + ".request");
     try {
-      Files.createDirectories(evidence);
-      if (!Files.exists(f)) {
+      if (!Files.exists(evidence, LinkOption.NOFOLLOW_LINKS)) {
+        Files.createDirectory(evidence);
+        makePrivate(evidence);
+      }
+      if (!Files.isDirectory(evidence, LinkOption.NOFOLLOW_LINKS)) {
+        return "; the signed request was not kept: " + evidence + " is not a directory";
+      }
+      if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
         try (java.util.stream.Stream<Path> s = Files.list(evidence)) {
-          if (s.count() >= MAX_EVIDENCE) {
+          if (s.filter(p -> p.toString().endsWith(".request")).count() >= MAX_EVIDENCE) {
             return "; " + evidence + " holds " + MAX_EVIDENCE + " requests already, this one"
                 + " was not kept";
           }
@@ -383,19 +412,54 @@ public final class Witness {
       }
       return "; the signed request is kept as evidence in " + f;
     } catch (IOException e) {
-      return "; the signed request could not be kept as evidence (" + e.getMessage() + ")";
+      return "; the signed request could not be kept as evidence in " + evidence + " (" + e
+          + ")";
     }
   }
 
-  private static byte[] stateJson(String origin, byte[] cosigned) {
+  private static byte[] stateJson(String origin, byte[] cosigned, byte[] fresh) {
     ObjectNode o = Json.object();
     o.put("origin", origin);
     if (cosigned == null) {
       o.putNull("checkpoint");
+      o.put("fresh", new String(fresh, UTF_8));
     } else {
       o.put("checkpoint", new String(cosigned, UTF_8));
     }
     return (Json.pretty(o) + "\n").getBytes(UTF_8);
+  }
+
+  /**
+   * What add-log signs (with the witness's note key, never a cosignature) for a log with nothing
+   * cosigned yet.
+   */
+  private static byte[] freshText(String origin) {
+    return ("bastion-witness/v1 nothing cosigned yet\n" + origin + "\n").getBytes(UTF_8);
+  }
+
+  /** Owner-only permissions on a directory this witness made (where the file system has them). */
+  private static void makePrivate(Path d) throws IOException {
+    try {
+      Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system: its own protection applies.
+    }
+  }
+
+  /** Refuses a directory that others may write into: they could put back an older state. */
+  private static void checkNotWritableByOthers(Path d) throws IOException, VerificationException {
+    Set<PosixFilePermission> perms;
+    try {
+      perms = Files.getPosixFilePermissions(d, LinkOption.NOFOLLOW_LINKS);
+    } catch (UnsupportedOperationException e) {
+      return;
+    }
+    if (perms.contains(PosixFilePermission.GROUP_WRITE)
+        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+      throw new VerificationException(d + ": others may write into the witness's directory ("
+          + PosixFilePermissions.toString(perms) + "), so its state cannot be trusted; chmod"
+          + " 700 it once you are sure the state is as the witness left it");
+    }
   }
 
   /** Refuses a private key file that others may read (where the file system has such modes). */
@@ -406,7 +470,8 @@ public final class Witness {
     } catch (UnsupportedOperationException e) {
       return;
     }
-    perms.removeAll(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE));
+    perms.removeAll(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
+        PosixFilePermission.OWNER_EXECUTE));
     if (!perms.isEmpty()) {
       throw new BadInputException(key + ": the witness's private key may be read by others ("
           + PosixFilePermissions.toString(Files.getPosixFilePermissions(key)) + "); chmod 600 it,"

@@ -116,25 +116,31 @@ class WitnessTest {
     fork.truncate(7);
     grow(fork, 25, " rewritten");
     // The fork's own proof from 10 to 25 leads from the fork's root at 10, not the cosigned one.
+    // A proof that does not verify proves nothing about the log (anyone can attach a bad one to
+    // a checkpoint it published): not kept.
     AddCheckpoint forked = request(fork, 10, 25);
     assertRefused(forked, Witness.Refusal.Status.INVALID_PROOF, "not proven");
-    // The log signed it: the request is kept, as evidence of the fork.
     Path evidence = tmp.resolve("w").resolve("evidence");
+    assertThat(evidence).doesNotExist();
+    // The same size with another root, signed by the log: two trees of 10 entries, a fork
+    // whatever the old size says; kept as evidence of it.
+    byte[] forkAt10 = checkpoint(log, fork, 10);
+    AddCheckpoint sameSize = new AddCheckpoint(10, List.of(), forkAt10);
+    assertRefused(sameSize, Witness.Refusal.Status.CONFLICT,
+        "two different trees of 10 entries");
+    AddCheckpoint fromZero = new AddCheckpoint(0, List.of(), forkAt10);
+    assertRefused(fromZero, Witness.Refusal.Status.CONFLICT, "kept as evidence in " + evidence);
     try (Stream<Path> kept = Files.list(evidence)) {
       assertThat(kept.map(p -> {
         try {
-          return Files.readAllBytes(p);
+          return new String(Files.readAllBytes(p), java.nio.charset.StandardCharsets.UTF_8);
         } catch (java.io.IOException e) {
           throw new java.io.UncheckedIOException(e);
         }
-      }).toList()).singleElement().isEqualTo(forked.format());
+      }).toList()).containsExactlyInAnyOrder(
+          new String(sameSize.format(), java.nio.charset.StandardCharsets.UTF_8),
+          new String(fromZero.format(), java.nio.charset.StandardCharsets.UTF_8));
     }
-    assertRefused(forked, Witness.Refusal.Status.INVALID_PROOF, "kept as evidence in "
-        + evidence);
-    // The same size with another root: two trees of 10 entries.
-    grow(fork, 25, "");
-    assertRefused(new AddCheckpoint(10, List.of(), checkpoint(log, fork, 10)),
-        Witness.Refusal.Status.CONFLICT, "two different trees of 10 entries");
     // The honest log goes on.
     grow(tree, 25, "");
     witness.addCheckpoint(request(tree, 10, 25), 2);
@@ -285,7 +291,62 @@ class WitnessTest {
     Files.delete(stateFile());
     Files.delete(tmp.resolve("w").resolve("state"));
     assertThatThrownBy(() -> Witness.open(tmp.resolve("w")))
-        .isInstanceOf(BadInputException.class).hasMessageContaining("lost its state");
+        .isInstanceOf(dev.bastion.core.VerificationException.class)
+        .hasMessageContaining("lost its state");
+  }
+
+  /** Found by the second QA pass: each way to reset a log to 0, or to plant files, is refused. */
+  @Test
+  void noOneWhoCannotSignAsTheWitnessResetsALogOrPlantsItsFiles() throws Exception {
+    Path dir = tmp.resolve("w");
+    Path state = stateFile();
+    String fresh = Files.readString(state);
+    assertThat(fresh).contains("\"checkpoint\" : null").contains("\"fresh\"");
+    grow(tree, 10, "");
+    // A hand-written "nothing cosigned yet" is not the witness's.
+    Files.writeString(state, "{\"origin\":\"" + ORIGIN + "\",\"checkpoint\":null}");
+    assertStateRefused(request(tree, 0, 10), "does not hold");
+    // Another log's signed "nothing cosigned yet" is not this log's.
+    NoteSigner other = NoteSigner.generate("example.com/other");
+    witness.trust("example.com/other", other.verifier());
+    String otherFresh;
+    try (Stream<Path> s = Files.list(dir.resolve("state"))) {
+      Path o = s.filter(p -> !p.equals(state)).findFirst().orElseThrow();
+      otherFresh = Files.readString(o);
+    }
+    Files.writeString(state, otherFresh.replace("\"example.com/other\"", "\"" + ORIGIN + "\""));
+    assertStateRefused(request(tree, 0, 10), "signed for another log");
+    Files.writeString(state, fresh);
+    witness.addCheckpoint(request(tree, 0, 10), 1);
+
+    var perms = java.nio.file.attribute.PosixFilePermissions.fromString("rwx------");
+    assertThat(Files.getPosixFilePermissions(dir)).isEqualTo(perms);
+    assertThat(Files.getPosixFilePermissions(dir.resolve("state"))).isEqualTo(perms);
+    Files.setPosixFilePermissions(dir.resolve("state"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+    assertThatThrownBy(() -> Witness.open(dir))
+        .isInstanceOf(dev.bastion.core.VerificationException.class)
+        .hasMessageContaining("others may write");
+    Files.setPosixFilePermissions(dir.resolve("state"), perms);
+    Files.setPosixFilePermissions(dir.resolve(Witness.KEY),
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    Witness.open(dir);
+
+    // evidence/ planted as a link elsewhere: not followed.
+    Path elsewhere = Files.createDirectory(tmp.resolve("elsewhere"));
+    Files.createSymbolicLink(dir.resolve("evidence"), elsewhere);
+    grow(fork, 10, " forked");
+    assertRefused(new AddCheckpoint(10, List.of(), checkpoint(log, fork, 10)),
+        Witness.Refusal.Status.CONFLICT, "was not kept");
+    try (Stream<Path> s = Files.list(elsewhere)) {
+      assertThat(s).isEmpty();
+    }
+
+    // A new witness is not made over the files of an earlier one whose keys are gone.
+    Files.delete(dir.resolve(Witness.KEY));
+    Files.delete(dir.resolve(Witness.VKEY));
+    assertThatThrownBy(() -> Witness.create(dir, "witness.example/w1"))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("of an earlier witness");
   }
 
   private void assertStateRefused(AddCheckpoint req, String message) {
