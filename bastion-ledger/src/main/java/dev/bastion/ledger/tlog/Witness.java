@@ -41,15 +41,18 @@ import java.util.Set;
  * and then holding the latest cosigned checkpoint). A request is checked and its state written
  * under the directory's lock, and the state reaches the disk before the cosignature is returned, so
  * two requests can never roll a log back between them. The state is checked before it is used: a
- * state file that is missing, not a regular file, for another origin, or not cosigned by this
- * witness refuses every request for that log (fail closed), rather than starting it again from 0.
+ * state file that is missing, not a regular file, for another origin, or signed neither as this
+ * witness's cosignature nor (before the first one) by its key at {@link #trust} refuses every
+ * request for that log (fail closed), rather than starting it again from 0. The directory and
+ * {@code state/} are owner-only; others able to write into them could put back an older state,
+ * so {@link #open} refuses them then.
  *
  * <p>What a witness adds: whoever owns the log's machine can rewrite the log and every copy of its
  * checkpoints there, even re-sign them with a new key, but cannot make this witness cosign a
  * history that does not extend the one it cosigned before. A verifier that requires this witness's
  * cosignature on the checkpoint it checks against ({@code bastion audit verify --since
- * --witness-key}) so learns of a rewrite. The witness must keep its directory: one whose state is
- * lost would cosign from size 0 again.
+ * --witness-key}) so learns of a rewrite. The witness must keep its directory: a log whose state
+ * is lost is refused until the state is restored.
  */
 public final class Witness {
   /** The private key's file in a witness directory. */
@@ -221,7 +224,8 @@ public final class Witness {
    * cosignature), or null if none yet.
    *
    * @throws VerificationException if the log's state is missing, not a regular file, for another
-   *     origin, or holds a checkpoint this witness did not cosign
+   *     origin, or holds a checkpoint this witness did not cosign (or, before the first one, a
+   *     "nothing cosigned yet" this witness did not sign)
    */
   public byte[] latest(String origin) throws IOException, VerificationException {
     Path f = stateFile(origin);
