@@ -293,7 +293,8 @@ public final class Witness {
       }
       try {
         logKey.verify(note);
-      } catch (VerificationException e) {
+      } catch (BadInputException | VerificationException e) {
+        // (Bad input only when the note carried no signature but this witness's own.)
         throw new Refusal(Refusal.Status.NO_VALID_SIGNATURE, -1, "the checkpoint of "
             + NoteVerifier.quote(cp.origin()) + " is not signed by its key " + logKey + ": "
             + e.getMessage());

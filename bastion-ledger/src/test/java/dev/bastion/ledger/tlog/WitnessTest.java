@@ -366,6 +366,13 @@ class WitnessTest {
     String text = new String(again, java.nio.charset.StandardCharsets.UTF_8);
     assertThat(text.split("\u2014 witness.example/w1 ", -1)).hasSize(2);
     assertThat(log.verifier().verify(again)).isEqualTo(log.verifier().verify(cosigned));
+    // With the log's signature taken away, only this witness's own is left: not signed by the log.
+    String body = new String(log.verifier().verify(cosigned),
+        java.nio.charset.StandardCharsets.UTF_8);
+    String own = text.substring(text.lastIndexOf("\u2014 witness.example/w1 "));
+    assertRefused(new AddCheckpoint(10, List.of(), (body + "\n" + own).getBytes(
+        java.nio.charset.StandardCharsets.UTF_8)), Witness.Refusal.Status.NO_VALID_SIGNATURE,
+        "not signed by its key");
   }
 
   @Test
