@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Stream;
 
 /**
  * A transparency log witness kept in a directory: it cosigns a log's checkpoint (c2sp.org
@@ -407,7 +408,7 @@ public final class Witness {
         return "; the signed request was not kept: " + evidence + " is not a directory";
       }
       if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
-        try (java.util.stream.Stream<Path> s = Files.list(evidence)) {
+        try (Stream<Path> s = Files.list(evidence)) {
           if (s.filter(p -> p.toString().endsWith(".request")).count() >= MAX_EVIDENCE) {
             return "; " + evidence + " holds " + MAX_EVIDENCE + " requests already, this one"
                 + " was not kept";
@@ -453,13 +454,8 @@ public final class Witness {
 
   /** Refuses a directory that others may write into: they could put back an older state. */
   private static void checkNotWritableByOthers(Path d) throws IOException, VerificationException {
-    Set<PosixFilePermission> perms;
-    try {
-      perms = Files.getPosixFilePermissions(d, LinkOption.NOFOLLOW_LINKS);
-    } catch (UnsupportedOperationException e) {
-      return;
-    }
-    if (perms.contains(PosixFilePermission.GROUP_WRITE)
+    Set<PosixFilePermission> perms = permissions(d);
+    if (perms != null && perms.contains(PosixFilePermission.GROUP_WRITE)
         || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
       throw new VerificationException(d + ": others may write into the witness's directory ("
           + PosixFilePermissions.toString(perms) + "), so its state cannot be trusted; chmod"
@@ -469,18 +465,20 @@ public final class Witness {
 
   /** Refuses a private key file that others may read (where the file system has such modes). */
   private static void checkOwnerOnly(Path key) throws IOException, BadInputException {
-    Set<PosixFilePermission> perms;
-    try {
-      perms = Files.getPosixFilePermissions(key, LinkOption.NOFOLLOW_LINKS);
-    } catch (UnsupportedOperationException e) {
-      return;
-    }
-    perms.removeAll(Set.of(PosixFilePermission.OWNER_READ, PosixFilePermission.OWNER_WRITE,
-        PosixFilePermission.OWNER_EXECUTE));
-    if (!perms.isEmpty()) {
+    Set<PosixFilePermission> perms = permissions(key);
+    if (perms != null && perms.stream().anyMatch(p -> !p.name().startsWith("OWNER_"))) {
       throw new BadInputException(key + ": the witness's private key may be read by others ("
-          + PosixFilePermissions.toString(Files.getPosixFilePermissions(key)) + "); chmod 600 it,"
-          + " or retire the key if others did read it");
+          + PosixFilePermissions.toString(perms) + "); chmod 600 it, or retire the key if others"
+          + " did read it");
+    }
+  }
+
+  /** The file's own POSIX permissions (a link's, not its target's), or null without them. */
+  private static Set<PosixFilePermission> permissions(Path p) throws IOException {
+    try {
+      return Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+    } catch (UnsupportedOperationException e) {
+      return null;
     }
   }
 
