@@ -3,6 +3,7 @@ package dev.bastion.ledger;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bastion.core.Json;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.Map;
@@ -36,10 +37,51 @@ class EventCanonicalTest {
         details.put(string(r, plain), string(r, plain));
       }
       Event e = new Event(EventKind.values()[r.nextInt(EventKind.values().length)],
-          Instant.ofEpochSecond(r.nextInt(2_000_000_000), r.nextInt(1_000_000_000)),
+          instant(r),
           string(r, plain), string(r, plain), string(r, plain), string(r, plain),
           string(r, plain), details);
       assertThat(e.canonical()).as("event %s", e).isEqualTo(Json.canonical(e.toJson()));
     }
   }
+
+  /** The time is written as {@link Instant#toString()} writes it, whatever the instant. */
+  @ParameterizedTest
+  @ValueSource(longs = {11, 12, 13, 14, 15})
+  void theTimeIsWrittenAsInstantWritesIt(long seed) {
+    Random r = new Random(seed);
+    for (int k = 0; k < 2000; k++) {
+      Instant t = instant(r);
+      Event e = new Event(EventKind.INFERENCE, t, "a", "b", "c", "d", "e", Map.of());
+      String json = new String(e.canonical(), StandardCharsets.UTF_8);
+      assertThat(json).as("time %s", t).endsWith(",\"time\":\"" + t + "\"}");
+      assertThat(e.canonical()).isEqualTo(Json.canonical(e.toJson()));
+    }
+  }
+
+  /**
+   * An instant: mostly within years 1970 to 2033, also anywhere from year 0 to 9999, before and
+   * after that range, and at the edges of days and years; with no fraction, whole milliseconds,
+   * whole microseconds or any nanoseconds.
+   */
+  private static Instant instant(Random r) {
+    long second = switch (r.nextInt(6)) {
+      case 0, 1, 2 -> r.nextInt(2_000_000_000);
+      case 3 -> YEAR_0 + (long) (r.nextDouble() * (YEAR_10000 - YEAR_0));
+      case 4 -> (r.nextBoolean() ? YEAR_0 : YEAR_10000) + r.nextInt(200_000) - 100_000;
+      default -> (r.nextBoolean() ? Instant.MIN : Instant.MAX).getEpochSecond()
+          + (r.nextBoolean() ? 1 : -1) * (long) r.nextInt(1_000_000);
+    };
+    second = Math.max(Instant.MIN.getEpochSecond(), Math.min(Instant.MAX.getEpochSecond(), second));
+    int nano = switch (r.nextInt(4)) {
+      case 0 -> 0;
+      case 1 -> r.nextInt(1000) * 1_000_000;
+      case 2 -> r.nextInt(1_000_000) * 1000;
+      default -> r.nextInt(1_000_000_000);
+    };
+    return Instant.ofEpochSecond(second, nano);
+  }
+
+  /** 0000-01-01T00:00:00Z and 10000-01-01T00:00:00Z. */
+  private static final long YEAR_0 = Instant.parse("0000-01-01T00:00:00Z").getEpochSecond();
+  private static final long YEAR_10000 = Instant.parse("+10000-01-01T00:00:00Z").getEpochSecond();
 }
