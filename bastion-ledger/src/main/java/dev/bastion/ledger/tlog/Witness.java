@@ -180,7 +180,8 @@ public final class Witness {
   /**
    * Trusts the log with checkpoint origin {@code origin} and verifier key {@code logKey}. A log
    * already trusted keeps its state; trusting it under another key is refused (its history could
-   * not be told apart from a rewrite).
+   * not be told apart from a rewrite). A state left by a trust of the same origin that was cut off
+   * before it named the log (nothing cosigned yet, signed by this witness) is taken as it is.
    *
    * @return whether the log was new
    * @throws BadInputException if the key is a cosigner key, the origin is not one line of text, or
@@ -204,11 +205,14 @@ public final class Witness {
             + " the key " + known + "; a log that changed its key is a new log");
       }
       Path state = stateFile(origin);
-      if (Files.exists(state, LinkOption.NOFOLLOW_LINKS)) {
+      if (!Files.exists(state, LinkOption.NOFOLLOW_LINKS)) {
+        AtomicFiles.write(state, stateJson(origin, null, signer.sign(freshText(origin))));
+      } else if (!nothingCosignedYet(origin)) {
         throw new BadInputException(state + ": a state for " + NoteVerifier.quote(origin)
             + " is there already, but the log is not in " + LOGS + "; move it aside first");
       }
-      AtomicFiles.write(state, stateJson(origin, null, signer.sign(freshText(origin))));
+      // Else an earlier trust of this log was cut off between its two writes: its state says
+      // nothing was cosigned and no key was trusted, so it is finished now as if new.
       logs.put(origin, logKey);
       ObjectNode o = Json.object();
       ArrayNode a = o.putArray("logs");
@@ -217,6 +221,15 @@ public final class Witness {
       }
       AtomicFiles.write(dir.resolve(LOGS), (Json.pretty(o) + "\n").getBytes(UTF_8));
       return true;
+    }
+  }
+
+  /** Whether the state of {@code origin} holds and says that nothing was cosigned yet. */
+  private boolean nothingCosignedYet(String origin) throws IOException {
+    try {
+      return latest(origin) == null;
+    } catch (VerificationException e) {
+      return false;
     }
   }
 

@@ -349,6 +349,43 @@ class WitnessTest {
         .isInstanceOf(BadInputException.class).hasMessageContaining("of an earlier witness");
   }
 
+  /**
+   * A trust cut off between its two writes (the state written, the log not yet in logs.json) is
+   * finished by trusting the log again; a state that holds a cosigned checkpoint, or that this
+   * witness did not sign, is never taken over that way.
+   */
+  @Test
+  void aTrustCutOffBeforeItNamedTheLogIsFinishedByTrustingItAgain() throws Exception {
+    Path dir = tmp.resolve("w");
+    String before = Files.readString(dir.resolve(Witness.LOGS));
+    NoteSigner other = NoteSigner.generate("example.com/other");
+    witness.trust("example.com/other", other.verifier());
+    Path state = stateFile();
+    Path otherState;
+    try (Stream<Path> s = Files.list(dir.resolve("state"))) {
+      otherState = s.filter(p -> !p.equals(state)).findFirst().orElseThrow();
+    }
+    // As if the process had died after the state and before logs.json.
+    Files.writeString(dir.resolve(Witness.LOGS), before);
+    assertThat(witness.logs()).doesNotContainKey("example.com/other");
+    assertThat(witness.trust("example.com/other", other.verifier())).isTrue();
+    assertThat(witness.logs()).containsKey("example.com/other");
+
+    // A state with a cosigned checkpoint, its log gone from logs.json: refused.
+    grow(tree, 5, "");
+    witness.addCheckpoint(request(tree, 0, 5), 1);
+    Files.writeString(dir.resolve(Witness.LOGS), "{\"logs\":[{\"origin\":\"example.com/other\","
+        + "\"key\":\"" + other.verifier().verifierKey() + "\"}]}");
+    assertThat(witness.logs()).containsOnlyKeys("example.com/other");
+    assertThatThrownBy(() -> witness.trust(ORIGIN, log.verifier()))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("move it aside first");
+    // A hand-written "nothing cosigned yet": refused too.
+    Files.writeString(otherState, "{\"origin\":\"example.com/other\",\"checkpoint\":null}");
+    Files.writeString(dir.resolve(Witness.LOGS), before);
+    assertThatThrownBy(() -> witness.trust("example.com/other", other.verifier()))
+        .isInstanceOf(BadInputException.class).hasMessageContaining("move it aside first");
+  }
+
   private void assertStateRefused(AddCheckpoint req, String message) {
     assertThatThrownBy(() -> witness.addCheckpoint(req, 99))
         .isInstanceOf(dev.bastion.core.VerificationException.class)
