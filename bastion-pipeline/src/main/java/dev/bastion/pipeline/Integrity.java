@@ -84,10 +84,14 @@ public final class Integrity {
     this.home = home;
   }
 
-  /** The operating-system user running this process: the actor of command-line work. */
+  /**
+   * The operating-system user running this process, as the operating system reports it: the actor
+   * of command-line work. Not the {@code user.name} property, which anyone starting the JVM can set
+   * ({@code -Duser.name=...}); "unknown" if the system does not say.
+   */
   public static String currentUser() {
-    String u = System.getProperty("user.name");
-    return u == null || u.isBlank() ? "unknown" : u;
+    String u = ProcessHandle.current().info().user().orElse("");
+    return u.isBlank() ? "unknown" : u;
   }
 
   // ---- approvals ----

@@ -46,6 +46,19 @@ class IntegrityTest {
     return new Runner(home, line -> {});
   }
 
+  /** The actor is the operating system's user, not a JVM property anyone may set. */
+  @Test
+  void theCurrentUserCannotBeSetThroughTheUserNameProperty() {
+    String real = ProcessHandle.current().info().user().orElseThrow();
+    String before = System.getProperty("user.name");
+    System.setProperty("user.name", real + "-not");
+    try {
+      assertThat(Integrity.currentUser()).isEqualTo(real);
+    } finally {
+      System.setProperty("user.name", before);
+    }
+  }
+
   @Test
   void anApprovedPipelineRunsThroughBastionRunWithoutAlerts() throws Exception {
     CreditExample.run(home, pipeline);
