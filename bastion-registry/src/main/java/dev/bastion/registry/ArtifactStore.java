@@ -19,6 +19,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
@@ -265,12 +266,48 @@ public final class ArtifactStore implements ArtifactSource {
     }
   }
 
-  /** Whether the blob of {@code d} is here: an erased artifact's is not (nor its key). */
+  /**
+   * Whether the blob of {@code d} is here, without reading it all: refused if it was erased
+   * (whatever was put at its path since), and if what is there is not a regular file with the shape
+   * of this store's artifacts (a streamed one with its wrapped data key; an envelope with its
+   * key's length ahead of it). Whether it decrypts to {@code d} is {@link #get}'s to check.
+   */
   @Override
   public void checkPresent(Digest d, String actor, String runId) throws VerificationException {
-    if (!contains(d)) {
+    Path p = pathOf(d);
+    if (Files.exists(tombstoneOf(d), LinkOption.NOFOLLOW_LINKS)
+        || !Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
       throw new VerificationException(whyAbsent(d));
     }
+    boolean shaped;
+    try {
+      shaped = Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) && wellFormed(d, p);
+    } catch (IOException e) {
+      shaped = false;
+    }
+    if (!shaped) {
+      throw new VerificationException("artifact " + d + " (" + p + "): not an artifact of this"
+          + " store; it was modified or replaced");
+    }
+  }
+
+  /** Whether {@code p} has the shape of an artifact of this store (not whether it decrypts). */
+  private boolean wellFormed(Digest d, Path p) throws IOException {
+    long size = Files.size(p);
+    if (isStreamed(d)) {
+      return size > 0 && Files.isRegularFile(keyPathOf(d), LinkOption.NOFOLLOW_LINKS);
+    }
+    if (size < 4) {
+      return false;
+    }
+    ByteBuffer head = ByteBuffer.allocate(4);
+    try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
+      while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
+        // reads the 4 bytes
+      }
+    }
+    long n = head.flip().remaining() == 4 ? head.getInt() : -1;
+    return n > 0 && 4 + n < size;
   }
 
   /**

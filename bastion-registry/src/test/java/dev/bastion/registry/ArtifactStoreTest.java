@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -263,6 +264,54 @@ class ArtifactStoreTest {
     assertThatThrownBy(() -> store.get(d, "t", "r"))
         .isInstanceOf(VerificationException.class)
         .hasMessageContaining("does not decrypt");
+  }
+
+  /**
+   * The cheap presence check a server makes of a model's data: an erased artifact stays erased
+   * whatever is put at its path; a link, an empty file or a blob without its key is not one.
+   */
+  @Test
+  void anErasedArtifactIsNotPresentAgainWhateverIsPutAtItsPath() throws Exception {
+    byte[] small = random(14, 1000);
+    byte[] big = random(15, 200_000);
+    Digest s = store.put(small, "snapshot", "t", "r");
+    Digest b = store.put(big, "snapshot", "t", "r");
+    store.checkPresent(s, "t", "r");
+    store.checkPresent(b, "t", "r");
+    byte[] smallBlob = Files.readAllBytes(store.pathOf(s));
+    byte[] bigBlob = Files.readAllBytes(store.pathOf(b));
+    byte[] bigKey = Files.readAllBytes(store.keyPathOf(b));
+
+    store.erase(s, "t", "r", "subject request");
+    store.erase(b, "t", "r", "subject request");
+    Files.write(store.pathOf(s), new byte[0]);
+    Files.write(store.pathOf(b), bigBlob);
+    Files.write(store.keyPathOf(b), bigKey);
+    for (Digest d : List.of(s, b)) {
+      assertThatThrownBy(() -> store.checkPresent(d, "t", "r"))
+          .isInstanceOf(VerificationException.class)
+          .hasMessageContaining("artifact " + d + " was erased (by t at ");
+    }
+
+    // Not erased, but what is at the path cannot be the artifact.
+    Digest s2 = store.put(random(16, 1000), "snapshot", "t", "r");
+    Digest b2 = store.put(random(17, 200_000), "snapshot", "t", "r");
+    Files.write(store.pathOf(s2), new byte[0]);
+    Files.delete(store.keyPathOf(b2));
+    Files.write(store.pathOf(b2), new byte[3]);
+    for (Digest d : List.of(s2, b2)) {
+      assertThatThrownBy(() -> store.checkPresent(d, "t", "r"))
+          .isInstanceOf(VerificationException.class)
+          .hasMessageContaining("it was modified or replaced");
+    }
+    Files.delete(store.pathOf(s2));
+    Files.createSymbolicLink(store.pathOf(s2), store.pathOf(b2));
+    assertThatThrownBy(() -> store.checkPresent(s2, "t", "r"))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("it was modified or replaced");
+    Files.delete(store.pathOf(s2));
+    Files.write(store.pathOf(s2), smallBlob); // another artifact's envelope: the shape holds
+    store.checkPresent(s2, "t", "r");
   }
 
   @Test
