@@ -17,6 +17,7 @@ import dev.bastion.ledger.EventKind;
 import dev.bastion.ledger.LedgerVerifier;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Locale;
@@ -165,16 +166,53 @@ public final class Integrity {
    */
   public boolean approveIfFirst(Path file, String kind, String name, String actor)
       throws BastionException, IOException {
-    if (!Files.exists(approvalFile(kind, name))) {
+    if (!Files.exists(approvalFile(kind, name), LinkOption.NOFOLLOW_LINKS)) {
+      refuseIfApprovedBefore(file, kind, name, actor);
       approve(file, kind, name, actor);
       return true;
     }
     // A definition approved before its schema was part of the approval: the schema's first.
-    if (kind.equals("pipeline") && !Files.exists(approvalFile("schema", name))) {
+    if (kind.equals("pipeline")
+        && !Files.exists(approvalFile("schema", name), LinkOption.NOFOLLOW_LINKS)) {
+      refuseIfApprovedBefore(file, "schema", name, actor);
       approveSchema(PipelineDefinition.load(file), name, actor);
       return true;
     }
     return false;
+  }
+
+  /**
+   * Refuses, with an alert, a "first" approval of {@code kind} {@code name} that the ledger says
+   * is not the first: its approval file was removed, and approving whatever the file now holds
+   * would let a changed definition or schema through unreviewed.
+   */
+  private void refuseIfApprovedBefore(Path file, String kind, String name, String actor)
+      throws BastionException, IOException {
+    Optional<Event> earlier = latestApproval(kind, name);
+    if (earlier.isPresent()) {
+      Path missing = home.dir().relativize(approvalFile(kind, name));
+      alert(kind + "-approval-missing", actor, earlier.get().object(), "approve",
+          file + ": " + missing + " is missing, but the ledger approved " + kind + " '" + name
+              + "' as " + earlier.get().object() + " at " + earlier.get().time());
+      throw new CheckFailedException(file + ": the approval of " + kind + " '" + name + "' ("
+          + missing + ") is missing, but the ledger approved " + earlier.get().object() + " at "
+          + earlier.get().time() + "; restore it, or review " + file + " and approve it with '"
+          + approveCommand(kind, file.toString()) + "'");
+    }
+  }
+
+  /**
+   * The latest approval of {@code kind} {@code name} on the ledger, after verifying the ledger
+   * whole (so that an entry changed or removed cannot make an earlier approval look like the
+   * latest, or hide one).
+   */
+  private Optional<Event> latestApproval(String kind, String name)
+      throws BastionException, IOException {
+    verifyLedger();
+    return LedgerVerifier.lastEvent(home.ledger().directory(),
+        "\"action\":\"approve-" + kind + "\"",
+        e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
+            && name.equals(e.details().get("name")));
   }
 
   /** The digest approved for {@code kind} {@code name}, after checking its signature; or null. */
@@ -245,11 +283,7 @@ public final class Integrity {
     // removed cannot make an earlier approval look like the latest.
     Optional<Event> latest;
     try {
-      verifyLedger();
-      latest = LedgerVerifier.lastEvent(home.ledger().directory(),
-          "\"action\":\"approve-" + kind + "\"",
-          e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
-              && name.equals(e.details().get("name")));
+      latest = latestApproval(kind, name);
     } catch (VerificationException | BadInputException e) {
       alert(kind + "-approval-invalid", actor, d.toString(), runId,
           file + ": its approvals on the ledger cannot be read: " + e.getMessage());

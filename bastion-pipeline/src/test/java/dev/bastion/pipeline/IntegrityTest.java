@@ -59,6 +59,36 @@ class IntegrityTest {
     }
   }
 
+  /**
+   * A "first run" approval is refused, with an alert, when the ledger holds an earlier approval:
+   * removing the approval file does not get a changed definition or schema approved unreviewed.
+   */
+  @Test
+  void aRemovedApprovalIsNotReplacedByAFirstRunApproval() throws Exception {
+    PipelineDefinition def = PipelineDefinition.load(pipeline);
+    Integrity integrity = home.integrity();
+    assertThat(integrity.approveIfFirst(pipeline, "pipeline", def.name(), "test")).isTrue();
+    assertThat(integrity.approveIfFirst(pipeline, "pipeline", def.name(), "test")).isFalse();
+    Path approvals = home.dir().resolve("approvals");
+    String safe = def.name().replaceAll("[^A-Za-z0-9._-]", "_");
+    Files.writeString(pipeline, Files.readString(pipeline) + "\n# changed\n");
+    Files.delete(approvals.resolve("pipeline-" + safe + ".json"));
+    assertThatThrownBy(() -> integrity.approveIfFirst(pipeline, "pipeline", def.name(), "test"))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("is missing, but the ledger approved")
+        .hasMessageContaining("bastion approve " + pipeline);
+    assertThat(alerts("pipeline-approval-missing")).hasSize(1);
+    assertThat(approvals.resolve("pipeline-" + safe + ".json")).doesNotExist();
+
+    // The schema's approval removed alone: the same.
+    integrity.approve(pipeline, "pipeline", def.name(), "test");
+    Files.delete(approvals.resolve("schema-" + safe + ".json"));
+    assertThatThrownBy(() -> integrity.approveIfFirst(pipeline, "pipeline", def.name(), "test"))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessageContaining("the approval of schema '" + def.name() + "'");
+    assertThat(alerts("schema-approval-missing")).hasSize(1);
+  }
+
   @Test
   void anApprovedPipelineRunsThroughBastionRunWithoutAlerts() throws Exception {
     CreditExample.run(home, pipeline);
