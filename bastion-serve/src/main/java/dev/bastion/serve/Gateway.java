@@ -409,13 +409,19 @@ public final class Gateway implements AutoCloseable {
     // Counted per model name, so a swap or a rollback grants nobody a fresh budget.
     QueryBudgets budgets = new QueryBudgets(config.dailyBudget(), served.name(),
         config.budgetFile(), java.time.Clock.systemUTC());
-    // Kept beside the budgets, so a restart lifts no suspension.
-    Suspensions suspensions = Suspensions.open(
-        config.budgetFile().map(f -> f.resolveSibling("suspended.json")));
-    Gateway g = new Gateway(server, connector, admin,
-        new ModelSlot(served, loader, ledger, config.ood(), detectorSettings(config),
-            config.requestTimeout().plusSeconds(5)),
-        budgets, suspensions, guard, ledger);
+    Gateway g;
+    try {
+      // Kept beside the budgets, so a restart lifts no suspension.
+      Suspensions suspensions = Suspensions.open(
+          config.budgetFile().map(f -> f.resolveSibling("suspended.json")));
+      g = new Gateway(server, connector, admin,
+          new ModelSlot(served, loader, ledger, config.ood(), detectorSettings(config),
+              config.requestTimeout().plusSeconds(5)),
+          budgets, suspensions, guard, ledger);
+    } catch (Exception e) {
+      budgets.close(); // another start may have the file
+      throw e;
+    }
     server.setErrorHandler(new GatewayErrors(ledger, () -> g.served().digest().toString()));
     server.setHandler(
         g.new Api(config, new Authenticator(trust, keyring.revocations(), keyring,
@@ -429,6 +435,7 @@ public final class Gateway implements AutoCloseable {
       } catch (Exception stop) {
         e.addSuppressed(stop);
       }
+      budgets.close();
       throw new IOException(
           "cannot start the gateway on " + config.host() + ":" + config.port()
               + (admin == null ? "" : " (admin " + config.adminPort() + ")") + ": "
@@ -613,7 +620,7 @@ public final class Gateway implements AutoCloseable {
       housekeeping.shutdownNow();
       tellEndedBans(true);
       try {
-        budgets.flush();
+        budgets.close();
       } finally {
         slot.close();
       }
