@@ -154,6 +154,8 @@ class GatewayLimitsTest {
         "path above the root | GET /../../etc/passwd HTTP/1.1 | 400 | bad_request",
         "headers too large | GET /healthz HTTP/1.1 CRLF X-Pad: PAD | 431 | headers_too_large",
         "not HTTP | HELLO | 400 | bad_request",
+        "another HTTP version | GET /healthz HTTP/1.2 | 400 | bad_request",
+        "HTTP/0.9 | GET /healthz | 400 | bad_request",
       })
   void requestsRefusedBeforeTheGatewayGetItsJsonErrorAndAreOnTheLedger(
       String what, String line, int status, String code) throws Exception {

@@ -113,8 +113,7 @@ public final class Json {
   private static final Pattern TOKEN =
       Pattern.compile("(Unrecognized token ')(.*?)(': was expecting)", Pattern.DOTALL);
 
-  private static final Pattern DUPLICATE =
-      Pattern.compile("Duplicate field '([^']{0,200})'.*", Pattern.DOTALL);
+  private static final String DUPLICATE = "Duplicate field '";
   private static final Pattern LIMIT = Pattern.compile(
       "(Document nesting depth|Number value length|String value length|Document length)"
           + " \\(([0-9]+)\\) exceeds the maximum (?:allowed|length) \\(([0-9]+).*",
@@ -130,9 +129,12 @@ public final class Json {
     // quotes of a value (Text.SHOWN).
     m = TOKEN.matcher(m).replaceAll(q -> Matcher.quoteReplacement(q.group(1)
         + Text.clip(q.group(2)) + q.group(3)));
-    var dup = DUPLICATE.matcher(m);
-    if (dup.matches()) {
-      return "duplicate key '" + dup.group(1) + "'";
+    if (m.startsWith(DUPLICATE)) {
+      // The key as Jackson quotes it (whatever its length or quotes), cut as any value is.
+      String rest = m.substring(DUPLICATE.length());
+      int end = rest.indexOf("' for `");
+      end = end >= 0 ? end : rest.lastIndexOf('\'');
+      return "duplicate key '" + Text.clip(end >= 0 ? rest.substring(0, end) : rest) + "'";
     }
     var limit = LIMIT.matcher(m);
     if (limit.matches()) {

@@ -36,6 +36,12 @@ class JsonTest {
     return Stream.of(
         Arguments.of("{\"a\":1,\"a\":2}", "doc: not valid JSON at line 1, column ",
             ": duplicate key 'a'"),
+        // A long key, or one with quotes, is cut as any value in a message is.
+        Arguments.of("{\"" + "k".repeat(1000) + "\":1,\"" + "k".repeat(1000) + "\":2}",
+            "doc: not valid JSON at line 1, column ", ": duplicate key '" + "k".repeat(40)
+                + "...'"),
+        Arguments.of("{\"it's\":1,\"it's\":2}", "doc: not valid JSON at line 1, column ",
+            ": duplicate key 'it's'"),
         Arguments.of("[".repeat(Json.MAX_DEPTH + 1) + "]".repeat(Json.MAX_DEPTH + 1),
             "doc: not valid JSON", ": nested deeper than 64 levels"),
         Arguments.of("[" + "1".repeat(101) + "]", "doc: not valid JSON",

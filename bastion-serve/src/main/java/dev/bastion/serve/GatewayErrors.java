@@ -34,8 +34,11 @@ final class GatewayErrors extends ErrorHandler {
 
   @Override
   public boolean handle(Request request, Response response, Callback callback) {
-    int status = response.getStatus() >= 400 ? response.getStatus()
+    int given = response.getStatus() >= 400 ? response.getStatus()
         : HttpStatus.INTERNAL_SERVER_ERROR_500;
+    // A request line of another HTTP version (HTTP/1.2, HTTP/0.9) is the client's error, not ours.
+    int status = given == HttpStatus.HTTP_VERSION_NOT_SUPPORTED_505
+        ? HttpStatus.BAD_REQUEST_400 : given;
     Object reason = request.getAttribute(ERROR_MESSAGE);
     byte[] body = body(status, reason == null ? null : reason.toString());
     String path =

@@ -51,6 +51,11 @@ public final class PredictRequest {
       }
       Map<String, String> values = new LinkedHashMap<>();
       for (Map.Entry<String, JsonNode> e : inst.properties()) {
+        if (e.getKey().equals(spec.label())) {
+          // The answer is what the model gives: a label sent along is not an input of it.
+          throw new BadInputException(where + ": field '" + Text.clip(e.getKey())
+              + "' is the model's label, not a model input");
+        }
         JsonNode v = e.getValue();
         if (!v.isTextual() && !v.isNumber()) {
           throw new BadInputException(

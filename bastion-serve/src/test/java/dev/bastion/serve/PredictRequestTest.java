@@ -73,6 +73,15 @@ class PredictRequestTest {
     assertThatThrownBy(() -> parse(body)).isInstanceOf(BadInputException.class);
   }
 
+  /** The label is the model's answer: sent in an instance, it is refused like any other field. */
+  @Test
+  void theLabelIsNotAnInput() {
+    assertThatThrownBy(() -> parse("{\"instances\":[{\"age\":41,\"job\":\"skilled\","
+        + "\"sex\":\"f\",\"class\":\"good\"}]}"))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("instances[0]: field 'class' is the model's label, not a model input");
+  }
+
   @Test
   void anUnknownProtectedValueIsNotEchoed() {
     assertThatThrownBy(() -> parse("{\"instances\":[{\"age\":41,\"job\":\"skilled\",\"sex\":\"x\"}]}"))
