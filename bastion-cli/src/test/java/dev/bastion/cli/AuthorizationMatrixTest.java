@@ -84,6 +84,11 @@ class AuthorizationMatrixTest {
     k.issueClient("scoped-admin", "admin", Duration.ofDays(1), java.util.List.of("fraud"));
     k.issueClient("scoped-credit", "predict", Duration.ofDays(1),
         java.util.List.of("fraud", "credit-risk"));
+    // Two credentials at once, each good alone: which identity speaks is not guessed.
+    k.issueClient("both-1", "admin");
+    CALLERS.put("a certificate and another identity's token", GatewayClient.as(k, "both-1")
+        .withBearer(k.issueToken("svc-7", "admin", BearerTokens.GATEWAY_AUDIENCE,
+            Duration.ofMinutes(5))));
     // Let the one-second certificate expire.
     Thread.sleep(1500);
   }

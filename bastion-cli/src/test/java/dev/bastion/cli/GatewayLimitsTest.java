@@ -156,6 +156,8 @@ class GatewayLimitsTest {
         "not HTTP | HELLO | 400 | bad_request",
         "another HTTP version | GET /healthz HTTP/1.2 | 400 | bad_request",
         "HTTP/0.9 | GET /healthz | 400 | bad_request",
+        "two Authorization headers | GET /healthz HTTP/1.1 CRLF Authorization: Bearer a CRLF"
+            + " Authorization: Bearer b | 400 | bad_request",
       })
   void requestsRefusedBeforeTheGatewayGetItsJsonErrorAndAreOnTheLedger(
       String what, String line, int status, String code) throws Exception {

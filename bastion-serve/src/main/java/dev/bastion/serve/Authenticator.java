@@ -41,15 +41,25 @@ final class Authenticator {
 
   /**
    * The identity behind {@code request}: its client certificate's, or else its bearer token's.
+   * A request that carries both, or more than one Authorization header, is refused: which of two
+   * identities it speaks for is not for the gateway to guess.
    *
-   * @throws ApiError 401 if neither holds
+   * @throws ApiError 401 if neither holds, or if both are given; 400 for a repeated header
    */
   Identity authenticate(Request request) throws ApiError {
+    int authorizations = request.getHeaders().getFields(HttpHeader.AUTHORIZATION).size();
+    if (authorizations > 1) {
+      throw new ApiError(400, "bad_request", "more than one Authorization header");
+    }
     Object attr = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
     X509Certificate[] chain =
         attr instanceof EndPoint.SslSessionData data ? data.peerCertificates() : null;
     if (chain == null || chain.length == 0) {
       return bearer(request);
+    }
+    if (authorizations > 0) {
+      throw new ApiError(401, "unauthenticated", "a client certificate and an Authorization"
+          + " header together: send one of them");
     }
     return checked(chain[0], "client certificate");
   }
