@@ -31,13 +31,16 @@ import java.util.OptionalDouble;
  * @param observed column to the training split's [min, max]
  * @param distance the robust estimate over the standardised numeric features, absent without any
  * @param threshold the training distances' {@value #QUANTILE} quantile (positive)
+ * @param integers the numeric columns the schema declares integer: a value with a fraction there is
+ *     refused (none recorded in models trained before this was)
  */
 public record InputProfile(
     List<String> columns,
     Map<String, double[]> declared,
     Map<String, double[]> observed,
     java.util.Optional<RobustMahalanobis> distance,
-    double threshold) {
+    double threshold,
+    java.util.Set<String> integers) {
 
   /** The training distances' quantile that scores 1. */
   public static final double QUANTILE = 0.995;
@@ -49,6 +52,7 @@ public record InputProfile(
     columns = List.copyOf(columns);
     declared = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(declared));
     observed = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(observed));
+    integers = java.util.Collections.unmodifiableSet(new java.util.TreeSet<>(integers));
     if (!(threshold > 0) || !Double.isFinite(threshold)) {
       throw new IllegalArgumentException("threshold must be positive and finite");
     }
@@ -78,11 +82,12 @@ public record InputProfile(
    *
    * @param spec the model's feature spec (its numeric means and deviations standardise)
    * @param declared the schema's range of each numeric column
+   * @param integers the numeric columns the schema declares integer
    * @param rows the training split
    * @throws IllegalArgumentException if there are no rows
    */
-  public static InputProfile fit(
-      FeatureSpec spec, Map<String, double[]> declared, List<Map<String, String>> rows) {
+  public static InputProfile fit(FeatureSpec spec, Map<String, double[]> declared,
+      java.util.Set<String> integers, List<Map<String, String>> rows) {
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("no training rows to profile");
     }
@@ -102,7 +107,8 @@ public record InputProfile(
       x[i] = standardised(spec, columns, raw);
     }
     if (columns.isEmpty()) {
-      return new InputProfile(columns, declared, observed, java.util.Optional.empty(), 1);
+      return new InputProfile(columns, declared, observed, java.util.Optional.empty(), 1,
+          integers);
     }
     List<Integer> all = new ArrayList<>(rows.size());
     for (int i = 0; i < rows.size(); i++) {
@@ -116,7 +122,7 @@ public record InputProfile(
     Arrays.sort(d);
     double q = d[Math.min(d.length - 1, (int) Math.ceil(QUANTILE * d.length) - 1)];
     return new InputProfile(columns, declared, observed, java.util.Optional.of(m),
-        Math.max(q, 1e-9));
+        Math.max(q, 1e-9), integers);
   }
 
   /**
@@ -133,6 +139,9 @@ public record InputProfile(
       OptionalDouble v = text == null ? OptionalDouble.empty() : Numbers.parseDecimal(text);
       if (v.isEmpty()) {
         throw new BadInputException(where + ": field '" + c + "' is not a number");
+      }
+      if (integers.contains(c) && Numbers.parseInteger(text).isEmpty()) {
+        throw new BadInputException(where + ": field '" + c + "' is not an integer");
       }
       raw[j] = v.getAsDouble();
     }
@@ -204,6 +213,8 @@ public record InputProfile(
       }
     });
     o.put("threshold", threshold);
+    ArrayNode ints = o.putArray("integers");
+    integers.forEach(ints::add);
     return o;
   }
 
@@ -246,6 +257,20 @@ public record InputProfile(
       observed.put(c, new double[] {lo, hi});
     }
     double threshold = number(o.path("threshold"), where + ": input_profile.threshold");
+    java.util.Set<String> integers = new java.util.TreeSet<>();
+    JsonNode ints = o.path("integers"); // absent in models trained before it was recorded
+    if (!ints.isMissingNode()) {
+      if (!ints.isArray()) {
+        throw new BadInputException(where + ": input_profile.integers must be an array");
+      }
+      for (JsonNode c : ints) {
+        if (!c.isTextual() || !columns.contains(c.asText())) {
+          throw new BadInputException(where + ": input_profile.integers must name numeric"
+              + " input columns");
+        }
+        integers.add(c.asText());
+      }
+    }
     java.util.Optional<RobustMahalanobis> distance = java.util.Optional.empty();
     if (!columns.isEmpty()) {
       JsonNode loc = o.path("location");
@@ -275,7 +300,7 @@ public record InputProfile(
       }
     }
     try {
-      return new InputProfile(columns, declared, observed, distance, threshold);
+      return new InputProfile(columns, declared, observed, distance, threshold, integers);
     } catch (IllegalArgumentException e) {
       throw new BadInputException(where + ": input_profile: " + e.getMessage(), e);
     }

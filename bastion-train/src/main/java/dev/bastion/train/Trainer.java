@@ -118,10 +118,14 @@ public final class Trainer {
             params.seed());
     Model<Label> model = trainer.train(data);
     Map<String, double[]> declared = new LinkedHashMap<>();
+    java.util.Set<String> integers = new java.util.TreeSet<>();
     List<Map<String, String>> trainRows = new ArrayList<>(split.train().size());
     for (String c : numeric.keySet()) {
       Schema.Column col = schema.column(c).orElseThrow();
       declared.put(c, new double[] {col.min(), col.max()});
+      if (col.type() == Schema.Type.INTEGER) {
+        integers.add(c);
+      }
     }
     for (Table.Row r : split.train()) {
       Map<String, String> values = new LinkedHashMap<>();
@@ -131,7 +135,7 @@ public final class Trainer {
       trainRows.add(values);
     }
     TabularModel trained = new TabularModel(model, spec,
-        Optional.of(InputProfile.fit(spec, declared, trainRows)), Optional.empty());
+        Optional.of(InputProfile.fit(spec, declared, integers, trainRows)), Optional.empty());
     // The evaluation baseline of the gateway's behaviour monitor: predictions on the holdout.
     List<Map<String, String>> holdout = new ArrayList<>(split.holdout().size());
     for (Table.Row r : split.holdout()) {

@@ -12,6 +12,7 @@ import dev.bastion.core.BadInputException;
 import dev.bastion.core.Json;
 import dev.bastion.data.Table;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -81,6 +82,31 @@ class InputProfileTest {
     assertThat(profile().assess(m.spec(), x, "instance").outOfDomain()).containsExactly("age");
   }
 
+  /** A column the schema declares integer takes no fraction, as ingest takes none there. */
+  @Test
+  void aFractionInAnIntegerColumnIsRefused() throws BadInputException {
+    TabularModel m = CreditFixtures.model();
+    assertThat(profile().integers()).contains("age", "duration").doesNotContain("class");
+    Map<String, String> x = new LinkedHashMap<>(instance(tokenised(), tokenised().rows().get(0)));
+    for (String v : List.of("35.5", "35.0", "3.55e1")) {
+      x.put("age", v);
+      assertThatThrownBy(() -> profile().assess(m.spec(), x, "instance"))
+          .isInstanceOf(BadInputException.class)
+          .hasMessage("instance: field 'age' is not an integer");
+    }
+    x.put("age", "35");
+    assertThat(profile().assess(m.spec(), x, "instance").outOfDomain()).isEmpty();
+
+    // A model trained before the profile recorded them checks no column for it.
+    ObjectNode o = (ObjectNode) Json.parse(m.toBytes(), "model.json");
+    ((ObjectNode) o.get("input_profile")).remove("integers");
+    TabularModel older = TabularModel.fromBytes(Json.canonical(o), "model.json");
+    assertThat(older.inputProfile().orElseThrow().integers()).isEmpty();
+    x.put("age", "35.5");
+    assertThat(older.inputProfile().orElseThrow().assess(m.spec(), x, "instance").outOfDomain())
+        .isEmpty();
+  }
+
   @Test
   void theProfileSurvivesTheStoredForm() throws BadInputException {
     TabularModel m = CreditFixtures.model();
@@ -105,7 +131,7 @@ class InputProfileTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"threshold", "location", "factor", "columns", "observed"})
+  @ValueSource(strings = {"threshold", "location", "factor", "columns", "observed", "integers"})
   void aDamagedProfileIsBadInput(String field) throws BadInputException {
     ObjectNode o = (ObjectNode) Json.parse(CreditFixtures.model().toBytes(), "model.json");
     ObjectNode p = (ObjectNode) o.get("input_profile");
@@ -114,6 +140,7 @@ class InputProfileTest {
       case "location" -> ((ArrayNode) p.get("location")).remove(0);
       case "factor" -> ((ArrayNode) p.get("factor").get(0)).set(0, 0.0);
       case "columns" -> ((ArrayNode) p.get("columns")).remove(0);
+      case "integers" -> p.putArray("integers").add("class");
       default -> p.putObject("observed");
     }
 

@@ -91,6 +91,7 @@ public final class ImportedModel implements Classifier, AutoCloseable {
       Schema schema, String positiveClass, Table reference) throws BadInputException {
     List<String> features = new ArrayList<>();
     Map<String, double[]> declared = new LinkedHashMap<>();
+    java.util.Set<String> integers = new java.util.TreeSet<>();
     for (Schema.Column c : schema.columns()) {
       if (!schema.isFeature(c)) {
         continue;
@@ -102,6 +103,9 @@ public final class ImportedModel implements Classifier, AutoCloseable {
       }
       features.add(c.name());
       declared.put(c.name(), new double[] {c.min(), c.max()});
+      if (c.type() == Schema.Type.INTEGER) {
+        integers.add(c.name());
+      }
     }
     if (features.size() > MAX_FEATURES) {
       throw new BadInputException(where + ": the schema has " + features.size()
@@ -166,7 +170,7 @@ public final class ImportedModel implements Classifier, AutoCloseable {
       }
       FeatureSpec spec =
           new FeatureSpec(schema.label(), positiveClass, numeric, Map.of(), List.of());
-      InputProfile in = InputProfile.fit(spec, declared, rows);
+      InputProfile in = InputProfile.fit(spec, declared, integers, rows);
       ImportedModel unprofiled =
           new ImportedModel(onnx, file, features, spec, Optional.of(in), Optional.empty());
       OutputProfile out = OutputProfile.of(unprofiled, rows, reference.source());
