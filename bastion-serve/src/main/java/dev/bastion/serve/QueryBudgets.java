@@ -234,8 +234,10 @@ final class QueryBudgets implements AutoCloseable {
     ObjectNode models = o.putObject("models");
     others.forEach((m, counts) -> {
       ObjectNode c = models.putObject(m);
-      c.set("per_day", counts.path("per_day"));
-      c.set("used", counts.path("used"));
+      if (counts.path("per_day").canConvertToLong()) {
+        c.put("per_day", counts.path("per_day").asLong());
+      }
+      c.set("used", counts.path("used")); // checked when read
     });
     ObjectNode mine = models.putObject(model);
     mine.put("per_day", perDay);
