@@ -188,7 +188,15 @@ public final class Integrity {
    */
   private void refuseIfApprovedBefore(Path file, String kind, String name, String actor)
       throws BastionException, IOException {
-    Optional<Event> earlier = latestApproval(kind, name);
+    Optional<Event> earlier;
+    try {
+      earlier = latestApproval(kind, name);
+    } catch (VerificationException | BadInputException e) {
+      alert(kind + "-approval-invalid", actor, file.toString(), "approve",
+          file + ": its approvals on the ledger cannot be read: " + e.getMessage());
+      throw new CheckFailedException(file + ": the ledger's record of the approvals of " + kind
+          + " '" + name + "' cannot be read: " + e.getMessage(), e);
+    }
     if (earlier.isPresent()) {
       Path missing = home.dir().relativize(approvalFile(kind, name));
       alert(kind + "-approval-missing", actor, earlier.get().object(), "approve",
