@@ -302,8 +302,8 @@ public final class ArtifactStore implements ArtifactSource {
     }
     ByteBuffer head = ByteBuffer.allocate(4);
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-      while (head.hasRemaining() && ch.read(head, head.position()) > 0) {
-        // reads the 4 bytes
+      for (int r = 0; r >= 0 && head.hasRemaining(); ) {
+        r = ch.read(head, head.position());
       }
     }
     long n = head.flip().remaining() == 4 ? head.getInt() : -1;

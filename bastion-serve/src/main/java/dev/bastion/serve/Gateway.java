@@ -419,7 +419,7 @@ public final class Gateway implements AutoCloseable {
               config.requestTimeout().plusSeconds(5)),
           budgets, suspensions, guard, ledger);
     } catch (Exception e) {
-      budgets.close(); // another start may have the file
+      closeQuietly(budgets, e); // another start may have the file
       throw e;
     }
     server.setErrorHandler(new GatewayErrors(ledger, () -> g.served().digest().toString()));
@@ -435,7 +435,7 @@ public final class Gateway implements AutoCloseable {
       } catch (Exception stop) {
         e.addSuppressed(stop);
       }
-      budgets.close();
+      closeQuietly(budgets, e);
       throw new IOException(
           "cannot start the gateway on " + config.host() + ":" + config.port()
               + (admin == null ? "" : " (admin " + config.adminPort() + ")") + ": "
@@ -467,6 +467,15 @@ public final class Gateway implements AutoCloseable {
       }
     }, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
     return g;
+  }
+
+  /** Closes {@code budgets} after a failed start; a failure to do so is added to {@code e}. */
+  private static void closeQuietly(QueryBudgets budgets, Exception e) {
+    try {
+      budgets.close();
+    } catch (IOException | RuntimeException c) {
+      e.addSuppressed(c);
+    }
   }
 
   /**
