@@ -88,9 +88,14 @@ class TokenCommandTest {
         assertThat(r[2]).isEqualTo("bastion: identity 'svc-1' is revoked; 'bastion identity"
             + " issue svc-1 --role predict --out DIR' gives it a new certificate first");
 
-        // A certificate still works as before, and wins over a token sent beside it.
-        assertThat(GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT).withBearer(flipped)
+        // A certificate still works as before, but not with a token sent beside it: which of
+        // two identities speaks is not guessed.
+        assertThat(GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT)
             .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status()).isEqualTo(200);
+        GatewayClient.Reply both = GatewayClient.as(home.keyring(), Keyring.DEMO_CLIENT)
+            .withBearer(flipped).post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+        assertThat(both.status()).isEqualTo(401);
+        assertThat(both.body()).contains("a client certificate and an Authorization header");
       }
     }
   }
