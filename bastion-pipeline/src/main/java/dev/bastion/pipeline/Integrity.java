@@ -188,15 +188,8 @@ public final class Integrity {
    */
   private void refuseIfApprovedBefore(Path file, String kind, String name, String actor)
       throws BastionException, IOException {
-    Optional<Event> earlier;
-    try {
-      earlier = latestApproval(kind, name);
-    } catch (VerificationException | BadInputException e) {
-      alert(kind + "-approval-invalid", actor, file.toString(), "approve",
-          file + ": its approvals on the ledger cannot be read: " + e.getMessage());
-      throw new CheckFailedException(file + ": the ledger's record of the approvals of " + kind
-          + " '" + name + "' cannot be read: " + e.getMessage(), e);
-    }
+    Optional<Event> earlier =
+        latestApproval(kind, name, file.toString(), actor, file.toString(), "approve");
     if (earlier.isPresent()) {
       Path missing = home.dir().relativize(approvalFile(kind, name));
       alert(kind + "-approval-missing", actor, earlier.get().object(), "approve",
@@ -213,14 +206,23 @@ public final class Integrity {
    * The latest approval of {@code kind} {@code name} on the ledger, after verifying the ledger
    * whole (so that an entry changed or removed cannot make an earlier approval look like the
    * latest, or hide one).
+   *
+   * @throws CheckFailedException with an alert on {@code object}, if the ledger cannot be read
    */
-  private Optional<Event> latestApproval(String kind, String name)
-      throws BastionException, IOException {
-    verifyLedger();
-    return LedgerVerifier.lastEvent(home.ledger().directory(),
-        "\"action\":\"approve-" + kind + "\"",
-        e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
-            && name.equals(e.details().get("name")));
+  private Optional<Event> latestApproval(String kind, String name, String file, String actor,
+      String object, String runId) throws BastionException, IOException {
+    try {
+      verifyLedger();
+      return LedgerVerifier.lastEvent(home.ledger().directory(),
+          "\"action\":\"approve-" + kind + "\"",
+          e -> e.kind() == EventKind.CONFIG_CHANGE && e.action().equals("approve-" + kind)
+              && name.equals(e.details().get("name")));
+    } catch (VerificationException | BadInputException e) {
+      alert(kind + "-approval-invalid", actor, object, runId,
+          file + ": its approvals on the ledger cannot be read: " + e.getMessage());
+      throw new CheckFailedException(file + ": the ledger's record of the approvals of " + kind
+          + " '" + name + "' cannot be read: " + e.getMessage(), e);
+    }
   }
 
   /** The digest approved for {@code kind} {@code name}, after checking its signature; or null. */
@@ -289,15 +291,7 @@ public final class Integrity {
     // ones: the ledger, which records every approval, says which is the latest. It is verified
     // whole first (every entry against the signed checkpoint), so that an entry changed or
     // removed cannot make an earlier approval look like the latest.
-    Optional<Event> latest;
-    try {
-      latest = latestApproval(kind, name);
-    } catch (VerificationException | BadInputException e) {
-      alert(kind + "-approval-invalid", actor, d.toString(), runId,
-          file + ": its approvals on the ledger cannot be read: " + e.getMessage());
-      throw new CheckFailedException(file + ": the ledger's record of the approvals of " + kind
-          + " '" + name + "' cannot be read: " + e.getMessage(), e);
-    }
+    Optional<Event> latest = latestApproval(kind, name, file, actor, d.toString(), runId);
     if (latest.isPresent() && !latest.get().object().equals(approved.toString())) {
       alert(kind + "-approval-superseded", actor, d.toString(), runId,
           file + ": approved as " + approved + ", but the latest approval on the ledger ("

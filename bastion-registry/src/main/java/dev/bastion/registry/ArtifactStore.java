@@ -18,8 +18,8 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
@@ -297,8 +297,17 @@ public final class ArtifactStore implements ArtifactSource {
     if (isStreamed(d)) {
       return size > 0 && Files.isRegularFile(keyPathOf(d), LinkOption.NOFOLLOW_LINKS);
     }
+    long n = envelopeKeyLength(p, size);
+    return n > 0 && 4 + n < size;
+  }
+
+  /**
+   * The length of the wrapped key that an envelope-encrypted blob of {@code size} bytes starts
+   * with (its first four bytes, big-endian), or -1 if it is shorter than that.
+   */
+  private static long envelopeKeyLength(Path p, long size) throws IOException {
     if (size < 4) {
-      return false;
+      return -1;
     }
     ByteBuffer head = ByteBuffer.allocate(4);
     try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
@@ -306,8 +315,7 @@ public final class ArtifactStore implements ArtifactSource {
         r = ch.read(head, head.position());
       }
     }
-    long n = head.flip().remaining() == 4 ? head.getInt() : -1;
-    return n > 0 && 4 + n < size;
+    return head.flip().remaining() == 4 ? head.getInt() : -1;
   }
 
   /**
@@ -580,12 +588,8 @@ public final class ArtifactStore implements ArtifactSource {
         wipe(keyFile, Files.size(keyFile));
         Files.delete(keyFile);
       } else {
-        byte[] head = new byte[4];
         long size = Files.size(p);
-        try (FileChannel ch = FileChannel.open(p, StandardOpenOption.READ)) {
-          ch.read(ByteBuffer.wrap(head), 0);
-        }
-        long n = size >= 4 ? ByteBuffer.wrap(head).getInt() : 0;
+        long n = envelopeKeyLength(p, size);
         wipe(p, n > 0 && n <= size - 4 ? 4 + n : size);
       }
       Files.delete(p);

@@ -468,8 +468,8 @@ public final class Witness {
   /** Refuses a directory that others may write into: they could put back an older state. */
   private static void checkNotWritableByOthers(Path d) throws IOException, VerificationException {
     Set<PosixFilePermission> perms = permissions(d);
-    if (perms != null && perms.contains(PosixFilePermission.GROUP_WRITE)
-        || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+    if (perms != null && (perms.contains(PosixFilePermission.GROUP_WRITE)
+        || perms.contains(PosixFilePermission.OTHERS_WRITE))) {
       throw new VerificationException(d + ": others may write into the witness's directory ("
           + PosixFilePermissions.toString(perms) + "), so its state cannot be trusted; chmod"
           + " 700 it once you are sure the state is as the witness left it");
