@@ -31,7 +31,8 @@ final class IdentityCommand {
       name = "issue",
       description = "Issue a client certificate with a role (a fresh P-256 key) and write NAME.crt,"
           + " NAME.key (PKCS#8 PEM, owner-only) and ca.crt to DIR, for mutual TLS:"
-          + " curl --cert NAME.crt --key NAME.key --cacert ca.crt. On the ledger.")
+          + " curl --cert NAME.crt --key NAME.key --cacert ca.crt. Issuing a NAME again revokes"
+          + " its earlier certificates (and so their tokens). On the ledger.")
   static final class Issue implements Callable<Integer> {
     @Parameters(index = "0", paramLabel = "NAME", description = "the identity's name")
     String name;
@@ -116,14 +117,23 @@ final class IdentityCommand {
                 + " yet; " + name + " reaches it only once one is");
           }
         }
+        // Issuing a name again revokes its earlier certificates (the keyring does it first).
+        List<String> superseded = home.keyring().earlierSerials(name).stream()
+            .map(b -> b.toString(16)).toList();
         Identity id = home.keyring().issueClient(name, role,
             java.time.Duration.ofDays(397), models);
         // On the ledger as soon as it exists, whatever happens to the copies written out.
+        Map<String, String> details = new java.util.LinkedHashMap<>();
+        details.put("identity", name);
+        details.put("role", role);
+        details.put("models", models.isEmpty() ? "*" : String.join(",", models));
+        details.put("certificate", Digest.of(id.certificate().getEncoded()).toString());
+        if (!superseded.isEmpty()) {
+          details.put("revoked", String.join(",", superseded));
+        }
         home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-issue",
             "cert:" + id.certificate().getSerialNumber().toString(16), "ok", "identity-" + name,
-            Map.of("identity", name, "role", role,
-                "models", models.isEmpty() ? "*" : String.join(",", models),
-                "certificate", Digest.of(id.certificate().getEncoded()).toString())));
+            details));
         try {
           home.keyring().exportIdentity(name, out);
         } catch (java.io.IOException e) {
@@ -145,6 +155,11 @@ final class IdentityCommand {
             + (models.isEmpty() ? "" : " for " + String.join(", ", models)) + "): "
             + out.resolve(name + ".crt") + ", "
             + out.resolve(name + ".key") + " (keep it secret), " + out.resolve("ca.crt"));
+        if (!superseded.isEmpty()) {
+          pw.println("revoked " + name + "'s earlier " + (superseded.size() == 1
+              ? "certificate, serial " : superseded.size() + " certificates, serials ")
+              + String.join(", ", superseded) + " (" + home.keyring().crlFile() + " updated)");
+        }
         pw.flush();
       }
       return 0;

@@ -45,7 +45,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "ROLE=POLICY",
       description = "what callers of ROLE see of a prediction: label, top-k:K or"
           + " probabilities:N (N decimals); repeatable (default: every probability, 6 decimals)")
-  java.util.Map<String, String> outputs = new java.util.LinkedHashMap<>();
+  java.util.List<String> outputs = new java.util.ArrayList<>();
 
   @Option(names = "--ood", defaultValue = "flag",
       description = "an instance unlike the model's training data: flag (answer, count, record)"
@@ -102,12 +102,30 @@ final class ServeCommand implements Callable<Integer> {
         .withAdminPort(adminPort == null ? -1 : adminPort)
         .withExtraction(ExtractionPolicy.parse(onExtraction))
         .withAuthFailuresPerMinute(authFailures);
-    for (var e : outputs.entrySet()) {
-      if (!IdentityCommand.ROLES.contains(e.getKey())) {
-        throw new BadInputException("--output " + e.getKey() + "=...: expected a role: "
+    // Each role once: of two policies for one role, which the operator meant is not for the
+    // gateway to guess (the last one would silently win).
+    java.util.Set<String> given = new java.util.HashSet<>();
+    for (String o : outputs) {
+      int eq = o.indexOf('=');
+      if (eq < 0) {
+        throw new BadInputException("--output " + o + ": expected ROLE=POLICY");
+      }
+      String role = o.substring(0, eq);
+      if (!IdentityCommand.ROLES.contains(role)) {
+        throw new BadInputException("--output " + role + "=...: expected a role: "
             + String.join(", ", IdentityCommand.ROLES));
       }
-      config = config.withOutput(e.getKey(), OutputPolicy.parse(e.getValue()));
+      if (!given.add(role)) {
+        throw new BadInputException("--output " + role + "=...: given more than once; give"
+            + " each role one policy");
+      }
+      OutputPolicy policy;
+      try {
+        policy = OutputPolicy.parse(o.substring(eq + 1));
+      } catch (BadInputException e) {
+        throw new BadInputException("--output " + o + ": " + e.getMessage(), e);
+      }
+      config = config.withOutput(role, policy);
     }
     // A port already taken is found now, not after the chain's verification has run.
     checkListenable("--port", port);

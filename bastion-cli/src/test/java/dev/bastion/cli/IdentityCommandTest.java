@@ -239,6 +239,63 @@ class IdentityCommandTest {
   }
 
   @Test
+  void reissuingAnIdentityRevokesItsEarlierCertificate() throws Exception {
+    // Re-issued with a smaller role: the earlier admin certificate must not keep working beside
+    // the new one (one name, two roles).
+    StringWriter err = new StringWriter();
+    assertThat(execute(err, "identity", "issue", "gail", "--role", "admin", "--out",
+        tmp.resolve("g1").toString())).as(err.toString()).isZero();
+    var cl = Main.commandLine();
+    StringWriter out = new StringWriter();
+    cl.setOut(new PrintWriter(out, true));
+    cl.setErr(new PrintWriter(err, true));
+    assertThat(cl.execute("identity", "issue", "gail", "--role", "predict", "--out",
+        tmp.resolve("g2").toString())).as(err.toString()).isZero();
+    assertThat(out.toString()).contains("revoked gail's earlier certificate, serial ");
+    try (Home home = Home.open(homeDir)) {
+      java.util.List<dev.bastion.ledger.Event> issues = issuesOf("gail");
+      assertThat(issues).hasSize(2);
+      assertThat(issues.get(0).details()).doesNotContainKey("revoked");
+      assertThat(issues.get(1).details().get("revoked"))
+          .isEqualTo(issues.get(0).object().substring("cert:".length()));
+      ServedModel served = ServedModel.load("credit-risk", home.registry(), home.chainVerifier(),
+          home.trust(), "t");
+      try (Gateway g = Gateway.start(Gateway.Config.defaults().withPort(0), served,
+          home.keyring(), home.trust(), home.ledger())) {
+        GatewayClient.Reply old = client(tmp.resolve("g1"), "gail")
+            .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE);
+        assertThat(old.status()).isEqualTo(401);
+        assertThat(old.body()).contains("client certificate is revoked");
+        assertThat(g.modelCalls()).isZero();
+        assertThat(client(tmp.resolve("g2"), "gail")
+            .post(g.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status()).isEqualTo(200);
+      }
+    }
+    // The refusal names the certificate tried (its digest, as its issue entry does) and why.
+    java.util.List<java.util.Map<String, String>> denied = new java.util.ArrayList<>();
+    dev.bastion.ledger.LedgerVerifier.forEachEvent(homeDir.resolve("ledger"), e -> {
+      if (e.kind() == dev.bastion.ledger.EventKind.ACCESS_DENIED) {
+        denied.add(e.details());
+      }
+    });
+    assertThat(denied).anySatisfy(d -> {
+      assertThat(d.get("credential")).isEqualTo("certificate "
+          + issuesOf("gail").get(0).details().get("certificate"));
+      assertThat(d.get("reason")).isEqualTo("client certificate is revoked");
+    });
+  }
+
+  private java.util.List<dev.bastion.ledger.Event> issuesOf(String name) throws Exception {
+    java.util.List<dev.bastion.ledger.Event> issues = new java.util.ArrayList<>();
+    dev.bastion.ledger.LedgerVerifier.forEachEvent(homeDir.resolve("ledger"), e -> {
+      if (e.action().equals("identity-issue") && name.equals(e.details().get("identity"))) {
+        issues.add(e);
+      }
+    });
+    return issues;
+  }
+
+  @Test
   void aTargetThatIsNotAFileIssuesNothing() throws Exception {
     for (String taken : new String[] {"erin.key", "erin.crt", "ca.crt"}) {
       Path out = tmp.resolve("out-" + taken);

@@ -98,6 +98,22 @@ class ServeCommandTest {
     }
   }
 
+  @Test
+  void anOutputPolicyPerRoleIsGivenOnce() {
+    // Two policies for one role: refused, not the last one silently kept (a looser one).
+    String[] r = serve("--port", "0", "--output", "predict=label",
+        "--output", "predict=probabilities:6");
+    assertThat(r[0]).as(r[1]).isEqualTo("2");
+    assertThat(r[1]).isEqualTo("bastion: --output predict=...: given more than once; give each"
+        + " role one policy");
+    for (String[] c : new String[][] {{"predict", "expected ROLE=POLICY"},
+        {"nobody=label", "expected a role"}, {"predict=top-k:0", "predict=top-k:0"}}) {
+      r = serve("--port", "0", "--output", c[0]);
+      assertThat(r[0]).as(r[1]).isEqualTo("2");
+      assertThat(r[1]).startsWith("bastion: --output ").contains(c[1]).doesNotContain("\n");
+    }
+  }
+
   private static long ledgerSize() throws Exception {
     try (Home home = Home.open(Home.defaultDir())) {
       return home.ledger().size();

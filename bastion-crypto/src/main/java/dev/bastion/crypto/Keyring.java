@@ -603,6 +603,12 @@ public final class Keyring {
     checkClientName(name);
     // One issue or revocation at a time: each rewrites the name's record of serials.
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
+      // A re-issued name's earlier certificates are revoked first: one name never holds two
+      // roles or two model limits at once, and a crash in between leaves it revoked, not doubled.
+      List<java.math.BigInteger> earlier = earlierSerials(name);
+      if (!earlier.isEmpty()) {
+        revokeSerials(earlier);
+      }
       return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity, List.copyOf(models));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("issuing a certificate with a fresh key cannot fail", e);
@@ -719,6 +725,33 @@ public final class Keyring {
       throw new BadInputException("no identity '" + name + "' (" + crt + ")");
     }
     X509Certificate cert = Pem.certificate(Files.readAllBytes(crt), crt.toString());
+    List<java.math.BigInteger> serials = new ArrayList<>(issuedSerials(name));
+    serials.addAll(alsoIssued);
+    serials.add(cert.getSerialNumber());
+    revokeSerials(serials);
+    return Identity.of(cert);
+  }
+
+  /**
+   * Serials of the certificates issued to client {@code name} so far (its record, and its
+   * current certificate, which a record begun late may lack); empty for a new name.
+   */
+  public List<java.math.BigInteger> earlierSerials(String name)
+      throws BastionException, IOException {
+    List<java.math.BigInteger> serials = new ArrayList<>(issuedSerials(name));
+    Optional<X509Certificate> current = currentCertificate(name);
+    if (current.isPresent() && !serials.contains(current.get().getSerialNumber())) {
+      serials.add(current.get().getSerialNumber());
+    }
+    return serials;
+  }
+
+  /**
+   * Signs a new CRL listing {@code serials} beside every earlier revocation (whose dates are
+   * kept), with the next CRL number. The caller holds the directory lock.
+   */
+  private void revokeSerials(java.util.Collection<java.math.BigInteger> serials)
+      throws BastionException, IOException {
     Map<java.math.BigInteger, java.time.Instant> revoked = new java.util.LinkedHashMap<>();
     java.math.BigInteger number = java.math.BigInteger.ONE;
     if (Files.exists(crlFile())) {
@@ -731,19 +764,14 @@ public final class Keyring {
       number = Revocations.number(old).add(java.math.BigInteger.ONE).max(number);
     }
     java.time.Instant now = java.time.Instant.now();
-    for (java.math.BigInteger serial : issuedSerials(name)) {
+    for (java.math.BigInteger serial : serials) {
       revoked.putIfAbsent(serial, now);
     }
-    for (java.math.BigInteger serial : alsoIssued) {
-      revoked.putIfAbsent(serial, now);
-    }
-    revoked.putIfAbsent(cert.getSerialNumber(), now);
     try {
       AtomicFiles.write(crlFile(), ca.crl(revoked, number).getEncoded());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("signing a CRL with the CA key cannot fail", e);
     }
-    return Identity.of(cert);
   }
 
   /**

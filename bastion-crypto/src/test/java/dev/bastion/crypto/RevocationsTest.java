@@ -86,6 +86,20 @@ class RevocationsTest {
   }
 
   @Test
+  void reissuingANameRevokesItsEarlierCertificates() throws Exception {
+    Revocations r = keyring.revocations();
+    X509Certificate admin = keyring.issueClient("carol", "admin").certificate();
+    assertThat(r.status(admin)).isEqualTo(Revocations.Status.GOOD);
+    assertThat(keyring.earlierSerials("carol")).containsExactly(admin.getSerialNumber());
+    X509Certificate predict = keyring.issueClient("carol", "predict").certificate();
+    assertThat(r.status(admin)).as("one name never holds two roles at once")
+        .isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(predict)).isEqualTo(Revocations.Status.GOOD);
+    assertThat(r.status(alice)).as("other names untouched").isEqualTo(Revocations.Status.GOOD);
+    assertThat(keyring.earlierSerials("nobody")).isEmpty();
+  }
+
+  @Test
   void anIdentityIssuedBeforeTheRecordWasKeptKeepsItsFirstCertificateInIt() throws Exception {
     Files.delete(tmp.resolve("keys/identities/alice.issued")); // as a home from before
     X509Certificate second = keyring.issueClient("alice", "predict").certificate();

@@ -64,6 +64,32 @@ final class Authenticator {
     return checked(chain[0], "client certificate");
   }
 
+  /**
+   * What credential {@code request} presented, for the ledger entry of its refusal: the digest
+   * of its client certificate or of its bearer token (which {@code token-issue} entries name),
+   * never the credential itself; null if it presented none.
+   */
+  static String credential(Request request) {
+    Object attr = request.getAttribute(EndPoint.SslSessionData.ATTRIBUTE);
+    X509Certificate[] chain =
+        attr instanceof EndPoint.SslSessionData data ? data.peerCertificates() : null;
+    if (chain != null && chain.length > 0) {
+      try {
+        return "certificate " + Digest.of(chain[0].getEncoded());
+      } catch (java.security.cert.CertificateEncodingException e) {
+        return "certificate (cannot be encoded)";
+      }
+    }
+    String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
+    if (auth == null) {
+      return null;
+    }
+    return auth.regionMatches(true, 0, "Bearer ", 0, 7)
+        ? "token " + Digest.of(auth.substring(7).strip().getBytes(
+            java.nio.charset.StandardCharsets.UTF_8))
+        : "authorization " + Digest.of(auth.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** The identity a bearer token names, if the token and that identity hold. */
   private Identity bearer(Request request) throws ApiError {
     String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);

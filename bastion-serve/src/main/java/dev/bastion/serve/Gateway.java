@@ -861,6 +861,16 @@ public final class Gateway implements AutoCloseable {
               request.getConnectionMetaData().getRemoteSocketAddress());
         }
         details.put("error", e.code);
+        if (e.status == 401) {
+          // Who tried and why, for forensics: a revoked or stolen credential used again is not
+          // the same as none (the reasons are the gateway's own words, clipped).
+          String m = String.valueOf(e.getMessage());
+          details.put("reason", m.length() > 200 ? m.substring(0, 200) : m);
+          String presented = Authenticator.credential(request);
+          if (presented != null) {
+            details.put("credential", presented);
+          }
+        }
         boolean denied = e.status == 401 || e.status == 403;
         outcome = denied ? "denied" : "refused";
         event = Event.now(denied ? EventKind.ACCESS_DENIED : EventKind.INFERENCE, actor,
