@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -320,34 +321,41 @@ final class AuditCommand {
     }
   }
 
-  @Command(name = "alerts", description = "List the alerts the pipeline raised about itself.")
+  @Command(name = "alerts", description = "List the alerts the pipeline raised about itself,"
+      + " once every entry verifies against the signed checkpoints (exit 1 when one does not,"
+      + " and nothing is listed).")
   static final class Alerts implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per line")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-      long[] n = {0};
-      LedgerVerifier.forEachEvent(ledgerDir(), e -> {
-        if (e.kind() != EventKind.ALERT) {
-          return;
-        }
-        n[0]++;
+      // Shown only once every entry holds against the signed checkpoints: an alert someone
+      // edited away must not read as "no alerts".
+      List<Event> alerts = new java.util.ArrayList<>();
+      LedgerVerifier.forEachVerifiedEvent(ledgerDir(), Home.ledgerVerifier(Home.defaultDir()),
+          e -> {
+            if (e.kind() == EventKind.ALERT) {
+              alerts.add(e);
+            }
+          });
+      for (Event e : alerts) {
         if (json) {
           Tail.print(e, true);
         } else {
           System.out.println(e.time() + "  " + e.action() + "  by " + e.actor() + " in "
               + e.runId() + ": " + e.details().getOrDefault("message", e.object()));
         }
-      });
-      if (n[0] == 0 && !json) {
+      }
+      if (alerts.isEmpty() && !json) {
         System.err.println("no alerts");
       }
       return 0;
     }
   }
 
-  @Command(name = "tail", description = "List ledger events.")
+  @Command(name = "tail", description = "List ledger events, once every entry verifies against"
+      + " the signed checkpoints (exit 1 when one does not, and nothing is listed).")
   static final class Tail implements Callable<Integer> {
     @Option(names = "--kind", description = "only events of this kind (e.g. gate_decision)")
     String kind;
@@ -385,9 +393,11 @@ final class AuditCommand {
       if (lines < 1) {
         throw new BadInputException("-n " + lines + ": must be at least 1");
       }
-      // The last N matching events, without holding the whole log.
+      // The last N matching events, without holding the whole log; shown only once every
+      // entry holds against the signed checkpoints (an edited entry is not listed as true).
       ArrayDeque<Event> events = new ArrayDeque<>();
-      LedgerVerifier.forEachEvent(ledgerDir(), e -> {
+      LedgerVerifier.forEachVerifiedEvent(ledgerDir(), Home.ledgerVerifier(Home.defaultDir()),
+          e -> {
         if ((fk == null || e.kind() == fk) && (ff == null || !e.time().isBefore(ff))) {
           events.addLast(e);
           if (events.size() > lines) {

@@ -67,6 +67,39 @@ class AuditCommandTest {
   }
 
   @Test
+  void anEditedEntryIsNotListedAsTrue() throws Exception {
+    assertThat(execute("run", pipeline.toString()).code).isEqualTo(1); // alert: unsigned
+    assertThat(execute("audit", "alerts").out).contains("pipeline-unsigned");
+    // Someone turns the alert into an inference, to hide it from the operators' view.
+    Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+    String text = Files.readString(segment);
+    assertThat(text).contains("\"kind\":\"alert\"");
+    Files.writeString(segment, text.replace("\"kind\":\"alert\"", "\"kind\":\"inference\""));
+    for (String[] cmd : new String[][] {{"audit", "alerts"}, {"audit", "alerts", "--json"},
+        {"audit", "tail", "--kind", "alert"}, {"audit", "tail", "-n", "1"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(1);
+      assertThat(o.out).as(String.join(" ", cmd)).isEmpty();
+      assertThat(o.err.strip()).startsWith("bastion: ledger entr").contains("changed")
+          .doesNotContain("\n");
+    }
+    Files.writeString(segment, text);
+    assertThat(execute("audit", "tail", "--kind", "alert").out).contains("pipeline-unsigned");
+  }
+
+  @Test
+  void aDeviceGivenAsAFileIsReadUpToItsLimit() {
+    // /dev/zero has no size and no end: refused at the limit, not read until the heap is gone.
+    for (String[] cmd : new String[][] {{"audit", "verify", "--since", "/dev/zero"},
+        {"audit", "verify-proof", "/dev/zero"}, {"audit", "prove", "--since", "/dev/zero"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(2);
+      assertThat(o.err.strip()).as(String.join(" ", cmd))
+          .startsWith("bastion: /dev/zero: more than the limit of ");
+    }
+  }
+
+  @Test
   void approveNeedsExactlyOneTarget() {
     assertThat(execute("approve").code).isEqualTo(2);
     assertThat(execute("approve", pipeline.toString(), "--policies").code).isEqualTo(2);
@@ -159,6 +192,10 @@ class AuditCommandTest {
     assertThat(v.err.strip()).isEqualTo("bastion: ledger entry 3: missing; " + local
         + ", signed, covers " + size + " entries: the log was truncated");
     assertThat(execute("audit", "checkpoint").code).as("no anchor of the cut log").isEqualTo(1);
+    Outcome prove = execute("audit", "prove", "--entry", "1");
+    assertThat(prove.code).as("no proof from the cut log").isEqualTo(1);
+    assertThat(prove.err).contains("the log was truncated");
+    assertThat(execute("audit", "prove", "--since-size", "1").code).isEqualTo(1);
     Outcome writer = execute("approve", pipeline.toString());
     assertThat(writer.code).isEqualTo(1);
     assertThat(writer.err).contains("the log was truncated").doesNotContain("internal error");

@@ -29,7 +29,16 @@ public final class InputFiles {
         throw new BadInputException(
             file + ": " + size + " bytes is more than the limit of " + maxBytes + " for a " + what);
       }
-      return Files.readAllBytes(file);
+      // Read with the limit, not by the size: a device or a pipe (/dev/zero, <(...)) says 0 and
+      // may never end; a file may also grow while it is read.
+      try (java.io.InputStream in = Files.newInputStream(file)) {
+        byte[] b = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
+        if (b.length > maxBytes) {
+          throw new BadInputException(file + ": more than the limit of " + maxBytes
+              + " bytes for a " + what);
+        }
+        return b;
+      }
     } catch (NoSuchFileException e) {
       throw new BadInputException(file + ": no such " + what, e);
     }

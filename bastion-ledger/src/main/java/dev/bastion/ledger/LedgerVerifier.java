@@ -169,6 +169,13 @@ public final class LedgerVerifier {
     Checkpoint last;
     byte[] lastNote;
     String origin;
+    /**
+     * For a listing: told each event once a signed checkpoint covers it (null otherwise); a
+     * batch still being written at the end of the last segment is left out, not a failure.
+     */
+    Consumer<Event> onEvent;
+    /** The events read since the last checkpoint, for {@link #onEvent}. */
+    final List<Event> pending = new ArrayList<>();
 
     Scan(Path dir, NoteVerifier key, Checkpoint earlier, boolean derived, Checkpoint local)
         throws IOException {
@@ -294,6 +301,11 @@ public final class LedgerVerifier {
         }
         long length = Files.size(s.path());
         long end = Segments.scan(s.path(), 0, length, (offset, line) -> scan.line(s, offset, line));
+        if (onEvent != null && i == segs.size() - 1) {
+          // A listing takes no lock: the last batch may be half written, and is not shown.
+          pending.clear();
+          break;
+        }
         if (end != length) {
           throw new VerificationException("ledger entry " + scan.entries + " (" + s.path()
               + "): cut short (the file does not end with a newline)");
@@ -361,6 +373,10 @@ public final class LedgerVerifier {
         }
         checkpoints++;
         checkpointed = entries;
+        if (onEvent != null) {
+          pending.forEach(onEvent);
+          pending.clear();
+        }
         sinceLastCheckpoint = 0;
         batchStoredMismatch = -1;
         last = cp;
@@ -384,6 +400,9 @@ public final class LedgerVerifier {
         mismatchSegment = s.path();
       }
       hasher.append(e.leaf());
+      if (onEvent != null) {
+        pending.add(e.event());
+      }
       entries++;
       sinceLastCheckpoint++;
       if (earlier != null && entries == earlier.size()) {
@@ -460,6 +479,29 @@ public final class LedgerVerifier {
           + " signed)";
     }
     return m;
+  }
+
+  /**
+   * Hands {@code onEvent} every event in order once the signed checkpoint after it verified
+   * against the tree recomputed from the entries (as {@link #verify} checks them, the derived
+   * files aside), for a listing that must not show an entry someone changed: the caller should
+   * use what it was told only if this returns. Takes no lock, so a live writer is not held up; a
+   * batch it is still writing is left out. Memory holds one batch.
+   *
+   * @return the verified size and root
+   * @throws VerificationException naming the first bad entry or checkpoint, or a log cut or
+   *     rewritten behind the local copy of its latest checkpoint
+   */
+  public static Result forEachVerifiedEvent(Path dir, NoteVerifier key, Consumer<Event> onEvent)
+      throws IOException, VerificationException {
+    List<Segments.Segment> segs = Segments.list(dir);
+    if (segs.isEmpty()) {
+      throw new VerificationException(dir + ": no ledger segments; the ledger is missing");
+    }
+    try (Scan scan = new Scan(dir, key, null, false, Ledger.localCheckpoint(dir, key))) {
+      scan.onEvent = onEvent;
+      return scan.run(segs);
+    }
   }
 
   /** Every event in the ledger, in order, each line checked. */
@@ -607,7 +649,8 @@ public final class LedgerVerifier {
   public static ObjectNode prove(Path dir, NoteVerifier key, long index)
       throws IOException, VerificationException, BadInputException {
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
-      byte[] note = latestCheckpoint(dir);
+      // Checked against the local copy of a later checkpoint: no proof from a cut log.
+      byte[] note = latestCheckpoint(dir, key);
       if (note == null) {
         throw new VerificationException(dir + ": no signed checkpoint");
       }
@@ -682,7 +725,8 @@ public final class LedgerVerifier {
   public static AddCheckpoint consistency(Path dir, NoteVerifier key, long oldSize,
       byte[] oldRoot) throws IOException, VerificationException, BadInputException {
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, false)) {
-      byte[] note = latestCheckpoint(dir);
+      // Checked against the local copy of a later checkpoint: no proof from a cut log.
+      byte[] note = latestCheckpoint(dir, key);
       if (note == null) {
         throw new VerificationException(dir + ": no signed checkpoint");
       }

@@ -167,7 +167,13 @@ class LedgerTamperTest {
         .hasMessage(truncated);
     assertThat(Files.readAllBytes(local)).isEqualTo(evidence);
     assertThat(Files.readAllBytes(segment)).isEqualTo(cut);
-    assertThat(LedgerVerifier.prove(dir, KEY, 3)).isNotNull();
+    // No proof is handed out from a log known to be cut, as no checkpoint is (audit checkpoint).
+    assertThatThrownBy(() -> LedgerVerifier.prove(dir, KEY, 3))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 12: missing; " + local);
+    assertThatThrownBy(() -> LedgerVerifier.consistency(dir, KEY, 3, null))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith("ledger entry 12: missing; " + local);
   }
 
   @Test

@@ -50,6 +50,45 @@ class LedgerTest {
   }
 
   @Test
+  void aListingBesideALiveWriterShowsSignedEntriesOnlyAndNeverFails() throws Exception {
+    List<Event> all = events(7, 3000);
+    try (Ledger l = Ledger.open(dir(), SIGNER)) {
+      java.util.concurrent.atomic.AtomicReference<Throwable> failed =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread writer = new Thread(() -> {
+        try {
+          List<java.util.concurrent.CompletableFuture<Long>> acks = new java.util.ArrayList<>();
+          for (Event e : all) {
+            acks.add(l.appendAsync(e));
+            if (acks.size() == 64) {
+              acks.forEach(java.util.concurrent.CompletableFuture::join);
+              acks.clear();
+            }
+          }
+          acks.forEach(java.util.concurrent.CompletableFuture::join);
+        } catch (Throwable t) {
+          failed.set(t);
+        }
+      });
+      writer.start();
+      int listings = 0;
+      while (writer.isAlive() || listings < 2) {
+        List<Event> seen = new java.util.ArrayList<>();
+        LedgerVerifier.forEachVerifiedEvent(dir(), KEY, seen::add);
+        // A prefix of what was appended: whole batches, in order, none half written.
+        assertThat(seen.size()).isLessThanOrEqualTo(all.size());
+        assertThat(seen).isEqualTo(all.subList(0, seen.size()));
+        listings++;
+      }
+      writer.join();
+      assertThat(failed.get()).isNull();
+    }
+    List<Event> seen = new java.util.ArrayList<>();
+    LedgerVerifier.forEachVerifiedEvent(dir(), KEY, seen::add);
+    assertThat(seen).isEqualTo(all);
+  }
+
+  @Test
   void aNewLedgerIsEmptyAndVerifies() throws Exception {
     try (Ledger l = Ledger.open(dir(), SIGNER)) {
       assertThat(l.size()).isZero();
