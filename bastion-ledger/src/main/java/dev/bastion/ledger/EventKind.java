@@ -21,8 +21,18 @@ public enum EventKind {
     return name().toLowerCase(Locale.ROOT);
   }
 
-  /** The kind with this wire name. */
+  /**
+   * The kind with exactly this wire name.
+   *
+   * @throws IllegalArgumentException naming the value (clipped), never a Java class
+   */
   public static EventKind fromWire(String s) {
-    return valueOf(s.toUpperCase(Locale.ROOT));
+    for (EventKind k : values()) {
+      if (k.wireName().equals(s)) {
+        return k;
+      }
+    }
+    String shown = s == null ? "null" : s.length() > 40 ? s.substring(0, 40) + "..." : s;
+    throw new IllegalArgumentException("'" + shown + "' is not an event kind");
   }
 }

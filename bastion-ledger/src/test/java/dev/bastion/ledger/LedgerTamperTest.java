@@ -149,6 +149,24 @@ class LedgerTamperTest {
   }
 
   @Test
+  void anUnknownKindIsNamedNotAJavaClass() throws Exception {
+    List<byte[]> lines = LedgerTestKit.lines(segment);
+    int at = lineOf(lines, 7);
+    String line = LedgerTestKit.text(lines.get(at));
+    String kind = line.replaceAll(".*\"kind\":\"([a-z_]+)\".*", "$1");
+    for (String changed : new String[] {"a" + kind, kind.toUpperCase(java.util.Locale.ROOT)}) {
+      lines.set(at, line.replace("\"kind\":\"" + kind + "\"", "\"kind\":\"" + changed + "\"")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      LedgerTestKit.writeLines(segment, lines);
+      assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+          .isInstanceOf(VerificationException.class)
+          .hasMessageContaining("ledger entry 7")
+          .hasMessageContaining("'" + changed + "' is not an event kind")
+          .hasMessageNotContaining("dev.bastion");
+    }
+  }
+
+  @Test
   void aCleanTruncationIsCaughtByTheLocalCheckpointAndNoWriterErasesIt() throws Exception {
     Path local = dir.resolve(Ledger.CHECKPOINT);
     byte[] evidence = Files.readAllBytes(local);
