@@ -22,12 +22,13 @@ public final class InputFiles {
       throws BadInputException, IOException {
     try {
       if (Files.isDirectory(file)) {
-        throw new BadInputException(file + ": is a directory, not a " + what);
+        throw new BadInputException(file + ": is a directory, not " + a(what));
       }
       long size = Files.size(file);
       if (size > maxBytes) {
         throw new BadInputException(
-            file + ": " + size + " bytes is more than the limit of " + maxBytes + " for a " + what);
+            file + ": " + size + " bytes is more than the limit of " + maxBytes + " for "
+                + a(what));
       }
       // Read with the limit, not by the size: a device or a pipe (/dev/zero, <(...)) says 0 and
       // may never end; a file may also grow while it is read.
@@ -35,12 +36,17 @@ public final class InputFiles {
         byte[] b = in.readNBytes((int) Math.min(maxBytes + 1, Integer.MAX_VALUE - 8));
         if (b.length > maxBytes) {
           throw new BadInputException(file + ": more than the limit of " + maxBytes
-              + " bytes for a " + what);
+              + " bytes for " + a(what));
         }
         return b;
       }
     } catch (NoSuchFileException e) {
       throw new BadInputException(file + ": no such " + what, e);
     }
+  }
+
+  /** {@code what} with its indefinite article: "a checkpoint file", "an ONNX model file". */
+  private static String a(String what) {
+    return (!what.isEmpty() && "aeiouAEIOU".indexOf(what.charAt(0)) >= 0 ? "an " : "a ") + what;
   }
 }

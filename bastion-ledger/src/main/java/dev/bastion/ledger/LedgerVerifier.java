@@ -346,8 +346,8 @@ public final class LedgerVerifier {
         }
         if (cp.size() > entries) {
           throw new VerificationException("ledger entry " + entries + ": missing (an entry was"
-              + " removed); the checkpoint at " + where + " signs " + cp.size() + " entries where "
-              + entries + " precede it");
+              + " removed, or lines were moved); the checkpoint at " + where + " signs "
+              + cp.size() + " entries where " + entries + " precede it");
         }
         if (cp.size() < entries) {
           throw new VerificationException("ledger entry " + cp.size() + ": not covered by the"
@@ -860,6 +860,9 @@ public final class LedgerVerifier {
    * @throws BadInputException if the file is not a proof
    * @throws VerificationException naming what does not hold
    */
+  private static final List<String> PROOF_FIELDS =
+      List.of("index", "tree_size", "entry", "leaf_hash", "proof", "checkpoint");
+
   public static Event verifyProof(byte[] proofJson, String where, NoteVerifier key)
       throws BadInputException, VerificationException {
     JsonNode o = Json.parse(proofJson, where);
@@ -870,6 +873,18 @@ public final class LedgerVerifier {
     List<byte[]> proof = new ArrayList<>();
     byte[] note;
     try {
+      if (!o.isObject()) {
+        throw new IllegalArgumentException("a proof is a JSON object");
+      }
+      // Exactly the fields 'audit prove' writes: anything else is not a proof of this form.
+      for (var it = o.fieldNames(); it.hasNext(); ) {
+        String f = it.next();
+        if (!PROOF_FIELDS.contains(f)) {
+          throw new IllegalArgumentException("unknown field '"
+              + (f.length() > 40 ? f.substring(0, 40) + "..." : f) + "' (a proof has "
+              + String.join(", ", PROOF_FIELDS) + ")");
+        }
+      }
       if (!o.path("index").isIntegralNumber() || !o.path("tree_size").isIntegralNumber()
           || !o.get("index").canConvertToLong() || !o.get("tree_size").canConvertToLong()
           || o.get("index").asLong() < 0 || o.get("tree_size").asLong() < 1) {

@@ -641,5 +641,15 @@ class LedgerTamperTest {
     assertThatThrownBy(() -> LedgerVerifier.verifyProof(canon(r), "p.json", KEY))
         .isInstanceOf(VerificationException.class)
         .hasMessageStartingWith("p.json: 'entry' is not the ledger's entry 6");
+    var u = proof.deepCopy();
+    u.put("note", "trust me");
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof(canon(u), "p.json", KEY))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("p.json: unknown field 'note' (a proof has index, tree_size, entry,"
+            + " leaf_hash, proof, checkpoint)");
+    assertThatThrownBy(() -> LedgerVerifier.verifyProof("[1]".getBytes(
+        java.nio.charset.StandardCharsets.UTF_8), "p.json", KEY))
+        .isInstanceOf(BadInputException.class)
+        .hasMessage("p.json: a proof is a JSON object");
   }
 }
