@@ -931,15 +931,59 @@ public final class Gateway implements AutoCloseable {
     /**
      * Runs {@code task} on the server's pool; if the pool refuses it (the server is stopping),
      * the permit goes back and the exchange is failed rather than left hanging.
+     *
+     * <p>Answers come in bursts, one per ledger batch: they are queued and run by at most one
+     * pool task per core, each taking answers until none is left, rather than one task (and
+     * one thread woken) per answer.
      */
     private void onPool(Response response, Callback callback, Runnable done, Runnable task) {
-      try {
-        pool.execute(task);
-      } catch (java.util.concurrent.RejectedExecutionException e) {
-        done.run();
-        callback.failed(e);
+      answers.add(new Answer(response, callback, done, task));
+      if (startAnswering()) {
+        try {
+          pool.execute(answerer);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+          answering.decrementAndGet();
+          for (Answer a; (a = answers.poll()) != null; ) {
+            a.done().run();
+            a.callback().failed(e);
+          }
+        }
       }
     }
+
+    /** An answer waiting to be sent, and how to fail it if it cannot be. */
+    private record Answer(Response response, Callback callback, Runnable done, Runnable task) {}
+
+    private final java.util.concurrent.ConcurrentLinkedQueue<Answer> answers =
+        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Pool tasks taking answers from {@link #answers}: at most one per core. */
+    private final AtomicInteger answering = new AtomicInteger();
+    private final int answerers = Math.max(1, Runtime.getRuntime().availableProcessors());
+
+    /** Counts one more pool task taking answers, unless there are enough. */
+    private boolean startAnswering() {
+      for (int n; (n = answering.get()) < answerers; ) {
+        if (answering.compareAndSet(n, n + 1)) {
+          return true;
+        }
+      }
+      return false;
+    }
+
+    /** Sends queued answers until none is left; whatever is queued meanwhile is not stranded. */
+    private final Runnable answerer = () -> {
+      do {
+        for (Answer a; (a = answers.poll()) != null; ) {
+          try {
+            a.task().run();
+          } catch (RuntimeException e) {
+            a.done().run();
+            a.callback().failed(e);
+          }
+        }
+        answering.decrementAndGet();
+      } while (!answers.isEmpty() && startAnswering());
+    };
 
     /** Counters by name and tags, looked up once: a registry lookup per request is costly. */
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
