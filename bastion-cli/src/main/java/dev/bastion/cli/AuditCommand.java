@@ -15,7 +15,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayDeque;
-import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -321,33 +320,31 @@ final class AuditCommand {
     }
   }
 
-  @Command(name = "alerts", description = "List the alerts the pipeline raised about itself,"
-      + " once every entry verifies against the signed checkpoints (exit 1 when one does not,"
-      + " and nothing is listed).")
+  @Command(name = "alerts", description = "List the alerts the pipeline raised about itself, each"
+      + " once the signed checkpoint after it verifies (exit 1 at the first entry that does not;"
+      + " nothing after it is listed).")
   static final class Alerts implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per line")
     boolean json;
 
     @Override
     public Integer call() throws Exception {
-      // Shown only once every entry holds against the signed checkpoints: an alert someone
-      // edited away must not read as "no alerts".
-      List<Event> alerts = new java.util.ArrayList<>();
-      LedgerVerifier.forEachVerifiedEvent(ledgerDir(), Home.ledgerVerifier(Home.defaultDir()),
-          e -> {
-            if (e.kind() == EventKind.ALERT) {
-              alerts.add(e);
-            }
-          });
-      for (Event e : alerts) {
+      // Each alert is shown once the signed checkpoint after it verified (an alert someone
+      // edited away does not read as "no alerts": the listing stops there, exit 1).
+      long[] n = {0};
+      LedgerVerifier.forEachVerifiedEvent(ledgerDir(), key(null), e -> {
+        if (e.kind() != EventKind.ALERT) {
+          return;
+        }
+        n[0]++;
         if (json) {
           Tail.print(e, true);
         } else {
           System.out.println(e.time() + "  " + e.action() + "  by " + e.actor() + " in "
               + e.runId() + ": " + e.details().getOrDefault("message", e.object()));
         }
-      }
-      if (alerts.isEmpty() && !json) {
+      });
+      if (n[0] == 0 && !json) {
         System.err.println("no alerts");
       }
       return 0;
@@ -377,7 +374,9 @@ final class AuditCommand {
         try {
           k = EventKind.fromWire(kind);
         } catch (IllegalArgumentException e) {
-          throw new BadInputException("--kind '" + kind + "' is not an event kind");
+          throw new BadInputException("--kind '" + kind + "' is not an event kind (kinds: "
+              + java.util.Arrays.stream(EventKind.values()).map(EventKind::wireName)
+                  .collect(java.util.stream.Collectors.joining(", ")) + ")");
         }
       }
       Instant from = null;
@@ -396,8 +395,7 @@ final class AuditCommand {
       // The last N matching events, without holding the whole log; shown only once every
       // entry holds against the signed checkpoints (an edited entry is not listed as true).
       ArrayDeque<Event> events = new ArrayDeque<>();
-      LedgerVerifier.forEachVerifiedEvent(ledgerDir(), Home.ledgerVerifier(Home.defaultDir()),
-          e -> {
+      LedgerVerifier.forEachVerifiedEvent(ledgerDir(), key(null), e -> {
         if ((fk == null || e.kind() == fk) && (ff == null || !e.time().isBefore(ff))) {
           events.addLast(e);
           if (events.size() > lines) {

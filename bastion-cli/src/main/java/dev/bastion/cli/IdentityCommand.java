@@ -117,11 +117,12 @@ final class IdentityCommand {
                 + " yet; " + name + " reaches it only once one is");
           }
         }
-        // Issuing a name again revokes its earlier certificates (the keyring does it first).
-        List<String> superseded = home.keyring().earlierSerials(name).stream()
-            .map(b -> b.toString(16)).toList();
-        Identity id = home.keyring().issueClient(name, role,
-            java.time.Duration.ofDays(397), models);
+        // Issuing a name again revokes its earlier certificates (the keyring does it first,
+        // under its lock), those only the ledger names too.
+        dev.bastion.crypto.Keyring.Issued issued = home.keyring().issueClient(name, role,
+            java.time.Duration.ofDays(397), models, serialsOnLedger(home, name));
+        Identity id = issued.identity();
+        List<String> superseded = issued.revoked().stream().map(b -> b.toString(16)).toList();
         // On the ledger as soon as it exists, whatever happens to the copies written out.
         Map<String, String> details = new java.util.LinkedHashMap<>();
         details.put("identity", name);
@@ -166,6 +167,25 @@ final class IdentityCommand {
     }
   }
 
+  /**
+   * For an identity issued before its record of serials was kept, the certificates issued to
+   * it that only the ledger names (its 'identity-issue' entries); empty otherwise.
+   */
+  static java.util.Set<java.math.BigInteger> serialsOnLedger(Home home, String name)
+      throws Exception {
+    java.util.Set<java.math.BigInteger> onLedger = new java.util.LinkedHashSet<>();
+    if (home.keyring().issuedRecordPartial(name)) {
+      dev.bastion.ledger.LedgerVerifier.forEachEvent(home.dir().resolve("ledger"), e -> {
+        if (e.kind() == EventKind.KEY_OPERATION && e.action().equals("identity-issue")
+            && name.equals(e.details().get("identity"))
+            && e.object().matches("cert:[0-9a-f]{1,40}")) {
+          onLedger.add(new java.math.BigInteger(e.object().substring(5), 16));
+        }
+      });
+    }
+    return onLedger;
+  }
+
   @Command(
       name = "revoke",
       description = "Revoke an identity: every certificate issued to NAME (a re-issued"
@@ -183,18 +203,7 @@ final class IdentityCommand {
     @Override
     public Integer call() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
-        // An identity issued before its record of serials was kept: the ledger names the
-        // certificates issued before (each 'identity-issue' entry).
-        java.util.Set<java.math.BigInteger> onLedger = new java.util.LinkedHashSet<>();
-        if (home.keyring().issuedRecordPartial(name)) {
-          dev.bastion.ledger.LedgerVerifier.forEachEvent(home.dir().resolve("ledger"), e -> {
-            if (e.kind() == EventKind.KEY_OPERATION && e.action().equals("identity-issue")
-                && name.equals(e.details().get("identity"))
-                && e.object().matches("cert:[0-9a-f]{1,40}")) {
-              onLedger.add(new java.math.BigInteger(e.object().substring(5), 16));
-            }
-          });
-        }
+        java.util.Set<java.math.BigInteger> onLedger = serialsOnLedger(home, name);
         Identity id = home.keyring().revoke(name, onLedger);
         java.util.Set<java.math.BigInteger> all =
             new java.util.LinkedHashSet<>(home.keyring().issuedSerials(name));

@@ -85,6 +85,15 @@ class AuditCommandTest {
     }
     Files.writeString(segment, text);
     assertThat(execute("audit", "tail", "--kind", "alert").out).contains("pipeline-unsigned");
+    // The last checkpoint line removed: the entries before it have no signature left, and are
+    // not quietly passed over as a batch still being written.
+    String cut = text.substring(0, text.lastIndexOf("{\"checkpoint\":"));
+    Files.writeString(segment, cut);
+    for (String[] cmd : new String[][] {{"audit", "alerts"}, {"audit", "tail", "-n", "1"}}) {
+      Outcome o = execute(cmd);
+      assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(1);
+      assertThat(o.err).as(String.join(" ", cmd)).contains("not covered by a signed checkpoint");
+    }
   }
 
   @Test

@@ -109,6 +109,34 @@ class AuthorizationMatrixTest {
   }
 
   @org.junit.jupiter.api.Test
+  void aRefusalNamesTheCredentialTriedByItsDigestAndWhy() throws Exception {
+    String token = home.keyring().issueToken("svc-8", "admin", "billing", Duration.ofMinutes(5));
+    assertThat(GatewayClient.anonymous(home.keyring()).withBearer(token)
+        .post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+        .isEqualTo(401);
+    assertThat(CALLERS.get("basic authorization")
+        .post(gateway.port(), EndToEndTest.PREDICT, EndToEndTest.INSTANCE).status())
+        .isEqualTo(401);
+    java.util.List<Map<String, String>> denied = new java.util.ArrayList<>();
+    dev.bastion.ledger.LedgerVerifier.forEachEvent(home.dir().resolve("ledger"), e -> {
+      if (e.kind() == dev.bastion.ledger.EventKind.ACCESS_DENIED) {
+        denied.add(e.details());
+      }
+    });
+    String digest = dev.bastion.core.Digest.of(
+        token.getBytes(java.nio.charset.StandardCharsets.US_ASCII)).toString();
+    assertThat(denied).as("the refused token's entry").anySatisfy(d -> {
+      assertThat(d.get("credential")).isEqualTo("token " + digest);
+      assertThat(d.get("reason")).contains("audience 'billing'");
+    });
+    // Another scheme is named, not hashed (a password's hash could be reversed by guessing).
+    assertThat(denied).anySatisfy(d ->
+        assertThat(d.get("credential")).isEqualTo("authorization scheme Basic"));
+    assertThat(denied).allSatisfy(d -> assertThat(String.valueOf(d.get("credential")))
+        .doesNotStartWith("authorization sha256"));
+  }
+
+  @org.junit.jupiter.api.Test
   void aRoleLimitedToModelsHoldsForThem() throws Exception {
     assertThat(home.keyring().identity("scoped-credit").models())
         .containsExactly("fraud", "credit-risk");

@@ -589,6 +589,24 @@ public final class Keyring {
    */
   public Identity issueClient(String name, String role, Duration validity, List<String> models)
       throws BastionException, IOException {
+    return issueClient(name, role, validity, models, List.of()).identity();
+  }
+
+  /**
+   * A client identity as issued, and the serials of its earlier certificates that the issue
+   * revoked (none for a new name, or when all of them were revoked already).
+   */
+  public record Issued(Identity identity, List<java.math.BigInteger> revoked) {}
+
+  /**
+   * As {@link #issueClient(String, String, Duration, List)}; a name issued before has every
+   * earlier certificate revoked first (its record, its current certificate, and {@code
+   * alsoIssued}: serials the record lacks, see {@link #issuedRecordPartial}), so one name never
+   * holds two roles or two model limits at once.
+   */
+  public Issued issueClient(String name, String role, Duration validity, List<String> models,
+      java.util.Collection<java.math.BigInteger> alsoIssued)
+      throws BastionException, IOException {
     for (String m : models) {
       if (!Identity.isName(m)) {
         throw new BadInputException("model name '" + m
@@ -605,11 +623,15 @@ public final class Keyring {
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       // A re-issued name's earlier certificates are revoked first: one name never holds two
       // roles or two model limits at once, and a crash in between leaves it revoked, not doubled.
-      List<java.math.BigInteger> earlier = earlierSerials(name);
-      if (!earlier.isEmpty()) {
-        revokeSerials(earlier);
+      List<java.math.BigInteger> earlier = new ArrayList<>(earlierSerials(name));
+      for (java.math.BigInteger serial : alsoIssued) {
+        if (!earlier.contains(serial)) {
+          earlier.add(serial);
+        }
       }
-      return issue(name, role, LocalCa.Usage.TLS_CLIENT, validity, List.copyOf(models));
+      List<java.math.BigInteger> revoked = earlier.isEmpty() ? List.of() : revokeSerials(earlier);
+      return new Issued(
+          issue(name, role, LocalCa.Usage.TLS_CLIENT, validity, List.copyOf(models)), revoked);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("issuing a certificate with a fresh key cannot fail", e);
     }
@@ -749,9 +771,11 @@ public final class Keyring {
   /**
    * Signs a new CRL listing {@code serials} beside every earlier revocation (whose dates are
    * kept), with the next CRL number. The caller holds the directory lock.
+   *
+   * @return those of {@code serials} that were not revoked before
    */
-  private void revokeSerials(java.util.Collection<java.math.BigInteger> serials)
-      throws BastionException, IOException {
+  private List<java.math.BigInteger> revokeSerials(
+      java.util.Collection<java.math.BigInteger> serials) throws BastionException, IOException {
     Map<java.math.BigInteger, java.time.Instant> revoked = new java.util.LinkedHashMap<>();
     java.math.BigInteger number = java.math.BigInteger.ONE;
     if (Files.exists(crlFile())) {
@@ -764,14 +788,18 @@ public final class Keyring {
       number = Revocations.number(old).add(java.math.BigInteger.ONE).max(number);
     }
     java.time.Instant now = java.time.Instant.now();
+    List<java.math.BigInteger> added = new ArrayList<>();
     for (java.math.BigInteger serial : serials) {
-      revoked.putIfAbsent(serial, now);
+      if (revoked.putIfAbsent(serial, now) == null) {
+        added.add(serial);
+      }
     }
     try {
       AtomicFiles.write(crlFile(), ca.crl(revoked, number).getEncoded());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("signing a CRL with the CA key cannot fail", e);
     }
+    return added;
   }
 
   /**

@@ -97,6 +97,28 @@ class RevocationsTest {
     assertThat(r.status(predict)).isEqualTo(Revocations.Status.GOOD);
     assertThat(r.status(alice)).as("other names untouched").isEqualTo(Revocations.Status.GOOD);
     assertThat(keyring.earlierSerials("nobody")).isEmpty();
+    // Issued again once all are revoked: nothing more to revoke, and nothing said to be.
+    keyring.revoke("carol");
+    assertThat(keyring.issueClient("carol", "predict", java.time.Duration.ofDays(1),
+        java.util.List.of(), java.util.List.of()).revoked()).isEmpty();
+  }
+
+  @Test
+  void reissuingANameWhoseRecordIsPartialRevokesWhatTheLedgerNames() throws Exception {
+    X509Certificate second = keyring.issueClient("alice", "admin").certificate();
+    // A home from an earlier version: no record, the first certificate only on the ledger, and
+    // never revoked (that version revoked nothing at a re-issue).
+    Files.delete(tmp.resolve("keys/identities/alice.issued"));
+    Files.delete(keyring.crlFile());
+    assertThat(keyring.revocations().status(alice)).isEqualTo(Revocations.Status.GOOD);
+    Keyring.Issued third = keyring.issueClient("alice", "predict", java.time.Duration.ofDays(1),
+        java.util.List.of(), java.util.List.of(alice.getSerialNumber()));
+    assertThat(third.revoked()).containsExactlyInAnyOrder(alice.getSerialNumber(),
+        second.getSerialNumber());
+    Revocations r = keyring.revocations();
+    assertThat(r.status(alice)).isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(second)).isEqualTo(Revocations.Status.REVOKED);
+    assertThat(r.status(third.identity().certificate())).isEqualTo(Revocations.Status.GOOD);
   }
 
   @Test

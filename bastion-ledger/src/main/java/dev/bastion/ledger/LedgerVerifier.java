@@ -302,18 +302,15 @@ public final class LedgerVerifier {
         long length = Files.size(s.path());
         long end = Segments.scan(s.path(), 0, length, (offset, line) -> scan.line(s, offset, line));
         if (onEvent != null && i == segs.size() - 1) {
-          // A listing takes no lock: the last batch may be half written, and is not shown.
-          pending.clear();
-          break;
+          end = awaitCovered(s, end);
+          length = end; // a line still being written after the covered ones is not read
         }
         if (end != length) {
           throw new VerificationException("ledger entry " + scan.entries + " (" + s.path()
               + "): cut short (the file does not end with a newline)");
         }
         if (scan.sinceLastCheckpoint > 0 || (i < segs.size() - 1 && !scan.endsWithCheckpoint)) {
-          throw new VerificationException("ledger entry " + scan.checkpointed + " (" + s.path()
-              + "): not covered by a signed checkpoint (written without the key, or cut off by"
-              + " a crash before its checkpoint; opening the ledger cuts such a tail off)");
+          throw scan.notCovered(s);
         }
       }
       if (scan.last == null) {
@@ -330,6 +327,39 @@ public final class LedgerVerifier {
       }
       return new Result(scan.entries, Base64.getEncoder().encodeToString(scan.hasher.root()),
           scan.checkpoints, scan.lastNote, earlier == null ? -1 : earlier.size());
+    }
+
+    /**
+     * For a listing, which takes no lock: a batch's entries and checkpoint reach the segment in
+     * one write, so entries without a checkpoint after them are a write in progress, and are
+     * read again until their checkpoint follows (a few milliseconds). Still alone after two
+     * seconds, they are a crash's torn tail or a removed checkpoint, and fail as {@link
+     * #verify} fails them. Returns how far the segment was read.
+     */
+    long awaitCovered(Segments.Segment s, long end) throws IOException, VerificationException {
+      long deadline = System.nanoTime() + 2_000_000_000L;
+      while (sinceLastCheckpoint > 0 && System.nanoTime() - deadline < 0) {
+        try {
+          Thread.sleep(20);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        long now = Files.size(s.path());
+        if (now > end) {
+          end = Segments.scan(s.path(), end, now, (offset, line) -> line(s, offset, line));
+        }
+      }
+      if (sinceLastCheckpoint > 0) {
+        throw notCovered(s);
+      }
+      return end;
+    }
+
+    VerificationException notCovered(Segments.Segment s) {
+      return new VerificationException("ledger entry " + checkpointed + " (" + s.path()
+          + "): not covered by a signed checkpoint (written without the key, or cut off by"
+          + " a crash before its checkpoint; opening the ledger cuts such a tail off)");
     }
 
     void line(Segments.Segment s, long offset, byte[] line)
@@ -852,6 +882,10 @@ public final class LedgerVerifier {
     return h;
   }
 
+  /** The fields of a proof, as {@link #prove} writes them. */
+  private static final List<String> PROOF_FIELDS =
+      List.of("index", "tree_size", "entry", "leaf_hash", "proof", "checkpoint");
+
   /**
    * Checks a proof written by {@link #prove}, offline: the checkpoint's signature by {@code key},
    * the entry's leaf hash, and its inclusion in the checkpoint's tree.
@@ -860,9 +894,6 @@ public final class LedgerVerifier {
    * @throws BadInputException if the file is not a proof
    * @throws VerificationException naming what does not hold
    */
-  private static final List<String> PROOF_FIELDS =
-      List.of("index", "tree_size", "entry", "leaf_hash", "proof", "checkpoint");
-
   public static Event verifyProof(byte[] proofJson, String where, NoteVerifier key)
       throws BadInputException, VerificationException {
     JsonNode o = Json.parse(proofJson, where);

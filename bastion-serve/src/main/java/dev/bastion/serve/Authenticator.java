@@ -84,10 +84,14 @@ final class Authenticator {
     if (auth == null) {
       return null;
     }
-    return auth.regionMatches(true, 0, "Bearer ", 0, 7)
-        ? "token " + Digest.of(auth.substring(7).strip().getBytes(
-            java.nio.charset.StandardCharsets.UTF_8))
-        : "authorization " + Digest.of(auth.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (auth.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return "token " + Digest.of(auth.substring(7).strip().getBytes(
+          java.nio.charset.StandardCharsets.UTF_8));
+    }
+    // Another scheme (Basic, say) is named, not hashed: the hash of a user and password could
+    // be reversed by trying passwords.
+    String scheme = auth.strip().split("\\s", 2)[0];
+    return "authorization scheme " + (scheme.matches("[A-Za-z0-9._-]{1,20}") ? scheme : "?");
   }
 
   /** The identity a bearer token names, if the token and that identity hold. */

@@ -658,6 +658,8 @@ public final class Gateway implements AutoCloseable {
     private final String predictPath;
     private final String modelPath;
     private final java.util.concurrent.Executor pool;
+    /** Answers of ledger batches, sent in bursts by at most one pool task per core. */
+    private final AnswerQueue answers;
     private final String requestPrefix =
         "req-" + java.util.HexFormat.of().formatHex(SecureRandomHolder.bytes(6)) + "-";
     private final AtomicLong requestCounter = new AtomicLong();
@@ -693,6 +695,8 @@ public final class Gateway implements AutoCloseable {
           .register(metrics);
       this.modelPath = "/v1/models/" + served().name();
       this.pool = server.getThreadPool();
+      this.answers =
+          new AnswerQueue(pool, Math.max(1, Runtime.getRuntime().availableProcessors()));
       this.predictPath = modelPath + ":predict";
     }
 
@@ -732,7 +736,7 @@ public final class Gateway implements AutoCloseable {
             + " of concurrent requests; retry\"}").getBytes(StandardCharsets.UTF_8);
         try {
           ledger.appendAsync(refused).whenComplete((index, failure) ->
-              onPool(response, callback, () -> { }, () -> {
+              onPool(callback, () -> { }, () -> {
                 if (failure != null) {
                   sendInternal(response, callback);
                 } else {
@@ -900,7 +904,7 @@ public final class Gateway implements AutoCloseable {
       String ct = contentType;
       String o = outcome;
       // The request is on the ledger before the answer leaves.
-      ledger.appendAsync(event).whenComplete((index, failure) -> onPool(response, callback, done,
+      ledger.appendAsync(event).whenComplete((index, failure) -> onPool(callback, done,
           () -> {
         // The permit goes back before the answer leaves: a client that sends its next request
         // as soon as it reads this answer must find it free.
@@ -929,61 +933,16 @@ public final class Gateway implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} on the server's pool; if the pool refuses it (the server is stopping),
-     * the permit goes back and the exchange is failed rather than left hanging.
-     *
-     * <p>Answers come in bursts, one per ledger batch: they are queued and run by at most one
-     * pool task per core, each taking answers until none is left, rather than one task (and
-     * one thread woken) per answer.
+     * Runs {@code task} on the server's pool, with the other answers of its ledger batch (see
+     * {@link AnswerQueue}); if the pool refuses it (the server is stopping), the permit goes back
+     * and the exchange is failed rather than left hanging.
      */
-    private void onPool(Response response, Callback callback, Runnable done, Runnable task) {
-      answers.add(new Answer(response, callback, done, task));
-      if (startAnswering()) {
-        try {
-          pool.execute(answerer);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-          answering.decrementAndGet();
-          for (Answer a; (a = answers.poll()) != null; ) {
-            a.done().run();
-            a.callback().failed(e);
-          }
-        }
-      }
+    private void onPool(Callback callback, Runnable done, Runnable task) {
+      answers.submit(task, e -> {
+        done.run();
+        callback.failed(e);
+      });
     }
-
-    /** An answer waiting to be sent, and how to fail it if it cannot be. */
-    private record Answer(Response response, Callback callback, Runnable done, Runnable task) {}
-
-    private final java.util.concurrent.ConcurrentLinkedQueue<Answer> answers =
-        new java.util.concurrent.ConcurrentLinkedQueue<>();
-    /** Pool tasks taking answers from {@link #answers}: at most one per core. */
-    private final AtomicInteger answering = new AtomicInteger();
-    private final int answerers = Math.max(1, Runtime.getRuntime().availableProcessors());
-
-    /** Counts one more pool task taking answers, unless there are enough. */
-    private boolean startAnswering() {
-      for (int n; (n = answering.get()) < answerers; ) {
-        if (answering.compareAndSet(n, n + 1)) {
-          return true;
-        }
-      }
-      return false;
-    }
-
-    /** Sends queued answers until none is left; whatever is queued meanwhile is not stranded. */
-    private final Runnable answerer = () -> {
-      do {
-        for (Answer a; (a = answers.poll()) != null; ) {
-          try {
-            a.task().run();
-          } catch (RuntimeException e) {
-            a.done().run();
-            a.callback().failed(e);
-          }
-        }
-        answering.decrementAndGet();
-      } while (!answers.isEmpty() && startAnswering());
-    };
 
     /** Counters by name and tags, looked up once: a registry lookup per request is costly. */
     private final ConcurrentHashMap<String, Counter> counters = new ConcurrentHashMap<>();
