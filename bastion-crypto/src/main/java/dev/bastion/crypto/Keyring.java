@@ -583,7 +583,8 @@ public final class Keyring {
 
   /**
    * Issues (or re-issues) a client identity whose role holds only for {@code models} (every
-   * model when empty), valid for {@code validity}.
+   * model when empty), valid for {@code validity}. A re-issue revokes the name's earlier
+   * certificates first (see {@link #issueClient(String, String, Duration, List, java.util.Collection)}).
    *
    * @throws BadInputException if a name is not valid, or the validity is out of bounds
    */

@@ -170,8 +170,8 @@ public final class LedgerVerifier {
     byte[] lastNote;
     String origin;
     /**
-     * For a listing: told each event once a signed checkpoint covers it (null otherwise); a
-     * batch still being written at the end of the last segment is left out, not a failure.
+     * For a listing: told each event once a signed checkpoint covers it (null otherwise); see
+     * {@link #awaitCovered} for a batch still being written at the end.
      */
     Consumer<Event> onEvent;
     /** The events read since the last checkpoint, for {@link #onEvent}. */
@@ -514,9 +514,11 @@ public final class LedgerVerifier {
   /**
    * Hands {@code onEvent} every event in order once the signed checkpoint after it verified
    * against the tree recomputed from the entries (as {@link #verify} checks them, the derived
-   * files aside), for a listing that must not show an entry someone changed: the caller should
-   * use what it was told only if this returns. Takes no lock, so a live writer is not held up; a
-   * batch it is still writing is left out. Memory holds one batch.
+   * files aside), for a listing that must not show an entry someone changed. A failure further
+   * on (an edited entry, entries without a checkpoint, a log cut behind its local checkpoint)
+   * is thrown after the events before it were handed over. Takes no lock, so a live writer is
+   * not held up: a batch it is writing is read again until its checkpoint follows. Memory holds
+   * one batch.
    *
    * @return the verified size and root
    * @throws VerificationException naming the first bad entry or checkpoint, or a log cut or
