@@ -584,7 +584,7 @@ public final class Keyring {
   /**
    * Issues (or re-issues) a client identity whose role holds only for {@code models} (every
    * model when empty), valid for {@code validity}. A re-issue revokes the name's earlier
-   * certificates first (see {@link #issueClient(String, String, Duration, List, java.util.Collection)}).
+   * certificates first (see the overload with {@code alsoIssued}).
    *
    * @throws BadInputException if a name is not valid, or the validity is out of bounds
    */
