@@ -77,7 +77,7 @@ final class AuditCommand {
   static final class Verify implements Callable<Integer> {
     @Option(names = "--since", paramLabel = "CHECKPOINT_FILE",
         description = "a checkpoint exported earlier (bastion audit checkpoint, or the export"
-            + " directory)")
+            + " directory); default: the newest in BASTION_CHECKPOINT_DIR, when it is set")
     Path since;
 
     @Option(names = "--key", paramLabel = "VKEY_FILE",
@@ -105,6 +105,10 @@ final class AuditCommand {
         }
       }
       NoteVerifier key = key(keyFile);
+      if (since == null && Home.checkpointExportDir().isPresent()) {
+        // Exports are the copy kept elsewhere: the log must have only grown since the newest.
+        since = dev.bastion.ledger.Ledger.newestExport(Home.checkpointExportDir().get());
+      }
       byte[] earlier = since == null ? null
           : InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
       String cosigned = "";

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The {@code bastion} command. Exit codes: 0 success; 1 a check failed (validation, gate,
- * signature, ledger); 2 bad usage or bad input; 70 an internal error (a bug).
+ * signature, ledger); 2 bad usage or bad input, or a file that cannot be read or written; 70
+ * an internal error (a bug).
  */
 @Command(
     name = "bastion",
@@ -46,6 +47,22 @@ public final class Main implements Runnable {
     throw new CommandLine.ParameterException(spec.commandLine(), "a command is required");
   }
 
+  /** One line for an I/O failure: what failed, on which file, and why. */
+  static String ioMessage(java.io.IOException e) {
+    if (e instanceof java.nio.file.NoSuchFileException n) {
+      return "cannot read or write " + n.getFile() + ": no such file or directory";
+    }
+    if (e instanceof java.nio.file.AccessDeniedException a) {
+      return "cannot read or write " + a.getFile() + ": permission denied";
+    }
+    if (e instanceof java.nio.file.FileSystemException f && f.getFile() != null) {
+      return "cannot read or write " + f.getFile()
+          + (f.getReason() == null ? "" : ": " + f.getReason());
+    }
+    return e.getMessage() == null ? "an I/O error: " + e.getClass().getSimpleName()
+        : e.getMessage();
+  }
+
   /** The command line, with Bastion's error handling. */
   public static CommandLine commandLine() {
     CommandLine cl = new CommandLine(new Main());
@@ -66,6 +83,15 @@ public final class Main implements Runnable {
             err.println("bastion: " + b.getMessage());
             err.flush();
             return b.exitCode();
+          }
+          java.io.IOException io = ex instanceof java.io.IOException e ? e
+              : ex instanceof java.io.UncheckedIOException u ? u.getCause() : null;
+          if (io != null) {
+            // A file that cannot be read or written (permissions, a full disk, a missing
+            // directory): the environment's, not a bug; one line naming it.
+            err.println("bastion: " + ioMessage(io));
+            err.flush();
+            return 2;
           }
           err.println("bastion: internal error: " + ex);
           if (System.getenv("BASTION_DEBUG") != null) {

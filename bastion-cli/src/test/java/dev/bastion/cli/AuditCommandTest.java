@@ -109,6 +109,56 @@ class AuditCommandTest {
   }
 
   @Test
+  void aLogCutBehindTheNewestExportFailsVerifyAndNoWriterGoesOnFromIt() throws Exception {
+    Path exports = tmp.resolve("exports");
+    System.setProperty(Home.CHECKPOINT_DIR_PROPERTY, exports.toString());
+    try {
+      assertThat(execute("approve", "--policies").code).isZero();
+      System.clearProperty(Home.CHECKPOINT_DIR_PROPERTY);
+      Path newest = dev.bastion.ledger.Ledger.newestExport(exports);
+      assertThat(newest).isNotNull();
+      byte[] evidence = Files.readAllBytes(newest);
+      // The last batch cut, and the local copy of its checkpoint removed to match.
+      Path segment = home.resolve("ledger/segments/00000000000000000000.jsonl");
+      List<String> lines = Files.readAllLines(segment);
+      int keep = lines.size() - 2; // the last line is the last batch's checkpoint
+      while (!lines.get(keep).startsWith("{\"checkpoint\":")) {
+        keep--;
+      }
+      Files.write(segment, lines.subList(0, keep + 1));
+      Files.delete(home.resolve("ledger/checkpoint"));
+      assertThat(execute("audit", "verify").code).isZero(); // as far as the home itself shows
+      System.setProperty(Home.CHECKPOINT_DIR_PROPERTY, exports.toString());
+      Outcome verify = execute("audit", "verify");
+      assertThat(verify.code).isEqualTo(1);
+      assertThat(verify.err).contains(newest.toString());
+      Outcome write = execute("approve", "--policies");
+      assertThat(write.code).isEqualTo(1);
+      assertThat(write.err.strip()).contains("the log was truncated").doesNotContain("\n");
+      assertThat(Files.readAllBytes(newest)).isEqualTo(evidence);
+    } finally {
+      System.clearProperty(Home.CHECKPOINT_DIR_PROPERTY);
+    }
+  }
+
+  @Test
+  void aFileThatCannotBeWrittenIsOneLineNotAnInternalError() throws Exception {
+    Path notADirectory = Files.writeString(tmp.resolve("exports"), "a file");
+    System.setProperty(Home.CHECKPOINT_DIR_PROPERTY, notADirectory.toString());
+    try {
+      Outcome o = execute("approve", "--policies");
+      assertThat(o.code).isEqualTo(2);
+      assertThat(o.err.strip())
+          .startsWith("bastion: the ledger in " + home.resolve("ledger"))
+          .contains("latest checkpoint could not be exported")
+          .contains(notADirectory.toString())
+          .doesNotContain("internal error").doesNotContain("\n");
+    } finally {
+      System.clearProperty(Home.CHECKPOINT_DIR_PROPERTY);
+    }
+  }
+
+  @Test
   void approveNeedsExactlyOneTarget() {
     assertThat(execute("approve").code).isEqualTo(2);
     assertThat(execute("approve", pipeline.toString(), "--policies").code).isEqualTo(2);
@@ -255,8 +305,8 @@ class AuditCommandTest {
       Outcome o = execute(cmd);
       assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(1);
       assertThat(o.err.strip()).as(String.join(" ", cmd)).isEqualTo("bastion: " + segment
-          + ": not a regular file; a segment holds the entries themselves, so the ledger was"
-          + " damaged or tampered with");
+          + ": not a regular file (a link, a directory); a segment holds the entries"
+          + " themselves, so the ledger was damaged or tampered with");
     }
   }
 

@@ -187,7 +187,7 @@ public final class Ledger implements AutoCloseable {
     Files.createDirectories(dir.resolve(Segments.DIR));
     Ledger l = new Ledger(dir, signer, exportDir, segmentBytes);
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
-      l.recover();
+      l.recover(true);
     } catch (IOException | VerificationException | RuntimeException e) {
       l.closeFiles();
       throw e;
@@ -209,7 +209,7 @@ public final class Ledger implements AutoCloseable {
    * Brings the state to the last signed checkpoint, after checking it; cuts off what follows it.
    * Called with the directory lock held, at open and whenever another writer committed.
    */
-  private void recover() throws IOException, VerificationException {
+  private void recover(boolean atOpen) throws IOException, VerificationException {
     closeFiles();
     checkDerivedTypes(dir);
     tree = TreeStore.open(dir.resolve(TREE));
@@ -218,6 +218,10 @@ public final class Ledger implements AutoCloseable {
     List<Segments.Segment> segs = Segments.list(dir);
     long[] at = null;
     Segments.Segment last = null;
+    // Segments after the last one with a checkpoint: started but never committed to, so nothing
+    // in them was acknowledged. They are removed only once the checks below hold: a damaged
+    // checkpoint line also leaves a segment without one, and that may be evidence.
+    List<Path> uncommitted = new ArrayList<>();
     for (int i = segs.size() - 1; i >= 0 && at == null; i--) {
       last = segs.get(i);
       at = Segments.lastCheckpoint(last.path());
@@ -225,9 +229,7 @@ public final class Ledger implements AutoCloseable {
         if (i == 0) {
           break;
         }
-        // A segment started but never committed to: nothing in it was acknowledged.
-        Files.delete(last.path());
-        AtomicFiles.fsyncDirectory(last.path().getParent());
+        uncommitted.add(last.path());
       }
     }
     if (at == null) {
@@ -267,6 +269,23 @@ public final class Ledger implements AutoCloseable {
     if (local != null && local.size() > cp.size()) {
       throw truncated(dir, cp.size(), local.size(), RUN_VERIFY);
     }
+    // The newest checkpoint exported elsewhere, checked at open: a log cut or rewritten behind
+    // it, with the local copy removed or put back to match, is refused before anything is cut
+    // or exported over it.
+    Checkpoint exported = null;
+    Path exportedFile = null;
+    if (atOpen && exportDir.isPresent()) {
+      exportedFile = newestExport(exportDir.get());
+      exported = exportedFile == null ? null : exportedCheckpoint(exportedFile, verifier);
+      if (exported != null && !exported.origin().equals(cp.origin())) {
+        exported = null; // another log's, exported to the same place; local vouches for this one
+      }
+      if (exported != null && exported.size() > cp.size()) {
+        throw new VerificationException("ledger entry " + cp.size() + ": missing; "
+            + exportedFile + ", signed, covers " + exported.size() + " entries: the log was"
+            + " truncated" + RUN_VERIFY);
+      }
+    }
     // The derived files: cut what no checkpoint covers, rebuild what a crash left behind. Only
     // the part the exported checkpoint covers was forced before it was written: past it, a power
     // loss may have left zeroed pages in files whose length looks right, so that part is rebuilt
@@ -295,6 +314,16 @@ public final class Ledger implements AutoCloseable {
     if (local != null && local.size() > 0
         && !MessageDigest.isEqual(tree.root(local.size()), local.rootHash())) {
       throw rewritten(dir, local.size(), RUN_VERIFY);
+    }
+    if (exported != null && exported.size() > 0
+        && !MessageDigest.isEqual(tree.root(exported.size()), exported.rootHash())) {
+      throw new VerificationException("ledger: its first " + exported.size() + " entries no"
+          + " longer have the root of " + exportedFile + ", signed: history was rewritten"
+          + RUN_VERIFY);
+    }
+    for (Path p : uncommitted) {
+      Files.delete(p);
+      AtomicFiles.fsyncDirectory(p.getParent());
     }
     segment = FileChannel.open(last.path(), StandardOpenOption.READ, StandardOpenOption.WRITE);
     if (segment.size() > at[1]) {
@@ -354,13 +383,14 @@ public final class Ledger implements AutoCloseable {
           + " damaged" + REPAIR_REBUILDS);
     }
     for (Path p : levelFiles(dir)) {
-      if (!Files.isRegularFile(p)) {
+      if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
         throw new VerificationException(p + " is not a regular file, so it is damaged"
             + REPAIR_REBUILDS);
       }
     }
     Path off = dir.resolve(OFFSETS);
-    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(off)) {
+    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(off, LinkOption.NOFOLLOW_LINKS)) {
       throw new VerificationException(off + " is not a regular file, so it is damaged"
           + REPAIR_REBUILDS);
     }
@@ -394,12 +424,13 @@ public final class Ledger implements AutoCloseable {
       Files.delete(tree);
     }
     for (Path p : levelFiles(dir)) {
-      if (!Files.isRegularFile(p)) {
+      if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
         deleteAll(p);
       }
     }
     Path off = dir.resolve(OFFSETS);
-    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(off)) {
+    if (Files.exists(off, LinkOption.NOFOLLOW_LINKS)
+        && !Files.isRegularFile(off, LinkOption.NOFOLLOW_LINKS)) {
       deleteAll(off);
     }
   }
@@ -410,15 +441,41 @@ public final class Ledger implements AutoCloseable {
    * key}: it is a copy, and only one that verifies is evidence.
    */
   static Checkpoint localCheckpoint(Path dir, NoteVerifier key) {
-    Path f = dir.resolve(CHECKPOINT);
+    return exportedCheckpoint(dir.resolve(CHECKPOINT), key);
+  }
+
+  /** The checkpoint exported to {@code f}; null if it is missing or not signed by {@code key}. */
+  static Checkpoint exportedCheckpoint(Path f, NoteVerifier key) {
     try {
-      if (!Files.isRegularFile(f) || Files.size(f) > 64 << 10) {
+      if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || Files.size(f) > 64 << 10) {
         return null;
       }
       return Checkpoint.parse(key.verify(Files.readAllBytes(f)));
     } catch (IOException | BadInputException | VerificationException e) {
       return null;
     }
+  }
+
+  private static final Pattern EXPORT_FILE = Pattern.compile("checkpoint-[0-9]{20}");
+
+  /**
+   * The file of the largest tree exported to {@code exportDir} ({@code checkpoint-N}, N of 20
+   * digits, so the largest name is the largest tree), or null if there is none.
+   */
+  public static Path newestExport(Path exportDir) throws IOException {
+    if (!Files.isDirectory(exportDir)) {
+      return null;
+    }
+    String newest = null;
+    try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(exportDir)) {
+      for (Path p : s) {
+        String name = p.getFileName().toString();
+        if (EXPORT_FILE.matcher(name).matches() && (newest == null || name.compareTo(newest) > 0)) {
+          newest = name;
+        }
+      }
+    }
+    return newest == null ? null : exportDir.resolve(newest);
   }
 
   private Checkpoint checkpointOf(byte[] signed, String where) throws VerificationException {
@@ -805,7 +862,7 @@ public final class Ledger implements AutoCloseable {
     try (DirectoryLock.Held lock = DirectoryLock.lock(dir, true)) {
       if (segment == null || !segment.isOpen() || derivedStale || changedOnDisk()) {
         derivedStale = false;
-        recover();
+        recover(false);
       }
       if (segmentLength >= segmentBytes) {
         roll();
@@ -1027,7 +1084,16 @@ public final class Ledger implements AutoCloseable {
     offsets.force(false);
     AtomicFiles.write(dir.resolve(CHECKPOINT), note);
     if (exportDir.isPresent()) {
-      AtomicFiles.write(exportDir.get().resolve(String.format("checkpoint-%020d", size)), note);
+      Path f = exportDir.get().resolve(String.format("checkpoint-%020d", size));
+      if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+        AtomicFiles.write(f, note);
+      } else if (!Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS) || Files.size(f) > 64 << 10
+          || !MessageDigest.isEqual(Files.readAllBytes(f), note)) {
+        // An exported copy is evidence: one that differs is never written over, whether this
+        // log's history was rewritten or another log exports to the same place.
+        throw new IOException(f + " already holds another checkpoint of " + size + " entries"
+            + " (give each ledger its own export directory, or run 'bastion audit verify')");
+      }
     }
     lastExport = now;
     exported = true;
@@ -1105,6 +1171,10 @@ public final class Ledger implements AutoCloseable {
       if (broken == null && segment != null && segment.isOpen() && !changedOnDisk()) {
         export(true);
       }
+    } catch (IOException e) {
+      // What was appended is in the segments, forced; only its copy could not be made.
+      throw new IOException("the ledger in " + dir + " holds every entry appended, but its"
+          + " latest checkpoint could not be exported: " + e.getMessage(), e);
     } finally {
       closeFiles();
       if (interrupted) {

@@ -60,9 +60,10 @@ final class Segments {
         if (!NAME.matcher(n).matches()) {
           throw new VerificationException(p + ": not a ledger segment");
         }
-        if (!Files.isRegularFile(p)) {
-          throw new VerificationException(p + ": not a regular file; a segment holds the"
-              + " entries themselves, so the ledger was damaged or tampered with");
+        if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          throw new VerificationException(p + ": not a regular file (a link, a directory); a"
+              + " segment holds the entries themselves, so the ledger was damaged or tampered"
+              + " with");
         }
         out.add(new Segment(Long.parseLong(n.substring(0, 20)), p));
       }

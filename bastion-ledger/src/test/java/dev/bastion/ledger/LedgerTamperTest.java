@@ -427,8 +427,8 @@ class LedgerTamperTest {
         () -> Ledger.open(dir, SIGNER), () -> Ledger.repair(dir, KEY))) {
       assertThatThrownBy(call)
           .isInstanceOf(VerificationException.class)
-          .hasMessage(segment + ": not a regular file; a segment holds the entries themselves,"
-              + " so the ledger was damaged or tampered with");
+          .hasMessage(segment + ": not a regular file (a link, a directory); a segment holds the"
+              + " entries themselves, so the ledger was damaged or tampered with");
     }
   }
 
@@ -651,5 +651,85 @@ class LedgerTamperTest {
         java.nio.charset.StandardCharsets.UTF_8), "p.json", KEY))
         .isInstanceOf(BadInputException.class)
         .hasMessage("p.json: a proof is a JSON object");
+  }
+
+  @Test
+  void aSegmentThatIsALinkIsNamed() throws Exception {
+    Path elsewhere = tmp.resolve("elsewhere.jsonl");
+    Files.move(segment, elsewhere);
+    Files.createSymbolicLink(segment, elsewhere);
+    assertThatThrownBy(() -> LedgerVerifier.verify(dir, KEY))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith(segment + ": not a regular file (a link, a directory)");
+    assertThatThrownBy(() -> Ledger.open(dir, SIGNER))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageStartingWith(segment + ": not a regular file");
+  }
+
+  @Test
+  void aLastSegmentWhoseCheckpointWasDamagedIsKeptWhenAWriterRefuses() throws Exception {
+    Path many = tmp.resolve("many");
+    try (Ledger l = Ledger.open(many, SIGNER, java.util.Optional.empty(), 300)) {
+      for (var e : events(3, 3)) {
+        l.append(e); // one segment a batch
+      }
+    }
+    List<Segments.Segment> segs = Segments.list(many);
+    assertThat(segs).hasSizeGreaterThan(1);
+    Path last = segs.get(segs.size() - 1).path();
+    byte[] damaged = new String(Files.readAllBytes(last), UTF_8)
+        .replace("{\"checkpoint\"", "{\"checkpoinu\"").getBytes(UTF_8);
+    Files.write(last, damaged);
+    assertThatThrownBy(() -> Ledger.open(many, SIGNER, java.util.Optional.empty(), 300))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("the log was truncated");
+    // Refused before anything was cut: the entry and what is left of its checkpoint are there.
+    assertThat(Files.readAllBytes(last)).isEqualTo(damaged);
+    assertThatThrownBy(() -> LedgerVerifier.verify(many, KEY))
+        .isInstanceOf(VerificationException.class);
+  }
+
+  @Test
+  void aLogCutBehindItsNewestExportIsRefusedAndTheExportIsKept() throws Exception {
+    Path exports = tmp.resolve("exports");
+    Path logged = tmp.resolve("exported");
+    try (Ledger l = Ledger.open(logged, SIGNER, java.util.Optional.of(exports))) {
+      for (var e : events(4, 10)) {
+        l.append(e);
+      }
+    }
+    Path newest = Ledger.newestExport(exports);
+    assertThat(newest.getFileName().toString()).isEqualTo("checkpoint-00000000000000000010");
+    byte[] evidence = Files.readAllBytes(newest);
+    // The attacker cuts the last entries and removes the local copy that would show it.
+    Path seg = LedgerTestKit.onlySegment(logged);
+    List<byte[]> lines = LedgerTestKit.lines(seg);
+    LedgerTestKit.writeLines(seg, lines.subList(0, 2 * 6 + 1));
+    Files.delete(logged.resolve(Ledger.CHECKPOINT));
+    assertThat(LedgerVerifier.verify(logged, KEY).size()).isEqualTo(6);
+    byte[] cut = Files.readAllBytes(seg);
+    assertThatThrownBy(() -> Ledger.open(logged, SIGNER, java.util.Optional.of(exports)))
+        .isInstanceOf(VerificationException.class)
+        .hasMessage("ledger entry 6: missing; " + newest + ", signed, covers 10 entries: the"
+            + " log was truncated; run 'bastion audit verify'");
+    assertThat(Files.readAllBytes(seg)).isEqualTo(cut);
+    assertThat(Files.readAllBytes(newest)).isEqualTo(evidence);
+    assertThatThrownBy(() -> LedgerVerifier.verify(logged, KEY, evidence))
+        .isInstanceOf(VerificationException.class);
+  }
+
+  @Test
+  void anExportOfAnotherLogIsNeverWrittenOver() throws Exception {
+    Path exports = tmp.resolve("exports");
+    try (Ledger l = Ledger.open(tmp.resolve("first"), SIGNER, java.util.Optional.of(exports))) {
+      l.append(events(5, 1).get(0));
+    }
+    Path zero = exports.resolve("checkpoint-00000000000000000000");
+    byte[] evidence = Files.readAllBytes(zero);
+    assertThatThrownBy(() -> Ledger.open(tmp.resolve("second"), SIGNER,
+            java.util.Optional.of(exports)))
+        .isInstanceOf(java.io.IOException.class)
+        .hasMessageContaining(zero + " already holds another checkpoint of 0 entries");
+    assertThat(Files.readAllBytes(zero)).isEqualTo(evidence);
   }
 }
