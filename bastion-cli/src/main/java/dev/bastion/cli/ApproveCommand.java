@@ -19,7 +19,9 @@ import picocli.CommandLine.Parameters;
           + " gate identity).",
       "A run refuses a definition, schema or policies that differ from their approved version, and"
           + " records an alert; an approval is a configuration change on the ledger, and a"
-          + " changed gate configuration an alert."
+          + " changed gate configuration an alert.",
+      "--policies is refused (exit 1, an alert) to a user not in the runners list approved"
+          + " before."
     })
 final class ApproveCommand implements Callable<Integer> {
   @Parameters(index = "0", arity = "0..1", paramLabel = "PIPELINE.yaml",

@@ -59,7 +59,8 @@ final class DataLineageCommand implements Callable<Integer> {
         } else {
           target = home.registry().resolve(artifact).model();
         }
-        Lineage.Graph g = Lineage.of(home, target, "auditor", run);
+        Lineage.Graph g =
+            Lineage.of(home, target, dev.bastion.pipeline.Integrity.currentUser(), run);
         switch (format) {
           case "dot" -> out.print(Lineage.dot(g));
           case "openlineage" -> {

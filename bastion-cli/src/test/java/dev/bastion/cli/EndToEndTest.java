@@ -146,7 +146,8 @@ class EndToEndTest {
         policies,
         Files.readString(policies).replace("metrics.auc >= 0.70", "metrics.auc >= 0.99"));
     try (Home home = Home.open(homeDir)) {
-      home.approvePolicies("test"); // a reviewed, signed change of policy
+      // a reviewed, signed change of policy, by a runner
+      home.approvePolicies(dev.bastion.pipeline.Integrity.currentUser());
       assertThatThrownBy(() -> run(home))
           .isInstanceOf(GateFailedException.class)
           .hasMessageContaining("gate 'register' denied");

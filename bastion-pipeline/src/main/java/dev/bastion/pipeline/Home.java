@@ -230,7 +230,8 @@ public final class Home implements AutoCloseable {
   /** The system property that, when set, overrides {@link #CHECKPOINT_DIR_ENV}. */
   public static final String CHECKPOINT_DIR_PROPERTY = "bastion.checkpoint-dir";
 
-  static Optional<Path> checkpointExportDir() {
+  /** Where signed checkpoints are exported, if configured. */
+  public static Optional<Path> checkpointExportDir() {
     String v = System.getProperty(CHECKPOINT_DIR_PROPERTY, System.getenv(CHECKPOINT_DIR_ENV));
     return v == null || v.isBlank() ? Optional.empty() : Optional.of(Path.of(v));
   }
@@ -313,6 +314,7 @@ public final class Home implements AutoCloseable {
     // What a run checks of the policies beyond their rules, so that none is signed it refuses.
     Screening.check(p.gate("train").orElseThrow());
     allowedRunners(false);
+    integrity.requireApprover(actor);
     integrity.approve(policiesFile(dir), "gate-policy", "gates", actor);
     integrity.approve(runnersFile(dir), "runners", "runners", actor);
   }

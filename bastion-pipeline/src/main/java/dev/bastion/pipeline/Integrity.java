@@ -1,6 +1,7 @@
 package dev.bastion.pipeline;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.bastion.attest.Envelope;
 import dev.bastion.attest.Statement;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -144,6 +146,13 @@ public final class Integrity {
     predicate.put("name", name);
     predicate.put("approved_by", actor);
     predicate.put("approved_at", Instant.now().toString());
+    if (kind.equals("runners")) {
+      // Who may approve the next change: a runner of the list approved before it.
+      ArrayNode runners = predicate.putArray("runners");
+      for (JsonNode r : Json.parse(bytes, "policies/runners.json").path("runners")) {
+        runners.add(r.asText());
+      }
+    }
     Envelope env = Statement.of(name, d, APPROVAL_PREDICATE, predicate)
         .sign(home.keyring().signer("gate"));
     AtomicFiles.write(approvalFile(kind, name), env.toJson());
@@ -227,6 +236,56 @@ public final class Integrity {
 
   /** The digest approved for {@code kind} {@code name}, after checking its signature; or null. */
   private Digest approvedDigest(String kind, String name) throws BastionException, IOException {
+    JsonNode st = approvalStatement(kind, name);
+    if (st == null) {
+      return null;
+    }
+    try {
+      return Digest.parse(st.path("subject").path(0).path("digest").path("sha256").asText());
+    } catch (IllegalArgumentException e) {
+      throw new VerificationException(home.dir().relativize(approvalFile(kind, name)) + ": "
+          + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The identities of the approved runners list, as its approval records them; empty if none is
+   * approved yet or its approval (from an earlier version) does not name them.
+   *
+   * @throws VerificationException if the approval does not verify
+   */
+  public Optional<Set<String>> approvedRunners() throws BastionException, IOException {
+    JsonNode st = approvalStatement("runners", "runners");
+    JsonNode list = st == null ? null : st.path("predicate").get("runners");
+    if (list == null || !list.isArray()) {
+      return Optional.empty();
+    }
+    Set<String> out = new HashSet<>();
+    list.forEach(r -> out.add(r.asText()));
+    return Optional.of(out);
+  }
+
+  /**
+   * Refuses, with an alert, an approval of the gate policies or the runners list by {@code actor}
+   * unless it is on the runners list approved before: else anyone who can sign approvals could
+   * add itself and start runs. A home whose runners approval names no list (an earlier version's)
+   * takes the first approval from anyone, as at {@code init}.
+   *
+   * @throws CheckFailedException if {@code actor} is not an approved runner
+   */
+  public void requireApprover(String actor) throws BastionException, IOException {
+    Optional<Set<String>> runners = approvedRunners();
+    if (runners.isPresent() && !runners.get().contains(actor)) {
+      String message = "'" + actor + "' is not on the approved runners list, so it may not"
+          + " approve the gate policies or the runners list";
+      alert("approve-refused", actor, "policies", "approve", message);
+      throw new CheckFailedException("approve --policies: " + message);
+    }
+  }
+
+  /** The verified statement of the approval of {@code kind} {@code name}, or null if none. */
+  private JsonNode approvalStatement(String kind, String name)
+      throws BastionException, IOException {
     Path f = approvalFile(kind, name);
     if (!Files.isRegularFile(f)) {
       return null;
@@ -242,11 +301,7 @@ public final class Integrity {
         || !kind.equals(st.path("predicate").path("kind").asText())) {
       throw new VerificationException(where + ": not an approval of " + kind + " '" + name + "'");
     }
-    try {
-      return Digest.parse(subject.path("digest").path("sha256").asText());
-    } catch (IllegalArgumentException e) {
-      throw new VerificationException(where + ": " + e.getMessage(), e);
-    }
+    return st;
   }
 
   /**

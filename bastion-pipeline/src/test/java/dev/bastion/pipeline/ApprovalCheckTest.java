@@ -98,7 +98,7 @@ class ApprovalCheckTest {
     byte[] approval = Files.readAllBytes(approvals().get(0));
     long events = LedgerVerifier.events(home.dir().resolve("ledger")).size();
 
-    assertThatThrownBy(() -> home.approvePolicies("r"))
+    assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
         .isInstanceOf(BadInputException.class)
         .hasMessageStartingWith("gate 'train': suspect_detectors names 'nosuch', which is not a"
             + " detector");
@@ -113,7 +113,7 @@ class ApprovalCheckTest {
         .replace("\"suspect_detectors\"", "\"suspect_detector\""));
     long events = LedgerVerifier.events(home.dir().resolve("ledger")).size();
 
-    assertThatThrownBy(() -> home.approvePolicies("r"))
+    assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
         .isInstanceOf(BadInputException.class)
         .hasMessage(gates + ": gates[0]: unknown field 'suspect_detector'");
     assertThat(LedgerVerifier.events(home.dir().resolve("ledger"))).hasSize((int) events);
@@ -126,24 +126,24 @@ class ApprovalCheckTest {
     long events = LedgerVerifier.events(home.dir().resolve("ledger")).size();
     Files.writeString(gates, original.replace("\"name\": \"register\"",
         "\"name\": \"regsiter\""));
-    assertThatThrownBy(() -> home.approvePolicies("r"))
+    assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
         .isInstanceOf(BadInputException.class)
         .hasMessageContaining("'regsiter'");
     Files.writeString(gates, original.replace("\"gates\": [", "\"gates\": [{\"name\":"
         + " \"deploy\", \"rule\": \"true\"},"));
-    assertThatThrownBy(() -> home.approvePolicies("r"))
+    assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
         .isInstanceOf(BadInputException.class)
         .hasMessage(gates + ": gate 'deploy' is not one a run decides at (train, evaluate,"
             + " register); it would never be evaluated");
     Files.writeString(gates, original.replace("\"name\": \"evaluate\",",
         "\"name\": \"evaluate\", \"suspect_detectors\": [\"outlier\"],"));
-    assertThatThrownBy(() -> home.approvePolicies("r"))
+    assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
         .isInstanceOf(BadInputException.class)
         .hasMessage(gates + ": gate 'evaluate': suspect_rows and suspect_detectors apply to the"
             + " 'train' gate only");
     assertThat(LedgerVerifier.events(home.dir().resolve("ledger"))).hasSize((int) events);
     Files.writeString(gates, original);
-    home.approvePolicies("r");
+    home.approvePolicies(Integrity.currentUser());
   }
 
   private List<Path> approvals() throws Exception {

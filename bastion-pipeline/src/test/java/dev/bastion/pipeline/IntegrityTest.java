@@ -170,13 +170,38 @@ class IntegrityTest {
         .isInstanceOf(CheckFailedException.class)
         .hasMessageContaining("policies/gates.json: differs from its signed version");
     assertThat(alerts("gate-policy-modified")).hasSize(1);
-    home.approvePolicies("reviewer");
+    home.approvePolicies(Integrity.currentUser());
     assertThat(alerts("gate-policy-changed")).singleElement()
-        .satisfies(a -> assertThat(a.actor()).isEqualTo("reviewer"));
+        .satisfies(a -> assertThat(a.actor()).isEqualTo(Integrity.currentUser()));
     assertThat(LedgerVerifier.events(home.dir().resolve("ledger")))
         .anyMatch(e -> e.kind() == EventKind.CONFIG_CHANGE
-            && e.action().equals("approve-gate-policy") && e.actor().equals("reviewer"));
+            && e.action().equals("approve-gate-policy")
+            && e.actor().equals(Integrity.currentUser()));
     assertThat(CreditExample.run(home, pipeline).registration()).isNotNull();
+  }
+
+  @Test
+  void onlyAnApprovedRunnerMayApproveTheRunnersList() throws Exception {
+    Path runners = home.dir().resolve("policies/runners.json");
+    Path approval = home.dir().resolve("approvals/runners-runners.json");
+    byte[] approved = Files.readAllBytes(approval);
+    Files.writeString(runners, "{\"runners\":[\"" + Integrity.currentUser()
+        + "\",\"mallory\"]}\n");
+    assertThatThrownBy(() -> home.approvePolicies("mallory"))
+        .isInstanceOf(CheckFailedException.class)
+        .hasMessage("approve --policies: 'mallory' is not on the approved runners list, so it"
+            + " may not approve the gate policies or the runners list");
+    assertThat(alerts("approve-refused")).singleElement()
+        .satisfies(a -> assertThat(a.actor()).isEqualTo("mallory"));
+    assertThat(Files.readAllBytes(approval)).isEqualTo(approved);
+    // A runner approves the change; then the new runner may approve the next one.
+    home.approvePolicies(Integrity.currentUser());
+    assertThat(home.integrity().approvedRunners())
+        .contains(java.util.Set.of(Integrity.currentUser(), "mallory"));
+    Files.writeString(runners, "{\"runners\":[\"mallory\"]}\n");
+    home.approvePolicies("mallory");
+    assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
+        .isInstanceOf(CheckFailedException.class);
   }
 
   /**
@@ -191,7 +216,7 @@ class IntegrityTest {
     byte[] oldApproval = Files.readAllBytes(approval);
     Files.writeString(gates,
         Files.readString(gates).replace("metrics.auc >= 0.70", "metrics.auc >= 0.80"));
-    home.approvePolicies("reviewer");
+    home.approvePolicies(Integrity.currentUser());
     Files.write(gates, oldGates);
     Files.write(approval, oldApproval);
     return oldGates;
@@ -208,7 +233,7 @@ class IntegrityTest {
         .satisfies(a -> assertThat(a.object()).isEqualTo(Digest.of(oldGates).toString()));
     assertThat(home.registry().list()).isEmpty();
     // Approving the old version again makes it the latest: a reviewer's decision, on the ledger.
-    home.approvePolicies("reviewer");
+    home.approvePolicies(Integrity.currentUser());
     assertThat(CreditExample.run(home, pipeline).registration()).isNotNull();
   }
 
@@ -260,7 +285,7 @@ class IntegrityTest {
       Path gates = home.dir().resolve("policies/gates.json");
       Files.copy(gates, other.dir().resolve("policies/gates.json"),
           StandardCopyOption.REPLACE_EXISTING);
-      other.approvePolicies("mallory");
+      other.approvePolicies(Integrity.currentUser());
       Files.copy(other.dir().resolve("approvals/gate-policy-gates.json"),
           home.dir().resolve("approvals/gate-policy-gates.json"),
           StandardCopyOption.REPLACE_EXISTING);

@@ -97,7 +97,7 @@ class QuarantineTest {
       Files.writeString(gates, Files.readString(gates)
           .replace("\"suspect_rows\": \"quarantine\"", "\"suspect_rows\": \"keep\"")
           .replace("data.quarantined_fraction <= 0.05", "data.suspect_rows == 0"));
-      home.approvePolicies("reviewer");
+      home.approvePolicies(Integrity.currentUser());
       assertThatThrownBy(() -> CreditExample.run(home, pipeline))
           .isInstanceOf(GateFailedException.class)
           .hasMessageContaining("data.suspect_rows == 0");
@@ -110,7 +110,7 @@ class QuarantineTest {
     try (Home home = Home.init(tmp.resolve("home"))) {
       Path gates = Home.policiesFile(tmp.resolve("home"));
       Files.writeString(gates, Files.readString(gates).replace("\"trigger\"", "\"triggers\""));
-      assertThatThrownBy(() -> home.approvePolicies("reviewer"))
+      assertThatThrownBy(() -> home.approvePolicies(Integrity.currentUser()))
           .isInstanceOf(dev.bastion.core.BadInputException.class)
           .hasMessageContaining("'triggers', which is not a detector");
       // Approved without that check (as an earlier version did): the run refuses it too.

@@ -73,7 +73,7 @@ class UsageTest {
     Path gates = Home.policiesFile(dir);
     Files.writeString(gates, Files.readString(gates)
         .replace("\"suspect_rows\": \"quarantine\"", "\"suspect_rows\": \"keep\""));
-    home.approvePolicies("reviewer");
+    home.approvePolicies(Integrity.currentUser());
   }
 
   @Test
