@@ -60,8 +60,9 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(names = "--on-extraction", defaultValue = "suspend",
       description = "what an identity whose queries look like model extraction gets, besides a"
-          + " ledger alert: suspend (403 until an admin reinstates it), throttle (1 request/s)"
-          + " or alert (nothing more) (default: ${DEFAULT-VALUE})")
+          + " ledger alert: suspend (403 until an admin reinstates it), throttle (1 request/s,"
+          + " of one instance: a batch is refused) or alert (nothing more) (default:"
+          + " ${DEFAULT-VALUE})")
   String onExtraction;
 
   @Option(names = "--auth-failures", paramLabel = "N", defaultValue = "600",

@@ -7,7 +7,7 @@ import java.util.Locale;
 public enum ExtractionPolicy {
   /** An alert on the ledger, nothing more. */
   ALERT,
-  /** The alert, and one request a second from then on. */
+  /** The alert, and one request a second, of one instance (a batch is refused), from then on. */
   THROTTLE,
   /** The alert, and every further prediction refused (403 {@code suspended}). */
   SUSPEND;

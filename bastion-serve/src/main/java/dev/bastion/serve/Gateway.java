@@ -73,7 +73,11 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * of its input and output (never the values) before its answer leaves. See docs/gateway.md.
  */
 public final class Gateway implements AutoCloseable {
-  /** Requests a second allowed to an identity throttled for suspected extraction. */
+  /**
+   * Requests a second allowed to an identity throttled for suspected extraction; each may carry
+   * one instance only (a batch is refused, 429), so it gets at most this many predictions a
+   * second.
+   */
   public static final long THROTTLED_RATE = 1;
 
   /** How long a request may take, unless configured otherwise. */
@@ -264,18 +268,29 @@ public final class Gateway implements AutoCloseable {
   }
 
   /**
-   * The extraction detector's settings under {@code config}: its volume signal fires only beyond
-   * what the rate limit lets a client send in the detector's window (at most 10,000 queries, the
-   * memory it keeps per client), so a client within its rate limit is never suspended for volume
-   * alone; the rate limit and the budget are what bound volume.
+   * The extraction detector's settings under {@code config}. Its volume signal counts instances,
+   * and fires only beyond the instances the rate limit lets a client send in the detector's
+   * window (requests allowed, burst included, times the instances a request may carry), so a
+   * client within its rate limit is never suspended for volume alone. When that is more than
+   * the detector keeps (10,000 timestamps per client), as under the defaults (20 requests a
+   * second of up to 1000 instances), the volume signal is off: the rate limit and the budget are
+   * what bound volume.
    */
   static ExtractionDetector.Settings detectorSettings(Config config) {
     ExtractionDetector.Settings d = ExtractionDetector.Settings.DEFAULT;
-    long perWindow = config.ratePerSecond() * (d.volumeWindowNanos() / 1_000_000_000L)
-        + config.burst() + 1;
-    int limit = (int) Math.max(d.maxQueriesPerWindow(), Math.min(perWindow, 10_000));
+    long seconds = d.volumeWindowNanos() / 1_000_000_000L;
+    long requests = Math.addExact(Math.multiplyExact(config.ratePerSecond(), seconds),
+        config.burst());
+    long perWindow = Math.multiplyExact(requests, (long) config.maxInstances());
+    if (perWindow >= MAX_VOLUME_LIMIT) {
+      return d.withVolume(0, d.volumeWindowNanos());
+    }
+    int limit = (int) Math.max(d.maxQueriesPerWindow(), perWindow);
     return d.withVolume(limit, d.volumeWindowNanos());
   }
+
+  /** The most instances a minute the detector's volume signal watches for (its memory). */
+  static final int MAX_VOLUME_LIMIT = 10_000;
 
   /** Memory the extraction detector may keep for all clients together. */
   static final long DETECTOR_MEMORY = 64L << 20;
@@ -289,7 +304,8 @@ public final class Gateway implements AutoCloseable {
       int dimension) {
     long perClient = (long) settings.maxKept() * dimension * Double.BYTES
         + (long) settings.maxQueriesPerWindow() * Long.BYTES
-        + (long) settings.window() * Double.BYTES * 2;
+        + (long) settings.window() * Double.BYTES * 2
+        + (long) ExtractionDetector.COVERAGE_WINDOW * Double.BYTES;
     int clients = (int) Math.max(64, Math.min(settings.maxClients(),
         DETECTOR_MEMORY / Math.max(1, perClient)));
     return settings.withLimits(settings.maxKept(), clients);
@@ -865,6 +881,7 @@ public final class Gateway implements AutoCloseable {
               request.getConnectionMetaData().getRemoteSocketAddress());
         }
         details.put("error", e.code);
+        details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
         if (e.status == 401) {
           // Who tried and why, for forensics: a revoked or stolen credential used again is not
           // the same as none (the reasons are the gateway's own words, clipped).
@@ -890,6 +907,7 @@ public final class Gateway implements AutoCloseable {
         // A failure inside (the model, a loader): on the ledger like any request, with no detail
         // of it for the caller.
         details.put("error", "internal");
+        details.put("latency_us", Long.toString((System.nanoTime() - start) / 1000));
         outcome = "failed";
         event = Event.now(EventKind.INFERENCE, actor, request.getMethod() + " " + path,
             now.model().digest().toString(), outcome, requestId, details);
@@ -1307,6 +1325,12 @@ public final class Gateway implements AutoCloseable {
       if (verdict.refusal().isPresent()) {
         String[] r = verdict.refusal().get();
         throw new ApiError(400, r[0], r[1]);
+      }
+      if (checked.size() > 1 && suspensions.throttled(id.name())) {
+        // Throttled: one prediction a second, not one batch a second.
+        throw new ApiError(429, "rate_limited", "identity '" + id.name() + "' is throttled"
+            + " (suspected of extraction): one instance per request, at most "
+            + THROTTLED_RATE + " request a second; this request has " + checked.size(), 1);
       }
       // The budget counts predictions: every instance of the batch, all or none.
       Optional<QueryBudgets.Refusal> refused = budgets.take(id.name(), checked.size());

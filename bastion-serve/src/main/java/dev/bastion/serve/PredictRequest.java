@@ -70,7 +70,12 @@ public final class PredictRequest {
             throw new BadInputException(
                 where + ": field '" + Text.clip(e.getKey()) + "' is a number out of range");
           }
-          text = d.toPlainString();
+          // The number as written decides whether it is an integer, as ingest decides from the
+          // cell: the parser strips trailing zeros (49.0 and 4.9e1 read as 49), so a number
+          // written with a fraction or an exponent keeps a fraction part ("49.0"), which an
+          // integer column refuses as it refuses the string "49.0".
+          text = v.isIntegralNumber() || d.scale() > 0 ? d.toPlainString()
+              : d.setScale(1).toPlainString();
         } else {
           text = v.asText();
         }

@@ -21,7 +21,8 @@ import java.util.function.LongSupplier;
  *
  * <p><b>Distances (PRADA, Juuti et al. 2019).</b> For each query {@code x} with predicted class
  * {@code c}, the detector takes the smallest L2 distance {@code d} from {@code x} to the client's
- * earlier kept queries of class {@code c} (its "growing set") and appends {@code d} to the
+ * earlier kept queries of class {@code c} (its "growing set"; numeric coordinates held within
+ * {@link #MAX_DISTANCE_Z} of the mean) and appends {@code d} to the
  * client's distance list. {@code x} joins the growing set only when {@code d} exceeds the class's
  * threshold, the largest {@code mean − std} of the distances its members joined with; so
  * near-copies do not crowd the set. An exact repeat of one of the client's recent queries tells it
@@ -43,14 +44,18 @@ import java.util.function.LongSupplier;
  * </ul>
  *
  * <p><b>Coverage.</b> Each query's numeric coordinates are standardised with the training mean
- * and standard deviation, so over inputs like the training data their mean square is about 1. A
- * client whose running mean of it exceeds {@link Settings#maxSpread()} (after {@link
- * Settings#minDistances()} queries) is covering far more of the feature space than the data
- * does, as a client drawing inputs uniformly over the columns' ranges would ({@link
- * Reason#COVERAGE}).
+ * and standard deviation, so over inputs like the training data their mean square is about 1.
+ * Each square is clipped at {@link #MAX_Z}{@code ²}, so that one far value (in the schema's
+ * range, far out of distribution) cannot carry the signal alone. A client whose mean of it over
+ * its last {@link #COVERAGE_WINDOW} queries that are not exact repeats exceeds {@link
+ * Settings#maxSpread()} (once {@link Settings#minDistances()} are in) is covering far more of the
+ * feature space than the data does, as a client drawing inputs uniformly over the columns' ranges
+ * would ({@link Reason#COVERAGE}). A window, not a mean since the first query, and repeats left
+ * out: a client cannot bank ordinary queries, or one query asked again and again, and then cover
+ * the space unseen.
  *
  * <p><b>Volume.</b> More than {@link Settings#maxQueriesPerWindow()} queries within {@link
- * Settings#volumeWindowNanos()} raises {@link Reason#VOLUME}.
+ * Settings#volumeWindowNanos()} raises {@link Reason#VOLUME} (a limit of 0 turns it off).
  *
  * <p><b>Limits.</b> Memory is bounded: at most {@link Settings#maxClients()} clients are tracked
  * (the least recently seen is forgotten first, alarm included, so an evicted client starts
@@ -67,8 +72,8 @@ public final class ExtractionDetector {
    * @param delta {@link Reason#NORMALITY} when the Shapiro–Wilk W of the distances is below this
    * @param maxLogDistanceSd {@link Reason#DISTANCE_RANGE} when the standard deviation of the log
    *     distances exceeds this
-   * @param maxSpread {@link Reason#COVERAGE} when the mean squared standardised value exceeds
-   *     this
+   * @param maxSpread {@link Reason#COVERAGE} when the mean squared standardised value (clipped,
+   *     over the coverage window) exceeds this
    * @param minDistances distances needed before the distance tests run (and queries before the
    *     coverage test does)
    * @param window the distance tests use the last this many distances (at most 5000)
@@ -76,7 +81,7 @@ public final class ExtractionDetector {
    *     first)
    * @param maxClients most clients tracked at once
    * @param maxQueriesPerWindow {@link Reason#VOLUME} when more queries than this fall within the
-   *     volume window
+   *     volume window; 0 turns the volume signal off
    * @param volumeWindowNanos the volume window
    */
   public record Settings(
@@ -93,14 +98,15 @@ public final class ExtractionDetector {
     /**
      * Defaults tuned on the simulation in {@code ExtractionSimulationTest} (measured in {@code
      * docs/extraction.md}): benign replay by 200 clients of 500 queries each, on breast-cancer and
-     * on credit-g, raised no alarm; the worst benign client reached W 0.485 (delta 0.35), a
-     * log-distance standard deviation of 0.638 (limit 0.8) and a spread of 1.98 (limit 2.5). Memory
+     * on credit-g, raised no alarm; the worst benign client reached W 0.560 (delta 0.35), a
+     * log-distance standard deviation of 0.616 (limit 0.8) and a spread of 1.32 (limit 2.0; it
+     * was 2.5 over the unclipped mean since the first query, whose benign worst was 1.98). Memory
      * per client is about {@code maxKept × dimension × 8} bytes (0.5 MB for credit-g's 63
      * coordinates), so the worst case of the defaults is some 500 MB for such a model: a gateway
      * with many clients lowers {@code maxClients}.
      */
     public static final Settings DEFAULT =
-        new Settings(0.35, 0.8, 2.5, 30, 1000, 1000, 1000, 1000, 60_000_000_000L);
+        new Settings(0.35, 0.8, 2.0, 30, 1000, 1000, 1000, 1000, 60_000_000_000L);
 
     /** Checks the ranges. */
     public Settings {
@@ -119,8 +125,8 @@ public final class ExtractionDetector {
         throw new IllegalArgumentException(
             "need 3 <= minDistances <= window <= 5000: " + minDistances + ", " + window);
       }
-      if (maxKept < 1 || maxClients < 1 || maxQueriesPerWindow < 1 || volumeWindowNanos < 1) {
-        throw new IllegalArgumentException("limits must be positive");
+      if (maxKept < 1 || maxClients < 1 || maxQueriesPerWindow < 0 || volumeWindowNanos < 1) {
+        throw new IllegalArgumentException("limits must be positive (the volume limit 0: off)");
       }
     }
 
@@ -168,8 +174,9 @@ public final class ExtractionDetector {
    * @param logDistanceSd the latest standard deviation of the log distances, NaN before it is
    *     first computed
    * @param distances the number of distances the tests used
-   * @param spread the running mean of the mean squared standardised numeric value: about 1 for
-   *     inputs like the training data
+   * @param spread the mean over the coverage window of the mean squared standardised numeric
+   *     value (each square clipped at {@link #MAX_Z}{@code ²}): about 1 for inputs like the
+   *     training data
    * @param queries the client's queries so far, this one included
    */
   public record Verdict(
@@ -187,6 +194,27 @@ public final class ExtractionDetector {
       reasons = reasons.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(reasons));
     }
   }
+
+  /**
+   * The coverage signal is the mean over this many of the client's latest queries that are not
+   * exact repeats of a recent one: a window, so that a client cannot bank a long history of
+   * ordinary queries (or of one query asked again and again) and then cover the space freely.
+   */
+  public static final int COVERAGE_WINDOW = 200;
+
+  /**
+   * Each standardised numeric value counts at most this far from the training mean in the
+   * coverage signal: one extreme value (in the schema's range but far out of distribution) then
+   * weighs like any other far value, not like hundreds of ordinary queries.
+   */
+  public static final double MAX_Z = 3;
+
+  /**
+   * Each standardised numeric value is held within this many standard deviations of the training
+   * mean before distances are measured: one far value then makes one far query, not a distance
+   * that dwarfs all the others and sinks the distance tests.
+   */
+  public static final double MAX_DISTANCE_Z = 8;
 
   private final Settings settings;
   private final int dimension;
@@ -355,7 +383,10 @@ public final class ExtractionDetector {
     final double[] distances = new double[settings.window()];
     int distanceCount;
     int distanceNext;
-    double spreadSum;
+    /** The clipped mean squares of the last {@link #COVERAGE_WINDOW} queries not repeats. */
+    final double[] coverage = new double[COVERAGE_WINDOW];
+    int coverageCount;
+    int coverageNext;
     final long[] times = new long[settings.maxQueriesPerWindow()];
     int timeNext;
     long queries;
@@ -373,6 +404,12 @@ public final class ExtractionDetector {
         Iterator<Long> oldest = recent.iterator();
         oldest.next();
         oldest.remove();
+      }
+      // One far value (in range, far out of distribution) is one far query among others, not a
+      // distance that dwarfs every other: numeric values count at most MAX_DISTANCE_Z standard
+      // deviations from the mean (wide enough to keep the steps of synthetic queries).
+      for (int j = 0; j < numericCoordinates; j++) {
+        x[j] = Math.max(-MAX_DISTANCE_Z, Math.min(MAX_DISTANCE_Z, x[j]));
       }
       GrowingSet set = sets.computeIfAbsent(label, k -> new GrowingSet());
       if (!repeat) {
@@ -403,24 +440,37 @@ public final class ExtractionDetector {
         fired.add(Reason.DISTANCE_RANGE);
       }
 
-      if (numericCoordinates > 0) {
+      if (!repeat) {
+        // An exact repeat of a recent query shows nothing new of the feature space: it neither
+        // counts nor dilutes.
+        // Each value's square is clipped, so that one far value cannot carry the signal.
         double sq = 0;
         for (int j = 0; j < numericCoordinates; j++) {
-          sq += x[j] * x[j];
+          sq += Math.min(x[j] * x[j], MAX_Z * MAX_Z);
         }
-        spreadSum += sq / numericCoordinates;
+        coverage[coverageNext] = numericCoordinates > 0 ? sq / numericCoordinates : 0;
+        coverageNext = (coverageNext + 1) % coverage.length;
+        coverageCount = Math.min(coverageCount + 1, coverage.length);
       }
-      double spread = spreadSum / queries;
-      if (queries >= settings.minDistances() && spread > settings.maxSpread()) {
+      double sum = 0;
+      for (int i = 0; i < coverageCount; i++) {
+        sum += coverage[i];
+      }
+      double spread = sum / coverageCount;
+      if (numericCoordinates > 0
+          && coverageCount >= settings.minDistances()
+          && spread > settings.maxSpread()) {
         fired.add(Reason.COVERAGE);
       }
 
-      long oldest = times[timeNext];
-      times[timeNext] = now;
-      timeNext = (timeNext + 1) % times.length;
-      if (queries > settings.maxQueriesPerWindow()
-          && now - oldest < settings.volumeWindowNanos()) {
-        fired.add(Reason.VOLUME);
+      if (times.length > 0) {
+        long oldest = times[timeNext];
+        times[timeNext] = now;
+        timeNext = (timeNext + 1) % times.length;
+        if (queries > settings.maxQueriesPerWindow()
+            && now - oldest < settings.volumeWindowNanos()) {
+          fired.add(Reason.VOLUME);
+        }
       }
 
       boolean alarm = !fired.isEmpty() && !suspected;

@@ -73,16 +73,20 @@ final class Attacks {
    * categories.
    */
   static void uniform(Oracle o, Random rnd) {
-    Target t = o.target;
     while (!o.exhausted()) {
-      Map<String, String> q = new LinkedHashMap<>();
-      for (int j = 0; j < t.numeric().size(); j++) {
-        double v = t.min()[j] + rnd.nextDouble() * (t.max()[j] - t.min()[j]);
-        q.put(t.numeric().get(j), java.math.BigDecimal.valueOf(v).toPlainString());
-      }
-      t.categorical().forEach((c, values) -> q.put(c, values.get(rnd.nextInt(values.size()))));
-      o.ask(q);
+      o.ask(uniformQuery(o.target, rnd));
     }
+  }
+
+  /** One query of {@link #uniform}. */
+  static Map<String, String> uniformQuery(Target t, Random rnd) {
+    Map<String, String> q = new LinkedHashMap<>();
+    for (int j = 0; j < t.numeric().size(); j++) {
+      double v = t.min()[j] + rnd.nextDouble() * (t.max()[j] - t.min()[j]);
+      q.put(t.numeric().get(j), java.math.BigDecimal.valueOf(v).toPlainString());
+    }
+    t.categorical().forEach((c, values) -> q.put(c, values.get(rnd.nextInt(values.size()))));
+    return q;
   }
 
   /**

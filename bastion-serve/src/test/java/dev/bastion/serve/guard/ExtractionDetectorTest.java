@@ -226,4 +226,75 @@ class ExtractionDetectorTest {
           .isEqualTo(501);
     }
   }
+
+  /** Uniform over ±4 standard deviations in every coordinate: mean square 5.3. */
+  static double[] wide(Random rnd) {
+    double[] x = new double[DIM];
+    for (int j = 0; j < DIM; j++) {
+      x[j] = -4 + 8 * rnd.nextDouble();
+    }
+    return x;
+  }
+
+  /**
+   * Coverage is a window over the latest queries that are not repeats: neither a long history of
+   * natural queries nor copies of one query banked first hide wide ones later (QA: it was a mean
+   * since the client's first query).
+   */
+  @Test
+  void coverageIsAWindowThatRepeatsDoNotDilute() {
+    ExtractionDetector d = detector(Settings.DEFAULT);
+    Random rnd = new Random(7);
+    for (int i = 0; i < 1000; i++) {
+      now += 1_000_000_000L; // a query a second: the volume signal stays quiet
+      assertThat(d.observe("natural-first", natural(rnd), "yes").suspected()).isFalse();
+    }
+    double[] one = natural(rnd);
+    for (int i = 0; i < 1000; i++) {
+      now += 1_000_000_000L;
+      assertThat(d.observe("repeats-first", one.clone(), "yes").suspected()).isFalse();
+    }
+    int[] caught = new int[2];
+    for (int i = 1; i <= ExtractionDetector.COVERAGE_WINDOW; i++) {
+      for (int c = 0; c < 2; c++) {
+        String client = c == 0 ? "natural-first" : "repeats-first";
+        // every wide query padded with three copies of the one banked first
+        for (int k = 0; k < 4; k++) {
+          now += 1_000_000_000L;
+          Verdict v = d.observe(client, k == 0 ? wide(rnd) : one.clone(), "yes");
+          if (v.alarm()) {
+            assertThat(v.reasons()).contains(Reason.COVERAGE);
+            caught[c] = i;
+          }
+        }
+      }
+    }
+    assertThat(caught[0]).isBetween(1, ExtractionDetector.COVERAGE_WINDOW);
+    assertThat(caught[1]).isBetween(1, Settings.DEFAULT.minDistances());
+  }
+
+  /** One far value is clipped: it cannot carry the coverage signal alone. */
+  @Test
+  void oneFarValueDoesNotRaiseCoverage() {
+    ExtractionDetector d = detector(Settings.DEFAULT);
+    Random rnd = new Random(8);
+    for (int i = 0; i < 40; i++) {
+      double[] x = natural(rnd);
+      if (i == 3) {
+        x[0] = 350; // credit_amount 1000000 is 350 standard deviations out
+      }
+      Verdict v = d.observe("benign", x, rnd.nextBoolean() ? "yes" : "no");
+      assertThat(v.suspected()).as("query %d: %s", i + 1, v).isFalse();
+    }
+  }
+
+  @Test
+  void aVolumeLimitOfZeroTurnsTheSignalOff() {
+    ExtractionDetector d = detector(Settings.DEFAULT.withVolume(0, 1_000_000_000L));
+    Random rnd = new Random(9);
+    for (int i = 0; i < 2000; i++) {
+      now += 1_000L;
+      assertThat(d.observe("burst", natural(rnd), "yes").suspected()).isFalse();
+    }
+  }
 }

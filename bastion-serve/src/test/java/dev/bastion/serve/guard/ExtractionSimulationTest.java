@@ -9,7 +9,10 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.function.BiConsumer;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -122,5 +125,116 @@ class ExtractionSimulationTest {
     }
     System.out.print(report);
     assertThat(problems).as(report.toString()).isEmpty();
+  }
+
+  static Target target(String dataset) throws Exception {
+    return dataset.equals("breast-cancer")
+        ? SimulationTargets.breastCancer()
+        : SimulationTargets.creditG();
+  }
+
+  /** How a uniform attacker pads its queries to look ordinary. */
+  enum Padding {
+    /** 1000 copies of one median applicant (in batches) first, then uniform queries only. */
+    REPEATS_FIRST,
+    /** Each uniform query followed by a copy of the median applicant. */
+    REPEATS_ONE_TO_ONE,
+    /** Each uniform query followed by three copies of the median applicant. */
+    REPEATS_ONE_TO_THREE,
+    /** 1000 real rows first (the data set's, shuffled, in turn), then uniform queries only. */
+    REAL_ROWS_FIRST
+  }
+
+  /**
+   * Padding does not hide a uniform attacker (QA: coverage was a mean over every query since the
+   * client's first, so 1000 copies of one row, or 1000 real rows, first bought 600+ uniform
+   * queries unseen). Caught within 500 uniform queries whatever the padding.
+   */
+  @ParameterizedTest(name = "{0}, {1}")
+  @CsvSource({
+    "breast-cancer, REPEATS_FIRST", "breast-cancer, REPEATS_ONE_TO_ONE",
+    "breast-cancer, REPEATS_ONE_TO_THREE", "breast-cancer, REAL_ROWS_FIRST",
+    "credit-g, REPEATS_FIRST", "credit-g, REPEATS_ONE_TO_ONE",
+    "credit-g, REPEATS_ONE_TO_THREE", "credit-g, REAL_ROWS_FIRST"
+  })
+  void aUniformAttackerPaddingItsQueriesIsCaughtWithin500UniformQueries(
+      String dataset, Padding padding) throws Exception {
+    Target t = target(dataset);
+    List<String> caught = new ArrayList<>();
+    for (int seed = 0; seed < ATTACK_SEEDS; seed++) {
+      long[] clock = {0};
+      ExtractionDetector detector =
+          new ExtractionDetector(t.vectors().dimension(), t.vectors().numericDimension(),
+              ExtractionDetector.Settings.DEFAULT, () -> clock[0]);
+      Oracle o = new Oracle(t, detector, "padder", Integer.MAX_VALUE);
+      Random rnd = new Random(77 + seed);
+      Map<String, String> median = median(t);
+      List<Map<String, String>> rows = new ArrayList<>(t.rows());
+      java.util.Collections.shuffle(rows, rnd);
+      int real = 0;
+      if (padding == Padding.REPEATS_FIRST || padding == Padding.REAL_ROWS_FIRST) {
+        for (int i = 0; i < 1000 && o.detectedAt < 0; i++) {
+          clock[0] += 1_000_000_000L;
+          o.ask(padding == Padding.REPEATS_FIRST ? median : rows.get(real++ % rows.size()));
+        }
+        assertThat(o.detectedAt).as("padding alone raised the alarm").isNegative();
+      }
+      int uniform = 0;
+      while (o.detectedAt < 0 && uniform < BUDGET) {
+        clock[0] += 1_000_000_000L;
+        o.ask(Attacks.uniformQuery(t, rnd));
+        uniform++;
+        int copies = switch (padding) {
+          case REPEATS_ONE_TO_ONE -> 1;
+          case REPEATS_ONE_TO_THREE -> 3;
+          default -> 0;
+        };
+        for (int c = 0; c < copies && o.detectedAt < 0; c++) {
+          clock[0] += 1_000_000_000L;
+          o.ask(median);
+        }
+      }
+      caught.add(o.detectedAt < 0 ? "missed"
+          : uniform + " uniform " + o.alarmVerdict.reasons());
+    }
+    System.out.printf("%s: uniform padded %s caught after %s%n", dataset, padding, caught);
+    assertThat(caught).noneMatch(c -> c.equals("missed"));
+  }
+
+  /** Each numeric column at its median, the categories of the first row. */
+  static Map<String, String> median(Target t) {
+    Map<String, String> out = new LinkedHashMap<>(t.rows().get(0));
+    for (String c : t.numeric()) {
+      double[] v = t.rows().stream().mapToDouble(r -> Double.parseDouble(r.get(c))).sorted()
+          .toArray();
+      out.put(c, java.math.BigDecimal.valueOf(v[v.length / 2]).toPlainString());
+    }
+    return out;
+  }
+
+  /**
+   * One far value in the schema's range does not suspend a benign client (QA: 40 real rows, one
+   * with credit_amount 100000, were suspended for coverage at the 29th query; 1000000 gave a
+   * spread of 614).
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"100000", "1000000"})
+  void oneOutlierAmongRealRowsRaisesNoAlarm(String amount) throws Exception {
+    Target t = SimulationTargets.creditG();
+    long[] clock = {0};
+    ExtractionDetector detector =
+        new ExtractionDetector(t.vectors().dimension(), t.vectors().numericDimension(),
+            ExtractionDetector.Settings.DEFAULT, () -> clock[0]);
+    Oracle o = new Oracle(t, detector, "benign", Integer.MAX_VALUE);
+    for (int i = 0; i < 40; i++) {
+      clock[0] += 1_000_000_000L;
+      Map<String, String> row = new LinkedHashMap<>(t.rows().get(i));
+      if (i == 5) {
+        row.put("credit_amount", amount);
+      }
+      o.ask(row);
+    }
+    assertThat(o.detectedAt).as("alarm at %s", o.alarmVerdict).isNegative();
+    assertThat(o.maxSpread).isLessThan(ExtractionDetector.Settings.DEFAULT.maxSpread());
   }
 }
