@@ -153,7 +153,19 @@ final class ServeBench implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Path tmp = Files.createTempDirectory("bastion-bench-serve-");
     try {
-      return run(definition, tmp.resolve("home"), out);
+      // The benchmark's own, temporary home exports nowhere: its checkpoints would otherwise
+      // land among the real ledger's in BASTION_CHECKPOINT_DIR.
+      String exports = System.getProperty(Home.CHECKPOINT_DIR_PROPERTY);
+      System.setProperty(Home.CHECKPOINT_DIR_PROPERTY, "");
+      try {
+        return run(definition, tmp.resolve("home"), out);
+      } finally {
+        if (exports == null) {
+          System.clearProperty(Home.CHECKPOINT_DIR_PROPERTY);
+        } else {
+          System.setProperty(Home.CHECKPOINT_DIR_PROPERTY, exports);
+        }
+      }
     } finally {
       BenchCommand.deleteTree(tmp);
     }

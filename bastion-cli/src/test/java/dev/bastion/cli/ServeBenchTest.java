@@ -34,9 +34,25 @@ class ServeBenchTest {
   @Test
   void shortRunEndsWithTheRatioLineAndBothSidesAnswered(@TempDir Path tmp) throws Exception {
     Path pipeline = Examples.copyCredit(tmp.resolve("credit"));
-    Outcome o = run("bench", "serve", "--seconds", "1", "--warm-up", "1", "--concurrency", "2",
-        "--pipeline", pipeline.toString());
+    // The real ledger's exports: the benchmark's temporary home must leave them alone.
+    Path exports = java.nio.file.Files.createDirectories(tmp.resolve("exports"));
+    Path real = java.nio.file.Files.writeString(
+        exports.resolve("checkpoint-00000000000000000000"), "the real ledger's\n");
+    System.setProperty(dev.bastion.pipeline.Home.CHECKPOINT_DIR_PROPERTY, exports.toString());
+    Outcome o;
+    try {
+      o = run("bench", "serve", "--seconds", "1", "--warm-up", "1", "--concurrency", "2",
+          "--pipeline", pipeline.toString());
+      assertThat(System.getProperty(dev.bastion.pipeline.Home.CHECKPOINT_DIR_PROPERTY))
+          .isEqualTo(exports.toString());
+    } finally {
+      System.clearProperty(dev.bastion.pipeline.Home.CHECKPOINT_DIR_PROPERTY);
+    }
     assertThat(o.code()).as(o.err()).isEqualTo(0);
+    try (var listed = java.nio.file.Files.list(exports)) {
+      assertThat(listed).containsExactly(real);
+    }
+    assertThat(java.nio.file.Files.readString(real)).isEqualTo("the real ledger's\n");
     List<String> lines = o.out().strip().lines().toList();
     assertThat(o.out()).contains("set high so they never throttle the benchmark")
         .contains("ledger verified:");
