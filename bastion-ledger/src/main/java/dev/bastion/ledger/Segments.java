@@ -150,6 +150,12 @@ final class Segments {
       throw new VerificationException(at + ": not valid JSON", e);
     }
     JsonNode i = o.path("i");
+    if (i.isMissingNode()) {
+      // Not "its index field is , expected N": a line that is neither an entry nor a checkpoint
+      // (e.g. a checkpoint line whose key was damaged) is named as such.
+      throw new VerificationException(at + ": its line is neither an entry (no index field) nor"
+          + " a checkpoint; it was damaged or forged");
+    }
     if (!i.isIntegralNumber() || i.asLong() != index) {
       throw new VerificationException(at + ": its index field is " + i + ", expected " + index
           + " (an entry was removed, added or moved)");

@@ -686,7 +686,8 @@ class LedgerTamperTest {
     // Refused before anything was cut: the entry and what is left of its checkpoint are there.
     assertThat(Files.readAllBytes(last)).isEqualTo(damaged);
     assertThatThrownBy(() -> LedgerVerifier.verify(many, KEY))
-        .isInstanceOf(VerificationException.class);
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining("its line is neither an entry (no index field) nor a checkpoint");
   }
 
   @Test
