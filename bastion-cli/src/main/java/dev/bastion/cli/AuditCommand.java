@@ -59,7 +59,18 @@ final class AuditCommand {
       throw new dev.bastion.core.VerificationException(dir + ": no signed checkpoint (the"
           + " ledger's segments are missing or empty); 'bastion audit verify' checks it");
     }
+    checkExports(dir, Home.ledgerVerifier(Home.defaultDir()));
     return dir;
+  }
+
+  /**
+   * With BASTION_CHECKPOINT_DIR set, the ledger must not be cut or rewritten behind its newest
+   * export there: no listing, proof or checkpoint is handed out from such a log.
+   */
+  static void checkExports(Path ledger, NoteVerifier key) throws Exception {
+    if (Home.checkpointExportDir().isPresent()) {
+      LedgerVerifier.checkExport(ledger, key, Home.checkpointExportDir().get());
+    }
   }
 
   @Command(
@@ -107,7 +118,9 @@ final class AuditCommand {
       NoteVerifier key = key(keyFile);
       if (since == null && Home.checkpointExportDir().isPresent()) {
         // Exports are the copy kept elsewhere: the log must have only grown since the newest.
-        since = dev.bastion.ledger.Ledger.newestExport(Home.checkpointExportDir().get());
+        dev.bastion.ledger.Ledger.Export newest =
+            dev.bastion.ledger.Ledger.newestExport(Home.checkpointExportDir().get(), key);
+        since = newest == null ? null : newest.file();
       }
       byte[] earlier = since == null ? null
           : InputFiles.read(since, "checkpoint file", MAX_CHECKPOINT_BYTES);
@@ -159,6 +172,7 @@ final class AuditCommand {
       if (note == null) {
         throw new BadInputException(dir + ": no ledger here; run 'bastion init'");
       }
+      checkExports(dir, Home.ledgerVerifier(home));
       System.out.print(new String(note, StandardCharsets.UTF_8));
       System.out.flush();
       return 0;
@@ -254,6 +268,7 @@ final class AuditCommand {
     }
 
     private static ObjectNode inclusion(Path home, long entry) throws Exception {
+      checkExports(home.resolve("ledger"), Home.ledgerVerifier(home));
       try {
         return LedgerVerifier.prove(home.resolve("ledger"), Home.ledgerVerifier(home), entry);
       } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {
@@ -265,6 +280,7 @@ final class AuditCommand {
     private static AddCheckpoint consistency(Path home, long from, byte[] fromRoot)
         throws Exception {
       Path dir = home.resolve("ledger");
+      checkExports(dir, Home.ledgerVerifier(home));
       try {
         return LedgerVerifier.consistency(dir, Home.ledgerVerifier(home), from, fromRoot);
       } catch (LedgerVerifier.NotYetExported | LedgerVerifier.DerivedFilesShort e) {

@@ -115,7 +115,8 @@ class AuditCommandTest {
     try {
       assertThat(execute("approve", "--policies").code).isZero();
       System.clearProperty(Home.CHECKPOINT_DIR_PROPERTY);
-      Path newest = dev.bastion.ledger.Ledger.newestExport(exports);
+      Path newest = dev.bastion.ledger.Ledger.newestExport(exports, Home.ledgerVerifier(home))
+          .file();
       assertThat(newest).isNotNull();
       byte[] evidence = Files.readAllBytes(newest);
       // The last batch cut, and the local copy of its checkpoint removed to match.
@@ -132,6 +133,17 @@ class AuditCommandTest {
       Outcome verify = execute("audit", "verify");
       assertThat(verify.code).isEqualTo(1);
       assertThat(verify.err).contains(newest.toString());
+      // Nothing is handed out from the cut log either: no listing, proof or checkpoint, even
+      // with junk put in the export directory under a larger name.
+      Files.writeString(exports.resolve("checkpoint-99999999999999999999"), "junk\n");
+      for (String[] cmd : new String[][] {{"audit", "tail", "-n", "1"}, {"audit", "alerts"},
+          {"audit", "prove", "--entry", "1"}, {"audit", "prove", "--since-size", "1"},
+          {"audit", "checkpoint"}, {"audit", "verify"}}) {
+        Outcome o = execute(cmd);
+        assertThat(o.code).as(String.join(" ", cmd)).isEqualTo(1);
+        assertThat(o.err.strip()).as(String.join(" ", cmd)).contains(newest.toString())
+            .doesNotContain("\n");
+      }
       Outcome write = execute("approve", "--policies");
       assertThat(write.code).isEqualTo(1);
       assertThat(write.err.strip()).contains("the log was truncated").doesNotContain("\n");

@@ -272,19 +272,11 @@ public final class Ledger implements AutoCloseable {
     // The newest checkpoint exported elsewhere, checked at open: a log cut or rewritten behind
     // it, with the local copy removed or put back to match, is refused before anything is cut
     // or exported over it.
-    Checkpoint exported = null;
-    Path exportedFile = null;
-    if (atOpen && exportDir.isPresent()) {
-      exportedFile = newestExport(exportDir.get());
-      exported = exportedFile == null ? null : exportedCheckpoint(exportedFile, verifier);
-      if (exported != null && !exported.origin().equals(cp.origin())) {
-        exported = null; // another log's, exported to the same place; local vouches for this one
-      }
-      if (exported != null && exported.size() > cp.size()) {
-        throw new VerificationException("ledger entry " + cp.size() + ": missing; "
-            + exportedFile + ", signed, covers " + exported.size() + " entries: the log was"
-            + " truncated" + RUN_VERIFY);
-      }
+    Export export = atOpen && exportDir.isPresent() ? newestExport(exportDir.get(), verifier)
+        : null;
+    Checkpoint exported = export == null ? null : export.checkpoint();
+    if (exported != null) {
+      checkExport(export, cp);
     }
     // The derived files: cut what no checkpoint covers, rebuild what a crash left behind. Only
     // the part the exported checkpoint covers was forced before it was written: past it, a power
@@ -318,7 +310,7 @@ public final class Ledger implements AutoCloseable {
     if (exported != null && exported.size() > 0
         && !MessageDigest.isEqual(tree.root(exported.size()), exported.rootHash())) {
       throw new VerificationException("ledger: its first " + exported.size() + " entries no"
-          + " longer have the root of " + exportedFile + ", signed: history was rewritten"
+          + " longer have the root of " + export.file() + ", signed: history was rewritten"
           + RUN_VERIFY);
     }
     for (Path p : uncommitted) {
@@ -458,24 +450,58 @@ public final class Ledger implements AutoCloseable {
 
   private static final Pattern EXPORT_FILE = Pattern.compile("checkpoint-[0-9]{20}");
 
+  /** A checkpoint exported to {@link #exportDir}, and its file. */
+  public record Export(Path file, Checkpoint checkpoint) {}
+
   /**
-   * The file of the largest tree exported to {@code exportDir} ({@code checkpoint-N}, N of 20
-   * digits, so the largest name is the largest tree), or null if there is none.
+   * The export of the largest tree in {@code exportDir} signed by {@code key}: files {@code
+   * checkpoint-N} (N of 20 digits) tried from the largest N down, passing over any that does not
+   * verify or whose N is not its size (junk, another ledger's, one renamed), so that no such file
+   * hides the exports below it. Null if there is none.
    */
-  public static Path newestExport(Path exportDir) throws IOException {
+  public static Export newestExport(Path exportDir, NoteVerifier key) throws IOException {
     if (!Files.isDirectory(exportDir)) {
       return null;
     }
-    String newest = null;
+    List<String> names = new ArrayList<>();
     try (java.nio.file.DirectoryStream<Path> s = Files.newDirectoryStream(exportDir)) {
       for (Path p : s) {
         String name = p.getFileName().toString();
-        if (EXPORT_FILE.matcher(name).matches() && (newest == null || name.compareTo(newest) > 0)) {
-          newest = name;
+        if (EXPORT_FILE.matcher(name).matches()) {
+          names.add(name);
         }
       }
     }
-    return newest == null ? null : exportDir.resolve(newest);
+    names.sort(Comparator.reverseOrder());
+    for (String name : names) {
+      Path f = exportDir.resolve(name);
+      Checkpoint cp = exportedCheckpoint(f, key);
+      if (cp != null && name.equals(String.format("checkpoint-%020d", cp.size()))) {
+        return new Export(f, cp);
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Checks the segments' latest checkpoint {@code latest} against an export: of the same log, and
+   * not of fewer entries. (Whether the entries it covers still have its root needs the tree.)
+   */
+  static void checkExport(Export export, Checkpoint latest) throws VerificationException {
+    Checkpoint exported = export.checkpoint();
+    if (!exported.origin().equals(latest.origin())) {
+      if (exported.size() > 0) {
+        throw new VerificationException("ledger: " + export.file() + ", signed, is of log "
+            + exported.origin() + ", the segments are of log " + latest.origin() + ": the log"
+            + " was replaced" + RUN_VERIFY);
+      }
+      return;
+    }
+    if (exported.size() > latest.size()) {
+      throw new VerificationException("ledger entry " + latest.size() + ": missing; "
+          + export.file() + ", signed, covers " + exported.size() + " entries: the log was"
+          + " truncated" + RUN_VERIFY);
+    }
   }
 
   private Checkpoint checkpointOf(byte[] signed, String where) throws VerificationException {

@@ -640,6 +640,47 @@ public final class LedgerVerifier {
   }
 
   /**
+   * Checks the ledger in {@code dir} against the newest checkpoint exported to {@code exportDir}
+   * and signed by {@code key} (see {@link Ledger#newestExport}), as a writer does when it opens
+   * it: the latest checkpoint in the segments must be of the same log and no smaller, and, where
+   * the stored tree reaches that far, the entries it covers must still have its root. Cheap (no
+   * scan of the entries): for listings and proofs, which would otherwise serve a log cut behind
+   * its export.
+   *
+   * @throws VerificationException if the log was truncated, rewritten or replaced behind it
+   */
+  public static void checkExport(Path dir, NoteVerifier key, Path exportDir)
+      throws IOException, VerificationException {
+    Ledger.Export export = Ledger.newestExport(exportDir, key);
+    if (export == null) {
+      return;
+    }
+    byte[] note = latestCheckpoint(dir);
+    if (note == null) {
+      throw new VerificationException(dir + ": no signed checkpoint, but " + export.file()
+          + " covers " + export.checkpoint().size() + " entries");
+    }
+    Checkpoint cp = checkpoint(key, note, "the latest checkpoint in " + dir.resolve(Segments.DIR));
+    Ledger.checkExport(export, cp);
+    Checkpoint ex = export.checkpoint();
+    if (!ex.origin().equals(cp.origin()) || ex.size() == 0
+        || !Files.isDirectory(dir.resolve(Ledger.TREE))) {
+      return;
+    }
+    try (TreeStore tree = TreeStore.open(dir.resolve(Ledger.TREE))) {
+      // Only a stored tree that holds the latest signed root speaks for the entries: a damaged
+      // one is not taken for a rewritten history (verify and repair deal with it).
+      if (tree.size() >= cp.size() && ex.size() <= cp.size()
+          && MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())
+          && !MessageDigest.isEqual(tree.root(ex.size()), ex.rootHash())) {
+        throw new VerificationException("ledger: its first " + ex.size() + " entries no longer"
+            + " have the root of " + export.file() + ", signed: history was rewritten; run"
+            + " 'bastion audit verify'");
+      }
+    }
+  }
+
+  /**
    * The entry asked for is signed but its stored tree is not yet written out: a live ledger does
    * that within a second; one whose writer was killed, when it is next opened.
    */

@@ -699,7 +699,7 @@ class LedgerTamperTest {
         l.append(e);
       }
     }
-    Path newest = Ledger.newestExport(exports);
+    Path newest = Ledger.newestExport(exports, KEY).file();
     assertThat(newest.getFileName().toString()).isEqualTo("checkpoint-00000000000000000010");
     byte[] evidence = Files.readAllBytes(newest);
     // The attacker cuts the last entries and removes the local copy that would show it.
@@ -715,6 +715,21 @@ class LedgerTamperTest {
             + " log was truncated; run 'bastion audit verify'");
     assertThat(Files.readAllBytes(seg)).isEqualTo(cut);
     assertThat(Files.readAllBytes(newest)).isEqualTo(evidence);
+    // Files that do not verify, or are named for another size, do not hide it: junk, another
+    // ledger's checkpoint, and a genuine one of 0 entries renamed as the largest.
+    Files.writeString(exports.resolve("checkpoint-99999999999999999999"), "junk\n");
+    NoteSigner other = NoteSigner.generate(SIGNER.name());
+    Files.write(exports.resolve("checkpoint-99999999999999999998"), other.sign(
+        dev.bastion.ledger.tlog.Checkpoint.parse(KEY.verify(evidence)).body()));
+    Files.copy(exports.resolve("checkpoint-00000000000000000000"),
+        exports.resolve("checkpoint-99999999999999999997"));
+    assertThat(Ledger.newestExport(exports, KEY).file()).isEqualTo(newest);
+    assertThatThrownBy(() -> Ledger.open(logged, SIGNER, java.util.Optional.of(exports)))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(newest + ", signed, covers 10 entries: the log was truncated");
+    assertThatThrownBy(() -> LedgerVerifier.checkExport(logged, KEY, exports))
+        .isInstanceOf(VerificationException.class)
+        .hasMessageContaining(newest + ", signed, covers 10 entries: the log was truncated");
     assertThatThrownBy(() -> LedgerVerifier.verify(logged, KEY, evidence))
         .isInstanceOf(VerificationException.class);
   }
