@@ -37,8 +37,10 @@ final class DataCommand {
     @Option(names = "--reason", required = true, description = "why (recorded on the ledger)")
     String reason;
 
-    @Option(names = "--actor", defaultValue = "operator", description = "who asks (ledger)")
-    String actor;
+    @Option(names = "--actor", paramLabel = "WHO",
+        description = "who asked for the erasure (recorded with the reason; the entries' actor is"
+            + " the operating-system user running this)")
+    String requester;
 
     @Override
     public Integer call() throws Exception {
@@ -50,6 +52,14 @@ final class DataCommand {
         d = Digest.parse(snapshot);
       } catch (IllegalArgumentException e) {
         throw new BadInputException("'" + snapshot + "' is not a sha256 digest");
+      }
+      // Who erased is who ran this, not a name given on the command line.
+      String actor = dev.bastion.pipeline.Integrity.currentUser();
+      if (requester != null) {
+        if (requester.isBlank()) {
+          throw new BadInputException("--actor must name who asked for the erasure");
+        }
+        reason = reason + " (asked by " + dev.bastion.core.Text.clip(requester) + ")";
       }
       try (Home home = Home.open(Home.defaultDir())) {
         String run = home.integrity().openSession("erase");

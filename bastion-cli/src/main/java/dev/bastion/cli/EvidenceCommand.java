@@ -43,7 +43,7 @@ final class EvidenceCommand implements Runnable {
     public Integer call() throws Exception {
       try (Home home = Home.open(Home.defaultDir())) {
         Evidence.Exported e = Evidence.export(home.registry(), home.store(), home.keyring(),
-            home.ledger(), model, dir, !withoutData, "evidence",
+            home.ledger(), model, dir, !withoutData, dev.bastion.pipeline.Integrity.currentUser(),
             home.integrity().openSession("evidence"));
         System.out.println("exported the verified chain of " + e.registration().name() + " v"
             + e.registration().version() + " (" + e.registration().model() + ") to " + dir + ": "

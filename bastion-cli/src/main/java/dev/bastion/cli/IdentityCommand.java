@@ -6,6 +6,7 @@ import dev.bastion.crypto.Identity;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,8 +133,9 @@ final class IdentityCommand {
         if (!superseded.isEmpty()) {
           details.put("revoked", String.join(",", superseded));
         }
-        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-issue",
-            "cert:" + id.certificate().getSerialNumber().toString(16), "ok", "identity-" + name,
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, Integrity.currentUser(),
+            "identity-issue", "cert:" + id.certificate().getSerialNumber().toString(16), "ok",
+            "identity-" + name,
             details));
         try {
           home.keyring().exportIdentity(name, out);
@@ -210,8 +212,9 @@ final class IdentityCommand {
         all.addAll(onLedger);
         all.add(id.certificate().getSerialNumber());
         List<String> serials = all.stream().map(b -> b.toString(16)).toList();
-        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "identity-revoke",
-            "cert:" + id.certificate().getSerialNumber().toString(16), "ok", "identity-" + name,
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, Integrity.currentUser(),
+            "identity-revoke", "cert:" + id.certificate().getSerialNumber().toString(16), "ok",
+            "identity-" + name,
             Map.of("identity", name, "reason", reason, "certificates", String.join(",", serials),
                 "crl", Digest.of(Files.readAllBytes(home.keyring().crlFile())).toString())));
         PrintWriter pw = spec.commandLine().getOut();

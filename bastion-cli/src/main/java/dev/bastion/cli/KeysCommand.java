@@ -4,6 +4,7 @@ import dev.bastion.crypto.KekRotation;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -29,12 +30,12 @@ final class KeysCommand {
               + "; nothing was rotated (restore that artifact from a backup first)", e);
         }
         KekRotation rotation = home.keyring().beginKekRotation();
-        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "kek-rotate-begin",
-            "kek:" + rotation.newKeyId(), "ok", run, Map.of()));
-        long n = home.store().rewrapAll(rotation, "operator", run);
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, Integrity.currentUser(),
+            "kek-rotate-begin", "kek:" + rotation.newKeyId(), "ok", run, Map.of()));
+        long n = home.store().rewrapAll(rotation, Integrity.currentUser(), run);
         int retired = home.keyring().retire(rotation);
-        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "kek-retire",
-            "kek:" + rotation.newKeyId(), "ok", run,
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, Integrity.currentUser(),
+            "kek-retire", "kek:" + rotation.newKeyId(), "ok", run,
             Map.of("destroyed_keys", Integer.toString(retired), "artifacts", Long.toString(n))));
         System.out.println("new key-encryption key " + rotation.newKeyId() + "; " + n
             + " data keys re-wrapped (blobs not re-encrypted); " + retired

@@ -6,6 +6,7 @@ import dev.bastion.crypto.BearerTokens;
 import dev.bastion.ledger.Event;
 import dev.bastion.ledger.EventKind;
 import dev.bastion.pipeline.Home;
+import dev.bastion.pipeline.Integrity;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -57,8 +58,8 @@ final class TokenCommand {
       Duration lifetime = duration(ttl);
       try (Home home = Home.open(Home.defaultDir())) {
         String token = home.keyring().issueToken(name, role, audience, lifetime);
-        home.ledger().append(Event.now(EventKind.KEY_OPERATION, "operator", "token-issue",
-            Digest.of(token.getBytes(StandardCharsets.US_ASCII)).toString(), "ok",
+        home.ledger().append(Event.now(EventKind.KEY_OPERATION, Integrity.currentUser(),
+            "token-issue", Digest.of(token.getBytes(StandardCharsets.US_ASCII)).toString(), "ok",
             "identity-" + name, Map.of("identity", name, "role", role, "audience", audience,
                 "expires", Instant.now().plus(lifetime).toString())));
         PrintWriter pw = spec.commandLine().getOut();

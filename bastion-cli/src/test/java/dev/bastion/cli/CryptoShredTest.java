@@ -59,7 +59,8 @@ class CryptoShredTest {
       backup = Files.readAllBytes(h.store().pathOf(result.chain().snapshot()));
     }
     StringWriter err = new StringWriter();
-    int code = execute(err, "data", "erase", snapshot, "--reason", "GDPR Art. 17 request 42");
+    int code = execute(err, "data", "erase", snapshot, "--reason", "GDPR Art. 17 request 42",
+        "--actor", "dpo-alice");
     assertThat(code).as(err.toString()).isZero();
     assertThat(out.toString(StandardCharsets.UTF_8))
         .contains("erased " + snapshot)
@@ -81,13 +82,16 @@ class CryptoShredTest {
       assertThat(LedgerVerifier.events(home.resolve("ledger")))
           .anyMatch(e -> e.kind().wireName().equals("artifact_erase")
               && e.object().equals(snapshot)
-              && e.details().get("reason").equals("GDPR Art. 17 request 42"));
+              // Who ran it is the actor; who asked is what they said, with the reason.
+              && e.actor().equals(dev.bastion.pipeline.Integrity.currentUser())
+              && e.details().get("reason")
+                  .equals("GDPR Art. 17 request 42 (asked by dpo-alice)"));
     }
     // The model's full chain can no longer be proved: the evidence is gone, and it says which.
     StringWriter verifyErr = new StringWriter();
     assertThat(execute(verifyErr, "verify-chain", "credit-risk")).isEqualTo(1);
     assertThat(verifyErr.toString()).contains("artifact " + snapshot + " was erased (by ")
-        .contains(": GDPR Art. 17 request 42)");
+        .contains(": GDPR Art. 17 request 42 (asked by dpo-alice))");
     // Nor is the model served: the gateway's load walks the same chain (without reading the
     // snapshot) and finds it gone.
     try (Home h = Home.open(home)) {
@@ -125,7 +129,8 @@ class CryptoShredTest {
     StringWriter again = new StringWriter();
     assertThat(execute(again, "data", "erase", snapshot, "--reason", "twice")).isEqualTo(2);
     assertThat(again.toString().strip()).startsWith("bastion: artifact " + snapshot
-        + " was erased (by ").endsWith(": GDPR Art. 17 request 42); nothing to erase");
+        + " was erased (by ")
+        .endsWith(": GDPR Art. 17 request 42 (asked by dpo-alice)); nothing to erase");
   }
 
   @Test
