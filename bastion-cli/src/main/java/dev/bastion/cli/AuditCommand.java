@@ -88,7 +88,8 @@ final class AuditCommand {
   static final class Verify implements Callable<Integer> {
     @Option(names = "--since", paramLabel = "CHECKPOINT_FILE",
         description = "a checkpoint exported earlier (bastion audit checkpoint, or the export"
-            + " directory); default: the newest in BASTION_CHECKPOINT_DIR, when it is set")
+            + " directory); default: the newest that verifies in"
+            + " BASTION_CHECKPOINT_DIR, when it is set")
     Path since;
 
     @Option(names = "--key", paramLabel = "VKEY_FILE",

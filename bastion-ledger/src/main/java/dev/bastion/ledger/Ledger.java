@@ -309,9 +309,7 @@ public final class Ledger implements AutoCloseable {
     }
     if (exported != null && exported.size() > 0
         && !MessageDigest.isEqual(tree.root(exported.size()), exported.rootHash())) {
-      throw new VerificationException("ledger: its first " + exported.size() + " entries no"
-          + " longer have the root of " + export.file() + ", signed: history was rewritten"
-          + RUN_VERIFY);
+      throw rewrittenBehind(export.file(), exported.size(), RUN_VERIFY);
     }
     for (Path p : uncommitted) {
       Files.delete(p);
@@ -331,16 +329,21 @@ public final class Ledger implements AutoCloseable {
   }
 
   /** What a writer that refuses to open says to do. */
-  private static final String RUN_VERIFY = "; run 'bastion audit verify'";
+  static final String RUN_VERIFY = "; run 'bastion audit verify'";
 
   /**
    * The segments hold {@code present} entries, fewer than the {@code covered} of the signed local
    * checkpoint copy: the log was cut behind it.
    */
   static VerificationException truncated(Path dir, long present, long covered, String then) {
-    return new VerificationException("ledger entry " + present + ": missing; "
-        + dir.resolve(CHECKPOINT) + ", signed, covers " + covered + " entries: the log was"
-        + " truncated" + then);
+    return truncatedBehind(dir.resolve(CHECKPOINT), present, covered, then);
+  }
+
+  /** As {@link #truncated}, behind the signed checkpoint in {@code file} (a copy or an export). */
+  static VerificationException truncatedBehind(Path file, long present, long covered,
+      String then) {
+    return new VerificationException("ledger entry " + present + ": missing; " + file
+        + ", signed, covers " + covered + " entries: the log was truncated" + then);
   }
 
   /** The signed local checkpoint copy is of another log than the segments. */
@@ -352,8 +355,13 @@ public final class Ledger implements AutoCloseable {
 
   /** The first {@code size} entries no longer have the root of the signed local copy. */
   static VerificationException rewritten(Path dir, long size, String then) {
+    return rewrittenBehind(dir.resolve(CHECKPOINT), size, then);
+  }
+
+  /** As {@link #rewritten}, against the signed checkpoint in {@code file}. */
+  static VerificationException rewrittenBehind(Path file, long size, String then) {
     return new VerificationException("ledger: its first " + size + " entries no longer have the"
-        + " root of " + dir.resolve(CHECKPOINT) + ", signed: history was rewritten" + then);
+        + " root of " + file + ", signed: history was rewritten" + then);
   }
 
   /** How a damaged derived file is mended. */
@@ -498,9 +506,7 @@ public final class Ledger implements AutoCloseable {
       return;
     }
     if (exported.size() > latest.size()) {
-      throw new VerificationException("ledger entry " + latest.size() + ": missing; "
-          + export.file() + ", signed, covers " + exported.size() + " entries: the log was"
-          + " truncated" + RUN_VERIFY);
+      throw truncatedBehind(export.file(), latest.size(), exported.size(), RUN_VERIFY);
     }
   }
 

@@ -673,9 +673,7 @@ public final class LedgerVerifier {
       if (tree.size() >= cp.size() && ex.size() <= cp.size()
           && MessageDigest.isEqual(tree.root(cp.size()), cp.rootHash())
           && !MessageDigest.isEqual(tree.root(ex.size()), ex.rootHash())) {
-        throw new VerificationException("ledger: its first " + ex.size() + " entries no longer"
-            + " have the root of " + export.file() + ", signed: history was rewritten; run"
-            + " 'bastion audit verify'");
+        throw Ledger.rewrittenBehind(export.file(), ex.size(), Ledger.RUN_VERIFY);
       }
     }
   }

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
@@ -60,7 +61,7 @@ final class Segments {
         if (!NAME.matcher(n).matches()) {
           throw new VerificationException(p + ": not a ledger segment");
         }
-        if (!Files.isRegularFile(p, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        if (!Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
           throw new VerificationException(p + ": not a regular file (a link, a directory); a"
               + " segment holds the entries themselves, so the ledger was damaged or tampered"
               + " with");
